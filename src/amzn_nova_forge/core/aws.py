@@ -1,0 +1,94 @@
+"""The only place the SDK creates boto3 clients.
+
+Clients use botocore's adaptive retry mode (throttling and 5xx are retried with
+backoff), carry the SDK's user agent, and honour ``AWS_ENDPOINT_URL`` (and the
+per-service ``AWS_ENDPOINT_URL_<SERVICE>``) as boto3 itself does. Nothing here runs
+at import time; clients are cached per (service, region) per thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from amzn_nova_forge._config import default_region
+from amzn_nova_forge.errors import AWSServiceError
+
+__all__ = ["aws_errors", "client", "resolve_region", "session"]
+
+_local = threading.local()
+USER_AGENT_EXTRA = "amzn-nova-forge"
+
+
+def resolve_region(region: str | None = None) -> str:
+    """Explicit region, else the environment's, else us-east-1."""
+    return region or default_region()
+
+
+def session(region: str | None = None) -> Any:
+    """A boto3 session for ``region`` (cached per thread)."""
+    import boto3
+
+    region = resolve_region(region)
+    cache = getattr(_local, "sessions", None)
+    if cache is None:
+        cache = _local.sessions = {}
+    key = (region, os.environ.get("AWS_PROFILE"), os.environ.get("AWS_ACCESS_KEY_ID"))
+    sess = cache.get(key)
+    if sess is None:
+        sess = cache[key] = boto3.session.Session(region_name=region)
+    return sess
+
+
+def client(service: str, region: str | None = None, *, max_attempts: int = 8) -> Any:
+    """Return a boto3 client for ``service`` in ``region`` with adaptive retries.
+
+    Example:
+        >>> sm = client("sagemaker", "us-east-1")  # doctest: +SKIP
+    """
+    from botocore.config import Config
+
+    region = resolve_region(region)
+    cache = getattr(_local, "clients", None)
+    if cache is None:
+        cache = _local.clients = {}
+    endpoint = os.environ.get(f"AWS_ENDPOINT_URL_{service.upper().replace('-', '_')}") or os.environ.get(
+        "AWS_ENDPOINT_URL"
+    )
+    key = (service, region, endpoint, os.environ.get("AWS_ACCESS_KEY_ID"))
+    c = cache.get(key)
+    if c is None:
+        cfg = Config(
+            retries={"mode": "adaptive", "max_attempts": max_attempts},
+            user_agent_extra=USER_AGENT_EXTRA,
+        )
+        kwargs: dict[str, Any] = {"config": cfg}
+        if endpoint:
+            kwargs["endpoint_url"] = endpoint
+        c = cache[key] = session(region).client(service, **kwargs)
+    return c
+
+
+def clear_cache() -> None:
+    """Forget cached sessions and clients (tests call this between AWS mocks)."""
+    _local.sessions = {}
+    _local.clients = {}
+
+
+@contextlib.contextmanager
+def aws_errors(service: str, hint: str = "") -> Iterator[None]:
+    """Turn botocore errors raised inside the block into :class:`AWSServiceError`.
+
+    The message keeps the operation name, error code and request id.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except ClientError as e:
+        raise AWSServiceError.from_client_error(e, service=service, hint=hint) from e
+    except BotoCoreError as e:
+        raise AWSServiceError(f"{service} call failed: {e}. {hint}".strip(), service=service) from e

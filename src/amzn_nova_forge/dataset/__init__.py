@@ -1,0 +1,9 @@
+"""Dataset loaders: load, show, split, transform, validate and save Nova datasets."""
+
+from __future__ import annotations
+
+from amzn_nova_forge import _exports, _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__, {**_exports.DATASET, "DataPrepError": "amzn_nova_forge.errors", **_exports.ENUMS}
+)

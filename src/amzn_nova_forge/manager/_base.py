@@ -1,0 +1,152 @@
+"""The runtime protocol every backend implements, and the JSON-safe job reference.
+
+A runtime manager is configured by the user (instance type, role, cluster …) and
+does two things for the customizer: ``execute(JobConfig) -> job id`` and
+``cleanup(job id)``. Everything a *result* needs later (status, logs, outputs) is
+answered from a :class:`JobRef` alone, through classmethods, so a result loaded
+from disk in a fresh process works without the original manager object.
+
+Contract for a backend (see ``ADDING_A_RUNTIME.md``):
+
+* ``platform``: the :class:`~amzn_nova_forge.core.enums.Platform` it serves.
+* ``execute(job_config)``: start the job; return the id it created (never found by listing).
+* ``cleanup(job_name)``: stop the job (idempotent).
+* ``job_ref(job_id)``: the JSON-safe reference of a job this manager started.
+* classmethod ``job_info(ref) -> JobInfo``: one status snapshot.
+* classmethod ``job_outputs(ref) -> JobOutputs`` (optional): where artifacts are.
+* classmethod ``log_source(ref)`` (optional): where logs are (see ``monitor``).
+
+Only the backend module knows the shape of its service's requests.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from amzn_nova_forge.core.enums import JobStatus, Platform
+
+__all__ = ["JobConfig", "JobInfo", "JobOutputs", "JobRef", "RuntimeManager"]
+
+
+@dataclass
+class JobConfig:
+    """Everything a runtime needs to start one job (training, evaluation or batch inference).
+
+    The first nine fields are the published ``JobConfig``; the rest are filled by the
+    customizer and are optional for runtimes that don't use them.
+    """
+
+    job_name: str
+    image_uri: str
+    recipe_path: str
+    output_s3_path: str | None = None
+    data_s3_path: str | None = None
+    input_s3_data_type: str | None = None
+    mlflow_tracking_uri: str | None = None
+    mlflow_experiment_name: str | None = None
+    mlflow_run_name: str | None = None
+    validation_data_s3_path: str | None = None
+    method: Any = None  # TrainingMethod
+    model: Any = None  # Model
+    job_kind: str = "training"  # "training" | "evaluation" | "batch_inference"
+    rft_lambda_arn: str | None = None
+    model_name_or_path: str | None = None
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    data_mixing_config: dict[str, Any] | None = None
+    environment: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JobRef:
+    """Everything needed to find a job again; JSON-safe.
+
+    Attributes:
+        platform: Where the job runs.
+        job_id: The id the platform gave (SMTJ job name, Bedrock ARN, HyperPod job name, local job id).
+        region: AWS region (None for local).
+        extras: Platform extras, e.g. ``{"cluster_name": ..., "namespace": ...}`` or ``{"job_dir": ...}``.
+    """
+
+    platform: Platform
+    job_id: str
+    region: str | None = None
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["platform"] = self.platform.value
+        d["extras"] = dict(self.extras)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> JobRef:
+        return cls(
+            platform=Platform(data["platform"]),
+            job_id=data["job_id"],
+            region=data.get("region"),
+            extras=dict(data.get("extras") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """One status snapshot of a job."""
+
+    status: JobStatus
+    raw_status: str
+    message: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class JobOutputs:
+    """Where a job's outputs are (any may be None while unknown)."""
+
+    output_s3_path: str | None = None
+    checkpoint_s3_path: str | None = None
+    output_archive: str | None = None  # e.g. <output>/<job>/output/output.tar.gz
+    output_model_arn: str | None = None
+
+
+class RuntimeManager(abc.ABC):
+    """Base class of every runtime manager (SMTJ, SMTJ Serverless, SMHP, Bedrock, Local).
+
+    Subclasses set ``platform`` and implement :meth:`execute`, :meth:`cleanup`,
+    :meth:`job_ref` and :meth:`job_info`. The shared RFT-lambda properties and
+    ``deploy_lambda`` / ``validate_lambda`` live in ``_lambda.RFTLambdaMixin``.
+    """
+
+    platform: ClassVar[Platform]
+    #: feature name -> reason, for features this runtime cannot do.
+    unsupported: ClassVar[Mapping[str, str]] = {}
+
+    region: str | None = None
+
+    @abc.abstractmethod
+    def execute(self, job_config: JobConfig) -> str:
+        """Start a job; return the job id the platform gave it."""
+
+    @abc.abstractmethod
+    def cleanup(self, job_name: str) -> None:
+        """Stop (cancel) a job. Idempotent."""
+
+    def job_ref(self, job_id: str) -> JobRef:
+        """The JSON-safe reference of a job this manager started."""
+        return JobRef(platform=self.platform, job_id=job_id, region=self.region)
+
+    @classmethod
+    @abc.abstractmethod
+    def job_info(cls, ref: JobRef) -> JobInfo:
+        """One status snapshot of the job ``ref`` (works in a fresh process)."""
+
+    @classmethod
+    def job_outputs(cls, ref: JobRef) -> JobOutputs:
+        """Where the job's outputs are. Default: nothing known."""
+        return JobOutputs()

@@ -1,0 +1,297 @@
+"""``NovaModelCustomizer``: the entry point. It orchestrates and never builds an AWS request.
+
+Each public verb is a thin method that hands the customizer to one module that does
+that job (``_train``, ``_evaluate``, ``_batch``, ``_deploy``, ``_invoke``, ``_logs``,
+``_mixing``); those modules use the recipe builder, the checks, the job cache and the
+runtime's ``execute``. Provider request shapes live only under ``manager/``,
+``model/_deploy*`` backends and ``iam/``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from amzn_nova_forge.core.enums import DeploymentMode, DeployPlatform, EvaluationTask, Model, TrainingMethod
+from amzn_nova_forge.errors import ConfigError
+
+if TYPE_CHECKING:
+    from amzn_nova_forge.manager._base import RuntimeManager
+    from amzn_nova_forge.model.result import (
+        BaseJobResult,
+        DeploymentResult,
+        EvaluationResult,
+        InferenceResult,
+        TrainingResult,
+    )
+    from amzn_nova_forge.monitor import MLflowMonitor
+
+__all__ = ["NovaModelCustomizer"]
+
+logger = logging.getLogger(__name__)
+
+_DEFAULT_VALIDATION = {"iam": True, "infra": True, "recipe": True}
+
+
+class NovaModelCustomizer:
+    """Customize, evaluate and deploy an Amazon Nova model (or rehearse it locally).
+
+    Args:
+        model: The Nova model, e.g. ``Model.NOVA_LITE_2``.
+        method: The customization method, e.g. ``TrainingMethod.SFT_LORA``.
+        infra: A runtime manager (``SMTJRuntimeManager``, ``SMTJServerlessRuntimeManager``,
+            ``SMHPRuntimeManager``, ``BedrockRuntimeManager`` or ``LocalRuntimeManager``).
+        data_s3_path: Training data (S3 URI; a local path for the local runtime).
+        output_s3_path: Output location; generated when absent.
+        model_path: Checkpoint to start from (iterative training).
+        validation_config: ``{"iam": bool, "infra": bool, "recipe": bool}``; all True by default.
+        generated_recipe_dir: Local directory where the generated recipe YAML is written.
+        mlflow_monitor: MLflow tracking (SageMaker platforms only).
+        deployment_mode: What ``deploy`` does when the endpoint name exists.
+        data_mixing_enabled: Enable data mixing (CPT/SFT on HyperPod).
+        enable_job_caching: Reuse results of identical jobs from ``.cached-nova-jobs/``.
+
+    Raises:
+        ValueError: Invalid model, method, platform combination or validation_config key.
+
+    Example:
+        >>> infra = SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2)  # doctest: +SKIP
+        >>> customizer = NovaModelCustomizer(  # doctest: +SKIP
+        ...     model=Model.NOVA_MICRO, method=TrainingMethod.SFT_LORA, infra=infra,
+        ...     data_s3_path="s3://my-bucket/training-data/", output_s3_path="s3://my-bucket/output/")
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        method: TrainingMethod,
+        infra: RuntimeManager,
+        data_s3_path: str | None = None,
+        output_s3_path: str | None = None,
+        model_path: str | None = None,
+        validation_config: dict[str, bool] | None = None,
+        generated_recipe_dir: str | None = None,
+        mlflow_monitor: MLflowMonitor | None = None,
+        deployment_mode: DeploymentMode = DeploymentMode.FAIL_IF_EXISTS,
+        data_mixing_enabled: bool = False,
+        enable_job_caching: bool = False,
+    ) -> None:
+        if not isinstance(model, Model):
+            raise ConfigError(f"model must be a Model enum (e.g. Model.NOVA_LITE_2), got {model!r}.")
+        if not isinstance(method, TrainingMethod):
+            try:
+                method = TrainingMethod(method)
+            except ValueError:
+                raise ConfigError(
+                    f"method must be a TrainingMethod, got {method!r}. "
+                    f"Choose from: {', '.join(m.name for m in TrainingMethod)}."
+                ) from None
+        cfg = dict(_DEFAULT_VALIDATION)
+        for key, value in (validation_config or {}).items():
+            if key not in cfg:
+                raise ConfigError(
+                    f"Unknown validation_config key {key!r}; allowed keys: {', '.join(sorted(cfg))}."
+                )
+            cfg[key] = bool(value)
+        self.model = model
+        self.method = method
+        self.infra = infra
+        self.data_s3_path = data_s3_path
+        self._output_s3_path = output_s3_path
+        self.model_path = model_path
+        self.validation_config = cfg
+        self.generated_recipe_dir = generated_recipe_dir
+        self.mlflow_monitor = mlflow_monitor
+        self.deployment_mode = DeploymentMode(deployment_mode)
+        self.data_mixing_enabled = data_mixing_enabled
+        self.enable_job_caching = enable_job_caching
+        #: The most recent job started by this customizer (training, evaluation or batch inference).
+        self.job_result: BaseJobResult | None = None
+        #: The most recent training job.
+        self.last_training_result: TrainingResult | None = None
+        #: The most recent deployment.
+        self.last_deployment: DeploymentResult | None = None
+        self._data_mixing_config: dict[str, Any] | None = None
+        from amzn_nova_forge.model import _checks
+
+        _checks.check_customizer(self)
+
+    @property
+    def platform(self) -> Any:
+        """The :class:`Platform` of ``infra``."""
+        return self.infra.platform
+
+    @property
+    def region(self) -> str | None:
+        """The AWS region of ``infra`` (None for the local runtime)."""
+        return getattr(self.infra, "region", None)
+
+    @property
+    def output_s3_path(self) -> str | None:
+        """Output location (generated on first use when not given)."""
+        return self._output_s3_path
+
+    @output_s3_path.setter
+    def output_s3_path(self, value: str | None) -> None:
+        self._output_s3_path = value
+
+    # ---- data mixing -------------------------------------------------------------------------
+    def get_data_mixing_config(self) -> dict[str, Any]:
+        """Return the current data mixing configuration.
+
+        Example:
+            >>> customizer.get_data_mixing_config()  # doctest: +SKIP
+            {'customer_data_percent': 50, 'nova_code_percent': 30, 'nova_general_percent': 70}
+        """
+        from amzn_nova_forge.model import _mixing
+
+        return _mixing.get_config(self)
+
+    def set_data_mixing_config(self, config: dict[str, Any]) -> None:
+        """Set the data mixing configuration (percentages 0–100; Nova percentages sum to 100).
+
+        Raises:
+            ValueError: Data mixing is not enabled, or the configuration is invalid.
+        """
+        from amzn_nova_forge.model import _mixing
+
+        _mixing.set_config(self, config)
+
+    # ---- jobs --------------------------------------------------------------------------------
+    def train(
+        self,
+        job_name: str,
+        recipe_path: str | None = None,
+        overrides: dict[str, Any] | None = None,
+        rft_lambda_arn: str | None = None,
+        validation_data_s3_path: str | None = None,
+        dry_run: bool | None = False,
+        rft_multiturn_infra: Any = None,
+    ) -> TrainingResult | None:
+        """Build the recipe, run the checks and start a training job.
+
+        Returns:
+            A ``TrainingResult`` (``SMTJTrainingResult``, ``SMHPTrainingResult``,
+            ``BedrockTrainingResult`` or ``LocalTrainingResult``), or None when ``dry_run``.
+
+        Example:
+            >>> result = customizer.train(job_name="my-training-job",  # doctest: +SKIP
+            ...     overrides={"max_epochs": 10, "lr": 5e-6, "warmup_steps": 20, "global_batch_size": 128})
+        """
+        from amzn_nova_forge.model import _train
+
+        return _train.train(
+            self,
+            job_name=job_name,
+            recipe_path=recipe_path,
+            overrides=overrides,
+            rft_lambda_arn=rft_lambda_arn,
+            validation_data_s3_path=validation_data_s3_path,
+            dry_run=bool(dry_run),
+            rft_multiturn_infra=rft_multiturn_infra,
+        )
+
+    def evaluate(
+        self,
+        job_name: str,
+        eval_task: EvaluationTask,
+        model_path: str | None = None,
+        subtask: str | None = None,
+        data_s3_path: str | None = None,
+        recipe_path: str | None = None,
+        overrides: dict[str, Any] | None = None,
+        processor: dict[str, Any] | None = None,
+        rl_env: dict[str, Any] | None = None,
+        dry_run: bool | None = False,
+        job_result: TrainingResult | None = None,
+    ) -> EvaluationResult | None:
+        """Build the evaluation recipe and start an evaluation job (None when ``dry_run``)."""
+        from amzn_nova_forge.model import _evaluate
+
+        return _evaluate.evaluate(
+            self,
+            job_name=job_name,
+            eval_task=eval_task,
+            model_path=model_path,
+            subtask=subtask,
+            data_s3_path=data_s3_path,
+            recipe_path=recipe_path,
+            overrides=overrides,
+            processor=processor,
+            rl_env=rl_env,
+            dry_run=bool(dry_run),
+            job_result=job_result,
+        )
+
+    def batch_inference(
+        self,
+        job_name: str,
+        input_path: str,
+        output_s3_path: str,
+        model_path: str | None = None,
+        recipe_path: str | None = None,
+        overrides: dict[str, Any] | None = None,
+        dry_run: bool | None = False,
+    ) -> InferenceResult | None:
+        """Start a batch inference job on a trained model (SageMaker platforms and local)."""
+        from amzn_nova_forge.model import _batch
+
+        return _batch.batch_inference(
+            self,
+            job_name=job_name,
+            input_path=input_path,
+            output_s3_path=output_s3_path,
+            model_path=model_path,
+            recipe_path=recipe_path,
+            overrides=overrides,
+            dry_run=bool(dry_run),
+        )
+
+    def get_logs(
+        self,
+        limit: int | None = None,
+        start_from_head: bool = False,
+        end_time: str | None = None,
+    ) -> None:
+        """Print the logs of the most recent job started by this customizer."""
+        from amzn_nova_forge.model import _logs
+
+        _logs.get_logs(self, limit=limit, start_from_head=start_from_head, end_time=end_time)
+
+    def deploy(
+        self,
+        model_artifact_path: str | None = None,
+        deploy_platform: DeployPlatform = DeployPlatform.BEDROCK_OD,
+        unit_count: int | None = None,
+        endpoint_name: str | None = None,
+        job_result: TrainingResult | None = None,
+        execution_role_name: str | None = None,
+        sagemaker_instance_type: str | None = "ml.p5.48xlarge",
+        sagemaker_environment_variables: dict[str, Any] | None = None,
+    ) -> DeploymentResult:
+        """Deploy the trained model to Bedrock (on-demand or provisioned), SageMaker or locally."""
+        from amzn_nova_forge.model import _deploy
+
+        return _deploy.deploy(
+            self,
+            model_artifact_path=model_artifact_path,
+            deploy_platform=deploy_platform,
+            unit_count=unit_count,
+            endpoint_name=endpoint_name,
+            job_result=job_result,
+            execution_role_name=execution_role_name,
+            sagemaker_instance_type=sagemaker_instance_type,
+            sagemaker_environment_variables=sagemaker_environment_variables,
+        )
+
+    def invoke_inference(self, request_body: dict[str, Any], endpoint_arn: str | None = None) -> Any:
+        """Send one inference request to a deployed model; returns a ``SingleInferenceResult``."""
+        from amzn_nova_forge.model import _invoke
+
+        return _invoke.invoke_inference(self, request_body=request_body, endpoint_arn=endpoint_arn)
+
+    def __repr__(self) -> str:
+        return (
+            f"NovaModelCustomizer(model={self.model.name}, method={self.method.name}, "
+            f"platform={getattr(self.platform, 'value', self.platform)})"
+        )

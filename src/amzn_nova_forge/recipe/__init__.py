@@ -1,0 +1,9 @@
+"""Recipes: the bundled Nova recipe catalogue, the builder and override validation."""
+
+from __future__ import annotations
+
+from amzn_nova_forge import _exports, _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__, {**_exports.RECIPE, "EvaluationTask": "amzn_nova_forge.core.enums"}
+)
