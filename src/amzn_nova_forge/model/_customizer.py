@@ -268,8 +268,27 @@ class NovaModelCustomizer:
         execution_role_name: str | None = None,
         sagemaker_instance_type: str | None = "ml.p5.48xlarge",
         sagemaker_environment_variables: dict[str, Any] | None = None,
+        **kwargs: Any,
     ) -> DeploymentResult:
-        """Deploy the trained model to Bedrock (on-demand or provisioned), SageMaker or locally."""
+        """Deploy the trained model to Bedrock (on-demand or provisioned), SageMaker or locally.
+
+        The checkpoint is ``model_artifact_path``, else ``job_result``'s (which must be
+        Completed), else this customizer's last training job. Waits until the endpoint is
+        ready. Extra keyword arguments: ``wait`` (default True), ``timeout`` (seconds),
+        ``poll_interval`` (seconds), and the older names ``pt_units`` and
+        ``bedrock_execution_role_name``.
+
+        Raises:
+            ValueError: Invalid platform, unit count, name, instance type or environment.
+            DeploymentError: The name exists (see ``deployment_mode``), a call failed or the
+                endpoint did not come up; ``.created`` lists the resources left in place.
+
+        Example:
+            >>> deployment = customizer.deploy(  # doctest: +SKIP
+            ...     model_artifact_path="s3://escrow-bucket/my-model-artifacts/",
+            ...     deploy_platform=DeployPlatform.BEDROCK_OD, endpoint_name="my-custom-nova-model-bedrock")
+            >>> print(deployment.endpoint.uri, deployment.status)  # doctest: +SKIP
+        """
         from amzn_nova_forge.model import _deploy
 
         return _deploy.deploy(
@@ -282,6 +301,7 @@ class NovaModelCustomizer:
             execution_role_name=execution_role_name,
             sagemaker_instance_type=sagemaker_instance_type,
             sagemaker_environment_variables=sagemaker_environment_variables,
+            **kwargs,
         )
 
     def invoke_inference(self, request_body: dict[str, Any], endpoint_arn: str | None = None) -> Any:

@@ -33,6 +33,7 @@ _RESULT_MODULES = (
     "amzn_nova_forge.model.result._training",
     "amzn_nova_forge.model.result._evaluation",
     "amzn_nova_forge.model.result._inference",
+    "amzn_nova_forge.model.result._single",
 )
 
 

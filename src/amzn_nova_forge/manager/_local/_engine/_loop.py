@@ -1,0 +1,301 @@
+"""The training loop: data thread, micro-batches, deferred host syncs, OOM back-off.
+
+* A background thread shuffles, packs and collates each optimizer step's micro-batches into
+  pinned host tensors, a few steps ahead; the loop copies them with ``non_blocking=True``.
+* The step's loss is accumulated on the device; the host reads it only every ``log_every``
+  steps (one sync per interval) and then calls ``on_step`` for each step of the interval.
+* Every micro-batch's loss is scaled by ``1 / labelled tokens of the whole step``, so the
+  gradient is that of the token-mean loss of the step, however the step was split or packed.
+* With automatic sizing, an out-of-memory error in the first steps halves the token budget
+  (and, at one row, turns gradient checkpointing on) and retries the step.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from amzn_nova_forge.errors import ConfigError
+from amzn_nova_forge.manager._local._engine._config import StepMetrics, TrainConfig, coerce_config
+from amzn_nova_forge.manager._local._engine._lora import build_param_groups
+from amzn_nova_forge.manager._local._engine._memory import plan_memory
+from amzn_nova_forge.manager._local._engine._model import (
+    LossComputer,
+    enable_checkpointing,
+    is_lora,
+    prepare_model,
+)
+from amzn_nova_forge.manager._local._engine._packing import (
+    Example,
+    MicroBatch,
+    collate,
+    plan_micro_batches,
+    prepare_examples,
+)
+
+__all__ = ["lr_at", "train_causal_lm"]
+
+logger = logging.getLogger(__name__)
+
+_OOM_RETRY_STEPS = 3
+
+
+def lr_at(step: int, total_steps: int, cfg: TrainConfig) -> float:
+    """Learning rate of 0-based ``step``: linear warm-up, then the configured decay.
+
+    Example:
+        >>> cfg = TrainConfig(lr=1.0, warmup_steps=2, lr_schedule="linear")
+        >>> [round(lr_at(s, 6, cfg), 2) for s in range(6)]
+        [0.5, 1.0, 1.0, 0.75, 0.5, 0.25]
+    """
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    if cfg.lr_schedule == "constant":
+        return cfg.lr
+    span = max(1, total_steps - cfg.warmup_steps)
+    progress = min(1.0, (step - cfg.warmup_steps) / span)
+    if cfg.lr_schedule == "linear":
+        factor = 1.0 - progress
+    else:
+        factor = 0.5 * (1.0 + math.cos(math.pi * progress))
+    return cfg.min_lr + (cfg.lr - cfg.min_lr) * factor
+
+
+@dataclass
+class _Step:
+    index: int  # 0-based optimizer step
+    epoch: int
+    examples: list[int]
+    micro: list[MicroBatch]
+    budget: int
+    tokens: int
+    n_targets: int
+
+
+def _step_indices(n: int, cfg: TrainConfig, total_steps: int) -> Iterator[tuple[int, int, list[int]]]:
+    rng = np.random.default_rng(cfg.seed)
+    step, epoch = 0, 0
+    while step < total_steps:
+        order = rng.permutation(n).tolist()
+        for start in range(0, n, cfg.global_batch_size):
+            if step >= total_steps:
+                return
+            yield step, epoch, order[start : start + cfg.global_batch_size]
+            step += 1
+        epoch += 1
+
+
+class _Collator:
+    def __init__(self, data: list[Example], cfg: TrainConfig, layout: str, pin: bool) -> None:
+        self.data, self.cfg, self.layout, self.pin = data, cfg, layout, pin
+        self.budget = cfg.max_length
+
+    def build(self, index: int, epoch: int, ids: list[int], budget: int) -> _Step:
+        lengths = [self.data[i].length for i in ids]
+        plan = plan_micro_batches(
+            lengths, budget, layout=self.layout, max_length=self.cfg.max_length, packing=self.cfg.packing
+        )
+        local = [self.data[i] for i in ids]
+        pad_multiple = 128 if self.layout == "varlen" else 8
+        micro = [
+            collate(local, rows, layout=self.layout, packing=self.cfg.packing, pad_multiple=pad_multiple, pin=self.pin)
+            for rows in plan
+        ]
+        return _Step(
+            index, epoch, ids, micro, budget, sum(m.tokens for m in micro), sum(m.n_targets for m in micro)
+        )
+
+
+def _prefetch(make: Callable[[], Iterator[_Step]], depth: int = 3) -> Iterator[_Step]:
+    """Run ``make()`` in a daemon thread, ``depth`` steps ahead of the consumer."""
+    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def work() -> None:
+        try:
+            for item in make():
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer
+            q.put(exc)
+
+    thread = threading.Thread(target=work, name="nova-forge-batches", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+def train_causal_lm(
+    model: Any,
+    examples: Iterable[Mapping[str, Any]],
+    cfg: Any,
+    on_step: Callable[[Any], Any] | None = None,
+) -> Any:
+    """Fine-tune a causal LM (see :func:`amzn_nova_forge.manager._local._engine.train_causal_lm`)."""
+    import torch
+
+    cfg, foreign = coerce_config(cfg)
+    cfg.validate()
+    torch.manual_seed(cfg.seed)
+    data = prepare_examples(examples, cfg.max_length)
+    if not data:
+        raise ConfigError("no training examples (every example was empty); check the dataset")
+    steps_per_epoch = math.ceil(len(data) / cfg.global_batch_size)
+    total_steps = cfg.max_steps if cfg.max_steps is not None else cfg.max_epochs * steps_per_epoch
+
+    prepared = prepare_model(model, cfg)
+    device = prepared.device
+    cuda = device.type == "cuda"
+    auto_memory = cfg.micro_batch_tokens is None and cfg.micro_batch_size is None
+    requested = cfg.micro_batch_tokens or (cfg.micro_batch_size * cfg.max_length if cfg.micro_batch_size else None)
+    mem = plan_memory(
+        model,
+        device=device,
+        max_length=cfg.max_length,
+        requested_tokens=requested,
+        checkpointing=cfg.gradient_checkpointing,
+        lora=is_lora(model),
+    )
+    checkpointing = mem.checkpointing
+    if checkpointing:
+        enable_checkpointing(model)
+    budget = mem.budget
+
+    groups = build_param_groups(model, weight_decay=cfg.weight_decay, loraplus_lr_ratio=cfg.loraplus_lr_ratio)
+    if not groups:
+        raise ConfigError("the model has no trainable parameters; unfreeze some or attach a LoRA adapter")
+    opt_kwargs: dict[str, Any] = {"lr": cfg.lr, "betas": (0.9, 0.999), "eps": 1e-8}
+    if cuda:
+        opt_kwargs["fused"] = True
+    optimizer = torch.optim.AdamW(groups, **opt_kwargs)
+    params = [p for g in groups for p in g["params"]]
+    loss_of = LossComputer(model, prepared)
+    collator = _Collator(data, cfg, prepared.layout, pin=cuda)
+    log_every = cfg.log_every or (10 if cuda else 1)
+    logger.info(
+        "training %d examples, %d steps, budget %d tokens/micro-batch, checkpointing=%s, layout=%s",
+        len(data), total_steps, budget, checkpointing, prepared.layout,
+    )
+
+    def steps() -> Iterator[_Step]:
+        for index, epoch, ids in _step_indices(len(data), cfg, total_steps):
+            yield collator.build(index, epoch, ids, budget)
+
+    def run_step(step: _Step) -> Any:
+        scale = 1.0 / max(1, step.n_targets)
+        total = torch.zeros((), dtype=torch.float32, device=device)
+        for mb in step.micro:
+            t = {k: v.to(device, non_blocking=True) for k, v in mb.tensors.items()}
+            loss = loss_of(t, mb.max_seqlen, scale)
+            loss.backward()
+            total += loss.detach()
+        if cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip, foreach=cuda or None)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        return total
+
+    model.train()
+    metrics: list[StepMetrics] = []
+    pending: list[tuple[_Step, Any, float, int]] = []
+    consumed = 0
+    stopped = False
+    last_flush = time.perf_counter()
+
+    def flush() -> bool:
+        nonlocal last_flush
+        if not pending:
+            return True
+        losses = torch.stack([p[1] for p in pending]).tolist()  # the one host sync of the interval
+        now = time.perf_counter()
+        per_step = (now - last_flush) / len(pending)
+        last_flush = now
+        keep_going = True
+        for (step, _, lr, samples), loss in zip(pending, losses):
+            m = StepMetrics(
+                step=step.index + 1,
+                epoch=step.epoch,
+                loss=float(loss),
+                lr=lr,
+                tokens=step.tokens,
+                step_time_s=per_step,
+                tokens_per_s=step.tokens / per_step if per_step > 0 else 0.0,
+                consumed_samples=samples,
+            )
+            metrics.append(m)
+            if on_step is None:
+                continue
+            if foreign:  # the dict seam of manager/_local/_loop.py: 0-based step, truthy return stops
+                payload = {**m.to_dict(), "step": m.step - 1, "step_time": m.step_time_s, "total_steps": total_steps}
+                stop = on_step(payload)
+            else:
+                stop = on_step(m)
+            if stop:
+                keep_going = False
+        pending.clear()
+        return keep_going
+
+    for step in _prefetch(steps):
+        lr = lr_at(step.index, total_steps, cfg)
+        for g in optimizer.param_groups:
+            g["lr"] = lr * g.get("lr_scale", 1.0)
+        while True:
+            if step.budget != budget:
+                step = collator.build(step.index, step.epoch, step.examples, budget)
+            try:
+                loss = run_step(step)
+                break
+            except torch.cuda.OutOfMemoryError:
+                if not (cuda and auto_memory and step.index < _OOM_RETRY_STEPS):
+                    raise
+                optimizer.zero_grad(set_to_none=True)
+                torch.cuda.empty_cache()
+                if budget > cfg.max_length:
+                    budget = max(cfg.max_length, budget // 2 // cfg.max_length * cfg.max_length)
+                    logger.warning("out of memory: micro-batch budget lowered to %d tokens", budget)
+                elif not checkpointing and cfg.gradient_checkpointing == "auto":
+                    checkpointing = True
+                    enable_checkpointing(model)
+                    logger.warning("out of memory at one row per micro-batch: gradient checkpointing on")
+                else:
+                    raise
+        consumed += len(step.examples)
+        pending.append((step, loss, lr, consumed))
+        if len(pending) >= log_every or step.index + 1 == total_steps:
+            if not flush():
+                stopped = True
+                break
+    if not stopped:
+        flush()
+    if foreign:
+        return {
+            "steps": len(metrics),
+            "final_loss": metrics[-1].loss if metrics else float("nan"),
+            "consumed_samples": metrics[-1].consumed_samples if metrics else 0,
+            "metrics": metrics,
+        }
+    return metrics

@@ -1,0 +1,202 @@
+"""What the worker runs: training (SFT, CPT, DPO, RFT), evaluation and batch inference."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from amzn_nova_forge.errors import ConfigError
+from amzn_nova_forge.manager._local._hparams import TrainConfig, resolve_config
+from amzn_nova_forge.manager._local._jobdir import JobDir
+
+__all__ = ["load_model_for", "run_batch_inference", "run_evaluation", "run_training", "resolve_model_source"]
+
+logger = logging.getLogger(__name__)
+
+TINY_NOTICE = (
+    "NOTE: no base model was given, so this job uses a TINY DEMO MODEL built offline "
+    "(random weights, byte-level tokenizer). It rehearses the workflow; its answers are not meaningful. "
+    "Pass base_model=<Hugging Face id or folder> for a real model."
+)
+
+
+def _recipe(job: dict[str, Any]) -> dict[str, Any]:
+    path = job.get("recipe_path")
+    if not path:
+        return {}
+    import yaml
+
+    from amzn_nova_forge.core import storage
+
+    data = yaml.safe_load(storage.read_text(path)) or {}
+    return data if isinstance(data, dict) else {}
+
+
+def resolve_model_source(job: dict[str, Any]) -> str | None:
+    """The model to start from: a local checkpoint in ``model_name_or_path``, else ``base_model``.
+
+    ``model_name_or_path`` may be a checkpoint folder, a local job folder, or an
+    ``output.tar.gz``/``manifest.json`` of a local job (the manifest names the checkpoint).
+    """
+    mp = job.get("model_name_or_path")
+    if mp and not str(mp).startswith("s3://") and not str(mp).endswith("/prod"):
+        p = Path(str(mp)).expanduser()
+        if p.is_dir() and (p / "checkpoints" / "final").is_dir():
+            return str(p / "checkpoints" / "final")
+        if p.name in ("manifest.json", "output.tar.gz") or p.is_dir() and (p / "manifest.json").exists():
+            manifest = p if p.name == "manifest.json" else (p.parent if p.is_file() else p) / "manifest.json"
+            if manifest.exists():
+                return str(json.loads(manifest.read_text(encoding="utf-8"))["checkpoint_path"])
+        if p.is_dir():
+            return str(p)
+        if p.exists():
+            raise ConfigError(f"model_path {mp!r} is not a model folder. Pass a checkpoint folder of a local job.")
+    elif mp and str(mp).startswith("s3://"):
+        raise ConfigError(
+            f"model_path {mp!r} is an S3 checkpoint of a cloud job; Nova weights cannot be loaded locally. "
+            "Pass the checkpoint folder of a local job (LocalTrainingResult.model_artifacts.checkpoint_s3_path)."
+        )
+    return job.get("base_model")
+
+
+def load_model_for(jd: JobDir, job: dict[str, Any], cfg: TrainConfig) -> tuple[Any, Any, dict[str, Any]]:
+    from amzn_nova_forge.manager._local import _model
+
+    device = _model.pick_device(job.get("device"))
+    cfg.device = device
+    source = resolve_model_source(job)
+    jd.log(f"Loading model {source or 'tiny-demo'} on {device} ...")
+    model, tok, info = _model.load(source, device, dtype=cfg.dtype, seed=cfg.seed)
+    if info.get("tiny"):
+        jd.log(TINY_NOTICE)
+    cfg.pad_token_id = tok.pad_token_id if tok.pad_token_id is not None else 0
+    limit = getattr(model.config, "max_position_embeddings", None)
+    if isinstance(limit, int) and 0 < limit < cfg.max_length:
+        jd.log(f"max_length {cfg.max_length} exceeds the model's context ({limit}); using {limit}.")
+        cfg.max_length = limit
+    n = sum(p.numel() for p in model.parameters())
+    jd.log(f"Model loaded: {type(model).__name__}, {n / 1e6:.2f}M parameters, dtype {next(model.parameters()).dtype}.")
+    jd.update_status(model={"source": source or "tiny-demo", "tiny": bool(info.get("tiny")), "device": device})
+    return model, tok, info
+
+
+def _train_sft_cpt(model: Any, examples: list[dict[str, list[int]]], cfg: TrainConfig, on_step: Any, jd: JobDir) -> Any:
+    try:
+        from amzn_nova_forge.manager._local._engine import train_causal_lm
+    except ImportError:
+        from amzn_nova_forge.manager._local._loop import train_causal_lm
+    except Exception as e:  # pragma: no cover - a broken engine must not break training
+        jd.log(f"Fast engine unavailable ({type(e).__name__}: {e}); using the plain loop.")
+        from amzn_nova_forge.manager._local._loop import train_causal_lm
+    return train_causal_lm(model, examples, cfg, on_step)
+
+
+def run_training(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
+    """Train per ``job["method"]`` and write the checkpoint, metrics CSV, manifest and archive."""
+    from amzn_nova_forge.core.enums import TrainingMethod
+    from amzn_nova_forge.manager._local import _data, _model
+    from amzn_nova_forge.manager._local._outputs import MetricsWriter, write_archive, write_manifest
+
+    method = TrainingMethod(job["method"])
+    family = method.family
+    if family not in ("sft", "cpt", "dpo", "rft"):
+        raise ConfigError(f"The local runtime cannot train {method.value!r}; it supports SFT, CPT, DPO and RFT.")
+    recipe = _recipe(job)
+    cfg = resolve_config(job.get("hyperparameters"), recipe, method_is_lora=method.is_lora, overrides=job.get("local"))
+    if not job.get("data_s3_path"):
+        raise ConfigError("No training data: pass data_s3_path (a local JSONL file or folder) to the customizer.")
+    rows = _data.read_rows(job["data_s3_path"])
+    jd.log(f"Method {method.value}; {len(rows)} training rows from {job['data_s3_path']}.")
+    model, tok, info = load_model_for(jd, job, cfg)
+    import torch
+
+    torch.manual_seed(cfg.seed)
+    if cfg.lora:
+        model = _model.apply_lora(model, cfg)
+        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        jd.log(f"LoRA rank {cfg.lora_rank}, alpha {cfg.lora_alpha}, LoRA+ ratio {cfg.loraplus_lr_ratio}: "
+               f"{trainable / 1e6:.3f}M trainable parameters.")
+    jd.log("Training config: " + json.dumps({k: v for k, v in cfg.to_dict().items() if k != "extra"}, default=str))
+    writer = MetricsWriter(jd, rft=family == "rft", flag=flag)
+    if family == "sft":
+        examples = [_data.tokenize_chat(tok, _data.to_messages(r), cfg.max_length) for r in rows]
+        summary = _train_sft_cpt(model, examples, cfg, writer, jd)
+    elif family == "cpt":
+        examples = _data.pack_texts(tok, (_data.cpt_text(r) for r in rows), cfg.max_length)
+        summary = _train_sft_cpt(model, examples, cfg, writer, jd)
+    elif family == "dpo":
+        from amzn_nova_forge.manager._local._dpo import build_pairs, train_dpo
+
+        pairs = build_pairs(tok, [_data.dpo_example(r) for r in rows], cfg.max_length)
+        summary = train_dpo(model, pairs, cfg, writer)
+    else:
+        from amzn_nova_forge.manager._local._reward import load_reward_function
+        from amzn_nova_forge.manager._local._rft import train_rft
+
+        ref = job.get("rft_lambda")
+        if not ref:
+            raise ConfigError("RFT needs a reward function: pass rft_lambda_arn (a Lambda ARN or a local .py file "
+                              "with lambda_handler) to train(), or rft_lambda= to LocalRuntimeManager.")
+        score = load_reward_function(str(ref), job.get("region"))
+        examples = [_data.rft_example(r, i) for i, r in enumerate(rows)]
+        summary = train_rft(model, tok, examples, score, cfg, writer)
+    val_loss = _validation_loss(jd, job, model, tok, cfg, family, max(int(summary.get("steps") or 1) - 1, 0))
+    meta = {"base_model": info.get("source"), "tiny": bool(info.get("tiny")), "method": method.value,
+            "job_id": jd.path.name, "parent": info.get("parent"), "lora": cfg.lora}
+    ckpt = _model.save_checkpoint(model, tok, jd.checkpoint_dir, meta)
+    jd.log(f"Saved checkpoint to {ckpt}.")
+    csv_path = writer.write_csv(jd.metrics_csv)
+    manifest = write_manifest(jd, {
+        "checkpoint_s3_bucket": str(ckpt), "checkpoint_path": str(ckpt),
+        "lora_adapter_path": str(ckpt / "adapter") if cfg.lora else None,
+        "base_model": info.get("source"), "method": method.value, "job_id": jd.path.name,
+        "steps": summary.get("steps"), "final_loss": summary.get("final_loss"), "val_loss": val_loss,
+    })
+    archive = write_archive(jd, {"manifest.json": manifest, "step_wise_training_metrics.csv": csv_path})
+    jd.update_status(outputs={"checkpoint_path": str(ckpt), "output_archive": str(archive),
+                              "metrics_csv": str(csv_path), "manifest": str(manifest)},
+                     summary={**{k: v for k, v in summary.items() if isinstance(v, (int, float, str))},
+                              "val_loss": val_loss})
+
+
+def _validation_loss(
+    jd: JobDir, job: dict[str, Any], model: Any, tok: Any, cfg: TrainConfig, family: str, step: int
+) -> float | None:
+    path = job.get("validation_data_s3_path")
+    if not path or family not in ("sft", "cpt"):
+        return None
+    import torch
+
+    from amzn_nova_forge.manager._local import _data
+    from amzn_nova_forge.manager._local._loop import pad_batch, sequence_logps
+
+    rows = _data.read_rows(path)
+    if family == "sft":
+        ex = [_data.tokenize_chat(tok, _data.to_messages(r), cfg.max_length) for r in rows]
+    else:
+        ex = _data.pack_texts(tok, (_data.cpt_text(r) for r in rows), cfg.max_length)
+    total, count = 0.0, 0
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        for i in range(0, len(ex), cfg.micro):
+            b = pad_batch(ex[i : i + cfg.micro], cfg.pad_token_id, device)
+            lp, n = sequence_logps(model, b)
+            total += float(-lp.sum())
+            count += int(n.sum())
+    val = total / max(count, 1)
+    jd.log(f"Validation: global_step={step}.000, val_loss={val:.4f}")
+    return val
+
+
+def run_evaluation(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
+    from amzn_nova_forge.manager._local import _eval
+
+    _eval.evaluate(jd, job, _recipe(job))
+
+
+def run_batch_inference(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
+    from amzn_nova_forge.manager._local import _eval
+
+    _eval.batch_inference(jd, job, _recipe(job))

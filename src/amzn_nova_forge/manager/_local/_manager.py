@@ -1,0 +1,340 @@
+"""``LocalRuntimeManager``: run training, evaluation and batch inference on this machine.
+
+``execute`` writes the job folder and starts a detached worker process
+(``python -m amzn_nova_forge.manager._local._worker <job_dir>``), then returns the job id at
+once. Status, logs and outputs are read back from the job folder, from the job's
+:class:`JobRef` alone, so a result loaded in another process works. This module imports
+no torch: only the worker does.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from amzn_nova_forge.core.enums import JobStatus, Platform
+from amzn_nova_forge.errors import ConfigError, JobSubmissionError
+from amzn_nova_forge.manager._base import JobConfig, JobInfo, JobOutputs, JobRef, RuntimeManager
+from amzn_nova_forge.manager._local import _jobdir
+from amzn_nova_forge.manager._local._jobdir import JobDir, default_jobs_root, pid_alive, utc_now
+
+__all__ = ["LocalRuntimeManager"]
+
+logger = logging.getLogger(__name__)
+
+#: Starts the given command in a new session, detached from the caller, and prints its pid.
+_LAUNCHER = (
+    "import os, subprocess, sys\n"
+    "out = open(sys.argv[1], 'ab')\n"
+    "kw = {'start_new_session': True} if os.name != 'nt' else {'creationflags': 0x00000008 | 0x00000200}\n"
+    "p = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,"
+    " close_fds=True, **kw)\n"
+    "print(p.pid, flush=True)\n"
+)
+
+
+def spawn_detached(cmd: list[str], log_path: Path, env: dict[str, str] | None = None) -> int:
+    """Start ``cmd`` detached (its own session, re-parented to init); return its pid."""
+    src_root = str(Path(__file__).resolve().parents[3])
+    env = dict(os.environ if env is None else env)
+    env["PYTHONPATH"] = src_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, str(log_path), *cmd],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )
+    if proc.returncode != 0 or not proc.stdout.strip().isdigit():
+        raise JobSubmissionError(f"Could not start a local worker process: {proc.stderr.strip() or proc.stdout!r}")
+    return int(proc.stdout.strip())
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _enum_value(v: Any) -> Any:
+    return getattr(v, "value", v)
+
+
+class LocalRuntimeManager(RuntimeManager):
+    """Rehearse Nova customization on this machine's CPU or GPU with an open-weight model.
+
+    The same ``NovaModelCustomizer`` calls, recipe and overrides run here on a small
+    Hugging Face causal LM: SFT (LoRA / full), DPO (LoRA / full), CPT and RFT with your
+    reward function, plus evaluation, batch inference and a local OpenAI-compatible server.
+
+    Args:
+        base_model: A Hugging Face model id or local folder. ``None`` builds a tiny random
+            model offline (for demos and tests; its answers are meaningless).
+        device: ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"`` …
+        output_root: Folder for job folders (default ``$NOVA_FORGE_LOCAL_JOBS_DIR`` or
+            ``~/.nova-forge/local-jobs``). A local ``output_s3_path`` on the customizer wins.
+        dtype: ``"auto"`` (bf16 on CUDA GPUs that support it, else fp32), ``"bf16"``, ``"fp32"``.
+        micro_batch_size: Samples per forward pass (gradient accumulation up to the recipe's
+            ``global_batch_size``); default 8.
+        max_steps: Cap on optimizer steps (rehearse a long recipe in a few steps).
+        lora_rank: LoRA rank (Nova recipes fix alpha but not the rank); default 16.
+        max_new_tokens: Cap on generated tokens for evaluation / batch inference (default 256).
+        seed: Random seed.
+        rft_lambda: Reward function for RFT: a local ``.py`` file with ``lambda_handler`` or a Lambda ARN.
+        training_overrides: Extra local settings passed to the training config (e.g. ``{"grad_clip": 0.5}``).
+
+    Example:
+        >>> infra = LocalRuntimeManager(base_model="Qwen/Qwen2.5-0.5B-Instruct", device="auto")  # doctest: +SKIP
+        >>> customizer = NovaModelCustomizer(model=Model.NOVA_MICRO, method=TrainingMethod.SFT_LORA,  # doctest: +SKIP
+        ...     infra=infra, data_s3_path="./train.jsonl", output_s3_path="./runs")
+        >>> result = customizer.train(job_name="rehearsal")  # doctest: +SKIP
+        >>> result.wait(poll_every=2)  # doctest: +SKIP
+    """
+
+    platform: ClassVar[Platform] = Platform.LOCAL
+    unsupported: ClassVar[dict[str, str]] = {
+        "mlflow": "MLflow tracking is a SageMaker feature; the local runtime logs to train.log and a metrics CSV.",
+        "data_mixing": "Data mixing with Nova's curated data needs HyperPod.",
+        "rft_multiturn": "Multi-turn RFT needs the HyperPod RFT infrastructure.",
+    }
+
+    def __init__(
+        self,
+        base_model: str | None = None,
+        device: str = "auto",
+        output_root: str | os.PathLike[str] | None = None,
+        *,
+        dtype: str = "auto",
+        micro_batch_size: int | None = None,
+        max_steps: int | None = None,
+        lora_rank: int | None = None,
+        max_new_tokens: int | None = None,
+        seed: int = 0,
+        rft_lambda: str | None = None,
+        training_overrides: dict[str, Any] | None = None,
+    ) -> None:
+        if device and not (device in ("auto", "cpu", "mps") or str(device).startswith("cuda")):
+            raise ConfigError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}.")
+        if base_model is not None and not isinstance(base_model, str):
+            base_model = os.fspath(base_model)
+        if base_model and os.path.exists(os.path.expanduser(base_model)):
+            base_model = str(Path(base_model).expanduser().resolve())
+        self.base_model = base_model
+        self.device = device
+        self.output_root = Path(output_root).expanduser().resolve() if output_root else default_jobs_root()
+        self.dtype = dtype
+        self.rft_lambda = rft_lambda
+        self.region = None
+        self.local_settings: dict[str, Any] = {
+            "micro_batch_size": micro_batch_size, "max_steps": max_steps, "lora_rank": lora_rank,
+            "max_new_tokens": max_new_tokens, "seed": seed, "dtype": dtype, **(training_overrides or {}),
+        }
+        self._jobs: dict[str, Path] = {}
+
+    @property
+    def rft_lambda_arn(self) -> str | None:
+        """The reward Lambda ARN when ``rft_lambda`` is one (a local file has no ARN)."""
+        return self.rft_lambda if self.rft_lambda and self.rft_lambda.startswith("arn:") else None
+
+    def __repr__(self) -> str:
+        return f"LocalRuntimeManager(base_model={self.base_model!r}, device={self.device!r}, output_root='{self.output_root}')"
+
+    # ---- submission ---------------------------------------------------------------------------
+    def _job_root(self, job_config: JobConfig) -> Path:
+        out = job_config.output_s3_path
+        if out and not str(out).startswith("s3://"):
+            return Path(str(out)).expanduser().resolve()
+        return self.output_root
+
+    def execute(self, job_config: JobConfig) -> str:
+        """Write the job folder, start the detached worker and return the job id at once.
+
+        Raises:
+            ConfigError: The training data is not a local path or s3:// URI that exists.
+            JobSubmissionError: The worker process could not be started.
+        """
+        stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
+        job_id = f"{job_config.job_name}-{stamp}-{secrets.token_hex(2)}"
+        jd = JobDir(self._job_root(job_config) / job_id)
+        data = job_config.data_s3_path
+        if data and not str(data).startswith("s3://"):
+            if not Path(str(data)).expanduser().exists():
+                raise ConfigError(f"Training data not found: {data}. Pass an existing local JSONL file or folder.")
+            data = str(Path(str(data)).expanduser().resolve())
+        model_path = job_config.model_name_or_path or self._recipe_model_path(job_config.recipe_path)
+        job = {
+            "job_id": job_id,
+            "job_name": job_config.job_name,
+            "job_kind": job_config.job_kind,
+            "method": _enum_value(job_config.method),
+            "model": getattr(job_config.model, "name", job_config.model),
+            "recipe_path": str(Path(job_config.recipe_path).resolve()) if job_config.recipe_path
+            and not str(job_config.recipe_path).startswith("s3://") else job_config.recipe_path,
+            "hyperparameters": dict(job_config.hyperparameters or {}),
+            "data_s3_path": data,
+            "validation_data_s3_path": job_config.validation_data_s3_path,
+            "output_s3_path": job_config.output_s3_path,
+            "model_name_or_path": model_path,
+            "base_model": self.base_model,
+            "device": self.device,
+            "rft_lambda": job_config.rft_lambda_arn or self.rft_lambda,
+            "local": {k: v for k, v in self.local_settings.items() if v is not None},
+            "extra": {k: _enum_value(v) for k, v in (job_config.extra or {}).items()},
+            "created_at": utc_now(),
+        }
+        jd.path.mkdir(parents=True, exist_ok=True)
+        jd.write_job(json.loads(json.dumps(job, default=str)))
+        jd.update_status(job_id=job_id, job_name=job_config.job_name, kind=job_config.job_kind,
+                         method=job["method"], status=_jobdir.PENDING, message="Starting worker.",
+                         created_at=job["created_at"])
+        pid = spawn_detached([sys.executable, "-m", "amzn_nova_forge.manager._local._worker", str(jd.path)],
+                             jd.worker_out)
+        jd.update_status(pid=pid)
+        self._jobs[job_id] = jd.path
+        logger.info("Started local %s job %s (pid %s) in %s", job_config.job_kind, job_id, pid, jd.path)
+        return job_id
+
+    @staticmethod
+    def _recipe_model_path(recipe_path: str | None) -> str | None:
+        if not recipe_path or str(recipe_path).startswith("s3://") or not os.path.exists(recipe_path):
+            return None
+        import yaml
+
+        with open(recipe_path, encoding="utf-8") as f:
+            recipe = yaml.safe_load(f) or {}
+        run = recipe.get("run") if isinstance(recipe, dict) else None
+        value = run.get("model_name_or_path") if isinstance(run, dict) else None
+        return str(value) if value else None
+
+    def job_ref(self, job_id: str) -> JobRef:
+        """The JSON-safe reference of a job this manager started (extras: ``job_dir``)."""
+        path = self._jobs.get(job_id) or self.output_root / job_id
+        return JobRef(platform=self.platform, job_id=job_id, region=None, extras={"job_dir": str(path)})
+
+    def cleanup(self, job_name: str) -> None:
+        """Stop the job ``job_name`` (its id) if it is running. Idempotent."""
+        self.stop_job(self.job_ref(job_name))
+
+    # ---- queries from a ref (work in any process) -------------------------------------------------
+    @classmethod
+    def job_dir(cls, ref: JobRef) -> JobDir:
+        """The job folder of ``ref``: ``extras["job_dir"]``, else under the default jobs root."""
+        path = (ref.extras or {}).get("job_dir")
+        return JobDir(path) if path else JobDir(default_jobs_root() / ref.job_id)
+
+    @classmethod
+    def job_info(cls, ref: JobRef) -> JobInfo:
+        """Status from ``status.json``; a worker that died without finishing is reported FAILED."""
+        jd = cls.job_dir(ref)
+        if not jd.exists():
+            return JobInfo(JobStatus.UNKNOWN, "Unknown", message=f"No local job folder at {jd.path}.")
+        st = jd.read_status()
+        raw = st.get("status") or _jobdir.PENDING
+        if raw not in _jobdir.TERMINAL and not pid_alive(st.get("pid"), must_contain=str(jd.path)):
+            time.sleep(0.2)  # the worker may be writing its final status right now
+            st = jd.read_status()
+            raw = st.get("status") or _jobdir.PENDING
+            if raw not in _jobdir.TERMINAL:
+                tail = "\n".join(jd.tail(8))
+                st = jd.update_status(
+                    status=_jobdir.FAILED, ended_at=utc_now(),
+                    message=f"The worker process (pid {st.get('pid')}) exited without finishing "
+                    f"(killed, out of memory, or crashed). Last log lines:\n{tail}",
+                )
+                raw = _jobdir.FAILED
+        return JobInfo(
+            status=JobStatus.from_raw(raw), raw_status=raw, message=st.get("message"),
+            started_at=_parse_time(st.get("started_at") or st.get("created_at")),
+            ended_at=_parse_time(st.get("ended_at")),
+        )
+
+    @classmethod
+    def job_outputs(cls, ref: JobRef) -> JobOutputs:
+        """Where the job's outputs are (``checkpoint_s3_path`` is the local checkpoint folder)."""
+        jd = cls.job_dir(ref)
+        outputs = jd.read_status().get("outputs") or {}
+        return JobOutputs(
+            output_s3_path=str(jd.output_dir),
+            checkpoint_s3_path=outputs.get("checkpoint_path"),
+            output_archive=outputs.get("output_archive") or (str(jd.archive) if jd.archive.exists() else None),
+        )
+
+    @classmethod
+    def job_status_data(cls, ref: JobRef) -> dict[str, Any]:
+        """The raw ``status.json`` of the job (outputs, metrics, progress)."""
+        return cls.job_dir(ref).read_status()
+
+    @classmethod
+    def log_source(cls, ref: JobRef) -> str:
+        """Path of the job's ``train.log``."""
+        return str(cls.job_dir(ref).log_file)
+
+    @classmethod
+    def read_logs(cls, ref: JobRef, limit: int | None = None) -> list[str]:
+        """Lines of ``train.log`` (the last ``limit`` when given)."""
+        path = cls.job_dir(ref).log_file
+        if not path.exists():
+            return []
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        return lines[-limit:] if limit else lines
+
+    @classmethod
+    def stop_job(cls, ref: JobRef, *, grace: float = 5.0) -> None:
+        """SIGTERM the worker (it stops after the current step), SIGKILL after ``grace`` seconds."""
+        jd = cls.job_dir(ref)
+        st = jd.read_status()
+        if not st or st.get("status") in _jobdir.TERMINAL:
+            return
+        pid = st.get("pid")
+        if pid_alive(pid, must_contain=str(jd.path)):
+            jd.update_status(status=_jobdir.STOPPING, message="Stop requested.")
+            _signal(pid, signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            while time.monotonic() < deadline and pid_alive(pid, must_contain=str(jd.path)):
+                time.sleep(0.1)
+            if pid_alive(pid, must_contain=str(jd.path)):
+                _signal(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+        if jd.read_status().get("status") not in _jobdir.TERMINAL:
+            jd.update_status(status=_jobdir.STOPPED, message="Stopped by request.", ended_at=utc_now())
+        jd.log("Job stopped by request.")
+
+    # ---- local deployment ----------------------------------------------------------------------------
+    @staticmethod
+    def deploy_model(model_path: str, port: int = 0, device: str = "auto", *, timeout: float = 300.0) -> str:
+        """Serve ``model_path`` with an OpenAI-compatible HTTP server on 127.0.0.1; return its URL.
+
+        See :mod:`amzn_nova_forge.manager._local._serve`.
+        """
+        from amzn_nova_forge.manager._local._deploy import deploy_model
+
+        return deploy_model(model_path, port=port, device=device, timeout=timeout)
+
+    @staticmethod
+    def stop_deployment(url: str) -> bool:
+        """Stop a server started by :meth:`deploy_model`; True when one was running."""
+        from amzn_nova_forge.manager._local._deploy import stop_deployment
+
+        return stop_deployment(url)
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        if hasattr(os, "killpg"):
+            os.killpg(pid, sig)
+        else:  # pragma: no cover - Windows
+            os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass

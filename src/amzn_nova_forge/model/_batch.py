@@ -1,0 +1,87 @@
+"""``NovaModelCustomizer.batch_inference``: run a model over a dataset and keep every answer.
+
+A batch-inference job is a ``gen_qa`` evaluation recipe (``RecipeBuilder(...,
+batch_inference=True)``) reading ``input_path`` and writing to ``output_s3_path``; its
+result reads ``inference_output.jsonl`` back (see :mod:`.result._inference`). Supported on
+SageMaker Training Jobs, HyperPod and the local runtime.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from amzn_nova_forge.core.enums import Platform, TrainingMethod
+from amzn_nova_forge.errors import ConfigError, UnsupportedFeatureError
+
+if TYPE_CHECKING:
+    from amzn_nova_forge.manager._base import JobConfig
+    from amzn_nova_forge.model._customizer import NovaModelCustomizer
+    from amzn_nova_forge.model.result._base import BaseJobResult
+    from amzn_nova_forge.model.result._inference import InferenceResult
+
+__all__ = ["batch_inference"]
+
+logger = logging.getLogger(__name__)
+
+_SUPPORTED = (Platform.SMTJ, Platform.SMHP, Platform.LOCAL)
+
+
+def batch_inference(
+    customizer: NovaModelCustomizer,
+    *,
+    job_name: str,
+    input_path: str,
+    output_s3_path: str,
+    model_path: str | None = None,
+    recipe_path: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    dry_run: bool = False,
+) -> InferenceResult | None:
+    """Start a batch-inference job (see ``NovaModelCustomizer.batch_inference``); None when ``dry_run``.
+
+    Raises:
+        UnsupportedFeatureError: The platform runs no batch inference (Bedrock, SMTJ Serverless).
+        ConfigError: Missing input/output, or a checkpoint from an incompatible platform.
+    """
+    from amzn_nova_forge.model._evaluate import output_location, resolve_model_path
+    from amzn_nova_forge.model._submit import base_result_kwargs, submit
+    from amzn_nova_forge.model.result._inference import LocalBatchInferenceResult, SMTJBatchInferenceResult
+    from amzn_nova_forge.recipe import RunSettings
+
+    platform = Platform(customizer.platform)
+    if platform not in _SUPPORTED:
+        raise UnsupportedFeatureError(
+            f"Batch inference runs on {', '.join(p.value for p in _SUPPORTED)}, not {platform.value}. "
+            "Use SMTJRuntimeManager or SMHPRuntimeManager (or LocalRuntimeManager to rehearse).",
+            runtime=platform.value,
+            features=["batch_inference"],
+        )
+    for name, value in (("input_path", input_path), ("output_s3_path", output_s3_path)):
+        if not value or not isinstance(value, str):
+            raise ConfigError(f"batch_inference needs {name} (an S3 URI{' or local path' if platform is Platform.LOCAL else ''}).")
+        if platform is not Platform.LOCAL and not value.startswith("s3://"):
+            raise ConfigError(f"{name} must be an S3 URI (s3://bucket/key) on {platform.value}, got {value!r}.")
+    checkpoint = resolve_model_path(customizer, model_path, None)
+    run = RunSettings(data_s3_path=input_path, output_s3_path=output_s3_path, model_name_or_path=checkpoint)
+    result_cls = LocalBatchInferenceResult if platform is Platform.LOCAL else SMTJBatchInferenceResult
+
+    def make_result(job_id: str, job_config: JobConfig) -> BaseJobResult:
+        kwargs = base_result_kwargs(customizer, job_id)
+        path = output_location(platform, job_config.output_s3_path, job_id, kwargs["extras"])
+        return result_cls(job_id, None, path, **kwargs)
+
+    return submit(  # type: ignore[return-value]
+        customizer,
+        kind="batch_inference",
+        job_name=job_name,
+        builder_kwargs={"method": TrainingMethod.EVALUATION, "batch_inference": True},
+        run=run,
+        overrides=overrides,
+        recipe_path=recipe_path,
+        job_config_extra={"input_path": input_path},
+        result_factory=make_result,
+        cache_params={"input_path": input_path, "output_s3_path": output_s3_path, "model_path": checkpoint},
+        dry_run=dry_run,
+    )

@@ -1,0 +1,354 @@
+"""``customizer.deploy``: resolve the checkpoint, check the request, hand it to one backend.
+
+Backends: :mod:`._deploy_bedrock` (on-demand and provisioned throughput),
+:mod:`._deploy_sagemaker` (real-time endpoint) and the local runtime
+(``LocalRuntimeManager.deploy_model``, see :func:`_deploy_local`). Whatever fails after
+the first resource was created raises :class:`DeploymentError` listing every resource
+left in place.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from amzn_nova_forge.core import aws
+from amzn_nova_forge.core.enums import DeploymentMode, DeployPlatform, JobStatus, Model, Platform, TrainingMethod
+from amzn_nova_forge.core.storage import is_s3
+from amzn_nova_forge.errors import AWSServiceError, ConfigError, DeploymentError, JobFailedError
+from amzn_nova_forge.iam.iam_role_creator import DEFAULT_BEDROCK_DEPLOY_ROLE, DEFAULT_SAGEMAKER_DEPLOY_ROLE
+from amzn_nova_forge.model import _deploy_common
+from amzn_nova_forge.model._deploy_common import DeployContext
+from amzn_nova_forge.model.result._deployment import DeploymentResult, EndpointInfo
+
+if TYPE_CHECKING:
+    from amzn_nova_forge.model._customizer import NovaModelCustomizer
+
+__all__ = ["default_endpoint_name", "deploy", "deploy_model", "endpoint_status", "resolve_artifact_path"]
+
+logger = logging.getLogger(__name__)
+
+#: Deprecated argument names still accepted (older README / API spec).
+_ALIASES = {
+    "pt_units": "unit_count",
+    "bedrock_execution_role_name": "execution_role_name",
+    "sagemaker_environment": "sagemaker_environment_variables",
+}
+_OPTIONS = ("wait", "timeout", "poll_interval", "sleep", "clock")
+
+
+def default_endpoint_name(model: Model | None, method: TrainingMethod | None, platform: DeployPlatform) -> str:
+    """``<model>-<method>-<platform>`` with ``_`` → ``-``, e.g. ``nova-lite-2-sft-lora-bedrock-od``.
+
+    Example:
+        >>> default_endpoint_name(Model.NOVA_LITE_2, TrainingMethod.SFT_LORA, DeployPlatform.SAGEMAKER)
+        'nova-lite-2-sft-lora-sagemaker'
+    """
+    parts = [model.key if model else "nova", method.value if method else "custom", platform.value]
+    return "-".join(parts).replace("_", "-").lower()
+
+
+def resolve_artifact_path(customizer: Any, model_artifact_path: str | None, job_result: Any) -> str:
+    """The checkpoint to deploy: the argument, else ``job_result``'s, else the customizer's last training job.
+
+    Raises:
+        ConfigError: Nothing to deploy, the training job has not completed, or its checkpoint is unknown.
+        JobFailedError: The training job failed or was stopped.
+    """
+    if model_artifact_path:
+        return str(model_artifact_path)
+    source = job_result
+    if source is None and customizer is not None:
+        source = getattr(customizer, "last_training_result", None)
+        last_job = getattr(customizer, "job_result", None)
+        is_training = hasattr(type(last_job), "model_artifacts") or "model_artifacts" in getattr(last_job, "__dict__", {})
+        if source is None and is_training:  # checked without triggering the artifacts lookup
+            source = last_job
+    if source is None:
+        raise ConfigError(
+            "No model to deploy: pass model_artifact_path='s3://...' or job_result=<TrainingResult> "
+            "(e.g. TrainingResult.load('my-job_SMTJ.json')), or train with this customizer first."
+        )
+    status, raw = source.get_job_status()
+    job_id = getattr(source, "job_id", "?")
+    if status in (JobStatus.FAILED, JobStatus.STOPPED):
+        raise JobFailedError(
+            f"Training job {job_id!r} is {raw}; there is no trained model to deploy.", job_id=job_id, reason=raw
+        )
+    if status is not JobStatus.COMPLETED:
+        raise ConfigError(
+            f"Training job {job_id!r} is {raw}, not Completed. Wait for it (job_result.wait()) and deploy again."
+        )
+    artifacts = getattr(source, "model_artifacts", None)
+    ckpt = getattr(artifacts, "checkpoint_s3_path", None)
+    model_arn = getattr(artifacts, "output_model_arn", None)
+    if not (ckpt or model_arn) and hasattr(source, "_runtime_class"):
+        outputs = source._runtime_class().job_outputs(source.ref)
+        ckpt, model_arn = outputs.checkpoint_s3_path, outputs.output_model_arn
+    on_bedrock = getattr(source, "platform", None) == Platform.BEDROCK
+    path = (model_arn or ckpt) if on_bedrock else (ckpt or model_arn)
+    if not path:
+        raise ConfigError(
+            f"Training job {job_id!r} completed but its checkpoint location is unknown. "
+            "Pass model_artifact_path (the checkpoint S3 path from the job's manifest.json)."
+        )
+    return str(path)
+
+
+def _pop_options(kwargs: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+    for old, new in _ALIASES.items():
+        if old in kwargs:
+            value = kwargs.pop(old)
+            if args.get(new) is None:
+                args[new] = value
+    options = {k: kwargs.pop(k) for k in _OPTIONS if k in kwargs}
+    if kwargs:
+        allowed = sorted(list(_ALIASES) + list(_OPTIONS))
+        raise ConfigError(f"deploy() got unexpected arguments {sorted(kwargs)}; extra arguments accepted: {allowed}.")
+    return options
+
+
+def deploy(
+    customizer: NovaModelCustomizer,
+    *,
+    model_artifact_path: str | None = None,
+    deploy_platform: DeployPlatform = DeployPlatform.BEDROCK_OD,
+    unit_count: int | None = None,
+    endpoint_name: str | None = None,
+    job_result: Any = None,
+    execution_role_name: str | None = None,
+    sagemaker_instance_type: str | None = "ml.p5.48xlarge",
+    sagemaker_environment_variables: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> DeploymentResult:
+    """Deploy the customizer's trained model; see :meth:`NovaModelCustomizer.deploy`.
+
+    Extra keyword arguments: ``wait`` (default True), ``timeout`` (seconds, whole deployment),
+    ``poll_interval`` (seconds), ``sleep``/``clock`` (for tests), and the older names
+    ``pt_units``, ``bedrock_execution_role_name``, ``sagemaker_environment``.
+    """
+    args = {
+        "unit_count": unit_count,
+        "execution_role_name": execution_role_name,
+        "sagemaker_environment_variables": sagemaker_environment_variables,
+    }
+    options = _pop_options(dict(kwargs), args)
+    path = resolve_artifact_path(customizer, model_artifact_path, job_result)
+    platform = DeployPlatform(deploy_platform)
+    local_infra = getattr(customizer, "platform", None) == Platform.LOCAL
+    if local_infra and platform is DeployPlatform.BEDROCK_OD and not is_s3(path) and not path.startswith("arn:"):
+        logger.info("Local checkpoint %s with the local runtime: deploying locally.", path)
+        platform = DeployPlatform.LOCAL
+    result = deploy_model(
+        path,
+        model=customizer.model,
+        method=customizer.method,
+        deploy_platform=platform,
+        unit_count=args["unit_count"],
+        endpoint_name=endpoint_name,
+        execution_role_name=args["execution_role_name"],
+        sagemaker_instance_type=sagemaker_instance_type,
+        sagemaker_environment_variables=args["sagemaker_environment_variables"],
+        region=customizer.region,
+        deployment_mode=customizer.deployment_mode,
+        infra=customizer.infra,
+        **options,
+    )
+    customizer.last_deployment = result
+    return result
+
+
+def _validate(platform: DeployPlatform, path: str, name: str, unit_count: int | None) -> None:
+    from amzn_nova_forge.model import _deploy_bedrock, _deploy_sagemaker
+
+    if platform in (DeployPlatform.BEDROCK_PT, DeployPlatform.SAGEMAKER):
+        if unit_count is None:
+            what = "model units to purchase" if platform is DeployPlatform.BEDROCK_PT else "instances to start"
+            raise ConfigError(f"{platform.name} needs unit_count (number of {what}), e.g. unit_count=1.")
+        if not isinstance(unit_count, int) or isinstance(unit_count, bool) or unit_count < 1:
+            raise ConfigError(f"unit_count must be a positive integer, got {unit_count!r}.")
+    if platform in (DeployPlatform.BEDROCK_OD, DeployPlatform.BEDROCK_PT):
+        if not (is_s3(path) or _deploy_bedrock.is_custom_model_arn(path)):
+            raise ConfigError(
+                f"Bedrock deploys an S3 checkpoint (s3://...) or a Bedrock custom model ARN; got {path!r}."
+                + (" For a local checkpoint use DeployPlatform.LOCAL." if not path.startswith("arn:") else "")
+            )
+        if not _deploy_bedrock.NAME_PATTERN.match(name):
+            raise ConfigError(
+                f"endpoint_name {name!r} is not a valid Bedrock name: 1–63 letters and digits, "
+                "optionally separated by single '-' or '_'."
+            )
+    elif platform is DeployPlatform.SAGEMAKER:
+        if not is_s3(path):
+            raise ConfigError(
+                f"SageMaker deploys an S3 checkpoint (s3://...); got {path!r}. "
+                "Bedrock custom models can only be deployed to Bedrock (BEDROCK_OD / BEDROCK_PT)."
+            )
+        if not _deploy_sagemaker.NAME_PATTERN.match(name):
+            raise ConfigError(
+                f"endpoint_name {name!r} is not a valid SageMaker endpoint name: 1–56 letters, digits and "
+                "'-', starting and ending with a letter or digit."
+            )
+
+
+def _execution_role(ctx: DeployContext, role_name: str, kind: str) -> str:
+    """ARN of ``role_name``; created (scoped to the checkpoint bucket) when it does not exist."""
+    from botocore.exceptions import ClientError
+
+    from amzn_nova_forge.iam import iam_role_creator as roles
+
+    iam = aws.client("iam", ctx.region)
+    create = roles.create_bedrock_execution_role if kind == "bedrock" else roles.create_sagemaker_execution_role
+    try:
+        role = iam.get_role(RoleName=role_name)["Role"]
+    except ClientError as e:
+        if e.response.get("Error", {}).get("Code") != "NoSuchEntity":
+            raise AWSServiceError.from_client_error(e, service="iam") from e
+        extra = {} if kind == "bedrock" else {"cloudwatch_loggroup_resource": "/aws/sagemaker/Endpoints/*"}
+        arn = create(iam, role_name, s3_resource=ctx.artifact, **extra)["Role"]["Arn"]
+        ctx.role_created = True
+        ctx.record(f"IAM role {arn}")
+        return str(arn)
+    if is_s3(ctx.artifact):
+        scoped = roles.managed_s3_resources(iam, role)
+        if scoped is not None and "*" not in scoped and not any(ctx.artifact.startswith(p) for p in scoped):
+            logger.info("Allowing SDK-managed role %s to read %s", role_name, ctx.artifact)
+            extra = {} if kind == "bedrock" else {"cloudwatch_loggroup_resource": "/aws/sagemaker/Endpoints/*"}
+            create(iam, role_name, s3_resource=[*scoped, ctx.artifact], **extra)
+    return str(role["Arn"])
+
+
+def deploy_model(
+    model_artifact_path: str,
+    *,
+    model: Model | None = None,
+    method: TrainingMethod | None = None,
+    deploy_platform: DeployPlatform = DeployPlatform.BEDROCK_OD,
+    unit_count: int | None = None,
+    endpoint_name: str | None = None,
+    execution_role_name: str | None = None,
+    sagemaker_instance_type: str | None = "ml.p5.48xlarge",
+    sagemaker_environment_variables: Mapping[str, Any] | None = None,
+    region: str | None = None,
+    deployment_mode: DeploymentMode = DeploymentMode.FAIL_IF_EXISTS,
+    infra: Any = None,
+    wait: bool = True,
+    timeout: float | None = None,
+    poll_interval: float | None = None,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
+) -> DeploymentResult:
+    """Deploy one checkpoint (no customizer needed; the CLI uses this).
+
+    Raises:
+        ConfigError: Invalid platform, name, unit count, instance type or environment.
+        DeploymentError: The name exists (per ``deployment_mode``), an AWS call failed, the
+            endpoint failed to come up, or the timeout passed; ``.created`` lists what was left.
+    """
+    platform = DeployPlatform(deploy_platform)
+    name = endpoint_name or default_endpoint_name(model, method, platform)
+    if platform is not DeployPlatform.LOCAL:
+        region = aws.resolve_region(region)
+    ctx = DeployContext(
+        platform=platform,
+        region=region,
+        endpoint_name=name,
+        artifact=str(model_artifact_path),
+        model=model,
+        method=method,
+        mode=DeploymentMode(deployment_mode),
+        unit_count=unit_count,
+        wait=wait,
+        timeout=_deploy_common.DEFAULT_TIMEOUT_S if timeout is None else timeout,
+        poll_interval=_deploy_common.DEFAULT_POLL_INTERVAL_S if poll_interval is None else poll_interval,
+        sleep=sleep or time.sleep,
+        clock=clock or time.monotonic,
+    )
+    if platform is DeployPlatform.LOCAL:
+        return _deploy_local(ctx, infra, timeout)
+    _validate(platform, ctx.artifact, name, unit_count)
+    environment: dict[str, str] = {}
+    if platform is DeployPlatform.SAGEMAKER:
+        from amzn_nova_forge.model import _deploy_sagemaker
+
+        instance_type = sagemaker_instance_type or "ml.p5.48xlarge"
+        environment = _deploy_sagemaker.validate_environment(model, instance_type, sagemaker_environment_variables)
+        _deploy_sagemaker.image_uri(region or "")  # region check before anything is created
+    elif unit_count is not None and platform is DeployPlatform.BEDROCK_OD:
+        logger.warning("unit_count=%s is ignored for Bedrock on-demand deployments.", unit_count)
+    try:
+        if platform is DeployPlatform.SAGEMAKER:
+            from amzn_nova_forge.model import _deploy_sagemaker
+
+            sm_role = execution_role_name or DEFAULT_SAGEMAKER_DEPLOY_ROLE
+            return _deploy_sagemaker.deploy_sagemaker(
+                ctx, lambda: _execution_role(ctx, sm_role, "sagemaker"), instance_type, environment
+            )
+        from amzn_nova_forge.model import _deploy_bedrock
+
+        br_role = execution_role_name or DEFAULT_BEDROCK_DEPLOY_ROLE
+        return _deploy_bedrock.deploy_bedrock(ctx, lambda: _execution_role(ctx, br_role, "bedrock"))
+    except DeploymentError:
+        raise
+    except AWSServiceError as e:
+        raise DeploymentError(f"Deploying {name!r} to {platform.name} failed: {e}", created=ctx.created) from e
+    except KeyboardInterrupt:
+        if ctx.created:
+            logger.warning("Deployment interrupted; resources left in place: %s", ", ".join(ctx.created))
+        raise
+    except Exception as e:
+        if not ctx.created:
+            raise
+        raise DeploymentError(f"Deploying {name!r} to {platform.name} failed: {e}", created=ctx.created) from e
+
+
+def _deploy_local(ctx: DeployContext, infra: Any, timeout: float | None) -> DeploymentResult:
+    """Serve the checkpoint on this machine through the local runtime (OpenAI-compatible HTTP).
+
+    The server itself belongs to the local runtime: ``LocalRuntimeManager.deploy_model(model_path, ...)``
+    starts it and returns its URL (``http://127.0.0.1:<port>``); this hook only records the result.
+    """
+    from amzn_nova_forge.manager import _local
+
+    manager = infra if isinstance(infra, _local.LocalRuntimeManager) else _local.LocalRuntimeManager
+    fn = manager.deploy_model
+    params = inspect.signature(fn).parameters
+    kwargs: dict[str, Any] = {}
+    if "endpoint_name" in params:
+        kwargs["endpoint_name"] = ctx.endpoint_name
+    if timeout is not None and "timeout" in params:
+        kwargs["timeout"] = timeout
+    url = str(fn(ctx.artifact, **kwargs))
+    ctx.record(f"local endpoint {url}")
+    info = EndpointInfo(DeployPlatform.LOCAL, ctx.endpoint_name, url, ctx.artifact, None)
+    return DeploymentResult(endpoint=info, model_arn=ctx.artifact, resources=list(ctx.created))
+
+
+def _local_status(url: str) -> tuple[str, str | None]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/v1/models", timeout=5):
+            return "InService", None
+    except urllib.error.HTTPError:
+        return "InService", None  # the server answers
+    except OSError as e:
+        return "NotRunning", str(e)
+
+
+def endpoint_status(info: EndpointInfo) -> tuple[str, str | None]:
+    """Live ``(status, failure message)`` of a deployed endpoint, on any platform."""
+    platform = DeployPlatform(info.platform)
+    if platform is DeployPlatform.LOCAL:
+        return _local_status(info.uri)
+    if platform is DeployPlatform.SAGEMAKER:
+        from amzn_nova_forge.model import _deploy_sagemaker
+
+        return _deploy_sagemaker.endpoint_status(info)
+    from amzn_nova_forge.model import _deploy_bedrock
+
+    return _deploy_bedrock.endpoint_status(info)

@@ -1,0 +1,241 @@
+"""``NovaModelCustomizer.evaluate``: build an evaluation recipe and start the job.
+
+What is evaluated (first that applies):
+
+1. ``model_path`` given by the caller;
+2. the checkpoint of ``job_result`` (a :class:`TrainingResult`; its platform must be
+   compatible with the customizer's);
+3. the checkpoint of the customizer's last training job;
+4. otherwise the base model.
+
+RFT evaluation takes its reward function from ``rl_env`` / ``processor`` when either is
+given, and only otherwise from the runtime's ``rft_lambda_arn``. BYOM (``processor``) gets
+the published defaults: ``preprocessing.enabled=True``, ``postprocessing.enabled=True``,
+``aggregation="average"``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from amzn_nova_forge.core import storage
+from amzn_nova_forge.core.enums import EvaluationTask, Platform, TrainingMethod
+from amzn_nova_forge.errors import ConfigError
+
+if TYPE_CHECKING:
+    from amzn_nova_forge.manager._base import JobConfig
+    from amzn_nova_forge.model._customizer import NovaModelCustomizer
+    from amzn_nova_forge.model.result._base import BaseJobResult
+    from amzn_nova_forge.model.result._evaluation import EvaluationResult
+
+__all__ = ["evaluate", "output_location", "resolve_model_path"]
+
+logger = logging.getLogger(__name__)
+
+_AGGREGATIONS = ("min", "max", "average", "sum")
+_PROCESSOR_DEFAULTS: dict[str, Any] = {
+    "preprocessing": {"enabled": True},
+    "postprocessing": {"enabled": True},
+    "aggregation": "average",
+}
+#: Platforms whose checkpoints a platform can read (SMTJ and serverless share escrow access).
+_COMPATIBLE = {
+    Platform.SMTJ: {Platform.SMTJ, Platform.SMTJServerless},
+    Platform.SMTJServerless: {Platform.SMTJ, Platform.SMTJServerless},
+    Platform.SMHP: {Platform.SMHP},
+    Platform.BEDROCK: {Platform.BEDROCK},
+    Platform.LOCAL: {Platform.LOCAL},
+}
+
+
+def resolve_model_path(
+    customizer: NovaModelCustomizer, model_path: str | None, job_result: BaseJobResult | None
+) -> str | None:
+    """The model to evaluate: ``model_path`` > ``job_result`` > the last training job > None (base model).
+
+    Raises:
+        ConfigError: ``job_result`` ran on a platform whose checkpoints this platform cannot read,
+            or it has no checkpoint yet (job not completed).
+    """
+    from amzn_nova_forge.model._checks import _check_model_path
+
+    platform = Platform(customizer.platform)
+    source = "model_path"
+    path = model_path
+    if path is None:
+        result = job_result if job_result is not None else customizer.last_training_result
+        if result is None:
+            return None
+        source = "job_result" if job_result is not None else "the customizer's last training job"
+        other = Platform(result.platform)
+        if other not in _COMPATIBLE[platform]:
+            raise ConfigError(
+                f"{source} {result.job_id!r} ran on {other.value}; a {platform.value} job cannot read its checkpoint. "
+                f"Evaluate it with a {other.value} runtime, or pass model_path=..."
+            )
+        artifacts = getattr(result, "model_artifacts", None)
+        path = getattr(artifacts, "checkpoint_s3_path", None) if artifacts is not None else None
+        if not path:
+            status = result.get_job_status()[1] if hasattr(result, "get_job_status") else "unknown"
+            raise ConfigError(
+                f"{source} {result.job_id!r} has no checkpoint yet (job status: {status}). "
+                "Wait until the training job completes, or pass model_path=..."
+            )
+    _check_model_path(path, platform)
+    logger.info("Evaluating model %s (from %s).", path, source)
+    return str(path)
+
+
+def output_location(platform: Platform, output_s3_path: str | None, job_id: str, extras: Mapping[str, Any]) -> str:
+    """Where an evaluation or batch-inference job's results are, per platform.
+
+    SMTJ/Serverless: ``<output>/<job>/output/output.tar.gz``; SMHP: ``<output>/<job>/eval-result/``;
+    Bedrock: ``<output>/<job>/``; LOCAL: ``<job folder>/output/output.tar.gz``.
+    """
+    if platform is Platform.LOCAL:
+        job_dir = extras.get("job_dir")
+        if job_dir:
+            return storage.join(str(job_dir), "output", "output.tar.gz")
+    base = (output_s3_path or "").rstrip("/")
+    if platform is Platform.SMHP:
+        return f"{base}/{job_id}/eval-result/"
+    if platform is Platform.BEDROCK:
+        return f"{base}/{job_id.rsplit('/', 1)[-1]}/"
+    return storage.join(base, job_id, "output", "output.tar.gz") if base else ""
+
+
+def _processor_with_defaults(processor: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(processor, Mapping):
+        raise ConfigError(f"processor must be a dict such as {{'lambda_arn': 'arn:aws:lambda:...'}}, got {processor!r}.")
+    if not processor.get("lambda_arn"):
+        raise ConfigError("processor needs 'lambda_arn': the ARN of your metrics (BYOM) or reward Lambda function.")
+    out: dict[str, Any] = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in _PROCESSOR_DEFAULTS.items()}
+    for key, value in processor.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    if out.get("aggregation") not in _AGGREGATIONS:
+        raise ConfigError(
+            f"processor aggregation {out.get('aggregation')!r} is not one of {', '.join(_AGGREGATIONS)}."
+        )
+    return out
+
+
+def _sections_for(
+    task: EvaluationTask, processor: Mapping[str, Any] | None, rl_env: Mapping[str, Any] | None, is_rft: bool
+) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
+    """Keep the ``processor`` / ``rl_env`` sections the task's recipe has (warn about the others).
+
+    GEN_QA takes ``processor``; RFT evaluation takes ``rl_env`` (a lone ``processor`` supplies its
+    ``reward_lambda_arn``); benchmarks and judges take neither.
+    """
+    if is_rft:
+        if processor is not None and not rl_env:
+            if not isinstance(processor, Mapping) or not processor.get("lambda_arn"):
+                raise ConfigError("processor needs 'lambda_arn' (the reward Lambda) for RFT evaluation.")
+            return None, {"reward_lambda_arn": processor["lambda_arn"]}
+        if processor is not None:
+            logger.warning("%s uses rl_env; ignoring processor (rl_env takes priority).", task.name)
+        return None, rl_env
+    if rl_env:
+        logger.warning("rl_env applies to RFT evaluation only; ignoring it for %s.", task.name)
+    if processor is not None and task is not EvaluationTask.GEN_QA:
+        logger.warning("processor (bring-your-own metrics) applies to GEN_QA only; ignoring it for %s.", task.name)
+        processor = None
+    return processor, None
+
+
+def _result_class(platform: Platform) -> type[EvaluationResult]:
+    from amzn_nova_forge.model.result import _evaluation as ev
+
+    return {
+        Platform.SMTJ: ev.SMTJEvaluationResult,
+        Platform.SMTJServerless: ev.SMTJEvaluationResult,
+        Platform.SMHP: ev.SMHPEvaluationResult,
+        Platform.BEDROCK: ev.BedrockEvaluationResult,
+        Platform.LOCAL: ev.LocalEvaluationResult,
+    }[platform]
+
+
+def evaluate(
+    customizer: NovaModelCustomizer,
+    *,
+    job_name: str,
+    eval_task: EvaluationTask,
+    model_path: str | None = None,
+    subtask: str | None = None,
+    data_s3_path: str | None = None,
+    recipe_path: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    processor: Mapping[str, Any] | None = None,
+    rl_env: Mapping[str, Any] | None = None,
+    dry_run: bool = False,
+    job_result: BaseJobResult | None = None,
+) -> EvaluationResult | None:
+    """Start an evaluation job (see ``NovaModelCustomizer.evaluate``); None when ``dry_run``.
+
+    Raises:
+        ConfigError: Unknown task, BYOD task without data, incompatible checkpoint, bad processor.
+        RecipeOverrideError: An override or subtask the evaluation recipe does not accept.
+        ValidationCheckError: An IAM or infrastructure check failed (nothing was created).
+    """
+    from amzn_nova_forge.model._submit import base_result_kwargs, submit
+    from amzn_nova_forge.recipe import RunSettings
+
+    try:
+        task = EvaluationTask(eval_task)
+    except ValueError:
+        raise ConfigError(
+            f"Unknown eval_task {eval_task!r}; choose one of {', '.join(t.name for t in EvaluationTask)}."
+        ) from None
+    platform = Platform(customizer.platform)
+    if task.is_byod and not data_s3_path:
+        raise ConfigError(f"{task.name} evaluates your own data: pass data_s3_path=... (e.g. s3://bucket/gen_qa.jsonl).")
+    checkpoint = resolve_model_path(customizer, model_path, job_result)
+    is_rft = task in (EvaluationTask.RFT_EVAL, EvaluationTask.RFT_MULTITURN_EVAL)
+    processor, rl_env = _sections_for(task, processor, rl_env, is_rft)
+    proc = _processor_with_defaults(processor) if processor is not None else None
+    rft_arn = None
+    if is_rft and proc is None and not rl_env:
+        rft_arn = getattr(customizer.infra, "rft_lambda_arn", None)
+        if not rft_arn:
+            raise ConfigError(
+                f"{task.name} needs a reward function: pass rl_env={{'reward_lambda_arn': 'arn:aws:lambda:...'}} "
+                "or set rft_lambda_arn on the runtime manager."
+            )
+    mlflow = customizer.mlflow_monitor.to_dict() if customizer.mlflow_monitor is not None else None
+    run = RunSettings(
+        data_s3_path=data_s3_path,
+        model_name_or_path=checkpoint,
+        mlflow=mlflow or None,
+        rft_lambda_arn=rft_arn,
+        processor=proc,
+        rl_env=dict(rl_env) if rl_env else None,
+    )
+
+    def make_result(job_id: str, job_config: JobConfig) -> BaseJobResult:
+        kwargs = base_result_kwargs(customizer, job_id)
+        path = output_location(platform, job_config.output_s3_path, job_id, kwargs["extras"])
+        return _result_class(platform)(job_id, None, task, path, **kwargs)
+
+    extra: dict[str, Any] = {"eval_task": task.value}
+    for key, value in (("subtask", subtask), ("processor", proc), ("rl_env", dict(rl_env) if rl_env else None)):
+        if value is not None:
+            extra[key] = value
+    return submit(  # type: ignore[return-value]
+        customizer,
+        kind="evaluation",
+        job_name=job_name,
+        builder_kwargs={"method": TrainingMethod.EVALUATION, "eval_task": task, "subtask": subtask},
+        run=run,
+        overrides=overrides,
+        recipe_path=recipe_path,
+        job_config_extra=extra,
+        result_factory=make_result,
+        cache_params={"eval_task": task.value, "subtask": subtask, "processor": proc, "rl_env": rl_env,
+                      "model_path": checkpoint},
+        dry_run=dry_run,
+    )

@@ -1,0 +1,380 @@
+"""``CloudWatchLogMonitor``: read, print, follow and plot the logs of one job.
+
+The log source depends on the platform (see :mod:`._sources`):
+
+=================  ==========================================================================
+SMTJ, Serverless   group ``/aws/sagemaker/TrainingJobs``, every stream ``<job name>/*``
+SMHP               group ``/aws/sagemaker/Clusters/<cluster name>/<cluster id>``, streams
+                   ``SagemakerHyperPodTrainingJob*``, events that mention the job
+LOCAL              ``<job folder>/train.log``
+BEDROCK            none (Bedrock customization jobs publish no logs)
+=================  ==========================================================================
+
+Events of all streams are merged in time order; every list call is paginated.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from amzn_nova_forge.core.enums import Platform, TrainingMethod
+from amzn_nova_forge.errors import ConfigError, NovaForgeError
+from amzn_nova_forge.monitor._sources import CloudWatchFilter, CloudWatchStreams, LocalLogFile, LogSource
+
+if TYPE_CHECKING:
+    from amzn_nova_forge.model.result._base import BaseJobResult
+
+__all__ = ["CloudWatchLogMonitor", "SMTJ_LOG_GROUP", "to_epoch_ms"]
+
+logger = logging.getLogger(__name__)
+
+SMTJ_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+SMHP_STREAM_PREFIX = "SagemakerHyperPodTrainingJob"
+#: Logs may be stamped slightly before the start time the SDK recorded (clock skew).
+_START_GRACE_MS = 60_000
+
+
+def to_epoch_ms(value: int | float | str | datetime | None) -> int | None:
+    """Epoch milliseconds from an int/float (ms), a digit string, an ISO-8601 string or a datetime."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        dt = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return int(dt.timestamp() * 1000)
+    if isinstance(value, (int, float)):
+        return int(value)
+    text = str(value).strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    try:
+        return to_epoch_ms(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        raise ConfigError(
+            f"Cannot read time {value!r}: give epoch milliseconds or an ISO-8601 time such as '2026-01-15T12:00:00Z'."
+        ) from None
+
+
+def _local_job_dir(job_id: str, extras: dict[str, Any]) -> str:
+    if extras.get("job_dir"):
+        return str(extras["job_dir"])
+    root = extras.get("output_root")
+    if not root:
+        from amzn_nova_forge.manager._local._jobdir import default_jobs_root
+
+        root = str(default_jobs_root())
+    return os.path.join(os.path.expanduser(str(root)), job_id)
+
+
+class CloudWatchLogMonitor:
+    """Read and plot the logs of a training, evaluation or batch-inference job.
+
+    Args:
+        job_id: The job identifier (SMTJ job name, HyperPod job name, local job id).
+        platform: Where the job runs.
+        started_time: Job start (epoch ms or datetime); earlier events are skipped.
+        cloudwatch_logs_client: A boto3 CloudWatch Logs client (created when absent).
+        region: AWS region (default: the environment's).
+        **kwargs: SMHP: ``cluster_name`` (required), ``namespace`` (default ``"kubeflow"``),
+            optional ``cluster_id``/``log_group``/``sagemaker_client``. LOCAL: ``job_dir``.
+
+    Example:
+        >>> monitor = CloudWatchLogMonitor.from_job_id(job_id="my-training-job", platform=Platform.SMTJ)  # doctest: +SKIP
+        >>> monitor.show_logs(limit=50, start_from_head=True)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        job_id: str,
+        platform: Platform | str,
+        started_time: int | datetime | None = None,
+        cloudwatch_logs_client: Any = None,
+        region: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.job_id = job_id
+        self.platform = Platform(platform)
+        self.started_time = to_epoch_ms(started_time)
+        self.region = region
+        self.cluster_name: str | None = kwargs.pop("cluster_name", None)
+        self.namespace: str = kwargs.pop("namespace", None) or "kubeflow"
+        self._extras = dict(kwargs)
+        self._client = cloudwatch_logs_client
+        self._source: LogSource | None = None
+        self._events: list[dict[str, Any]] | None = None
+        self._final = False
+        if self.platform is Platform.SMHP and not self.cluster_name:
+            raise ConfigError(
+                f"SMHP job {job_id!r}: pass cluster_name=... (the HyperPod cluster the job runs on) to read its logs."
+            )
+
+    # ---- construction ------------------------------------------------------------------------
+    @classmethod
+    def from_job_id(
+        cls, job_id: str, platform: Platform, started_time: datetime | None = None, **kwargs: Any
+    ) -> CloudWatchLogMonitor:
+        """Create a monitor for the job ``job_id`` on ``platform``.
+
+        Args:
+            job_id: The job identifier.
+            platform: ``Platform.SMTJ``, ``Platform.SMHP`` (needs ``cluster_name``), ``Platform.LOCAL`` …
+            started_time: Optional job start; earlier events are skipped.
+            **kwargs: ``cluster_name``, ``namespace`` (SMHP), ``region``, ``cloudwatch_logs_client``, ``job_dir``.
+
+        Example:
+            >>> CloudWatchLogMonitor.from_job_id(job_id="my-hyperpod-job", platform=Platform.SMHP,  # doctest: +SKIP
+            ...     cluster_name="my-cluster", namespace="kubeflow")
+        """
+        return cls(job_id, platform, started_time, **kwargs)
+
+    @classmethod
+    def from_job_result(cls, job_result: BaseJobResult, cloudwatch_logs_client: Any = None) -> CloudWatchLogMonitor:
+        """Create a monitor for the job behind a training, evaluation or inference result.
+
+        Example:
+            >>> monitor = CloudWatchLogMonitor.from_job_result(job_result=result)  # doctest: +SKIP
+        """
+        extras = dict(getattr(job_result, "extras", {}) or {})
+        for attr in ("cluster_name", "namespace"):
+            value = getattr(job_result, attr, None)
+            if value:
+                extras[attr] = value
+        monitor = cls(
+            job_result.job_id,
+            job_result.platform,
+            job_result.started_time,
+            cloudwatch_logs_client=cloudwatch_logs_client,
+            region=getattr(job_result, "region", None),
+            **extras,
+        )
+        monitor._result = job_result  # type: ignore[attr-defined]
+        return monitor
+
+    # ---- source ------------------------------------------------------------------------------
+    def _logs_client(self) -> Any:
+        if self._client is None:
+            from amzn_nova_forge.core.aws import client
+
+            self._client = client("logs", self.region)
+        return self._client
+
+    def _smhp_log_group(self) -> str:
+        if self._extras.get("log_group"):
+            return str(self._extras["log_group"])
+        cluster_id = self._extras.get("cluster_id")
+        if not cluster_id:
+            from amzn_nova_forge.core.aws import aws_errors, client
+
+            sm = self._extras.get("sagemaker_client") or client("sagemaker", self.region)
+            with aws_errors("sagemaker", f"while looking up HyperPod cluster {self.cluster_name!r}"):
+                arn = sm.describe_cluster(ClusterName=self.cluster_name)["ClusterArn"]
+            cluster_id = arn.rsplit("/", 1)[-1]
+        return f"/aws/sagemaker/Clusters/{self.cluster_name}/{cluster_id}"
+
+    @property
+    def source(self) -> LogSource | None:
+        """Where this job's logs are read from (None for Bedrock)."""
+        if self._source is None:
+            p = self.platform
+            if p in (Platform.SMTJ, Platform.SMTJServerless):
+                self._source = CloudWatchStreams(self._logs_client(), SMTJ_LOG_GROUP, f"{self.job_id}/")
+            elif p is Platform.SMHP:
+                self._source = CloudWatchFilter(
+                    self._logs_client(), self._smhp_log_group(), SMHP_STREAM_PREFIX, self.job_id
+                )
+            elif p is Platform.LOCAL:
+                self._source = LocalLogFile(os.path.join(_local_job_dir(self.job_id, self._extras), "train.log"))
+        return self._source
+
+    def _start_ms(self) -> int | None:
+        if self.started_time is None or self.platform is Platform.LOCAL:
+            return None
+        return self.started_time - _START_GRACE_MS
+
+    # ---- reading -----------------------------------------------------------------------------
+    def get_logs(
+        self, limit: int | None = None, start_from_head: bool = False, end_time: int | str | None = None
+    ) -> list[dict[str, Any]]:
+        """Return the job's log events (all streams, merged in time order).
+
+        Args:
+            limit: Maximum number of events (default: all).
+            start_from_head: True: the first ``limit`` events; False: the last ``limit`` events.
+            end_time: Only events up to this time (epoch milliseconds or ISO-8601).
+
+        Returns:
+            Event dicts with ``"timestamp"`` (ms), ``"message"`` and ``"logStreamName"``. Empty for Bedrock.
+
+        Raises:
+            AWSServiceError: CloudWatch Logs refused a call.
+
+        Example:
+            >>> logs = monitor.get_logs(limit=100)  # doctest: +SKIP
+        """
+        if limit is not None and limit <= 0:
+            raise ConfigError(f"limit must be a positive number of log events, got {limit}.")
+        source = self.source
+        if source is None:
+            logger.info("%s jobs publish no CloudWatch logs (job %s).", self.platform.value, self.job_id)
+            return []
+        return source.fetch(
+            limit=limit, start_from_head=start_from_head, start_time=self._start_ms(), end_time=to_epoch_ms(end_time)
+        )
+
+    def show_logs(
+        self, limit: int | None = None, start_from_head: bool = False, end_time: int | str | None = None
+    ) -> None:
+        """Print the job's log messages (see :meth:`get_logs` for the arguments).
+
+        Example:
+            >>> monitor.show_logs(limit=50, start_from_head=True)  # doctest: +SKIP
+        """
+        if self.source is None:
+            print(f"{self.platform.value} job {self.job_id} publishes no CloudWatch logs; use get_job_status().")
+            return
+        events = self.get_logs(limit=limit, start_from_head=start_from_head, end_time=end_time)
+        if not events:
+            print(f"No log events yet for job {self.job_id} in {self.source.description}.")
+            return
+        for event in events:
+            print(event["message"])
+
+    def follow(
+        self,
+        *,
+        poll_every: float = 10.0,
+        is_done: Callable[[], bool] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        max_polls: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield events as they arrive until the job ends (one final read after it does).
+
+        Args:
+            poll_every: Seconds between polls.
+            is_done: Returns True once the job is terminal (default: asks the job's runtime).
+            sleep: Injected for tests.
+            max_polls: Stop after this many polls (default: until the job ends).
+
+        Example:
+            >>> for event in monitor.follow():  # doctest: +SKIP
+            ...     print(event["message"])
+        """
+        source = self.source
+        if source is None:
+            return
+        done = is_done or self._job_is_terminal
+        polls = 0
+        while True:
+            finished = done()
+            yield from source.poll(start_time=self._start_ms())
+            polls += 1
+            if finished or (max_polls is not None and polls >= max_polls):
+                return
+            sleep(poll_every)
+
+    def _job_is_terminal(self) -> bool:
+        result = getattr(self, "_result", None)
+        try:
+            if result is not None:
+                return bool(result.get_job_status()[0].is_terminal)
+            from amzn_nova_forge.manager._base import JobRef
+            from amzn_nova_forge.manager._registry import get_runtime_class
+
+            extras = dict(self._extras)
+            if self.cluster_name:
+                extras.update(cluster_name=self.cluster_name, namespace=self.namespace)
+            ref = JobRef(platform=self.platform, job_id=self.job_id, region=self.region, extras=extras)
+            return bool(get_runtime_class(self.platform).job_info(ref).status.is_terminal)
+        except (NovaForgeError, ImportError) as e:
+            logger.debug("Status of job %s unknown (%s); treating it as running.", self.job_id, e)
+            return False
+
+    # ---- metrics -----------------------------------------------------------------------------
+    def _events_for_metrics(self) -> list[dict[str, Any]]:
+        if self._events is None or not self._final:
+            self._final = self._job_is_terminal()
+            self._events = self.get_logs(start_from_head=True)
+        return self._events
+
+    def get_metrics(
+        self,
+        training_method: TrainingMethod,
+        starting_step: int | None = None,
+        ending_step: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Per-step metrics parsed from the logs (see :func:`~amzn_nova_forge.monitor._metrics.parse_metrics`).
+
+        Raises:
+            ValueError: ``starting_step > ending_step``, or the job has no logs.
+        """
+        from amzn_nova_forge.monitor._metrics import parse_metrics
+
+        if starting_step is not None and ending_step is not None and starting_step > ending_step:
+            raise ConfigError(f"starting_step ({starting_step}) must not be greater than ending_step ({ending_step}).")
+        events = self._events_for_metrics()
+        if not events:
+            where = self.source.description if self.source else "CloudWatch"
+            raise ConfigError(f"No logs found for job {self.job_id!r} in {where}; is the job id right and started?")
+        rows = parse_metrics(events, training_method)
+        return [
+            r
+            for r in rows
+            if (starting_step is None or r["step"] >= starting_step) and (ending_step is None or r["step"] <= ending_step)
+        ]
+
+    def plot_metrics(
+        self,
+        training_method: TrainingMethod,
+        metrics: list[str] | None = None,
+        starting_step: int | None = None,
+        ending_step: int | None = None,
+        *,
+        output_path: str | os.PathLike[str] | None = None,
+    ) -> Path | None:
+        """Plot training metrics parsed from the logs (inline in Jupyter, else saved as a PNG).
+
+        Args:
+            training_method: The job's method; CPT/SFT/DPO plot ``"training_loss"``
+                (also ``"validation_loss"``), RFT plots ``"reward_score"``.
+            metrics: Metric names to plot (default: the method's main metric).
+            starting_step: Only steps from this global step on.
+            ending_step: Only steps up to this global step.
+            output_path: PNG file to write (default ``./<job_id>_<metrics>.png`` outside notebooks).
+
+        Returns:
+            The PNG path when a file was written; None when the plot was shown inline.
+
+        Raises:
+            ValueError: ``starting_step > ending_step``, no logs, or no metric lines in range.
+            NotImplementedError: A metric the method does not report.
+            MissingDependencyError: matplotlib is not installed.
+
+        Example:
+            >>> monitor.plot_metrics(training_method=TrainingMethod.SFT_LORA, metrics=["training_loss"])  # doctest: +SKIP
+        """
+        from amzn_nova_forge.monitor._metrics import metric_names
+        from amzn_nova_forge.monitor._plot import render
+
+        available = metric_names(training_method)
+        wanted = list(metrics) if metrics else list(available[:1])
+        unsupported = [m for m in wanted if m not in available]
+        if unsupported or not wanted:
+            raise NotImplementedError(
+                f"Metric(s) {unsupported or wanted} are not reported by {TrainingMethod(training_method).name} jobs on "
+                f"{self.platform.value}; available: {list(available) or 'none'}."
+            )
+        rows = self.get_metrics(training_method, starting_step, ending_step)
+        series = {m: [(r["step"], r[m]) for r in rows if m in r] for m in wanted}
+        if not any(series.values()):
+            rng = "" if starting_step is None and ending_step is None else f" in steps {starting_step}..{ending_step}"
+            raise ConfigError(
+                f"No {', '.join(wanted)} values found in the logs of job {self.job_id!r}{rng}. "
+                "The job may not have reached its first training step yet."
+            )
+        default = Path(f"{self.job_id.replace('/', '-').replace(':', '-')}_{'_'.join(wanted)}.png")
+        return render(series, title=f"{self.job_id} ({TrainingMethod(training_method).name})", output_path=output_path, default_path=default)

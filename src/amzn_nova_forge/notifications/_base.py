@@ -1,0 +1,308 @@
+"""``NotificationManager``: the CloudFormation-managed notification stack of one platform.
+
+A manager owns one stack (per region for SMTJ, per cluster per region for SMHP). Enabling
+notifications for a job:
+
+1. validates the email addresses,
+2. creates the stack from the bundled template if it does not exist (and waits), or
+   reuses it; a stack left in a failed state raises :class:`NotificationManagerInfraError`
+   saying how to fix it,
+3. uploads the packaged handler code when the deployed code differs,
+4. writes the job's entry (``job_id``, ``emails``, ``output_s3_path``, ``created_at``,
+   ``ttl`` = now + 30 days, platform extras) to the DynamoDB table,
+5. subscribes every address not yet subscribed to the SNS topic (each must confirm).
+"""
+
+from __future__ import annotations
+
+import abc
+import base64
+import hashlib
+import logging
+import re
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from importlib import resources
+from typing import Any, ClassVar
+
+from amzn_nova_forge.core.aws import client, resolve_region
+from amzn_nova_forge.errors import ConfigError, NotificationManagerInfraError
+
+__all__ = ["NotificationManager", "EMAIL_RE", "TTL_DAYS", "validate_emails"]
+
+logger = logging.getLogger(__name__)
+
+EMAIL_RE = re.compile(r"^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$")
+#: Entries expire (DynamoDB TTL) this many days after they are written.
+TTL_DAYS = 30
+_READY = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"}
+_BUSY = {"CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+         "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"}
+_FAILED = {"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "ROLLBACK_IN_PROGRESS",
+           "DELETE_FAILED", "UPDATE_ROLLBACK_FAILED", "DELETE_IN_PROGRESS"}
+
+
+def validate_emails(emails: Sequence[str]) -> list[str]:
+    """Return the addresses (deduplicated, order kept) or raise ``ConfigError`` naming the bad ones."""
+    if isinstance(emails, str) or not emails:
+        raise ConfigError("emails must be a non-empty list of email addresses, e.g. ['user@example.com'].")
+    bad = [e for e in emails if not isinstance(e, str) or not EMAIL_RE.match(e)]
+    if bad:
+        raise ConfigError(f"Invalid email address(es): {', '.join(map(repr, bad))}.")
+    return list(dict.fromkeys(emails))
+
+
+class NotificationManager(abc.ABC):
+    """Base class of the per-platform notification managers.
+
+    Attributes:
+        region: AWS region of the notification infrastructure.
+        stack_name: The CloudFormation stack this manager owns.
+        table_name: The DynamoDB table holding job entries.
+        topic_name: The SNS topic emails are sent through.
+        function_name: The handler Lambda function.
+
+    Example:
+        >>> mgr = SMTJNotificationManager(region="us-east-1")  # doctest: +SKIP
+        >>> mgr.enable_notifications("my-job-123", ["me@example.com"], "s3://bucket/output")  # doctest: +SKIP
+    """
+
+    platform: ClassVar[str]
+    template_file: ClassVar[str]
+
+    def __init__(self, region: str | None = "us-east-1", kms_key_id: str | None = None) -> None:
+        self.region = resolve_region(region)
+        if kms_key_id is not None and (not kms_key_id or kms_key_id.startswith("arn:")):
+            raise ConfigError(
+                f"kms_key_id must be the key id (e.g. '1234abcd-12ab-34cd-56ef-1234567890ab'), not an ARN: {kms_key_id!r}."
+            )
+        self.kms_key_id = kms_key_id
+
+    # ---- names (subclasses) -----------------------------------------------------------------
+    @property
+    @abc.abstractmethod
+    def stack_name(self) -> str: ...
+
+    @property
+    @abc.abstractmethod
+    def table_name(self) -> str: ...
+
+    @property
+    @abc.abstractmethod
+    def topic_name(self) -> str: ...
+
+    @property
+    @abc.abstractmethod
+    def function_name(self) -> str: ...
+
+    @abc.abstractmethod
+    def _stack_parameters(self) -> dict[str, str]:
+        """CloudFormation parameters for a new stack."""
+
+    def _item_extras(self, **kwargs: Any) -> dict[str, Any]:
+        """Platform attributes added to the job's DynamoDB item (low-level format)."""
+        return {}
+
+    # ---- public API -------------------------------------------------------------------------
+    @classmethod
+    def template_body(cls) -> str:
+        """The bundled CloudFormation template (YAML)."""
+        return resources.files("amzn_nova_forge.notifications").joinpath("templates", cls.template_file).read_text()
+
+    def enable_notifications(
+        self, job_id: str, emails: Sequence[str], output_s3_path: str | None, **item_kwargs: Any
+    ) -> dict[str, Any]:
+        """Make sure the stack exists, register ``job_id`` and subscribe ``emails``.
+
+        Returns:
+            ``{"stack_name", "table_name", "topic_arn", "created_stack", "subscribed", "already_subscribed"}``.
+
+        Raises:
+            ConfigError: Invalid emails or parameters.
+            NotificationManagerInfraError: The stack or its resources could not be created or used.
+        """
+        if not job_id:
+            raise ConfigError("job_id is required to enable notifications.")
+        addresses = validate_emails(emails)
+        if output_s3_path is not None and not output_s3_path.startswith("s3://"):
+            raise ConfigError(f"output_s3_path must be an s3:// URI, got {output_s3_path!r}.")
+        created, outputs = self.ensure_stack()
+        self._sync_handler_code()
+        self._put_job(job_id, addresses, output_s3_path, **item_kwargs)
+        new, existing = self._subscribe(outputs["TopicArn"], addresses)
+        if new:
+            logger.info(
+                "Subscribed %s to %s; each address must click the confirmation link AWS SNS emails it.",
+                ", ".join(new), self.topic_name,
+            )
+        return {
+            "stack_name": self.stack_name,
+            "table_name": outputs.get("TableName", self.table_name),
+            "topic_arn": outputs["TopicArn"],
+            "created_stack": created,
+            "subscribed": new,
+            "already_subscribed": existing,
+        }
+
+    def stack_status(self) -> str | None:
+        """The stack's status, or None when it does not exist."""
+        cfn = client("cloudformation", self.region)
+        from botocore.exceptions import ClientError
+
+        try:
+            stacks = cfn.describe_stacks(StackName=self.stack_name)["Stacks"]
+        except ClientError as e:
+            if "does not exist" in str(e):
+                return None
+            raise self._infra_error("DescribeStacks", e) from e
+        return str(stacks[0]["StackStatus"]) if stacks else None
+
+    def ensure_stack(self, *, wait_timeout: float = 900.0) -> tuple[bool, dict[str, str]]:
+        """Create the stack if missing; return ``(created, outputs)``."""
+        from botocore.exceptions import ClientError, WaiterError
+
+        cfn = client("cloudformation", self.region)
+        status = self.stack_status()
+        created = False
+        if status is None:
+            params = self._stack_parameters()
+            logger.info("Creating notification stack %s in %s", self.stack_name, self.region)
+            try:
+                cfn.create_stack(
+                    StackName=self.stack_name,
+                    TemplateBody=self.template_body(),
+                    Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
+                    Capabilities=["CAPABILITY_NAMED_IAM"],
+                    Tags=[{"Key": "CreatedBy", "Value": "NovaForgeSDK"}],
+                )
+            except ClientError as e:
+                raise self._infra_error("CreateStack", e) from e
+            created = True
+            status = "CREATE_IN_PROGRESS"
+        if status in _BUSY:
+            waiter = "stack_create_complete" if status.startswith("CREATE") else "stack_update_complete"
+            try:
+                cfn.get_waiter(waiter).wait(
+                    StackName=self.stack_name,
+                    WaiterConfig={"Delay": 5, "MaxAttempts": max(1, int(wait_timeout // 5))},
+                )
+            except WaiterError as e:
+                raise NotificationManagerInfraError(
+                    f"Notification stack {self.stack_name} did not become ready: {self._failure_reason() or e}. "
+                    "Check its events in the CloudFormation console, fix the cause (IAM permissions, name "
+                    "conflicts), delete the stack and try again."
+                ) from e
+            status = self.stack_status() or "DELETED"
+        if status not in _READY:
+            raise NotificationManagerInfraError(
+                f"Notification stack {self.stack_name} is in state {status}"
+                f"{': ' + r if (r := self._failure_reason()) else ''}. Delete it "
+                f"(NotificationManager.delete_notification_stack() or the CloudFormation console) and try again."
+            )
+        return created, self.stack_outputs()
+
+    def stack_outputs(self) -> dict[str, str]:
+        """The stack's outputs as a dict."""
+        from botocore.exceptions import ClientError
+
+        try:
+            stack = client("cloudformation", self.region).describe_stacks(StackName=self.stack_name)["Stacks"][0]
+        except ClientError as e:
+            raise self._infra_error("DescribeStacks", e) from e
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        if "TopicArn" not in outputs:
+            raise NotificationManagerInfraError(
+                f"Notification stack {self.stack_name} has no TopicArn output; it was not created by this SDK "
+                "version. Delete it and enable notifications again."
+            )
+        return outputs
+
+    def delete_notification_stack(self, *, wait: bool = True) -> None:
+        """Delete this manager's stack (table, topic, subscriptions, function, rule, role)."""
+        from botocore.exceptions import ClientError, WaiterError
+
+        cfn = client("cloudformation", self.region)
+        try:
+            cfn.delete_stack(StackName=self.stack_name)
+            if wait:
+                cfn.get_waiter("stack_delete_complete").wait(
+                    StackName=self.stack_name, WaiterConfig={"Delay": 5, "MaxAttempts": 180}
+                )
+        except (ClientError, WaiterError) as e:
+            raise NotificationManagerInfraError(f"Could not delete notification stack {self.stack_name}: {e}") from e
+
+    # ---- steps ------------------------------------------------------------------------------
+    def _sync_handler_code(self) -> None:
+        """Upload the packaged handler when the deployed code differs (first run, SDK upgrade)."""
+        from botocore.exceptions import ClientError
+
+        from amzn_nova_forge.notifications.handlers import build_zip
+
+        code = build_zip(self.platform)
+        sha = base64.b64encode(hashlib.sha256(code).digest()).decode()
+        lam = client("lambda", self.region)
+        try:
+            current = lam.get_function_configuration(FunctionName=self.function_name).get("CodeSha256")
+            if current != sha:
+                lam.update_function_code(FunctionName=self.function_name, ZipFile=code)
+                logger.info("Uploaded notification handler code to %s", self.function_name)
+        except ClientError as e:
+            raise self._infra_error("UpdateFunctionCode", e) from e
+
+    def _put_job(self, job_id: str, emails: list[str], output_s3_path: str | None, **kwargs: Any) -> None:
+        from botocore.exceptions import ClientError
+
+        now = datetime.now(timezone.utc)
+        item: dict[str, Any] = {
+            "job_id": {"S": job_id},
+            "emails": {"SS": emails},
+            "platform": {"S": self.platform},
+            "created_at": {"S": now.isoformat()},
+            "ttl": {"N": str(int(now.timestamp()) + TTL_DAYS * 86400)},
+        }
+        if output_s3_path:
+            item["output_s3_path"] = {"S": output_s3_path}
+        item.update(self._item_extras(**kwargs))
+        try:
+            client("dynamodb", self.region).put_item(TableName=self.table_name, Item=item)
+        except ClientError as e:
+            raise self._infra_error("PutItem", e) from e
+
+    def _subscribe(self, topic_arn: str, emails: list[str]) -> tuple[list[str], list[str]]:
+        from botocore.exceptions import ClientError
+
+        sns = client("sns", self.region)
+        try:
+            existing: set[str] = set()
+            for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn):
+                existing.update(
+                    s["Endpoint"].lower() for s in page.get("Subscriptions", []) if s.get("Protocol") == "email"
+                )
+            new = [e for e in emails if e.lower() not in existing]
+            for address in new:
+                sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint=address)
+        except ClientError as e:
+            raise self._infra_error("Subscribe", e) from e
+        return new, [e for e in emails if e.lower() in existing]
+
+    # ---- helpers ----------------------------------------------------------------------------
+    def _failure_reason(self) -> str | None:
+        try:
+            events = client("cloudformation", self.region).describe_stack_events(StackName=self.stack_name)
+        except Exception:  # noqa: BLE001 - only used to enrich an error message
+            return None
+        for ev in events.get("StackEvents", []):
+            if str(ev.get("ResourceStatus", "")).endswith("FAILED") and ev.get("ResourceStatusReason"):
+                return f"{ev.get('LogicalResourceId')}: {ev['ResourceStatusReason']}"
+        return None
+
+    def _infra_error(self, operation: str, err: Exception) -> NotificationManagerInfraError:
+        resp = getattr(err, "response", {}) or {}
+        code = (resp.get("Error") or {}).get("Code", type(err).__name__)
+        return NotificationManagerInfraError(
+            f"{operation} failed for notification stack {self.stack_name} in {self.region} ({code}): {err}. "
+            "Check that your credentials allow CloudFormation, DynamoDB, SNS, Lambda, EventBridge and IAM."
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(stack_name={self.stack_name!r}, region={self.region!r})"

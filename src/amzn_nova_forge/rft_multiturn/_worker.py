@@ -1,0 +1,216 @@
+"""RFT multiturn environment worker: ``python -m amzn_nova_forge.rft_multiturn._worker ...``.
+
+Run by every platform (a local process, an EC2 process started through SSM, an ECS task).
+Each of ``--concurrency`` threads loops:
+
+1. receive one rollout from the rollout request queue,
+2. run the environment's ``rollout(sample, generate)``; ``generate(messages)`` sends a
+   generate request (``request_id``) and waits for the trainer's answer on the generate
+   response queue (answers meant for another process are released at once),
+3. send the result to the rollout-finished queue, record it in the tasks table, delete the
+   request.
+
+SIGTERM/SIGINT stop the worker: a rollout in progress is released to the queue
+(visibility 0) so another worker picks it up, and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import uuid
+from typing import Any
+
+from amzn_nova_forge.core.aws import client
+
+logger = logging.getLogger("nova_forge.rft_worker")
+
+
+class Stopped(Exception):
+    """The worker is shutting down."""
+
+
+class Worker:
+    """One worker process (several threads share its generate-response mailbox)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.stop = threading.Event()
+        self.worker_id = args.worker_id or f"{os.uname().nodename}-{os.getpid()}"
+        self._mailbox: dict[str, str] = {}
+        self._pending: set[str] = set()
+        self._lock = threading.Lock()
+        self.done = 0
+        self.env = self._load_env()
+
+    def _load_env(self) -> Any:
+        from amzn_nova_forge.rft_multiturn import envs
+
+        kwargs = json.loads(self.args.env_args or "{}")
+        if self.args.env_path:
+            return envs.load_from_path(self.args.env_path, self.args.env_id, **kwargs)
+        return envs.load_builtin(self.args.env_id, **kwargs)
+
+    def sqs(self) -> Any:
+        return client("sqs", self.args.region)
+
+    # ---- policy calls -----------------------------------------------------------------------
+    def generate(self, messages: list[dict[str, str]], rollout_id: str, deadline: float) -> str:
+        request_id = uuid.uuid4().hex
+        with self._lock:
+            self._pending.add(request_id)
+        self.sqs().send_message(
+            QueueUrl=self.args.generate_request,
+            MessageBody=json.dumps(
+                {"request_id": request_id, "rollout_id": rollout_id, "worker_id": self.worker_id, "messages": messages}
+            ),
+        )
+        try:
+            while True:
+                with self._lock:
+                    if request_id in self._mailbox:
+                        return self._mailbox.pop(request_id)
+                if self.stop.is_set():
+                    raise Stopped()
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no generation for request {request_id} before the rollout timeout")
+                self._poll_responses()
+        finally:
+            with self._lock:
+                self._pending.discard(request_id)
+                self._mailbox.pop(request_id, None)
+
+    def _poll_responses(self) -> None:
+        sqs = self.sqs()
+        resp = sqs.receive_message(
+            QueueUrl=self.args.generate_response, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=30
+        )
+        for msg in resp.get("Messages", []):
+            try:
+                body = json.loads(msg["Body"])
+            except json.JSONDecodeError:
+                body = {}
+            rid = body.get("request_id")
+            with self._lock:
+                mine = rid in self._pending
+                if mine:
+                    self._mailbox[rid] = str(body.get("content", ""))
+            if mine:
+                sqs.delete_message(QueueUrl=self.args.generate_response, ReceiptHandle=msg["ReceiptHandle"])
+            else:  # another worker's answer: hand it back at once
+                sqs.change_message_visibility(
+                    QueueUrl=self.args.generate_response, ReceiptHandle=msg["ReceiptHandle"], VisibilityTimeout=0
+                )
+
+    # ---- rollouts ---------------------------------------------------------------------------
+    def run_one(self, msg: dict[str, Any]) -> None:
+        sqs = self.sqs()
+        started = time.monotonic()
+        try:
+            body = json.loads(msg["Body"])
+        except json.JSONDecodeError:
+            logger.error("dropping malformed rollout message %s", msg.get("MessageId"))
+            sqs.delete_message(QueueUrl=self.args.rollout_queue, ReceiptHandle=msg["ReceiptHandle"])
+            return
+        rid = str(body.get("rollout_id") or msg.get("MessageId"))
+        deadline = started + self.args.rollout_timeout
+        logger.info("rollout %s started", rid)
+        try:
+            out = self.env.rollout(body.get("sample") or {}, lambda m: self.generate(m, rid, deadline))
+            result = {"status": "ok", "reward": float(out.get("reward", 0.0)), "messages": out.get("messages", []),
+                      "metrics": out.get("metrics", {})}
+        except Stopped:
+            sqs.change_message_visibility(
+                QueueUrl=self.args.rollout_queue, ReceiptHandle=msg["ReceiptHandle"], VisibilityTimeout=0
+            )
+            logger.info("rollout %s released (worker stopping)", rid)
+            return
+        except Exception as e:  # noqa: BLE001 - a broken sample is reported, not fatal
+            logger.exception("rollout %s failed", rid)
+            result = {"status": "error", "reward": 0.0, "error": f"{type(e).__name__}: {e}", "messages": [], "metrics": {}}
+        result.update(rollout_id=rid, env_id=self.args.env_id, env_type=self.args.env_type, worker_id=self.worker_id,
+                      duration_s=round(time.monotonic() - started, 3))
+        sqs.send_message(QueueUrl=self.args.finished_queue, MessageBody=json.dumps(result, default=str))
+        if self.args.tasks_table:
+            client("dynamodb", self.args.region).put_item(
+                TableName=self.args.tasks_table,
+                Item={"rollout_id": {"S": rid}, "status": {"S": "done" if result["status"] == "ok" else "error"},
+                      "reward": {"N": repr(result["reward"])}, "worker_id": {"S": self.worker_id},
+                      "ttl": {"N": str(int(time.time()) + 7 * 86400)}},
+            )
+        sqs.delete_message(QueueUrl=self.args.rollout_queue, ReceiptHandle=msg["ReceiptHandle"])
+        with self._lock:
+            self.done += 1
+        logger.info("rollout %s finished status=%s reward=%.4f in %.2fs", rid, result["status"], result["reward"],
+                    result["duration_s"])
+
+    def loop(self) -> None:
+        while not self.stop.is_set():
+            try:
+                resp = self.sqs().receive_message(
+                    QueueUrl=self.args.rollout_queue, MaxNumberOfMessages=1,
+                    WaitTimeSeconds=self.args.poll_wait, VisibilityTimeout=int(self.args.rollout_timeout) + 60,
+                )
+            except Exception:  # noqa: BLE001 - keep polling through transient errors
+                logger.exception("polling the rollout queue failed; retrying")
+                self.stop.wait(2.0)
+                continue
+            for msg in resp.get("Messages", []):
+                self.run_one(msg)
+
+    def serve(self) -> int:
+        threads = [threading.Thread(target=self.loop, name=f"rollout-{i}", daemon=True) for i in range(self.args.concurrency)]
+        for t in threads:
+            t.start()
+        logger.info("worker %s ready: env=%s type=%s threads=%d queue=%s", self.worker_id, self.args.env_id,
+                    self.args.env_type, self.args.concurrency, self.args.rollout_queue)
+        while any(t.is_alive() for t in threads):
+            for t in threads:
+                t.join(timeout=0.5)
+        logger.info("worker %s stopped after %d rollout(s)", self.worker_id, self.done)
+        return 0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="nova-forge-rft-worker", description=__doc__.splitlines()[0])
+    p.add_argument("--region", required=True)
+    p.add_argument("--rollout-queue", required=True)
+    p.add_argument("--finished-queue", required=True)
+    p.add_argument("--generate-request", required=True)
+    p.add_argument("--generate-response", required=True)
+    p.add_argument("--tasks-table", default="")
+    p.add_argument("--env-id", required=True)
+    p.add_argument("--env-path", default="")
+    p.add_argument("--env-args", default="{}")
+    p.add_argument("--env-type", default="train")
+    p.add_argument("--concurrency", type=int, default=4)
+    p.add_argument("--poll-wait", type=int, default=2, choices=range(0, 21), metavar="0-20")
+    p.add_argument("--rollout-timeout", type=float, default=300.0)
+    p.add_argument("--worker-id", default="")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s [%(threadName)s] %(message)s"
+    )
+    worker = Worker(args)
+
+    def _stop(signum: int, _frame: Any) -> None:
+        logger.info("signal %d: stopping", signum)
+        worker.stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    return worker.serve()
+
+
+if __name__ == "__main__":  # pragma: no cover - process entry point
+    sys.exit(main())
