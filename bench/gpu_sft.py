@@ -14,7 +14,7 @@ to trl's SFTTrainer run in the same process on the same examples with its defaul
 Usage (GPU; trl is not installed on the GPU machine, see bench/README.md for its wheels)::
 
     python bench/gpu_sft.py --json gpu_sft.json
-    python bench/gpu_sft.py --models 1.5b --methods full --compile
+    python bench/gpu_sft.py --models 1.5b --methods full --compile --baseline none
     python bench/gpu_sft.py --tiny            # CPU smoke test, seconds
 """
 
@@ -123,7 +123,7 @@ def run_engine(arch: str, method: str, data: list[dict[str, Any]], args: argpars
     warm, meas = args.warmup, args.steps
     cfg = TrainConfig(
         max_steps=warm + meas, lr=2e-5, global_batch_size=args.global_batch_size, max_length=args.max_length,
-        device=args.device, compile=args.compile, log_every=warm, lr_schedule="constant", seed=0,
+        device=args.device, compile=args.compile_now, log_every=warm, lr_schedule="constant", seed=0,
         micro_batch_tokens=args.micro_batch_tokens, attention=args.attention,
     )
     marks: dict[int, float] = {}
@@ -132,13 +132,31 @@ def run_engine(arch: str, method: str, data: list[dict[str, Any]], args: argpars
         if m.step in (warm, warm + meas):
             marks[m.step] = time.perf_counter()  # on_step runs right after the flush's host sync
 
-    metrics = train_causal_lm(model, data, cfg, on_step=on_step)
+    plan = _EngineLog()
+    logging.getLogger("amzn_nova_forge.manager._local._engine").addHandler(plan)
+    try:
+        metrics = train_causal_lm(model, data, cfg, on_step=on_step)
+    finally:
+        logging.getLogger("amzn_nova_forge.manager._local._engine").removeHandler(plan)
     tokens = sum(m.tokens for m in metrics if m.step > warm)
     seconds = marks[warm + meas] - marks[warm]
-    result = _result("engine", arch, method, n_all, n_train, tokens, seconds, args)
-    result["final_loss"] = metrics[-1].loss
+    system = "engine+compile" if args.compile_now else "engine"
+    result = _result(system, arch, method, n_all, n_train, tokens, seconds, args)
+    result["final_loss"] = round(metrics[-1].loss, 4)
+    result["plan"] = plan.lines
     del model
     return result
+
+
+class _EngineLog(logging.Handler):
+    """Keeps the engine's INFO lines (attention kernel, token budget, checkpointing) for the report."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
 
 
 def run_trl(arch: str, method: str, data: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
@@ -236,7 +254,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--global-batch-size", type=int, default=64, help="engine examples per step")
     p.add_argument("--micro-batch-tokens", type=int, default=None, help="engine token budget (default: automatic)")
     p.add_argument("--attention", default="auto")
-    p.add_argument("--compile", action="store_true", help="engine with torch.compile")
+    p.add_argument("--compile", action="store_true", help="also run the engine with torch.compile")
     p.add_argument("--warmup", type=int, default=5, help="engine steps before timing")
     p.add_argument("--steps", type=int, default=20, help="engine steps timed (multiple of --warmup)")
     p.add_argument("--trl-warmup", type=int, default=10)
@@ -251,6 +269,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.device = args.device or "cpu"
         args.peak = 1e12
     args.device = args.device or "cuda"
+    args.compile_now = False
     if args.steps % args.warmup:
         p.error("--steps must be a multiple of --warmup (the engine syncs every --warmup steps)")
     return args
@@ -268,18 +287,23 @@ def main(argv: list[str] | None = None) -> int:
         torch.backends.cuda.matmul.allow_tf32 = True
         print(f"device: {torch.cuda.get_device_name()}  torch {torch.__version__}", flush=True)
     rows: list[dict[str, Any]] = []
+    datasets = {}
     for arch in args.models.split(","):
-        vocab = ARCHS[arch]["vocab_size"]
         n_engine = args.global_batch_size * (args.warmup + args.steps)
-        data = make_examples(max(n_engine, 8 * (args.trl_warmup + args.trl_steps)), args.max_length, vocab)
-        for method in args.methods.split(","):
-            row = run_engine(arch, method, data, args)
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-            if args.baseline == "trl":
-                row = run_trl(arch, method, data, args)
-                rows.append(row)
-                print(json.dumps(row), flush=True)
+        n = max(n_engine, 8 * (args.trl_warmup + args.trl_steps))
+        datasets[arch] = make_examples(n, args.max_length, ARCHS[arch]["vocab_size"])
+    configs = [(arch, method) for arch in args.models.split(",") for method in args.methods.split(",")]
+    # trl first: kernels the engine may patch into transformers' classes (Liger) must not reach the baseline
+    if args.baseline == "trl":
+        for arch, method in configs:
+            rows.append(run_trl(arch, method, datasets[arch], args))
+            print(json.dumps(rows[-1]), flush=True)
+    for compiled in [False, True] if args.compile else [False]:
+        args.compile_now = compiled
+        for arch, method in configs:
+            rows.append(run_engine(arch, method, datasets[arch], args))
+            print(json.dumps(rows[-1]), flush=True)
+    rows.sort(key=lambda r: (r["model"], r["method"], r["system"] != "trl"))
     print(table(rows))
     if args.json:
         Path(args.json).write_text(json.dumps({"args": vars(args), "results": rows}, indent=2))

@@ -9,6 +9,8 @@ INFO/NCCL/warning chatter). Measured, each in the same process after loading:
 * ``parse``: ``parse_metrics`` over all events (SFT: training_loss / validation_loss);
 * ``tail 100``: ``get_logs(limit=100)`` — what ``show_logs(limit=100)`` costs;
 * ``plot``: ``plot_metrics`` to a PNG (includes importing matplotlib the first time);
+* CPU seconds of fetch and of parse (``time.process_time``; steadier than wall time on a
+  loaded machine);
 * peak Python memory (``tracemalloc``) of fetch + parse, and the process max RSS.
 
 Run::
@@ -63,12 +65,12 @@ def run(lines: int, streams: int) -> dict[str, float | int]:
 
     monitor = CloudWatchLogMonitor.from_job_id(job_id="bench-job", platform=Platform.SMTJ)
     tracemalloc.start()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     events = monitor.get_logs(start_from_head=True)
-    fetch_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    fetch_s, fetch_cpu = time.perf_counter() - t0, time.process_time() - c0
+    t0, c0 = time.perf_counter(), time.process_time()
     rows = parse_metrics(events, TrainingMethod.SFT_LORA)
-    parse_s = time.perf_counter() - t0
+    parse_s, parse_cpu = time.perf_counter() - t0, time.process_time() - c0
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert len(events) == loaded, (len(events), loaded)
@@ -94,6 +96,8 @@ def run(lines: int, streams: int) -> dict[str, float | int]:
         "fetch_all_s": round(fetch_s, 3),
         "parse_s": round(parse_s, 3),
         "fetch_plus_parse_s": round(fetch_s + parse_s, 3),
+        "fetch_cpu_s": round(fetch_cpu, 3),
+        "parse_cpu_s": round(parse_cpu, 3),
         "tail_100_s": round(tail_s, 3),
         "plot_png_s": round(plot_s, 3),
         "peak_python_mb": round(peak / 2**20, 1),

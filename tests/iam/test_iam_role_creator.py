@@ -26,7 +26,9 @@ create_bedrock_execution_role(
     s3_resource="s3-bucket" # Optional: S3 resource that IAM role should have restricted read access to such as the training output bucket
 )
 """
-README_UTIL_BEDROCK = SPEC_UTIL_BEDROCK.replace("amzn_nova_forge.util.bedrock", "amzn_nova_customization_sdk.util.bedrock")
+README_UTIL_BEDROCK = SPEC_UTIL_BEDROCK.replace(
+    "amzn_nova_forge.util.bedrock", "amzn_nova_customization_sdk.util.bedrock"
+)
 
 # Verbatim from api-spec.txt ("IAM Role Creation SDK").
 SPEC_BEDROCK = """
@@ -64,8 +66,12 @@ create_sagemaker_execution_role(
 '''
 
 #: Statements whose actions have no resource-level permissions in IAM: "*" is the only valid resource.
-UNSCOPABLE = {"EcrLoginHasNoResourceLevelPermissions", "DescribeNetworkHasNoResourceLevelPermissions",
-              "ManageEndpointNetworkInterfaces", "PublishEndpointMetrics"}
+UNSCOPABLE = {
+    "EcrLoginHasNoResourceLevelPermissions",
+    "DescribeNetworkHasNoResourceLevelPermissions",
+    "ManageEndpointNetworkInterfaces",
+    "PublishEndpointMetrics",
+}
 
 
 def _policy(iam, role_name: str) -> dict:
@@ -103,7 +109,9 @@ def test_spec_util_bedrock_example_verbatim(iam):
     assert by_sid["ReadModelArtifacts"]["Action"] == ["s3:GetObject", "s3:ListBucket"]
     assert by_sid["ReadModelArtifacts"]["Resource"] == ["arn:aws:s3:::s3-bucket", "arn:aws:s3:::s3-bucket/*"]
     assert by_sid["CreateAndGetCustomModel"]["Resource"] == f"arn:aws:bedrock:*:{ACCT}:custom-model/your-model-name*"
-    assert f"arn:aws:bedrock:*:{ACCT}:provisioned-model/your-model-name*" in by_sid["CreateAndGetDeployments"]["Resource"]
+    assert (
+        f"arn:aws:bedrock:*:{ACCT}:provisioned-model/your-model-name*" in by_sid["CreateAndGetDeployments"]["Resource"]
+    )
 
 
 def test_readme_util_bedrock_example_verbatim(iam):
@@ -171,8 +179,12 @@ def test_idempotent_and_versioned(iam):
 
 
 def test_existing_role_keeps_its_trust_policy(iam):
-    trust = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "bedrock.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "bedrock.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
     iam.create_role(RoleName="mine", AssumeRolePolicyDocument=json.dumps(trust))
     out = roles.create_bedrock_execution_role(iam, "mine", s3_resource="s3://b/prefix/")
     assert out["Role"]["AssumeRolePolicyDocument"] == trust

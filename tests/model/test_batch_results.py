@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
@@ -12,6 +11,7 @@ from evalfixtures import INFERENCE_ROWS, inference_members, tar_gz
 
 from amzn_nova_forge.core.enums import JobStatus
 from amzn_nova_forge.errors import JobError
+from amzn_nova_forge.manager._base import JobInfo
 from amzn_nova_forge.model.result import BaseJobResult, LocalBatchInferenceResult, SMTJBatchInferenceResult
 from amzn_nova_forge.model.result._inference import format_record
 
@@ -26,8 +26,9 @@ EXPECTED = [
 ]
 
 
-def _done(r: BaseJobResult, raw: str = "Completed") -> None:
-    r.get_job_status = lambda: (JobStatus.from_raw(raw), raw)  # type: ignore[method-assign]
+def _done(r: BaseJobResult, raw: str = "Completed", message: str | None = None) -> None:
+    info = JobInfo(JobStatus.from_raw(raw), raw, message)
+    r.status = lambda: info  # type: ignore[method-assign]
 
 
 @pytest.fixture

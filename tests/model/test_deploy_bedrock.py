@@ -150,7 +150,9 @@ def _pt_get(stub: Stubber, status: str) -> None:
 
 def test_spec_example_bedrock_od_verbatim(customizer, bedrock, aws, capsys):
     bedrock.add_response(
-        "list_custom_model_deployments", {"modelDeploymentSummaries": []}, {"nameContains": "my-custom-nova-model-bedrock"}
+        "list_custom_model_deployments",
+        {"modelDeploymentSummaries": []},
+        {"nameContains": "my-custom-nova-model-bedrock"},
     )
     _model_steps(bedrock, "s3://escrow-bucket/my-model-artifacts/", statuses=("Active",))
     bedrock.add_response(
@@ -217,8 +219,12 @@ def test_timeout_raises_with_created(customizer, bedrock):
     _model_steps(bedrock, "s3://b/ckpt/", statuses=("Creating",) * 3)
     with pytest.raises(DeploymentError, match="Timed out after 60s") as ei:
         customizer.deploy(
-            model_artifact_path="s3://b/ckpt/", endpoint_name="ep1", sleep=t.sleep, clock=t.clock,
-            poll_interval=30, timeout=60,
+            model_artifact_path="s3://b/ckpt/",
+            endpoint_name="ep1",
+            sleep=t.sleep,
+            clock=t.clock,
+            poll_interval=30,
+            timeout=60,
         )
     assert f"Bedrock custom model {MODEL_ARN}" in ei.value.created
 
@@ -232,10 +238,20 @@ def test_od_name_exists_fails_under_both_modes_before_creating(aws, bedrock, mod
         "list_custom_model_deployments",
         {
             "modelDeploymentSummaries": [
-                {"customModelDeploymentArn": OD_ARN + "x", "customModelDeploymentName": "ep1-old",
-                 "modelArn": MODEL_ARN, "createdAt": NOW, "status": "Active"},
-                {"customModelDeploymentArn": OD_ARN, "customModelDeploymentName": "ep1",
-                 "modelArn": MODEL_ARN, "createdAt": NOW, "status": "Active"},
+                {
+                    "customModelDeploymentArn": OD_ARN + "x",
+                    "customModelDeploymentName": "ep1-old",
+                    "modelArn": MODEL_ARN,
+                    "createdAt": NOW,
+                    "status": "Active",
+                },
+                {
+                    "customModelDeploymentArn": OD_ARN,
+                    "customModelDeploymentName": "ep1",
+                    "modelArn": MODEL_ARN,
+                    "createdAt": NOW,
+                    "status": "Active",
+                },
             ]
         },
     )
@@ -271,23 +287,30 @@ def test_readme_pt_example_with_older_argument_names(customizer, bedrock, aws):
     assert deployment.endpoint.uri == PT_ARN
     assert deployment.endpoint.platform is DeployPlatform.BEDROCK_PT
     # an existing role the SDK did not create is used as is (no policy attached to it)
-    assert aws.client("iam").list_attached_role_policies(RoleName="BedrockDeployModelExecutionRole")[
-        "AttachedPolicies"
-    ] == []
+    assert (
+        aws.client("iam").list_attached_role_policies(RoleName="BedrockDeployModelExecutionRole")["AttachedPolicies"]
+        == []
+    )
 
 
 def test_pt_name_exists_fail_if_exists(customizer, bedrock):
     bedrock.add_response("list_provisioned_model_throughputs", {"provisionedModelSummaries": [_pt_summary("my-pt")]})
     with pytest.raises(DeploymentError, match="UPDATE_IF_EXISTS to point it at the new model") as ei:
-        customizer.deploy(model_artifact_path="s3://b/ckpt/", deploy_platform=DeployPlatform.BEDROCK_PT,
-                          unit_count=2, endpoint_name="my-pt")
+        customizer.deploy(
+            model_artifact_path="s3://b/ckpt/",
+            deploy_platform=DeployPlatform.BEDROCK_PT,
+            unit_count=2,
+            endpoint_name="my-pt",
+        )
     assert ei.value.created == []
 
 
 def test_pt_update_if_exists_updates_in_place(aws, bedrock, caplog):
     t = FakeTime()
     c = NovaModelCustomizer(
-        model=Model.NOVA_LITE_2, method=TrainingMethod.SFT_LORA, infra=FakeInfra(),
+        model=Model.NOVA_LITE_2,
+        method=TrainingMethod.SFT_LORA,
+        infra=FakeInfra(),
         deployment_mode=DeploymentMode.UPDATE_IF_EXISTS,
     )
     bedrock.add_response("list_provisioned_model_throughputs", {"provisionedModelSummaries": [_pt_summary("my-pt")]})
@@ -298,8 +321,14 @@ def test_pt_update_if_exists_updates_in_place(aws, bedrock, caplog):
     _pt_get(bedrock, "Updating")
     _pt_get(bedrock, "InService")
     with caplog.at_level("WARNING"):
-        result = c.deploy(model_artifact_path="s3://b/new-ckpt/", deploy_platform=DeployPlatform.BEDROCK_PT,
-                          unit_count=5, endpoint_name="my-pt", sleep=t.sleep, clock=t.clock)
+        result = c.deploy(
+            model_artifact_path="s3://b/new-ckpt/",
+            deploy_platform=DeployPlatform.BEDROCK_PT,
+            unit_count=5,
+            endpoint_name="my-pt",
+            sleep=t.sleep,
+            clock=t.clock,
+        )
     assert result.endpoint.uri == PT_ARN
     assert result.model_arn == MODEL_ARN
     assert any("updated to" in r for r in result.resources)
@@ -325,7 +354,7 @@ def test_bad_inputs_are_config_errors(customizer):
         customizer.deploy(model_artifact_path="/tmp/ckpt")
     with pytest.raises(ConfigError, match="not a valid Bedrock name"):
         customizer.deploy(model_artifact_path="s3://b/c/", endpoint_name="bad name!")
-    with pytest.raises(ConfigError, match="unexpected arguments"):
+    with pytest.raises(TypeError, match="unexpected arguments"):
         customizer.deploy(model_artifact_path="s3://b/c/", colour="blue")
     with pytest.raises(ValueError, match="No model to deploy"):
         customizer.deploy()
@@ -373,8 +402,11 @@ def test_deployment_result_round_trip_and_status_after_load(customizer, bedrock,
     path = result.dump(str(tmp_path))
     data = json.loads(path.read_text())
     assert data["endpoint"] == {
-        "platform": "bedrock_od", "endpoint_name": "ep-dump", "uri": OD_ARN,
-        "model_artifact_path": "s3://b/ckpt/", "region": "us-east-1",
+        "platform": "bedrock_od",
+        "endpoint_name": "ep-dump",
+        "uri": OD_ARN,
+        "model_artifact_path": "s3://b/ckpt/",
+        "region": "us-east-1",
     }
     loaded = DeploymentResult.load(str(path))
     assert loaded.endpoint == result.endpoint and loaded.created_at == result.created_at
@@ -402,15 +434,23 @@ def test_readme_deploy_from_training_result_loaded_from_disk(customizer, bedrock
         StoppingCondition={"MaxRuntimeInSeconds": 60},
     )
     ckpt = "s3://customer-escrow-123/my-nova-training/checkpoints/"
-    SMTJTrainingResult("my-nova-training", TrainingMethod.SFT_LORA, model_type=Model.NOVA_LITE_2, region="us-east-1",
-                       model_artifacts=ModelArtifacts(checkpoint_s3_path=ckpt)).dump(str(tmp_path), "job.json")
+    SMTJTrainingResult(
+        "my-nova-training",
+        TrainingMethod.SFT_LORA,
+        model_type=Model.NOVA_LITE_2,
+        region="us-east-1",
+        model_artifacts=ModelArtifacts(checkpoint_s3_path=ckpt),
+    ).dump(str(tmp_path), "job.json")
     training_result = BaseJobResult.load(str(tmp_path / "job.json"))
 
     name = "nova-lite-2-sft-lora-bedrock-od"  # the default endpoint name
     bedrock.add_response("list_custom_model_deployments", {"modelDeploymentSummaries": []}, {"nameContains": name})
     _model_steps(bedrock, ckpt, statuses=("Active",))
-    bedrock.add_response("create_custom_model_deployment", {"customModelDeploymentArn": OD_ARN},
-                         {"modelDeploymentName": name, "modelArn": MODEL_ARN, "description": ANY})
+    bedrock.add_response(
+        "create_custom_model_deployment",
+        {"customModelDeploymentArn": OD_ARN},
+        {"modelDeploymentName": name, "modelArn": MODEL_ARN, "description": ANY},
+    )
     _od_get(bedrock, "Active")
     ns = {"customizer": customizer, "training_result": training_result}
     exec(README_DEPLOY_FROM_TRAINING, ns)
@@ -430,3 +470,75 @@ def test_customizer_job_result_is_used_only_when_it_is_a_training_job(customizer
         resolve_artifact_path(customizer, None, None)
     customizer.job_result = _Result(JobStatus.COMPLETED, ckpt="s3://esc/t/ckpt/")
     assert resolve_artifact_path(customizer, None, None) == "s3://esc/t/ckpt/"
+
+
+def test_model_package_arn_is_imported_through_custom_model_data_source(customizer, bedrock, aws):
+    pkg = f"arn:aws:sagemaker:us-east-1:{ACCT}:model-package/my-group/3"
+    bedrock.add_response("list_custom_model_deployments", {"modelDeploymentSummaries": []})
+    bedrock.add_response(
+        "create_custom_model",
+        {"modelArn": MODEL_ARN},
+        {
+            "modelName": ANY,
+            "modelTags": ANY,
+            "roleArn": ANY,
+            "customModelDataSource": {"modelPackageArnDataSource": {"modelPackageArn": pkg}},
+        },
+    )
+    bedrock.add_response(
+        "get_custom_model", {"modelArn": MODEL_ARN, "modelName": "m", "creationTime": NOW, "modelStatus": "Active"}
+    )
+    bedrock.add_response("create_custom_model_deployment", {"customModelDeploymentArn": OD_ARN})
+    _od_get(bedrock, "Active")
+    assert customizer.deploy(model_artifact_path=pkg, endpoint_name="from-pkg").endpoint.uri == OD_ARN
+    iam = aws.client("iam")
+    arn = f"arn:aws:iam::{ACCT}:policy/BedrockDeployModelExecutionRoleDeployPolicy"
+    doc = iam.get_policy_version(PolicyArn=arn, VersionId="v1")["PolicyVersion"]["Document"]
+    pkg_stmt = next(s for s in doc["Statement"] if s["Sid"] == "ReadSageMakerModelPackages")
+    assert pkg_stmt["Resource"] == f"arn:aws:sagemaker:*:{ACCT}:model-package/*"
+    assert pkg_stmt["Action"] == ["sagemaker:AccessModelPackageData", "sagemaker:DescribeModelPackage"]
+
+
+def test_custom_model_name_is_valid_for_names_ending_in_a_separator(customizer, bedrock):
+    import re
+
+    seen: list = []
+    client = aws_factory.client("bedrock", "us-east-1")
+    client.meta.events.register(
+        "before-parameter-build.bedrock.CreateCustomModel", lambda params, **kw: seen.append(params["modelName"])
+    )
+    bedrock.add_response("list_custom_model_deployments", {"modelDeploymentSummaries": []})
+    _model_steps(bedrock, "s3://b/ckpt/", statuses=("Active",))
+    bedrock.add_response("create_custom_model_deployment", {"customModelDeploymentArn": OD_ARN})
+    _od_get(bedrock, "Active")
+    customizer.deploy(model_artifact_path="s3://b/ckpt/", endpoint_name="my_model-")
+    assert re.fullmatch(r"([0-9a-zA-Z][_-]?)+", seen[0]) and seen[0].startswith("my_model-") and len(seen[0]) <= 63
+
+
+# Verbatim from api-spec-older.txt ("deploy()" example; older package name).
+OLDER_SPEC_OD = """
+from amzn_nova_customization_sdk.model import *
+
+deployment = customizer.deploy(
+ model_artifact_path="s3://escrow-bucket/my-model-artifacts/",
+ deploy_platform=DeployPlatform.BEDROCK_OD,
+ endpoint_name="my-custom-nova-model"
+)
+print(f"Model deployed: {deployment.endpoint.uri}")
+print(f"Endpoint: {deployment.endpoint.endpoint_name}")
+print(f"Status: {deployment.status}")
+"""
+
+
+def test_older_spec_example_verbatim(customizer, bedrock, capsys):
+    bedrock.add_response(
+        "list_custom_model_deployments", {"modelDeploymentSummaries": []}, {"nameContains": "my-custom-nova-model"}
+    )
+    _model_steps(bedrock, "s3://escrow-bucket/my-model-artifacts/", statuses=("Active",))
+    bedrock.add_response("create_custom_model_deployment", {"customModelDeploymentArn": OD_ARN})
+    _od_get(bedrock, "Active")
+    _od_get(bedrock, "Creating")  # .status is a live call: it reports what the service says now
+    exec(OLDER_SPEC_OD, {"customizer": customizer})
+    out = capsys.readouterr().out
+    assert f"Model deployed: {OD_ARN}" in out and "Endpoint: my-custom-nova-model\n" in out
+    assert "Status: Creating" in out

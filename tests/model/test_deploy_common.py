@@ -24,15 +24,18 @@ class Clock:
 
 
 def _ctx(clock: Clock, **kw) -> DeployContext:
-    return DeployContext(DeployPlatform.SAGEMAKER, "us-east-1", "ep", "s3://b/", sleep=clock.sleep, clock=clock,
-                         poll_interval=10, **kw)
+    return DeployContext(
+        DeployPlatform.SAGEMAKER, "us-east-1", "ep", "s3://b/", sleep=clock.sleep, clock=clock, poll_interval=10, **kw
+    )
 
 
 def test_progress_line_when_enabled(monkeypatch, capsys):
     monkeypatch.setenv("NOVA_FORGE_DISABLE_PROGRESS_BARS", "0")
     clock = Clock()
     seq = iter([("Creating", None), ("Creating", None), ("InService", None)])
-    assert _ctx(clock).wait_until("endpoint ep", lambda: next(seq), ready={"InService"}, failed={"Failed"}) == "InService"
+    assert (
+        _ctx(clock).wait_until("endpoint ep", lambda: next(seq), ready={"InService"}, failed={"Failed"}) == "InService"
+    )
     err = capsys.readouterr().err
     assert "Waiting for endpoint ep" in err and "InService" in err
     assert clock.sleeps == [10, 10]

@@ -148,11 +148,16 @@ def test_endpoint_that_fails_to_come_up_lists_what_is_left(customizer, aws):
 @pytest.mark.parametrize("mode", [DeploymentMode.FAIL_IF_EXISTS, DeploymentMode.UPDATE_IF_EXISTS])
 def test_existing_endpoint_fails_under_both_modes(aws, mode):
     c = NovaModelCustomizer(Model.NOVA_MICRO, TrainingMethod.SFT_LORA, FakeInfra(), deployment_mode=mode)
-    c.deploy(model_artifact_path="s3://b/c/", deploy_platform=DeployPlatform.SAGEMAKER, unit_count=1,
-             endpoint_name="dup")
+    c.deploy(
+        model_artifact_path="s3://b/c/", deploy_platform=DeployPlatform.SAGEMAKER, unit_count=1, endpoint_name="dup"
+    )
     with pytest.raises(DeploymentError, match="already exists") as ei:
-        c.deploy(model_artifact_path="s3://b/other/", deploy_platform=DeployPlatform.SAGEMAKER, unit_count=1,
-                 endpoint_name="dup")
+        c.deploy(
+            model_artifact_path="s3://b/other/",
+            deploy_platform=DeployPlatform.SAGEMAKER,
+            unit_count=1,
+            endpoint_name="dup",
+        )
     assert ei.value.created == []
     if mode is DeploymentMode.UPDATE_IF_EXISTS:
         assert "only Bedrock provisioned throughput" in str(ei.value)
@@ -163,15 +168,27 @@ def test_leftover_model_is_reported(customizer, aws):
         ModelName="left-model", PrimaryContainer={"Image": "x"}, ExecutionRoleArn=f"arn:aws:iam::{ACCT}:role/r"
     )
     with pytest.raises(DeploymentError, match="model named 'left-model' already exists"):
-        customizer.deploy(model_artifact_path="s3://b/c/", deploy_platform=DeployPlatform.SAGEMAKER, unit_count=1,
-                          endpoint_name="left")
+        customizer.deploy(
+            model_artifact_path="s3://b/c/",
+            deploy_platform=DeployPlatform.SAGEMAKER,
+            unit_count=1,
+            endpoint_name="left",
+        )
 
 
 def test_default_role_widens_to_new_bucket_only_for_sdk_managed_roles(customizer, aws):
-    customizer.deploy(model_artifact_path="s3://bucket-a/c/", deploy_platform=DeployPlatform.SAGEMAKER,
-                      unit_count=1, endpoint_name="ep-a")
-    customizer.deploy(model_artifact_path="s3://bucket-b/c/", deploy_platform=DeployPlatform.SAGEMAKER,
-                      unit_count=1, endpoint_name="ep-b")
+    customizer.deploy(
+        model_artifact_path="s3://bucket-a/c/",
+        deploy_platform=DeployPlatform.SAGEMAKER,
+        unit_count=1,
+        endpoint_name="ep-a",
+    )
+    customizer.deploy(
+        model_artifact_path="s3://bucket-b/c/",
+        deploy_platform=DeployPlatform.SAGEMAKER,
+        unit_count=1,
+        endpoint_name="ep-b",
+    )
     iam = aws.client("iam")
     arn = f"arn:aws:iam::{ACCT}:policy/SageMakerDeployModelExecutionRoleDeployPolicy"
     policy = iam.get_policy(PolicyArn=arn)["Policy"]
@@ -191,17 +208,24 @@ def test_unit_count_is_required_and_positive(customizer):
 
 def test_sagemaker_rejects_bedrock_arn_and_long_names(customizer):
     with pytest.raises(ConfigError, match="only be deployed to Bedrock"):
-        customizer.deploy(model_artifact_path=f"arn:aws:bedrock:us-east-1:{ACCT}:custom-model/x",
-                          deploy_platform=DeployPlatform.SAGEMAKER, unit_count=1)
+        customizer.deploy(
+            model_artifact_path=f"arn:aws:bedrock:us-east-1:{ACCT}:custom-model/x",
+            deploy_platform=DeployPlatform.SAGEMAKER,
+            unit_count=1,
+        )
     with pytest.raises(ConfigError, match="1–56"):
-        customizer.deploy(model_artifact_path="s3://b/c/", deploy_platform=DeployPlatform.SAGEMAKER, unit_count=1,
-                          endpoint_name="x" * 60)
+        customizer.deploy(
+            model_artifact_path="s3://b/c/",
+            deploy_platform=DeployPlatform.SAGEMAKER,
+            unit_count=1,
+            endpoint_name="x" * 60,
+        )
 
 
 def test_environment_matrix():
-    assert validate_environment(Model.NOVA_LITE_2, "ml.p5.48xlarge", {"CONTEXT_LENGTH": 12000, "MAX_CONCURRENCY": 16}) == {
-        "CONTEXT_LENGTH": "12000", "MAX_CONCURRENCY": "16"
-    }
+    assert validate_environment(
+        Model.NOVA_LITE_2, "ml.p5.48xlarge", {"CONTEXT_LENGTH": 12000, "MAX_CONCURRENCY": 16}
+    ) == {"CONTEXT_LENGTH": "12000", "MAX_CONCURRENCY": "16"}
     # 64k context on p5 allows at most 32 concurrent requests for Lite 2
     with pytest.raises(ConfigError, match=r"MAX_CONCURRENCY=64 .*\(max 32\)"):
         validate_environment(Model.NOVA_LITE_2, "ml.p5.48xlarge", {"CONTEXT_LENGTH": "64000", "MAX_CONCURRENCY": "64"})
@@ -219,8 +243,12 @@ def test_environment_matrix():
 
 def test_invalid_environment_creates_nothing(customizer, aws):
     with pytest.raises(ConfigError, match="CONTEXT_LENGTH"):
-        customizer.deploy(model_artifact_path="s3://b/c/", deploy_platform=DeployPlatform.SAGEMAKER, unit_count=1,
-                          sagemaker_environment_variables={"CONTEXT_LENGTH": "999999"})
+        customizer.deploy(
+            model_artifact_path="s3://b/c/",
+            deploy_platform=DeployPlatform.SAGEMAKER,
+            unit_count=1,
+            sagemaker_environment_variables={"CONTEXT_LENGTH": "999999"},
+        )
     assert aws.client("iam").list_roles()["Roles"] == []
     assert aws.client("sagemaker").list_models()["Models"] == []
 
@@ -229,8 +257,13 @@ def test_unsupported_region_is_rejected_before_anything(aws):
     from amzn_nova_forge.model._deploy import deploy_model
 
     with pytest.raises(ConfigError, match="ap-south-1"):
-        deploy_model("s3://b/c/", model=Model.NOVA_LITE_2, deploy_platform=DeployPlatform.SAGEMAKER, unit_count=1,
-                     region="ap-south-1")
+        deploy_model(
+            "s3://b/c/",
+            model=Model.NOVA_LITE_2,
+            deploy_platform=DeployPlatform.SAGEMAKER,
+            unit_count=1,
+            region="ap-south-1",
+        )
     assert aws.client("iam").list_roles()["Roles"] == []
 
 
@@ -250,17 +283,19 @@ def test_deploy_from_training_result_loaded_from_disk(customizer, aws, tmp_path)
 
     _moto_training_job(aws, "my-nova-training")  # moto: Completed at once
     saved = SMTJTrainingResult(
-        "my-nova-training", TrainingMethod.SFT_LORA,
-        model_artifacts=ModelArtifacts(checkpoint_s3_path="s3://customer-escrow/my-nova-training/ckpt/",
-                                       output_s3_path="s3://out/"),
-        model_type=Model.NOVA_LITE_2, region="us-east-1",
+        "my-nova-training",
+        TrainingMethod.SFT_LORA,
+        model_artifacts=ModelArtifacts(
+            checkpoint_s3_path="s3://customer-escrow/my-nova-training/ckpt/", output_s3_path="s3://out/"
+        ),
+        model_type=Model.NOVA_LITE_2,
+        region="us-east-1",
     )
     path = saved.dump(str(tmp_path))
     training_result = BaseJobResult.load(str(path))  # as after a kernel restart
     assert json.loads(path.read_text())["__class_name__"] == "SMTJTrainingResult"
 
-    deployment = customizer.deploy(job_result=training_result, deploy_platform=DeployPlatform.SAGEMAKER,
-                                   unit_count=1)
+    deployment = customizer.deploy(job_result=training_result, deploy_platform=DeployPlatform.SAGEMAKER, unit_count=1)
     assert deployment.endpoint.model_artifact_path == "s3://customer-escrow/my-nova-training/ckpt/"
     assert deployment.endpoint.endpoint_name == "nova-lite-2-sft-lora-sagemaker"
     assert deployment.status == "InService"
@@ -271,15 +306,31 @@ def test_end_to_end_over_http_with_moto_server(moto_server):
     from amzn_nova_forge.model.result import DeploymentResult
 
     c = NovaModelCustomizer(Model.NOVA_MICRO, TrainingMethod.SFT_LORA, FakeInfra())
-    d = c.deploy(model_artifact_path="s3://b/ckpt/", deploy_platform=DeployPlatform.SAGEMAKER, unit_count=1,
-                 sagemaker_instance_type="ml.g5.12xlarge", endpoint_name="e2e")
+    d = c.deploy(
+        model_artifact_path="s3://b/ckpt/",
+        deploy_platform=DeployPlatform.SAGEMAKER,
+        unit_count=1,
+        sagemaker_instance_type="ml.g5.12xlarge",
+        endpoint_name="e2e",
+    )
     assert d.status == "InService"
     again = DeploymentResult.from_dict(json.loads(json.dumps(d.to_dict())))
     assert again.status == "InService"
     import requests
 
-    requests.post(f"{moto_server}/moto-api/static/sagemaker/endpoint-results",
-                  json={"results": [{"Body": json.dumps({"choices": [{"message": {"content": "ok"}}]})}],
-                        "region": "us-east-1"}, timeout=10)
+    requests.post(
+        f"{moto_server}/moto-api/static/sagemaker/endpoint-results",
+        json={"results": [{"Body": json.dumps({"choices": [{"message": {"content": "ok"}}]})}], "region": "us-east-1"},
+        timeout=10,
+    )
     r = c.invoke_inference({"messages": [{"role": "user", "content": "hi"}]})
     assert r.text == "ok" and r.endpoint_arn == d.endpoint.uri
+
+
+def test_model_package_arn_on_sagemaker(customizer, aws):
+    pkg = f"arn:aws:sagemaker:us-east-1:{ACCT}:model-package/my-group/1"
+    customizer.deploy(
+        model_artifact_path=pkg, deploy_platform=DeployPlatform.SAGEMAKER, unit_count=1, endpoint_name="from-pkg"
+    )
+    container = aws.client("sagemaker").describe_model(ModelName="from-pkg-model")["PrimaryContainer"]
+    assert container["ModelPackageName"] == pkg and "Image" not in container

@@ -114,6 +114,11 @@ def test_spec_byom_example(env: dict[str, Any]) -> None:
     assert proc["preprocessing"] == {"enabled": True} and proc["postprocessing"] == {"enabled": True}
     assert proc["aggregation"] == "average"
     assert _recipe(env, byom_eval_result.job_id)["evaluation"]["task"] == "gen_qa"
+    job = boto3.client("sagemaker", region_name="us-east-1").describe_training_job(
+        TrainingJobName=byom_eval_result.job_id)
+    assert job["HyperParameters"]["eval_lambda_arn"] == LAMBDA
+    assert {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in job["InputDataConfig"]}[
+        "train"] == "s3://bucket/data"
 
 
 def test_readme_evaluate_example_with_every_option(env: dict[str, Any]) -> None:
@@ -171,6 +176,9 @@ def test_rft_eval_rl_env_takes_priority_over_runtime_lambda(env: dict[str, Any])
     r3 = customizer.evaluate(job_name="rft-eval-proc", eval_task=EvaluationTask.RFT_EVAL,
                              data_s3_path="s3://bucket/data", processor={"lambda_arn": mine})
     assert _recipe(env, r3.job_id)["rl_env"]["reward_lambda_arn"] == mine
+    sm = boto3.client("sagemaker", region_name="us-east-1")
+    hps = [sm.describe_training_job(TrainingJobName=r.job_id)["HyperParameters"] for r in (r1, r2, r3)]
+    assert [hp["reward_lambda_arn"] for hp in hps] == [mine, REWARD, mine]
     with pytest.raises(ValueError, match="reward function"):
         _customizer(env).evaluate(job_name="rft-eval-none", eval_task=EvaluationTask.RFT_EVAL,
                                   data_s3_path="s3://bucket/data")
@@ -293,3 +301,15 @@ def test_get_logs_of_the_last_job(env: dict[str, Any], capsys: pytest.CaptureFix
     eval_job_monitor = CloudWatchLogMonitor.from_job_result(eval_result)
     eval_job_monitor.show_logs()
     assert len(capsys.readouterr().out.splitlines()) == 300
+
+
+def test_output_location_per_platform() -> None:
+    from amzn_nova_forge.model._evaluate import output_location
+
+    out = "s3://my-bucket/output/"
+    assert output_location(Platform.SMTJ, out, "j-1", {}) == "s3://my-bucket/output/j-1/output/output.tar.gz"
+    assert output_location(Platform.SMTJServerless, out, "j-1", {}) == "s3://my-bucket/output/j-1/output/output/"
+    assert output_location(Platform.SMHP, out, "j-1", {"cluster_name": "c"}) == "s3://my-bucket/output/j-1/eval-result/"
+    arn = "arn:aws:bedrock:us-east-1:123456789012:evaluation-job/abc123"
+    assert output_location(Platform.BEDROCK, out, arn, {}) == "s3://my-bucket/output/abc123/"
+    assert output_location(Platform.LOCAL, None, "l-1", {"job_dir": "/jobs/l-1"}) == "/jobs/l-1/output/output.tar.gz"

@@ -13,6 +13,7 @@ from evalfixtures import GEN_QA, eval_members, tar_gz
 
 from amzn_nova_forge.core.enums import EvaluationTask, JobStatus, Platform
 from amzn_nova_forge.errors import JobError
+from amzn_nova_forge.manager._base import JobInfo
 from amzn_nova_forge.model.result import (
     BaseJobResult,
     LocalEvaluationResult,
@@ -23,8 +24,9 @@ from amzn_nova_forge.model.result import (
 JOB = "my-eval-job-1a2b3c4d"
 
 
-def _status(result: BaseJobResult, raw: str = "Completed") -> None:
-    result.get_job_status = lambda: (JobStatus.from_raw(raw), raw)  # type: ignore[method-assign]
+def _status(result: BaseJobResult, raw: str = "Completed", message: str | None = None) -> None:
+    info = JobInfo(JobStatus.from_raw(raw), raw, message)
+    result.status = lambda: info  # type: ignore[method-assign]
 
 
 @pytest.fixture
@@ -145,3 +147,13 @@ def test_smhp_round_trip_keeps_cluster() -> None:
     back = BaseJobResult.from_dict(json.loads(json.dumps(d)))
     assert isinstance(back, SMHPEvaluationResult)
     assert (back.cluster_name, back.namespace, back.ref.extras["cluster_name"]) == ("c1", "team-a", "c1")
+
+
+def test_failed_job_show_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+    r = SMTJEvaluationResult(JOB, None, EvaluationTask.MMLU, "s3://my-bucket/none/output.tar.gz")
+    _status(r, "Failed", "AlgorithmError: CUDA out of memory")
+    assert r.get() == {}
+    r.show()
+    out = capsys.readouterr().out
+    assert f"Evaluation job {JOB} (mmlu) ended Failed: AlgorithmError: CUDA out of memory." in out
+    assert "show_logs()" in out

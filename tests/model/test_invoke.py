@@ -14,8 +14,8 @@ from __future__ import annotations
 import io
 import json
 import threading
-from typing import ClassVar
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 import requests
@@ -52,8 +52,9 @@ COMPLETION = {
     "id": "chatcmpl-42",
     "object": "chat.completion",
     "created": 1700000000,
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "I'm well, thanks!"},
-                 "finish_reason": "stop"}],
+    "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "I'm well, thanks!"}, "finish_reason": "stop"}
+    ],
     "usage": {"prompt_tokens": 9, "completion_tokens": 5, "total_tokens": 14},
 }
 
@@ -99,7 +100,12 @@ def test_spec_example_sagemaker_verbatim(customizer, capsys):
     assert "I'm well, thanks!" in out and "chatcmpl-42" in out and "total_tokens=14" in out
     r = ns["inference_result"]
     assert isinstance(r, SingleInferenceResult)
-    assert (r.job_id, r.inference_output_path, r.text, r.stop_reason) == ("chatcmpl-42", "", "I'm well, thanks!", "stop")
+    assert (r.job_id, r.inference_output_path, r.text, r.stop_reason) == (
+        "chatcmpl-42",
+        "",
+        "I'm well, thanks!",
+        "stop",
+    )
     assert r.deploy_platform is DeployPlatform.SAGEMAKER and r.response == COMPLETION
 
 
@@ -121,8 +127,11 @@ def test_sagemaker_streaming(customizer):
 
 def test_sagemaker_stream_error_is_raised(customizer):
     client = aws_factory.client("sagemaker-runtime", "us-east-1")
-    _hook(client, "InvokeEndpointWithResponseStream",
-          {"Body": [{"ModelStreamError": {"Message": "boom", "ErrorCode": "ModelError"}}]})
+    _hook(
+        client,
+        "InvokeEndpointWithResponseStream",
+        {"Body": [{"ModelStreamError": {"Message": "boom", "ErrorCode": "ModelError"}}]},
+    )
     with pytest.raises(DeploymentError, match="stream failed"):
         customizer.invoke_inference({"messages": [], "stream": True}, f"arn:aws:sagemaker:us-east-1:{ACCT}:endpoint/ep")
 
@@ -131,16 +140,27 @@ def test_bedrock_on_demand_converse(customizer):
     client = aws_factory.client("bedrock-runtime", "us-east-1")
     body = {
         "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello! How are you?"}],
-        "max_tokens": 100, "temperature": 0.2, "top_p": 0.9, "stop": "END", "stream": False,
+        "max_tokens": 100,
+        "temperature": 0.2,
+        "top_p": 0.9,
+        "stop": "END",
+        "stream": False,
     }
     with Stubber(client) as stub:  # moto has no bedrock-runtime Converse
         stub.add_response(
             "converse",
-            {"output": {"message": {"role": "assistant", "content": [{"text": "Fine."}]}}, "stopReason": "end_turn",
-             "usage": {"inputTokens": 7, "outputTokens": 2, "totalTokens": 9}, "metrics": {"latencyMs": 12}},
-            {"modelId": OD_ARN, "messages": [{"role": "user", "content": [{"text": "Hello! How are you?"}]}],
-             "system": [{"text": "Be brief."}],
-             "inferenceConfig": {"maxTokens": 100, "temperature": 0.2, "topP": 0.9, "stopSequences": ["END"]}},
+            {
+                "output": {"message": {"role": "assistant", "content": [{"text": "Fine."}]}},
+                "stopReason": "end_turn",
+                "usage": {"inputTokens": 7, "outputTokens": 2, "totalTokens": 9},
+                "metrics": {"latencyMs": 12},
+            },
+            {
+                "modelId": OD_ARN,
+                "messages": [{"role": "user", "content": [{"text": "Hello! How are you?"}]}],
+                "system": [{"text": "Be brief."}],
+                "inferenceConfig": {"maxTokens": 100, "temperature": 0.2, "topP": 0.9, "stopSequences": ["END"]},
+            },
         )
         r = customizer.invoke_inference(body, endpoint_arn=OD_ARN)
     assert (r.text, r.stop_reason, r.usage["totalTokens"]) == ("Fine.", "end_turn", 9)
@@ -149,16 +169,28 @@ def test_bedrock_on_demand_converse(customizer):
 
 def test_bedrock_provisioned_native_body_uses_invoke_model(customizer):
     client = aws_factory.client("bedrock-runtime", "us-west-2")  # region comes from the ARN
-    native = {"schemaVersion": "messages-v1", "messages": [{"role": "user", "content": [{"text": "Hi"}]}],
-              "inferenceConfig": {"maxTokens": 10}}
-    answer = json.dumps({"output": {"message": {"role": "assistant", "content": [{"text": "Hey"}]}},
-                         "stopReason": "end_turn", "usage": {"inputTokens": 1, "outputTokens": 1}}).encode()
+    native = {
+        "schemaVersion": "messages-v1",
+        "messages": [{"role": "user", "content": [{"text": "Hi"}]}],
+        "inferenceConfig": {"maxTokens": 10},
+    }
+    answer = json.dumps(
+        {
+            "output": {"message": {"role": "assistant", "content": [{"text": "Hey"}]}},
+            "stopReason": "end_turn",
+            "usage": {"inputTokens": 1, "outputTokens": 1},
+        }
+    ).encode()
     with Stubber(client) as stub:  # moto's invoke_model always answers "{}"
         stub.add_response(
             "invoke_model",
             {"body": StreamingBody(io.BytesIO(answer), len(answer)), "contentType": "application/json"},
-            {"modelId": PT_ARN, "body": json.dumps(native), "contentType": "application/json",
-             "accept": "application/json"},
+            {
+                "modelId": PT_ARN,
+                "body": json.dumps(native),
+                "contentType": "application/json",
+                "accept": "application/json",
+            },
         )
         r = customizer.invoke_inference(native, endpoint_arn=PT_ARN)
     assert (r.text, r.stop_reason, r.deploy_platform) == ("Hey", "end_turn", DeployPlatform.BEDROCK_PT)
@@ -192,10 +224,14 @@ def test_default_endpoint_is_the_last_deployment(customizer):
     with pytest.raises(ConfigError, match="pass endpoint_arn"):
         customizer.invoke_inference({"messages": []})
     customizer.last_deployment = DeploymentResult(
-        EndpointInfo(DeployPlatform.SAGEMAKER, "ep", f"arn:aws:sagemaker:us-east-1:{ACCT}:endpoint/ep", "s3://b/", "us-east-1")
+        EndpointInfo(
+            DeployPlatform.SAGEMAKER, "ep", f"arn:aws:sagemaker:us-east-1:{ACCT}:endpoint/ep", "s3://b/", "us-east-1"
+        )
     )
-    requests.post("http://motoapi.amazonaws.com/moto-api/static/sagemaker/endpoint-results",
-                  json={"results": [{"Body": json.dumps(COMPLETION)}], "region": "us-east-1"})
+    requests.post(
+        "http://motoapi.amazonaws.com/moto-api/static/sagemaker/endpoint-results",
+        json={"results": [{"Body": json.dumps(COMPLETION)}], "region": "us-east-1"},
+    )
     assert customizer.invoke_inference({"messages": [{"role": "user", "content": "x"}]}).text == "I'm well, thanks!"
 
 
@@ -214,8 +250,11 @@ def test_parse_endpoint_accepts_every_kind():
 
 def test_to_converse_content_lists_and_top_k():
     req = to_converse("m", {"messages": [{"role": "user", "content": [{"type": "text", "text": "a"}]}], "top_k": 5})
-    assert req == {"modelId": "m", "messages": [{"role": "user", "content": [{"text": "a"}]}],
-                   "additionalModelRequestFields": {"inferenceConfig": {"topK": 5}}}
+    assert req == {
+        "modelId": "m",
+        "messages": [{"role": "user", "content": [{"text": "a"}]}],
+        "additionalModelRequestFields": {"inferenceConfig": {"topK": 5}},
+    }
 
 
 # ---- local endpoints (an OpenAI-compatible server on 127.0.0.1) ----------------------------------
@@ -266,8 +305,10 @@ def local_server():
 def test_local_endpoint(customizer, local_server):
     r = customizer.invoke_inference({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 5}, local_server)
     assert (r.text, r.job_id, r.deploy_platform) == ("I'm well, thanks!", "local-1", DeployPlatform.LOCAL)
-    assert _Handler.requests_seen[0] == ("/v1/chat/completions",
-                                         {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 5})
+    assert _Handler.requests_seen[0] == (
+        "/v1/chat/completions",
+        {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 5},
+    )
     s = customizer.invoke_inference({"messages": [{"role": "user", "content": "hi"}], "stream": True}, local_server)
     assert (s.text, s.chunks) == ("local", ["lo", "cal"])
     with pytest.raises(DeploymentError, match="HTTP 400.*must not be empty"):
@@ -284,7 +325,10 @@ def test_local_endpoint_not_running(customizer):
         port = s.getsockname()[1]
     with pytest.raises(DeploymentError, match="not reachable"):
         customizer.invoke_inference({"messages": [{"role": "user", "content": "x"}]}, f"http://127.0.0.1:{port}")
-    assert DeploymentResult(EndpointInfo(DeployPlatform.LOCAL, "l", f"http://127.0.0.1:{port}", "/c")).status == "NotRunning"
+    assert (
+        DeploymentResult(EndpointInfo(DeployPlatform.LOCAL, "l", f"http://127.0.0.1:{port}", "/c")).status
+        == "NotRunning"
+    )
 
 
 def test_show_without_text_prints_body(capsys):
@@ -297,11 +341,22 @@ def test_single_result_is_an_inference_result_and_round_trips(tmp_path):
     from amzn_nova_forge.core.enums import Platform
     from amzn_nova_forge.model.result import BaseJobResult, InferenceResult
 
-    r = SingleInferenceResult("chat-1", endpoint_arn=PT_ARN, deploy_platform=DeployPlatform.BEDROCK_PT, text="hi",
-                              response={"x": 1}, usage={"totalTokens": 3}, region="us-west-2")
+    r = SingleInferenceResult(
+        "chat-1",
+        endpoint_arn=PT_ARN,
+        deploy_platform=DeployPlatform.BEDROCK_PT,
+        text="hi",
+        response={"x": 1},
+        usage={"totalTokens": 3},
+        region="us-west-2",
+    )
     assert isinstance(r, InferenceResult) and r.platform is Platform.BEDROCK and r.inference_output_path == ""
     assert r.get_job_status() == (JobStatus.COMPLETED, "Completed")  # no AWS call (no moto here)
     loaded = BaseJobResult.load(str(r.dump(str(tmp_path))))
     assert isinstance(loaded, SingleInferenceResult)
     assert (loaded.text, loaded.deploy_platform, loaded.usage, loaded.endpoint_arn) == (
-        "hi", DeployPlatform.BEDROCK_PT, {"totalTokens": 3}, PT_ARN)
+        "hi",
+        DeployPlatform.BEDROCK_PT,
+        {"totalTokens": 3},
+        PT_ARN,
+    )

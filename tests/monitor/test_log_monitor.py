@@ -92,7 +92,7 @@ def test_missing_group_is_empty_not_an_error(aws: Any) -> None:
     assert CloudWatchLogMonitor("never-ran", Platform.SMTJ).get_logs() == []
 
 
-def test_smhp_reads_cluster_group_and_filters_on_job(logs: Any) -> None:
+def test_smhp_reads_cluster_group_and_filters_on_job(logs: Any, capsys: pytest.CaptureFixture[str]) -> None:
     sm = boto3.client("sagemaker", region_name="us-east-1")
     arn = sm.create_cluster(
         ClusterName="my-cluster",
@@ -122,6 +122,8 @@ def test_smhp_reads_cluster_group_and_filters_on_job(logs: Any) -> None:
     assert [e["timestamp"] for e in events] == sorted(e["timestamp"] for e in events)
     rows = monitor.get_metrics(TrainingMethod.SFT_LORA)
     assert [r["step"] for r in rows] == list(range(50))
+    monitor.show_logs(limit=1, start_from_head=True)  # the container line, not its JSON envelope
+    assert capsys.readouterr().out == sft_lines(50)[0] + "\n"
     assert rows[7]["training_loss"] == pytest.approx(loss_at(7))
 
 
@@ -132,11 +134,19 @@ def test_smhp_needs_cluster_and_unknown_cluster_is_typed(aws: Any) -> None:
         CloudWatchLogMonitor.from_job_id(job_id="j", platform=Platform.SMHP, cluster_name="nope").get_logs()
 
 
-def test_bedrock_has_no_logs(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    monitor = CloudWatchLogMonitor("arn:aws:bedrock:us-east-1:123456789012:model-customization-job/abc", Platform.BEDROCK)
+def test_bedrock_has_no_logs_and_prints_the_status(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    arn = boto3.client("bedrock", region_name="us-east-1").create_model_customization_job(
+        jobName="br-sft-1", customModelName="br-sft-1-model", roleArn="arn:aws:iam::123456789012:role/BR",
+        baseModelIdentifier="amazon.nova-2-lite-v1:0", customizationType="FINE_TUNING",
+        trainingDataConfig={"s3Uri": "s3://my-bucket/train.jsonl"}, outputDataConfig={"s3Uri": "s3://my-bucket/out/"},
+    )["jobArn"]
+    monitor = CloudWatchLogMonitor(arn, Platform.BEDROCK, region="us-east-1", job_name="br-sft-1")
     assert monitor.get_logs() == []
     monitor.show_logs()
-    assert "publishes no CloudWatch logs" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "publishes no CloudWatch logs. Status: InProgress" in out
+    CloudWatchLogMonitor(arn + "-gone", Platform.BEDROCK, region="us-east-1").show_logs()
+    assert "Its status could not be read" in capsys.readouterr().out
 
 
 def test_follow_yields_new_events_then_stops_when_done(logs: Any) -> None:

@@ -45,6 +45,20 @@ def test_plot_saves_png_with_the_loss_curve(sft_job: CloudWatchLogMonitor, tmp_p
     assert [r["step"] for r in rows] == list(range(300))
     assert [r["training_loss"] for r in rows] == [loss_at(s) for s in range(300)]
     assert rows[0]["training_loss"] > 2.7 and rows[-1]["training_loss"] < 0.35  # decaying curve
+    # The PNG itself shows that curve: the line's pixels (matplotlib's default blue) sit high on the
+    # left (large loss at the first steps) and low on the right.
+    from matplotlib.image import imread
+
+    img = imread(out)[:, :, :3]
+    blue = (abs(img[:, :, 0] - 0x1F / 255) < 0.08) & (abs(img[:, :, 1] - 0x77 / 255) < 0.08) & (
+        abs(img[:, :, 2] - 0xB4 / 255) < 0.08)
+    rows_px, cols_px = blue.nonzero()
+    assert len(cols_px) > 500
+    left, right = cols_px < cols_px.min() + 60, cols_px > cols_px.max() - 200
+    import numpy as np
+
+    # (the legend's short blue sample sits top right, hence the median)
+    assert rows_px[left].min() < np.median(rows_px[right]) - 150  # starts far above where it ends
 
 
 def test_plot_default_file_name_outside_notebook(sft_job: CloudWatchLogMonitor, tmp_path: Path,

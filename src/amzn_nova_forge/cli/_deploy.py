@@ -40,7 +40,9 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
     from amzn_nova_forge.model import _deploy
 
     if not args.artifact and not args.training_result:
-        raise ValueError("Give the checkpoint to deploy (S3 path, Bedrock model ARN or local folder) or --training-result FILE.")
+        raise ValueError(
+            "Give the checkpoint to deploy (S3 path, Bedrock model ARN or local folder) or --training-result FILE."
+        )
     model = Model.from_model_name(args.model) if args.model else None
     method = TrainingMethod(args.method) if args.method else None
     region = args.region

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 __all__ = ["register"]
@@ -74,7 +73,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     cfg = _load_config(args.config)
     infra_spec = dict(cfg.get("infra") or {})
-    for flag, key in (("platform", "platform"), ("instance_type", "instance_type"), ("instance_count", "instance_count")):
+    for flag, key in (
+        ("platform", "platform"),
+        ("instance_type", "instance_type"),
+        ("instance_count", "instance_count"),
+    ):
         value = getattr(args, flag)
         if value is not None:
             infra_spec[key] = value
@@ -179,7 +182,3 @@ def register(subparsers: Any) -> None:
     s.add_argument("--json", action="store_true", help="print JSON")
     s.add_argument("--update", action="store_true", help="save the resolved checkpoint path back into the file")
     s.set_defaults(handler=_cmd_status)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(0)

@@ -73,9 +73,7 @@ def _plot(args: argparse.Namespace) -> int:
         raise ConfigError(f"{args.result} is not a training result; pass --method (e.g. --method sft_lora).")
     monitor = CloudWatchLogMonitor.from_job_result(result)
     try:
-        path = monitor.plot_metrics(
-            method, args.metrics, args.start_step, args.end_step, output_path=args.output
-        )
+        path = monitor.plot_metrics(method, args.metrics, args.start_step, args.end_step, output_path=args.output)
     except NotImplementedError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

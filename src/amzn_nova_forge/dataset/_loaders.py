@@ -35,7 +35,7 @@ from amzn_nova_forge.core._progress import progress
 from amzn_nova_forge.core.enums import EvaluationTask, Model, Platform, TrainingMethod
 from amzn_nova_forge.dataset import _io
 from amzn_nova_forge.dataset._store import CHUNK_BYTES, SourceStore, Store, StoreWriter
-from amzn_nova_forge.dataset._transforms import Transform, build_transform
+from amzn_nova_forge.dataset._transforms import Transform, build_transform, check_mapped_columns
 from amzn_nova_forge.dataset._validate import ValidationReport, Validator, resolve
 from amzn_nova_forge.errors import AWSServiceError, ConfigError, DataPrepError, DatasetValidationError
 
@@ -192,32 +192,47 @@ class DatasetLoader(ABC):
             raise DataPrepError(f"transform failed: {type(e).__name__}: {e}", path=store.source, line=line) from e
 
     def _pass(self, validator: Validator | None, desc: str) -> Store:
-        """One pass: parse (if read in place), transform (writing a new store), feed the validator."""
+        """One pass: parse (if read in place), transform (writing a new store), feed the validator.
+
+        The per-record loop is the hot path of the SDK (see docs/performance.md): no
+        per-record function call beyond parse, transforms, serialise and validate.
+        """
         store = self._require()
         fns = [fn for _, fn in self._pending]
         if store.spill and not fns and validator is None:
             return store  # type: ignore[return-value]
-        loads, dumps, apply = orjson.loads, orjson.dumps, self._apply
+        loads, dumps, nl = orjson.loads, orjson.dumps, orjson.OPT_APPEND_NEWLINE
         feed = validator.feed if validator is not None else None
+        # the generic SFT transform can write its bytes straight from the column values
+        fast = getattr(fns[0], "fast", None) if len(fns) == 1 else None
+        if fast is not None and validator is not None and not validator.accepts_fields:
+            fast = None
+        feed_fields = validator.feed_fields if validator is not None else None
         source = store.source
         writer = StoreWriter(source) if (fns or not store.spill) else None
+        line, raw = 0, b""
         try:
             with progress(store.count, desc) as update:
                 for parts, src, base in store.batches():
                     out = bytearray()
-                    for k, raw in enumerate(parts):
+                    k = -1
+                    for raw in parts:
+                        k += 1
                         line = src[k] if src is not None else base + k + 1
-                        try:
-                            rec = loads(raw)
-                        except orjson.JSONDecodeError as e:
-                            raise _io.bad_json(e, raw, source, line) from None
+                        rec = loads(raw)
                         if type(rec) is not dict:
                             raise _io.not_object(rec, source, line)
+                        if fast is not None:
+                            res = fast(rec, line)
+                            if res is not None:
+                                out += res[0]
+                                if feed_fields is not None:
+                                    feed_fields(res[1], line)
+                                continue
                         if fns:
                             for fn in fns:
-                                rec = apply(fn, rec, line, store)
-                            out += dumps(rec)
-                            out += b"\n"
+                                rec = fn(rec, line)
+                            out += dumps(rec, None, nl)
                         if feed is not None:
                             feed(rec, line)
                     if writer is not None:
@@ -226,9 +241,17 @@ class DatasetLoader(ABC):
                         else:
                             writer.write_blob(b"\n".join(parts) + b"\n", len(parts), src)
                     update(len(parts))
-        except BaseException:
+        except BaseException as e:
             if writer is not None:
                 writer.abort()
+            if isinstance(e, orjson.JSONDecodeError):
+                raise _io.bad_json(e, raw, source, line) from None
+            if isinstance(e, DataPrepError):
+                if e.path is None:
+                    raise DataPrepError(str(e), path=source, line=e.line, field=e.field) from None
+                raise
+            if isinstance(e, KeyError | TypeError | AttributeError | ValueError):
+                raise DataPrepError(f"cannot process record: {type(e).__name__}: {e}", path=source, line=line) from e
             raise
         if writer is None:
             return store  # type: ignore[return-value]
@@ -249,8 +272,8 @@ class DatasetLoader(ABC):
             >>> loader.show(5)  # doctest: +SKIP
         """
         store = self._require()
-        total = f"{store.count:,} records" if store.count is not None else "records"
-        print(f"{type(self).__name__}: {total} from {self.path or store.source}")
+        total = f" of {store.count:,}" if store.count is not None else ""
+        print(f"{type(self).__name__}: first {n} records{total} from {self.path or store.source}")
         shown = 0
         for rec, line in self._records(limit=max(0, int(n))):
             print(f"[{line}] {orjson.dumps(rec).decode()}")
@@ -335,10 +358,15 @@ class DatasetLoader(ABC):
         """
         spec = resolve(method, model, eval_task)  # validates arguments, raises ConfigError
         fn = build_transform(_as_method(method), _as_model(model), self.column_mappings, _as_task(eval_task))
+        store = self._store
+        if store is not None and store.count != 0:
+            for first, line in self._records(limit=1):
+                try:
+                    check_mapped_columns(first, fn.target, self.column_mappings, line)  # type: ignore[attr-defined]
+                except DataPrepError as e:
+                    raise DataPrepError(str(e), path=store.source, line=e.line, field=e.field) from None
+                self._apply(fn, first, line, store)
         self._pending.append((spec.label, fn))
-        if self._store is not None and self._store.count:
-            for _ in self._records(limit=1):
-                pass
         return self
 
     def _validate_report(
@@ -356,7 +384,8 @@ class DatasetLoader(ABC):
         store = self._pass(validator, f"Validating {spec.kind}")
         report = validator.finish(source=self.path or store.source)
         if report.problems and store.count and _looks_generic(store):
-            report.problems.insert(0, _generic_hint(spec.kind))
+            report.hint = (f"the records look like generic columns, not {spec.kind} records: call "
+                           "transform(method, model) with column mappings before validate()")
         return report
 
     def validate(
@@ -419,13 +448,35 @@ class DatasetLoader(ABC):
             else:
                 with storage.open_write(save_path) as dst, open(store.path, "rb") as src:
                     if ext == ".jsonl":
-                        shutil.copyfileobj(src, dst, CHUNK_BYTES)
+                        _copy(src, dst)
                     else:
                         _write_json_array(store, dst)
         except (OSError, AWSServiceError) as e:
             raise DataPrepError(f"could not save the dataset: {e}", path=save_path) from e
         logger.info("Saved %d records to %s", store.count, save_path)
         return save_path
+
+
+def _copy(src: Any, dst: Any) -> None:
+    """Copy file to file, in the kernel when both are OS files (``os.sendfile``)."""
+    try:
+        dst.flush()
+        out_fd, in_fd = dst.fileno(), src.fileno()
+    except (AttributeError, OSError, ValueError):
+        shutil.copyfileobj(src, dst, CHUNK_BYTES)
+        return
+    size = os.fstat(in_fd).st_size
+    offset = 0
+    try:
+        while offset < size:
+            sent = os.sendfile(out_fd, in_fd, offset, min(size - offset, 1 << 30))
+            if sent == 0:
+                break
+            offset += sent
+    except OSError:
+        if offset:
+            raise
+        shutil.copyfileobj(src, dst, CHUNK_BYTES)
 
 
 def _write_json_array(store: Store, dst: Any) -> None:
@@ -454,13 +505,6 @@ def _looks_generic(store: Store) -> bool:
         rec = orjson.loads(parts[0])
         return "messages" not in rec and not ({"query", "text", "prompt"} & rec.keys())
     return False
-
-
-def _generic_hint(kind: str) -> Any:
-    from amzn_nova_forge.dataset._validate import Problem
-
-    return Problem(None, None, f"the records look like generic columns, not {kind} records: call "
-                               "transform(method, model) with column mappings before validate()")
 
 
 class JSONLDatasetLoader(DatasetLoader):

@@ -17,7 +17,7 @@ from typing import Any
 
 from amzn_nova_forge.core.enums import Model, Platform, Version
 
-__all__ = ["Ctx", "Rules", "reserved_word", "S3_URI_RE", "ACCOUNT_RE"]
+__all__ = ["ACCOUNT_RE", "Ctx", "Rules", "S3_URI_RE", "TemplatedConverse", "reserved_word"]
 
 # Feature bits (consistency rules: if one record has it, every record must)
 SYSTEM = 1
@@ -135,3 +135,20 @@ class Ctx:
     errs: list[tuple[str, str]] = field(default_factory=list)
     warns: list[tuple[str, str, str]] = field(default_factory=list)
     shape: str | None = None  # RFT multiturn: which of the two record shapes the dataset uses
+
+
+class TemplatedConverse(dict):  # type: ignore[type-arg]
+    """A Converse record built by the generic SFT transform from known values.
+
+    It is an ordinary ``dict`` (JSON-serialised as one) that also remembers the values it
+    was built from: ``fields = (question, answer, system, reasoning, media_kind, media)``.
+    Its structure is correct by construction (schemaVersion, one user turn with optional
+    media then the question, one assistant turn with optional reasoning then the answer),
+    so the validator checks only those values (see
+    :func:`._validate_converse.check_templated`), with the same messages and paths as the
+    full walk; a test keeps the two in step.
+    """
+
+    __slots__ = ("fields",)
+
+    fields: tuple[Any, ...]

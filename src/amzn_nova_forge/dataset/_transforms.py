@@ -31,10 +31,11 @@ from typing import Any
 import orjson
 
 from amzn_nova_forge.core.enums import EvaluationTask, Model, TrainingMethod, Version
+from amzn_nova_forge.dataset._rules import TemplatedConverse
 from amzn_nova_forge.dataset._transforms_openai import openai_to_converse
 from amzn_nova_forge.errors import ConfigError, DataPrepError
 
-__all__ = ["SCHEMA_VERSION", "Transform", "build_transform", "is_converse", "is_openai"]
+__all__ = ["SCHEMA_VERSION", "Transform", "build_transform", "check_mapped_columns", "is_converse", "is_openai"]
 
 SCHEMA_VERSION = "bedrock-conversation-2024"
 
@@ -109,17 +110,12 @@ class _Columns:
         return value
 
     def optional(self, rec: Mapping[str, Any], name: str, line: int) -> Any:
-        """The value of an optional field: ``None`` when unmapped and absent, or empty.
+        """The value of an optional field: ``None`` when absent, null or empty.
 
-        A field the user mapped explicitly must exist as a column (catches typos).
+        (A mapped column absent from the *first* record is reported by
+        :func:`check_mapped_columns`, which catches typos without failing sparse JSON.)
         """
-        col = self.mappings.get(name)
-        if col is None:
-            value = rec.get(name)
-        else:
-            if col not in rec:
-                raise _missing(rec, name, col, line, self.target)
-            value = rec[col]
+        value = rec.get(self.mappings.get(name, name))
         if value is None or value == "":
             return None
         return value
@@ -191,16 +187,36 @@ def build_transform(
     target = _target(method, model, eval_task)
     cols = _Columns(mappings, target)
     if target == "sft":
-        return _sft(cols, model)
-    if target == "rft":
-        return _rft(cols)
-    if target == "eval":
-        return _eval(cols)
-    if target == "judge":
-        return _judge(cols, eval_task is EvaluationTask.MM_LLM_JUDGE)
-    if target == "rft_multiturn":
-        return _rft_multiturn(cols)
-    return _cpt(cols)
+        fn = _sft(cols, model)
+    elif target == "rft":
+        fn = _rft(cols)
+    elif target == "eval":
+        fn = _eval(cols)
+    elif target == "judge":
+        fn = _judge(cols, eval_task is EvaluationTask.MM_LLM_JUDGE)
+    elif target == "rft_multiturn":
+        fn = _rft_multiturn(cols)
+    else:
+        fn = _cpt(cols)
+    fn.target = target  # type: ignore[attr-defined]
+    return fn
+
+
+def check_mapped_columns(rec: Mapping[str, Any], target: str, mappings: Mapping[str, str], line: int) -> None:
+    """Raise when a column the user mapped (for this target) is missing from ``rec``.
+
+    Called on the first record so a typo in a mapping fails at ``transform()``; later
+    records may leave optional columns out.
+
+    Raises:
+        DataPrepError: Names the standard field, the mapped column and the columns found.
+    """
+    if "messages" in rec:
+        return
+    known = STANDARD_FIELDS[target]
+    for std, col in mappings.items():
+        if (std in known or target == "rft") and std not in ("messages", "tools", "toolsConfig") and col not in rec:
+            raise _missing(rec, std, col, line, target)
 
 
 def _sft(cols: _Columns, model: Model) -> Transform:
@@ -226,6 +242,34 @@ def _sft(cols: _Columns, model: Model) -> Transform:
     bucket_owner_col = cols.col("bucket_owner")
     q_col, a_col = cols.col("question"), cols.col("answer")
     sys_mapped = cols.mapped("system")
+    reasoning_mapped = cols.mapped("reasoning_text")
+
+    def values(rec: dict[str, Any], line: int) -> tuple[Any, ...]:
+        """The template values of a generic record: (question, answer, system, reasoning, media kind, media)."""
+        q = rec.get(q_col)
+        if type(q) is not str:
+            q = _text(cols.required(rec, "question", line))
+        a = rec.get(a_col)
+        if type(a) is not str:
+            a = _text(cols.required(rec, "answer", line))
+        media = None
+        if media_kind is not None:
+            fmt = _text(cols.required(rec, f"{media_kind}_format", line)).strip().lower()
+            fmt = _MEDIA_FORMAT_ALIASES.get(fmt, fmt)
+            uri = _text(cols.required(rec, "s3_uri", line))
+            owner = _text(cols.required(rec, "bucket_owner", line))
+            media = {"format": fmt, "source": {"s3Location": {"uri": uri, "bucketOwner": owner}}}
+        reasoning = None
+        if v2 and (reasoning_mapped or "reasoning_text" in rec):
+            reasoning = cols.optional(rec, "reasoning_text", line)
+            if reasoning is not None:
+                reasoning = _text(reasoning)
+        system = None
+        if sys_mapped or "system" in rec:
+            system = cols.optional(rec, "system", line)
+            if system is not None:
+                system = _text(system)
+        return (q, a, system, reasoning, media_kind, media)
 
     def transform(rec: dict[str, Any], line: int) -> dict[str, Any]:
         if msg_col in rec and isinstance(rec[msg_col], list):
@@ -234,33 +278,47 @@ def _sft(cols: _Columns, model: Model) -> Transform:
             return openai_to_converse(
                 rec[msg_col], rec.get(tools_col), line, v2=v2, bucket_owner=rec.get(bucket_owner_col)
             )
-        q = rec.get(q_col)
-        if type(q) is not str:
-            q = _text(cols.required(rec, "question", line))
-        a = rec.get(a_col)
-        if type(a) is not str:
-            a = _text(cols.required(rec, "answer", line))
-        user: list[dict[str, Any]] = []
-        if media_kind is not None:
-            fmt = _text(cols.required(rec, f"{media_kind}_format", line)).strip().lower()
-            fmt = _MEDIA_FORMAT_ALIASES.get(fmt, fmt)
-            uri = _text(cols.required(rec, "s3_uri", line))
-            owner = _text(cols.required(rec, "bucket_owner", line))
-            user.append({media_kind: {"format": fmt, "source": {"s3Location": {"uri": uri, "bucketOwner": owner}}}})
-        user.append({"text": q})
+        fields = values(rec, line)
+        q, a, system, reasoning, kind, media = fields
+        user: list[dict[str, Any]] = [{"text": q}] if media is None else [{kind: media}, {"text": q}]
         assistant: list[dict[str, Any]] = [{"text": a}]
-        if v2:
-            reasoning = cols.optional(rec, "reasoning_text", line)
-            if reasoning is not None:
-                assistant.insert(0, {"reasoningContent": {"reasoningText": {"text": _text(reasoning)}}})
-        out: dict[str, Any] = {"schemaVersion": SCHEMA_VERSION}
-        system = cols.optional(rec, "system", line) if (sys_mapped or "system" in rec) else None
+        if reasoning is not None:
+            assistant.insert(0, {"reasoningContent": {"reasoningText": {"text": reasoning}}})
+        out = TemplatedConverse(schemaVersion=SCHEMA_VERSION)
         if system is not None:
-            out["system"] = [{"text": _text(system)}]
+            out["system"] = [{"text": system}]
         out["messages"] = [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+        out.fields = fields
         return out
 
+    def fast(rec: dict[str, Any], line: int) -> tuple[bytes, tuple[Any, ...]] | None:
+        """``(orjson.dumps(transform(rec)) + b"\\n", fields)`` without building the dict; ``None``
+        for records that are not generic columns (they take the ``transform`` path)."""
+        if msg_col in rec:
+            return None
+        fields = values(rec, line)
+        q, a, system, reasoning, kind, media = fields
+        parts = [_HEAD]
+        if system is not None:
+            parts += (b'"system":[{"text":', dumps(system), b"}],")
+        parts.append(_USER)
+        if media is not None:
+            parts += (b'{"', kind.encode(), b'":', dumps(media), b"},")
+        parts += (b'{"text":', dumps(q), _ASSISTANT)
+        if reasoning is not None:
+            parts += (b'{"reasoningContent":{"reasoningText":{"text":', dumps(reasoning), b"}}},")
+        parts += (b'{"text":', dumps(a), _TAIL)
+        return b"".join(parts), fields
+
+    transform.fast = fast  # type: ignore[attr-defined]
     return transform
+
+
+_HEAD = b'{"schemaVersion":"bedrock-conversation-2024",'
+_USER = b'"messages":[{"role":"user","content":['
+_ASSISTANT = b'}]},{"role":"assistant","content":['
+_TAIL = b"}]}]}\n"
+dumps = orjson.dumps
 
 
 _RFT_KNOWN = {"question", "reference_answer", "system", "id", "messages", "tools", "toolsConfig"}

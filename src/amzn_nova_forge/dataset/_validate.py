@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 from amzn_nova_forge.core.enums import EvaluationTask, Model, Platform, TrainingMethod, Version
 from amzn_nova_forge.dataset import _rules as R
 from amzn_nova_forge.dataset._rules import Ctx, Rules
-from amzn_nova_forge.dataset._validate_converse import check_converse
+from amzn_nova_forge.dataset._validate_converse import check_fields, check_templated
 from amzn_nova_forge.dataset._validate_other import check_cpt, check_eval, check_judge, check_rft, check_rft_multiturn
 from amzn_nova_forge.errors import ConfigError, DatasetValidationError
 
@@ -125,12 +125,12 @@ def resolve(method: Any, model: Any, eval_task: Any = None, platform: Any = None
                               "only BYOD tasks (GEN_QA, LLM_JUDGE, ...) have a dataset to validate.")
         return Spec(check_eval, rules, "Evaluation BYOD", "Evaluation BYOD", "evaluation", _EVAL_FEATURES)
     if fam == "sft":
-        return Spec(check_converse, Rules.for_converse(model, platform), f"SFT ({mlabel})", "SFT", fam,
+        return Spec(check_templated, Rules.for_converse(model, platform), f"SFT ({mlabel})", "SFT", fam,
                     _CONVERSE_FEATURES)
     if fam == "dpo":
         if model.version is Version.TWO:
             raise ConfigError("DPO is supported only on Nova 1 models (NOVA_MICRO, NOVA_LITE, NOVA_PRO).")
-        return Spec(check_converse, Rules.for_converse(model, platform, dpo=True), f"DPO ({mlabel})", "DPO", fam,
+        return Spec(check_templated, Rules.for_converse(model, platform, dpo=True), f"DPO ({mlabel})", "DPO", fam,
                     _CONVERSE_FEATURES)
     if fam == "cpt":
         return Spec(check_cpt, Rules(model=model, platform=platform), f"CPT ({mlabel})", "CPT", fam)
@@ -179,6 +179,7 @@ class ValidationReport:
     bad_records: int = 0
     warnings: list[str] = field(default_factory=list)
     source: str | None = None
+    hint: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -190,6 +191,8 @@ class ValidationReport:
         lines = [f"{self.label} dataset is invalid: {self.total:,} problem{'s' if self.total != 1 else ''} in "
                  f"{self.bad_records:,} of {self.records:,} records"
                  + (f" ({self.source})" if self.source else "") + ":"]
+        if self.hint:
+            lines.append(f"  hint: {self.hint}")
         lines += [f"  {p}" for p in self.problems[:limit]]
         if self.total > limit:
             lines.append(f"  ... and {self.total - limit:,} more (all listed problems are on .problems; "
@@ -221,10 +224,22 @@ class Validator:
         self.masks: dict[int, list[int]] = {}  # mask -> [count, first line]
         self.warns: dict[str, list[Any]] = {}  # key -> [count, first line, path, message]
 
+    @property
+    def accepts_fields(self) -> bool:
+        """True when :meth:`feed_fields` applies (SFT rules; the generic transform's fast path)."""
+        return self.check is check_templated and not self.spec.rules.dpo
+
+    def feed_fields(self, fields: tuple[Any, ...], line: int) -> None:
+        """Like :meth:`feed` for a templated SFT record given by its values."""
+        self._record(check_fields(fields, self.ctx), line)
+
     def feed(self, rec: Any, line: int) -> None:
+        """Validate one record (``line`` is its 1-based source line)."""
+        self._record(self.check(rec, self.ctx), line)
+
+    def _record(self, mask: int, line: int) -> None:
         self.n += 1
         ctx = self.ctx
-        mask = self.check(rec, ctx)
         m = self.masks.get(mask)
         if m is None:
             self.masks[mask] = [1, line]

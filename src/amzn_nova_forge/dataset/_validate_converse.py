@@ -34,11 +34,12 @@ from amzn_nova_forge.dataset._rules import (
     TOOL_USE,
     VIDEO,
     Ctx,
+    TemplatedConverse,
     reserved_msg,
     reserved_word,
 )
 
-__all__ = ["check_converse"]
+__all__ = ["check_converse", "check_fields", "check_templated"]
 
 SCHEMA_VERSION = "bedrock-conversation-2024"
 _TOP = frozenset({"schemaVersion", "system", "messages", "toolConfig"})
@@ -437,4 +438,69 @@ def _check_rich_message(content: list[Any], i: int, role: Any, ctx: Ctx, st: _St
             errs.append((mp, "reasoningContent cannot share a message with image, video or document content"))
         if not after_reasoning:
             errs.append((mp, "reasoningContent must be followed by the final answer (a text block) or a toolUse"))
+    return mask
+
+
+def check_templated(rec: Any, ctx: Ctx) -> int:
+    """:func:`check_converse` for a :class:`TemplatedConverse`: only the user-supplied values.
+
+    Falls back to the full walk for any other record.
+    """
+    if type(rec) is not TemplatedConverse or ctx.rules.dpo:
+        return check_converse(rec, ctx)
+    return check_fields(rec.fields, ctx)
+
+
+def check_fields(fields: tuple[Any, ...], ctx: Ctx) -> int:
+    """Validate the values of a templated SFT record (see :class:`TemplatedConverse`)."""
+    q, a, system, reasoning, media_kind, media = fields
+    errs, r = ctx.errs, ctx.rules
+    mask = 0
+    if system is not None:
+        mask = SYSTEM
+        if not system:
+            errs.append(("$.system[0].text", "is empty"))
+        elif ":" in system or "<" in system or "[" in system:
+            w = reserved_word(system)
+            if w is not None:
+                errs.append(("$.system[0].text", reserved_msg(w)))
+    qj = 0
+    if media_kind is not None:
+        qj = 1
+        bit = _MEDIA_BITS[media_kind]
+        mask |= bit
+        bp = "$.messages[0].content[0]"
+        if not r.media:
+            errs.append((bp, f"{r.model.name} is text-only; {media_kind}s need NOVA_LITE, NOVA_PRO or NOVA_LITE_2"))
+        elif r.dpo and media_kind == "video":
+            errs.append((bp, "DPO datasets may not contain video"))
+        _check_media(media_kind, media, bp + "." + media_kind, ctx)
+    if q:
+        if ":" in q or "<" in q or "[" in q:
+            w = reserved_word(q)
+            if w is not None:
+                errs.append((f"$.messages[0].content[{qj}].text", reserved_msg(w)))
+    elif media_kind is None:
+        errs.append(("$.messages[0].content", "empty text content"))
+    aj = 0
+    if reasoning is not None:
+        aj = 1
+        mask |= REASONING
+        bp = "$.messages[1].content[0]"
+        if not r.reasoning:
+            errs.append((bp, f"reasoningContent is supported only on NOVA_LITE_2, not {r.model.name}"))
+        if not reasoning.strip():
+            errs.append((bp + ".reasoningContent.reasoningText.text", "must be a non-empty string"))
+        else:
+            _text(reasoning, bp + ".reasoningContent.reasoningText.text", errs)
+            if "<thinking>" in reasoning:
+                ctx.warns.append(("thinking", bp, "reasoning text contains <thinking> tags; Nova guidance is to "
+                                                  "leave them out"))
+    if a:
+        if ":" in a or "<" in a or "[" in a:
+            w = reserved_word(a)
+            if w is not None:
+                errs.append((f"$.messages[1].content[{aj}].text", reserved_msg(w)))
+    elif reasoning is None:
+        errs.append(("$.messages[1].content", "empty text content"))
     return mask

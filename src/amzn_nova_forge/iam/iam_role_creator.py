@@ -162,6 +162,8 @@ def bedrock_policy_document(
             "BEDROCK_DEPLOYMENT_RESOURCES": _bedrock_resources(
                 bedrock_resource, ["custom-model", "custom-model-deployment", "provisioned-model"], partition, account
             ),
+            # Importing from a SageMaker model package (serverless training output): this account's only.
+            "MODEL_PACKAGE_RESOURCES": f"arn:{partition}:sagemaker:*:{account}:model-package/*",
         },
     )
 

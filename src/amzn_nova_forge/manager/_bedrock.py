@@ -6,7 +6,8 @@ foundation model ``arn:aws:bedrock:<region>::foundation-model/<model_type>``),
 ``customizationType`` (``FINE_TUNING`` for SFT_LORA, ``REINFORCEMENT_FINE_TUNING`` for
 RFT_LORA), string ``hyperParameters`` for SFT (``epochCount``, ``batchSize``,
 ``learningRate``, ``learningRateWarmupSteps``), ``trainingDataConfig``,
-``validationDataConfig`` (not for Nova 2 Lite), ``outputDataConfig``, ``customModelKmsKeyId``,
+``validationDataConfig`` (not for Nova 2 Lite), ``outputDataConfig``, ``customModelKmsKeyId`` (the KMS
+key; Bedrock's output config has no key of its own),
 ``vpcConfig``, and for RFT ``customizationConfig.rftConfig`` (Lambda grader + typed
 hyperparameters). ``clientRequestToken`` makes a retried create idempotent.
 
@@ -158,7 +159,6 @@ class BedrockRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
                 request["validationDataConfig"] = {"validators": [{"s3Uri": job_config.validation_data_s3_path}]}
         if self.kms_key_id:
             request["customModelKmsKeyId"] = self.kms_key_id
-            output["kmsKeyId"] = self.kms_key_id
         if self.vpc_config:
             request["vpcConfig"] = {
                 "subnetIds": list(self.vpc_config["subnet_ids"]),
@@ -190,7 +190,9 @@ class BedrockRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
                     f"A Bedrock job named {job_config.job_name!r} already exists. Use another job_name.",
                     job_id=job_config.job_name,
                 ) from e
-            raise AWSServiceError.from_client_error(e, service="bedrock", hint="while creating the customization job") from e
+            raise AWSServiceError.from_client_error(
+                e, service="bedrock", hint="while creating the customization job"
+            ) from e
 
     def cleanup(self, job_name: str) -> None:
         """Stop the customization job (a job that already ended is left as is)."""

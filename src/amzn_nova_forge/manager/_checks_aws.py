@@ -20,7 +20,7 @@ import logging
 import re
 import urllib.parse
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from amzn_nova_forge.core import storage
 from amzn_nova_forge.core.aws import aws_errors, client, resolve_region
@@ -242,7 +242,7 @@ class AWSChecksMixin:
 
     region: str | None
     #: The service principal that assumes the execution role (None: no execution role).
-    trusted_service: str | None = None
+    trusted_service: ClassVar[str | None] = None
 
     def iam_requirements(self, job_config: Any, account: str) -> list[tuple[str, str]]:
         """(action, resource) pairs the *caller* needs to start and follow this job."""
@@ -283,7 +283,7 @@ class AWSChecksMixin:
         """Problems with the output bucket and the input data."""
         problems: list[str] = []
         out = job_config.output_s3_path
-        if out and storage.is_s3(out):
+        if out and storage.is_s3(out) and not job_config.extra.get("default_output_path"):
             problems += check_bucket_reachable(out, region=self.region)
         problems += check_data_exists([job_config.data_s3_path, job_config.validation_data_s3_path])
         return problems

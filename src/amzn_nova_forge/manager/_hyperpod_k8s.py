@@ -33,7 +33,14 @@ from typing import Any, Protocol
 from amzn_nova_forge.core.aws import aws_errors, client
 from amzn_nova_forge.errors import JobSubmissionError, MissingDependencyError
 
-__all__ = ["HyperPodJobSpec", "HyperPodLauncher", "KubernetesLauncher", "get_launcher", "render_manifests", "set_launcher"]
+__all__ = [
+    "HyperPodJobSpec",
+    "HyperPodLauncher",
+    "KubernetesLauncher",
+    "get_launcher",
+    "render_manifests",
+    "set_launcher",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +167,9 @@ class KubernetesLauncher:
         finally:
             os.unlink(kubeconfig)
         if proc.returncode != 0:
-            raise JobSubmissionError(f"kubectl {' '.join(args[:2])} failed: {proc.stderr.strip() or proc.stdout.strip()}")
+            raise JobSubmissionError(
+                f"kubectl {' '.join(args[:2])} failed: {proc.stderr.strip() or proc.stdout.strip()}"
+            )
         return proc.stdout
 
     def start(self, spec: HyperPodJobSpec) -> str:

@@ -16,7 +16,7 @@ import os
 import re
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from amzn_nova_forge.core import storage
 from amzn_nova_forge.core.aws import aws_errors, client
@@ -48,7 +48,7 @@ class RFTLambdaMixin:
         'arn:aws:lambda:us-east-1:123456789012:function:my-reward-fn'
     """
 
-    platform: Any
+    platform: ClassVar[Any]
     region: str | None
     _rft_lambda: str | None = None
     _rft_lambda_arn: str | None = None

@@ -138,7 +138,9 @@ class SMTJServerlessRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManage
         *,
         region: str | None = None,
     ) -> None:
-        if not model_package_group_name or not re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", model_package_group_name):
+        if not model_package_group_name or not re.fullmatch(
+            r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", model_package_group_name
+        ):
             raise ConfigError(
                 f"model_package_group_name must be 1-63 letters, digits or '-', got {model_package_group_name!r}."
             )
@@ -183,7 +185,11 @@ class SMTJServerlessRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManage
 
         sm = client("sagemaker", self.region)
         try:
-            return str(sm.describe_model_package_group(ModelPackageGroupName=self.model_package_group_name)["ModelPackageGroupArn"])
+            return str(
+                sm.describe_model_package_group(ModelPackageGroupName=self.model_package_group_name)[
+                    "ModelPackageGroupArn"
+                ]
+            )
         except ClientError as e:
             if "ValidationException" not in str((e.response.get("Error") or {}).get("Code")):
                 raise
@@ -215,7 +221,10 @@ class SMTJServerlessRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManage
             with aws_errors("sagemaker", f"while creating hub {hub} for the reward evaluator"):
                 sm.create_hub(HubName=hub, HubDescription="Nova Forge reward evaluators")
         name = re.sub(r"[^a-zA-Z0-9-]", "-", lambda_arn.rsplit(":", 1)[-1])[:63]
-        doc = {"SubType": "AWS/Evaluator", "JsonContent": json.dumps({"EvaluatorType": "RewardFunction", "Reference": lambda_arn})}
+        doc = {
+            "SubType": "AWS/Evaluator",
+            "JsonContent": json.dumps({"EvaluatorType": "RewardFunction", "Reference": lambda_arn}),
+        }
         with aws_errors("sagemaker", f"while registering reward Lambda {lambda_arn} as an evaluator"):
             resp = sm.import_hub_content(
                 HubContentName=name,
@@ -305,7 +314,38 @@ class SMTJServerlessRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManage
 
     @classmethod
     def job_outputs(cls, ref: JobRef) -> JobOutputs:
-        return sagemaker_job_outputs(ref)
+        """Serverless jobs register the model: the checkpoint is the output model package's data
+        (else ``<output>/<job>/output/output/manifest.json``, else the SMTJ archive)."""
+        from amzn_nova_forge.core import storage
+        from amzn_nova_forge.manager._artifacts import checkpoint_from_manifest
+        from amzn_nova_forge.manager._smtj import describe_training_job
+
+        job = describe_training_job(ref.job_id, ref.region)
+        base = sagemaker_job_outputs(ref)
+        checkpoint = base.checkpoint_s3_path
+        package = job.get("OutputModelPackageArn")
+        if not checkpoint and package:
+            with aws_errors("sagemaker", f"while describing model package {package}"):
+                pkg = client("sagemaker", ref.region).describe_model_package(ModelPackageName=package)
+            containers = (pkg.get("InferenceSpecification") or {}).get("Containers") or [{}]
+            source = ((containers[0].get("ModelDataSource") or {}).get("S3DataSource") or {}).get("S3Uri")
+            checkpoint = source or None
+        if not checkpoint and base.output_s3_path:
+            try:
+                manifest = json.loads(
+                    storage.read_text(
+                        storage.join(base.output_s3_path, ref.job_id, "output", "output", "manifest.json")
+                    )
+                )
+                checkpoint = checkpoint_from_manifest(manifest if isinstance(manifest, dict) else None)
+            except (FileNotFoundError, ValueError):
+                checkpoint = None
+        return JobOutputs(
+            output_s3_path=base.output_s3_path,
+            checkpoint_s3_path=checkpoint,
+            output_archive=base.output_archive,
+            output_model_arn=package,
+        )
 
     @classmethod
     def log_source(cls, ref: JobRef) -> Mapping[str, Any]:

@@ -33,19 +33,31 @@ _NAMESPACE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _CLUSTER = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{1,100}$")
 #: RestrictedInstanceGroup fields copied into an UpdateCluster request.
 _RIG_FIELDS = (
-    "InstanceGroupName", "InstanceType", "ExecutionRole", "ThreadsPerCore", "InstanceStorageConfigs",
-    "OnStartDeepHealthChecks", "TrainingPlanArn", "OverrideVpcConfig", "ScheduledUpdateConfig",
+    "InstanceGroupName",
+    "InstanceType",
+    "ExecutionRole",
+    "ThreadsPerCore",
+    "InstanceStorageConfigs",
+    "OnStartDeepHealthChecks",
+    "TrainingPlanArn",
+    "OverrideVpcConfig",
+    "ScheduledUpdateConfig",
 )
 
 
-class ClusterScalingError(AWSServiceError, ClientError):
+class ClusterScalingError(AWSServiceError, ClientError):  # type: ignore[misc]
     """``UpdateCluster`` failed. Both an :class:`AWSServiceError` and a botocore ``ClientError``
     (the published API documents ``ClientError`` for ``scale_cluster``)."""
 
     def __init__(self, err: ClientError, hint: str) -> None:
         base = AWSServiceError.from_client_error(err, service="sagemaker", hint=hint)
         ClientError.__init__(self, err.response, err.operation_name)
-        self.service, self.operation, self.code, self.request_id = base.service, base.operation, base.code, base.request_id
+        self.service, self.operation, self.code, self.request_id = (
+            base.service,
+            base.operation,
+            base.code,
+            base.request_id,
+        )
         self.args = base.args
 
     def __str__(self) -> str:
@@ -226,7 +238,8 @@ class SMHPRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
             ClientError: ``UpdateCluster`` failed (quota, capacity …); also an ``AWSServiceError``.
 
         Example:
-            >>> result = manager.scale_cluster(instance_group_name="worker-group", target_instance_count=8)  # doctest: +SKIP
+            >>> manager.scale_cluster(  # doctest: +SKIP
+            ...     instance_group_name="worker-group", target_instance_count=8)
         """
         if isinstance(target_instance_count, bool) or not isinstance(target_instance_count, int):
             raise ConfigError(f"target_instance_count must be an integer, got {target_instance_count!r}.")
@@ -243,7 +256,9 @@ class SMHPRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
             )
         status = cluster.get("ClusterStatus")
         if status != "InService":
-            raise ConfigError(f"Cluster {self.cluster_name!r} is {status}; scaling needs it InService. Try again later.")
+            raise ConfigError(
+                f"Cluster {self.cluster_name!r} is {status}; scaling needs it InService. Try again later."
+            )
         update: dict[str, Any] = {k: group[k] for k in _RIG_FIELDS if group.get(k) is not None}
         update["InstanceCount"] = target_instance_count
         env = group.get("EnvironmentConfig") or {}
@@ -255,11 +270,14 @@ class SMHPRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
             )
         except ClientError as e:
             raise ClusterScalingError(
-                e, f"while scaling {instance_group_name} to {target_instance_count}; check the service quota "
-                f"'{group.get('InstanceType')} for cluster usage'"
+                e,
+                f"while scaling {instance_group_name} to {target_instance_count}; check the service quota "
+                f"'{group.get('InstanceType')} for cluster usage'",
             ) from e
         previous = group.get("CurrentCount", group.get("TargetCount", 0))
-        logger.info("Scaling %s/%s from %s to %s", self.cluster_name, instance_group_name, previous, target_instance_count)
+        logger.info(
+            "Scaling %s/%s from %s to %s", self.cluster_name, instance_group_name, previous, target_instance_count
+        )
         return {
             "ClusterArn": resp.get("ClusterArn", cluster.get("ClusterArn")),
             "InstanceGroupName": instance_group_name,
@@ -282,12 +300,15 @@ class SMHPRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
         """Problems if no restricted instance group has ``instance_count`` x ``instance_type``."""
         groups = self._describe().get("RestrictedInstanceGroups") or []
         fits = [
-            g for g in groups
+            g
+            for g in groups
             if g.get("InstanceType") == self.instance_type and int(g.get("CurrentCount") or 0) >= self.instance_count
         ]
         if fits:
             return []
-        have = ", ".join(f"{g.get('InstanceGroupName')}={g.get('InstanceType')}x{g.get('CurrentCount')}" for g in groups)
+        have = ", ".join(
+            f"{g.get('InstanceGroupName')}={g.get('InstanceType')}x{g.get('CurrentCount')}" for g in groups
+        )
         return [
             f"cluster {self.cluster_name!r} has no restricted instance group with {self.instance_count} x "
             f"{self.instance_type} (groups: {have or 'none'}); scale one with scale_cluster()"

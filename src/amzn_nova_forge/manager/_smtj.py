@@ -181,7 +181,9 @@ def create_training_job_once(request: dict[str, Any], region: str | None) -> str
                 "Use another job_name.",
                 job_id=name,
             ) from e
-        raise AWSServiceError.from_client_error(e, service="sagemaker", hint=f"while creating training job {name}") from e
+        raise AWSServiceError.from_client_error(
+            e, service="sagemaker", hint=f"while creating training job {name}"
+        ) from e
     except (ReadTimeoutError, ConnectionClosedError) as e:
         if _adopt(sm, request, token):
             logger.info("CreateTrainingJob(%s) timed out but the job exists; adopting it.", name)
@@ -351,7 +353,10 @@ class SMTJRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
         if self.kms_key_id:
             output["KmsKeyId"] = self.kms_key_id
             resources["VolumeKmsKeyId"] = self.kms_key_id
-        tags = [{"Key": TOKEN_TAG, "Value": uuid.uuid4().hex}, {"Key": "nova-forge:job-kind", "Value": job_config.job_kind}]
+        tags = [
+            {"Key": TOKEN_TAG, "Value": uuid.uuid4().hex},
+            {"Key": "nova-forge:job-kind", "Value": job_config.job_kind},
+        ]
         tags += [{"Key": k, "Value": v} for k, v in job_config.tags.items()]
         request: dict[str, Any] = {
             "TrainingJobName": job_config.job_name,

@@ -60,7 +60,9 @@ def batch_inference(
         )
     for name, value in (("input_path", input_path), ("output_s3_path", output_s3_path)):
         if not value or not isinstance(value, str):
-            raise ConfigError(f"batch_inference needs {name} (an S3 URI{' or local path' if platform is Platform.LOCAL else ''}).")
+            raise ConfigError(
+                f"batch_inference needs {name} (an S3 URI{' or local path' if platform is Platform.LOCAL else ''})."
+            )
         if platform is not Platform.LOCAL and not value.startswith("s3://"):
             raise ConfigError(f"{name} must be an S3 URI (s3://bucket/key) on {platform.value}, got {value!r}.")
     checkpoint = resolve_model_path(customizer, model_path, None)

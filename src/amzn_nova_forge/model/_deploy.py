@@ -64,7 +64,9 @@ def resolve_artifact_path(customizer: Any, model_artifact_path: str | None, job_
     if source is None and customizer is not None:
         source = getattr(customizer, "last_training_result", None)
         last_job = getattr(customizer, "job_result", None)
-        is_training = hasattr(type(last_job), "model_artifacts") or "model_artifacts" in getattr(last_job, "__dict__", {})
+        is_training = hasattr(type(last_job), "model_artifacts") or "model_artifacts" in getattr(
+            last_job, "__dict__", {}
+        )
         if source is None and is_training:  # checked without triggering the artifacts lookup
             source = last_job
     if source is None:
@@ -107,7 +109,7 @@ def _pop_options(kwargs: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]
     options = {k: kwargs.pop(k) for k in _OPTIONS if k in kwargs}
     if kwargs:
         allowed = sorted(list(_ALIASES) + list(_OPTIONS))
-        raise ConfigError(f"deploy() got unexpected arguments {sorted(kwargs)}; extra arguments accepted: {allowed}.")
+        raise TypeError(f"deploy() got unexpected arguments {sorted(kwargs)}; extra arguments accepted: {allowed}.")
     return options
 
 
@@ -161,6 +163,12 @@ def deploy(
     return result
 
 
+def _is_model_package(path: str) -> bool:
+    from amzn_nova_forge.model._deploy_sagemaker import MODEL_PACKAGE_ARN
+
+    return bool(MODEL_PACKAGE_ARN.match(path))
+
+
 def _validate(platform: DeployPlatform, path: str, name: str, unit_count: int | None) -> None:
     from amzn_nova_forge.model import _deploy_bedrock, _deploy_sagemaker
 
@@ -171,9 +179,10 @@ def _validate(platform: DeployPlatform, path: str, name: str, unit_count: int | 
         if not isinstance(unit_count, int) or isinstance(unit_count, bool) or unit_count < 1:
             raise ConfigError(f"unit_count must be a positive integer, got {unit_count!r}.")
     if platform in (DeployPlatform.BEDROCK_OD, DeployPlatform.BEDROCK_PT):
-        if not (is_s3(path) or _deploy_bedrock.is_custom_model_arn(path)):
+        if not (is_s3(path) or _deploy_bedrock.is_custom_model_arn(path) or _is_model_package(path)):
             raise ConfigError(
-                f"Bedrock deploys an S3 checkpoint (s3://...) or a Bedrock custom model ARN; got {path!r}."
+                "Bedrock deploys an S3 checkpoint (s3://...), a SageMaker model package ARN or a Bedrock "
+                f"custom model ARN; got {path!r}."
                 + (" For a local checkpoint use DeployPlatform.LOCAL." if not path.startswith("arn:") else "")
             )
         if not _deploy_bedrock.NAME_PATTERN.match(name):
@@ -182,9 +191,9 @@ def _validate(platform: DeployPlatform, path: str, name: str, unit_count: int | 
                 "optionally separated by single '-' or '_'."
             )
     elif platform is DeployPlatform.SAGEMAKER:
-        if not is_s3(path):
+        if not (is_s3(path) or _is_model_package(path)):
             raise ConfigError(
-                f"SageMaker deploys an S3 checkpoint (s3://...); got {path!r}. "
+                f"SageMaker deploys an S3 checkpoint (s3://...) or a SageMaker model package ARN; got {path!r}. "
                 "Bedrock custom models can only be deployed to Bedrock (BEDROCK_OD / BEDROCK_PT)."
             )
         if not _deploy_sagemaker.NAME_PATTERN.match(name):
@@ -208,7 +217,9 @@ def _execution_role(ctx: DeployContext, role_name: str, kind: str) -> str:
         if e.response.get("Error", {}).get("Code") != "NoSuchEntity":
             raise AWSServiceError.from_client_error(e, service="iam") from e
         extra = {} if kind == "bedrock" else {"cloudwatch_loggroup_resource": "/aws/sagemaker/Endpoints/*"}
-        arn = create(iam, role_name, s3_resource=ctx.artifact, **extra)["Role"]["Arn"]
+        # A model package's artifacts live where the registry put them: read access cannot be scoped here.
+        s3_scope = ctx.artifact if is_s3(ctx.artifact) else "*"
+        arn = create(iam, role_name, s3_resource=s3_scope, **extra)["Role"]["Arn"]
         ctx.role_created = True
         ctx.record(f"IAM role {arn}")
         return str(arn)

@@ -29,6 +29,7 @@ __all__ = ["deploy_bedrock", "endpoint_status", "find_existing", "is_custom_mode
 logger = logging.getLogger(__name__)
 
 _CUSTOM_MODEL_ARN = re.compile(r"^arn:aws[\w-]*:bedrock:[a-z0-9-]+:\d{12}:custom-model/.+$")
+MODEL_PACKAGE_ARN = re.compile(r"^arn:aws[\w-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/.+$")
 NAME_PATTERN = re.compile(r"^([0-9a-zA-Z][_-]?){1,63}$")
 _MODEL_READY, _MODEL_FAILED = ("Active",), ("Failed",)
 _OD_READY, _OD_FAILED = ("Active",), ("Failed",)
@@ -79,13 +80,10 @@ def _exists_error(ctx: DeployContext, existing: dict[str, Any]) -> Exception:
             "deployments. Choose another endpoint_name, or delete the existing deployment first."
         )
     else:
-        why = (
-            "deployment_mode is FAIL_IF_EXISTS. Choose another endpoint_name, delete the existing one, "
-            + (
-                "or use DeploymentMode.UPDATE_IF_EXISTS to point it at the new model."
-                if ctx.platform is DeployPlatform.BEDROCK_PT
-                else "or deploy with DeployPlatform.BEDROCK_PT and DeploymentMode.UPDATE_IF_EXISTS."
-            )
+        why = "deployment_mode is FAIL_IF_EXISTS. Choose another endpoint_name, delete the existing one, " + (
+            "or use DeploymentMode.UPDATE_IF_EXISTS to point it at the new model."
+            if ctx.platform is DeployPlatform.BEDROCK_PT
+            else "or deploy with DeployPlatform.BEDROCK_PT and DeploymentMode.UPDATE_IF_EXISTS."
         )
     return ctx.error(f"A Bedrock {kind} named {ctx.endpoint_name!r} already exists ({existing['arn']}). {why}")
 
@@ -101,12 +99,12 @@ def _ensure_model(ctx: DeployContext, role_arn: str | None) -> str:
     if is_custom_model_arn(ctx.artifact):
         model_arn = ctx.artifact
     else:
-        name = f"{ctx.endpoint_name[:54]}-{uuid.uuid4().hex[:8]}"
-        kwargs: dict[str, Any] = {
-            "modelName": name,
-            "modelSourceConfig": {"s3DataSource": {"s3Uri": ctx.artifact}},
-            "modelTags": [{"key": _TAG_KEY, "value": ctx.artifact[:256]}],
-        }
+        name = f"{ctx.endpoint_name[:54].rstrip('-_')}-{uuid.uuid4().hex[:8]}"  # valid: no "--"
+        kwargs: dict[str, Any] = {"modelName": name, "modelTags": [{"key": _TAG_KEY, "value": ctx.artifact[:256]}]}
+        if MODEL_PACKAGE_ARN.match(ctx.artifact):  # SageMaker model registry output
+            kwargs["customModelDataSource"] = {"modelPackageArnDataSource": {"modelPackageArn": ctx.artifact}}
+        else:
+            kwargs["modelSourceConfig"] = {"s3DataSource": {"s3Uri": ctx.artifact}}
         if role_arn:
             kwargs["roleArn"] = role_arn
         model_arn = ctx.call(

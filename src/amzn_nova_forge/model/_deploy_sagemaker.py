@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,55}$")  # room for the "-config" suffix
 IMAGE_ACCOUNTS = {"us-east-1": "708977205387", "us-west-2": "176779409107", "eu-west-2": "470633809225"}
 IMAGE_REPO_TAG = "nova-inference-repo:SM-Inference-latest"
+MODEL_PACKAGE_ARN = re.compile(r"^arn:aws[\w-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/.+$")
 
 #: (model, instance type) -> [(max context length, max concurrency), ...] tiers, ascending context.
 SMI_CONFIGS: dict[Model, dict[str, list[tuple[int, int]]]] = {
@@ -62,8 +63,16 @@ DEFAULT_CONTEXT_LENGTH = 4000
 DEFAULT_MAX_CONCURRENCY = 1
 
 
-def _num(key: str, value: Any, *, kind: type = float, lo: float | None = None, hi: float | None = None,
-         lo_open: bool = False, allow: tuple[Any, ...] = ()) -> None:
+def _num(
+    key: str,
+    value: Any,
+    *,
+    kind: type = float,
+    lo: float | None = None,
+    hi: float | None = None,
+    lo_open: bool = False,
+    allow: tuple[Any, ...] = (),
+) -> None:
     try:
         v = kind(str(value).strip())
     except ValueError:
@@ -215,18 +224,20 @@ def deploy_sagemaker(
             )
     role_arn = get_role()
     sm = aws.client("sagemaker", ctx.region)
-    s3_uri = ctx.artifact if ctx.artifact.endswith("/") else ctx.artifact + "/"
+    if MODEL_PACKAGE_ARN.match(ctx.artifact):  # the package names its own image and artifacts
+        container: dict[str, Any] = {"ModelPackageName": ctx.artifact, "Environment": dict(environment)}
+    else:
+        s3_uri = ctx.artifact if ctx.artifact.endswith("/") else ctx.artifact + "/"
+        container = {
+            "Image": image_uri(ctx.region or "us-east-1"),
+            "Environment": dict(environment),
+            "ModelDataSource": {"S3DataSource": {"S3Uri": s3_uri, "S3DataType": "S3Prefix", "CompressionType": "None"}},
+        }
     ctx.call(
         sm,
         "create_model",
         ModelName=model_name,
-        PrimaryContainer={
-            "Image": image_uri(ctx.region or "us-east-1"),
-            "Environment": dict(environment),
-            "ModelDataSource": {
-                "S3DataSource": {"S3Uri": s3_uri, "S3DataType": "S3Prefix", "CompressionType": "None"}
-            },
-        },
+        PrimaryContainer=container,
         ExecutionRoleArn=role_arn,
         EnableNetworkIsolation=True,
     )

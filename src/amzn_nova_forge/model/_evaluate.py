@@ -91,7 +91,8 @@ def resolve_model_path(
 def output_location(platform: Platform, output_s3_path: str | None, job_id: str, extras: Mapping[str, Any]) -> str:
     """Where an evaluation or batch-inference job's results are, per platform.
 
-    SMTJ/Serverless: ``<output>/<job>/output/output.tar.gz``; SMHP: ``<output>/<job>/eval-result/``;
+    SMTJ: ``<output>/<job>/output/output.tar.gz``; SMTJ Serverless (uncompressed output):
+    ``<output>/<job>/output/output/``; SMHP: ``<output>/<job>/eval-result/``;
     Bedrock: ``<output>/<job>/``; LOCAL: ``<job folder>/output/output.tar.gz``.
     """
     if platform is Platform.LOCAL:
@@ -101,6 +102,8 @@ def output_location(platform: Platform, output_s3_path: str | None, job_id: str,
     base = (output_s3_path or "").rstrip("/")
     if platform is Platform.SMHP:
         return f"{base}/{job_id}/eval-result/"
+    if platform is Platform.SMTJServerless:  # serverless jobs write uncompressed output
+        return f"{base}/{job_id}/output/output/"
     if platform is Platform.BEDROCK:
         return f"{base}/{job_id.rsplit('/', 1)[-1]}/"
     return storage.join(base, job_id, "output", "output.tar.gz") if base else ""
@@ -108,7 +111,9 @@ def output_location(platform: Platform, output_s3_path: str | None, job_id: str,
 
 def _processor_with_defaults(processor: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(processor, Mapping):
-        raise ConfigError(f"processor must be a dict such as {{'lambda_arn': 'arn:aws:lambda:...'}}, got {processor!r}.")
+        raise ConfigError(
+            f"processor must be a dict such as {{'lambda_arn': 'arn:aws:lambda:...'}}, got {processor!r}."
+        )
     if not processor.get("lambda_arn"):
         raise ConfigError("processor needs 'lambda_arn': the ARN of your metrics (BYOM) or reward Lambda function.")
     out: dict[str, Any] = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in _PROCESSOR_DEFAULTS.items()}
@@ -118,9 +123,7 @@ def _processor_with_defaults(processor: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     if out.get("aggregation") not in _AGGREGATIONS:
-        raise ConfigError(
-            f"processor aggregation {out.get('aggregation')!r} is not one of {', '.join(_AGGREGATIONS)}."
-        )
+        raise ConfigError(f"processor aggregation {out.get('aggregation')!r} is not one of {', '.join(_AGGREGATIONS)}.")
     return out
 
 
@@ -151,13 +154,14 @@ def _sections_for(
 def _result_class(platform: Platform) -> type[EvaluationResult]:
     from amzn_nova_forge.model.result import _evaluation as ev
 
-    return {
+    table: dict[Platform, type[EvaluationResult]] = {
         Platform.SMTJ: ev.SMTJEvaluationResult,
         Platform.SMTJServerless: ev.SMTJEvaluationResult,
         Platform.SMHP: ev.SMHPEvaluationResult,
         Platform.BEDROCK: ev.BedrockEvaluationResult,
         Platform.LOCAL: ev.LocalEvaluationResult,
-    }[platform]
+    }
+    return table[platform]
 
 
 def evaluate(
@@ -193,7 +197,9 @@ def evaluate(
         ) from None
     platform = Platform(customizer.platform)
     if task.is_byod and not data_s3_path:
-        raise ConfigError(f"{task.name} evaluates your own data: pass data_s3_path=... (e.g. s3://bucket/gen_qa.jsonl).")
+        raise ConfigError(
+            f"{task.name} evaluates your own data: pass data_s3_path=... (e.g. s3://bucket/gen_qa.jsonl)."
+        )
     checkpoint = resolve_model_path(customizer, model_path, job_result)
     is_rft = task in (EvaluationTask.RFT_EVAL, EvaluationTask.RFT_MULTITURN_EVAL)
     processor, rl_env = _sections_for(task, processor, rl_env, is_rft)
@@ -221,7 +227,15 @@ def evaluate(
         path = output_location(platform, job_config.output_s3_path, job_id, kwargs["extras"])
         return _result_class(platform)(job_id, None, task, path, **kwargs)
 
-    extra: dict[str, Any] = {"eval_task": task.value}
+    extra: dict[str, Any] = {
+        "eval_task": task.value,
+        # SMTJ Serverless: which evaluation service flavour runs the job.
+        "evaluation_type": "CustomScorerEvaluation" if task.is_byod and task.strategy != "judge"
+        else "BenchmarkEvaluation",
+    }
+    reward = (rl_env or {}).get("reward_lambda_arn") or rft_arn
+    if reward:  # the reward function this job really uses (rl_env/processor win over the runtime's)
+        extra["rft_lambda_arn"] = reward
     for key, value in (("subtask", subtask), ("processor", proc), ("rl_env", dict(rl_env) if rl_env else None)):
         if value is not None:
             extra[key] = value
@@ -235,7 +249,12 @@ def evaluate(
         recipe_path=recipe_path,
         job_config_extra=extra,
         result_factory=make_result,
-        cache_params={"eval_task": task.value, "subtask": subtask, "processor": proc, "rl_env": rl_env,
-                      "model_path": checkpoint},
+        cache_params={
+            "eval_task": task.value,
+            "subtask": subtask,
+            "processor": proc,
+            "rl_env": rl_env,
+            "model_path": checkpoint,
+        },
         dry_run=dry_run,
     )

@@ -315,7 +315,8 @@ def _local(ep: Endpoint, body: dict[str, Any], stream: bool) -> Parsed:
     )
     try:
         with urllib.request.urlopen(req, timeout=LOCAL_TIMEOUT_S) as resp:
-            if not stream:
+            is_sse = (resp.headers.get("Content-Type") or "").startswith("text/event-stream")
+            if not (stream and is_sse):  # a server that does not stream answers with one JSON body
                 parsed = _json_or_text(resp.read())
                 text, usage, stop = _from_openai(parsed)
                 return parsed, text, [], usage, stop

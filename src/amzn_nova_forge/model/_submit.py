@@ -239,6 +239,7 @@ def submit(
     builder_kwargs = dict(builder_kwargs or {})
     method = builder_kwargs.pop("method", customizer.method)
     unique = make_job_name(job_name)
+    default_output = not run_get(run, "output_s3_path") and not customizer.output_s3_path
     output = resolve_output_path(customizer, run_get(run, "output_s3_path"), dry_run=dry_run)
     fill: dict[str, Any] = {}
     if run_get(run, "job_name") is None:
@@ -262,6 +263,8 @@ def submit(
         run=run,
         extra=job_config_extra or {},
     )
+    if default_output and output is not None:
+        job_config.extra["default_output_path"] = True  # created on submission: not an infra problem
     _checks.run_checks(customizer, job_config, kind=kind)
     if dry_run:
         logger.info("Dry run: %s job %r validated; recipe at %s; nothing was started.", kind, job_name, recipe_file)

@@ -93,9 +93,7 @@ def train(
     if not customizer.data_s3_path:
         raise ConfigError("data_s3_path is required to train; pass it to NovaModelCustomizer(data_s3_path=...).")
     if validation_data_s3_path and platform is not Platform.LOCAL and not _S3.match(validation_data_s3_path):
-        raise ConfigError(
-            f"validation_data_s3_path must look like s3://bucket/key, got {validation_data_s3_path!r}."
-        )
+        raise ConfigError(f"validation_data_s3_path must look like s3://bucket/key, got {validation_data_s3_path!r}.")
     reward = _reward_lambda(customizer, rft_lambda_arn)
     run = {
         "data_s3_path": customizer.data_s3_path,
@@ -135,5 +133,5 @@ def train(
         dry_run=dry_run,
     )
     if result is not None:
-        customizer.last_training_result = result  # type: ignore[assignment]
+        customizer.last_training_result = result
     return result  # type: ignore[return-value]

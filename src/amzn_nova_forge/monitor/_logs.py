@@ -15,6 +15,7 @@ Events of all streams are merged in time order; every list call is paginated.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -58,6 +59,18 @@ def to_epoch_ms(value: int | float | str | datetime | None) -> int | None:
         raise ConfigError(
             f"Cannot read time {value!r}: give epoch milliseconds or an ISO-8601 time such as '2026-01-15T12:00:00Z'."
         ) from None
+
+
+def _container_line(message: str) -> str:
+    """HyperPod ships container output as JSON records (``{"log": "...", "kubernetes": {...}}``); show the line."""
+    if message.startswith("{") and '"log"' in message:
+        try:
+            record = json.loads(message)
+        except ValueError:
+            return message
+        if isinstance(record, dict) and isinstance(record.get("log"), str):
+            return str(record["log"]).rstrip("\n")
+    return message
 
 
 def _local_job_dir(job_id: str, extras: dict[str, Any]) -> str:
@@ -108,6 +121,7 @@ class CloudWatchLogMonitor:
         self._source: LogSource | None = None
         self._events: list[dict[str, Any]] | None = None
         self._final = False
+        self._result: BaseJobResult | None = None
         if self.platform is Platform.SMHP and not self.cluster_name:
             raise ConfigError(
                 f"SMHP job {job_id!r}: pass cluster_name=... (the HyperPod cluster the job runs on) to read its logs."
@@ -152,7 +166,7 @@ class CloudWatchLogMonitor:
             region=getattr(job_result, "region", None),
             **extras,
         )
-        monitor._result = job_result  # type: ignore[attr-defined]
+        monitor._result = job_result
         return monitor
 
     # ---- source ------------------------------------------------------------------------------
@@ -235,14 +249,15 @@ class CloudWatchLogMonitor:
             >>> monitor.show_logs(limit=50, start_from_head=True)  # doctest: +SKIP
         """
         if self.source is None:
-            print(f"{self.platform.value} job {self.job_id} publishes no CloudWatch logs; use get_job_status().")
+            print(f"{self.platform.value} job {self.job_id} publishes no CloudWatch logs. {self._status_line()}")
             return
         events = self.get_logs(limit=limit, start_from_head=start_from_head, end_time=end_time)
         if not events:
             print(f"No log events yet for job {self.job_id} in {self.source.description}.")
             return
+        unwrap = self.platform is Platform.SMHP
         for event in events:
-            print(event["message"])
+            print(_container_line(event["message"]) if unwrap else event["message"])
 
     def follow(
         self,
@@ -277,19 +292,29 @@ class CloudWatchLogMonitor:
                 return
             sleep(poll_every)
 
-    def _job_is_terminal(self) -> bool:
-        result = getattr(self, "_result", None)
-        try:
-            if result is not None:
-                return bool(result.get_job_status()[0].is_terminal)
-            from amzn_nova_forge.manager._base import JobRef
-            from amzn_nova_forge.manager._registry import get_runtime_class
+    def _info(self) -> Any:
+        """The job's :class:`JobInfo` from its runtime (raises NovaForgeError/ImportError when unknown)."""
+        if self._result is not None:
+            return self._result.status()
+        from amzn_nova_forge.manager._base import JobRef
+        from amzn_nova_forge.manager._registry import get_runtime_class
 
-            extras = dict(self._extras)
-            if self.cluster_name:
-                extras.update(cluster_name=self.cluster_name, namespace=self.namespace)
-            ref = JobRef(platform=self.platform, job_id=self.job_id, region=self.region, extras=extras)
-            return bool(get_runtime_class(self.platform).job_info(ref).status.is_terminal)
+        extras = dict(self._extras)
+        if self.cluster_name:
+            extras.update(cluster_name=self.cluster_name, namespace=self.namespace)
+        ref = JobRef(platform=self.platform, job_id=self.job_id, region=self.region, extras=extras)
+        return get_runtime_class(self.platform).job_info(ref)
+
+    def _status_line(self) -> str:
+        try:
+            info = self._info()
+        except (NovaForgeError, ImportError) as e:
+            return f"Its status could not be read ({e})."
+        return f"Status: {info.raw_status}" + (f" ({info.message})." if info.message else ".")
+
+    def _job_is_terminal(self) -> bool:
+        try:
+            return bool(self._info().status.is_terminal)
         except (NovaForgeError, ImportError) as e:
             logger.debug("Status of job %s unknown (%s); treating it as running.", self.job_id, e)
             return False
@@ -324,7 +349,8 @@ class CloudWatchLogMonitor:
         return [
             r
             for r in rows
-            if (starting_step is None or r["step"] >= starting_step) and (ending_step is None or r["step"] <= ending_step)
+            if (starting_step is None or r["step"] >= starting_step)
+            and (ending_step is None or r["step"] <= ending_step)
         ]
 
     def plot_metrics(
@@ -377,4 +403,9 @@ class CloudWatchLogMonitor:
                 "The job may not have reached its first training step yet."
             )
         default = Path(f"{self.job_id.replace('/', '-').replace(':', '-')}_{'_'.join(wanted)}.png")
-        return render(series, title=f"{self.job_id} ({TrainingMethod(training_method).name})", output_path=output_path, default_path=default)
+        return render(
+            series,
+            title=f"{self.job_id} ({TrainingMethod(training_method).name})",
+            output_path=output_path,
+            default_path=default,
+        )

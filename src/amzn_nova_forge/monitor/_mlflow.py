@@ -209,7 +209,9 @@ class MLflowMonitor:
 
     def __repr__(self) -> str:
         uri = self._tracking_uri if self._resolved else "<default>"
-        return f"MLflowMonitor(tracking_uri={uri!r}, experiment_name={self.experiment_name!r}, run_name={self.run_name!r})"
+        return (
+            f"MLflowMonitor(tracking_uri={uri!r}, experiment_name={self.experiment_name!r}, run_name={self.run_name!r})"
+        )
 
     def __eq__(self, other: Any) -> bool:
         if not isinstance(other, MLflowMonitor):

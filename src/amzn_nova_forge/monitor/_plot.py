@@ -66,7 +66,7 @@ def render(
     names = [n for n, pts in series.items() if pts]
     fig = Figure(figsize=(8, 3.2 * len(names)), dpi=100, layout="constrained")
     axes = fig.subplots(len(names), 1, squeeze=False)[:, 0]
-    for ax, name in zip(axes, names):
+    for ax, name in zip(axes, names, strict=True):
         steps = [p[0] for p in series[name]]
         values = [p[1] for p in series[name]]
         label = _LABELS.get(name, name.replace("_", " "))

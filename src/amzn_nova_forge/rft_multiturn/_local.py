@@ -106,6 +106,9 @@ class LocalPlatform:
             return {}
 
     def _write_state(self, state: dict[str, list[dict[str, Any]]]) -> None:
+        if not self.workspace.exists() and not any(state.values()):
+            return  # workspace removed by cleanup(cleanup_environment=True): nothing to record
+        self.workspace.mkdir(parents=True, exist_ok=True)
         tmp = self._state_file().with_suffix(".tmp")
         tmp.write_text(json.dumps(state, indent=2))
         tmp.replace(self._state_file())

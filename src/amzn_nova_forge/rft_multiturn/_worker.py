@@ -58,7 +58,8 @@ class Worker:
         return envs.load_builtin(self.args.env_id, **kwargs)
 
     def sqs(self) -> Any:
-        return client("sqs", self.args.region)
+        # Few retries: a worker must notice a stop request quickly even when AWS is unreachable.
+        return client("sqs", self.args.region, max_attempts=3)
 
     # ---- policy calls -----------------------------------------------------------------------
     def generate(self, messages: list[dict[str, str]], rollout_id: str, deadline: float) -> str:
@@ -138,7 +139,7 @@ class Worker:
                       duration_s=round(time.monotonic() - started, 3))
         sqs.send_message(QueueUrl=self.args.finished_queue, MessageBody=json.dumps(result, default=str))
         if self.args.tasks_table:
-            client("dynamodb", self.args.region).put_item(
+            client("dynamodb", self.args.region, max_attempts=3).put_item(
                 TableName=self.args.tasks_table,
                 Item={"rollout_id": {"S": rid}, "status": {"S": "done" if result["status"] == "ok" else "error"},
                       "reward": {"N": repr(result["reward"])}, "worker_id": {"S": self.worker_id},

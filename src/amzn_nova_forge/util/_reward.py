@@ -135,7 +135,9 @@ def _check_output(i: int, item: Any) -> list[str]:
                 if not _is_num(m.get("value")):
                     errors.append(f"{where}: metrics_list[{k}].value must be a number, got {m.get('value')!r}")
                 if m.get("type") not in _METRIC_TYPES:
-                    errors.append(f"{where}: metrics_list[{k}].type must be 'Metric' or 'Reward', got {m.get('type')!r}")
+                    errors.append(
+                        f"{where}: metrics_list[{k}].type must be 'Metric' or 'Reward', got {m.get('type')!r}"
+                    )
     return errors
 
 
@@ -239,8 +241,8 @@ def verify_reward_function(
         if not path.is_file():
             errors.append(f"reward function file {reward_function!r} not found")
     if validate_format:
-        for i, sample in enumerate(samples):
-            e, w = _check_sample(i, sample)
+        for i, record in enumerate(samples):
+            e, w = _check_sample(i, record)
             errors += e
             warnings += w
     if errors:
@@ -257,7 +259,12 @@ def verify_reward_function(
     for i, item in enumerate(items):
         item_errors = _check_output(i, item) if validate_format else []
         sample = samples[i] if i < len(samples) else None
-        if isinstance(sample, Mapping) and isinstance(item, Mapping) and "id" in sample and item.get("id") != sample["id"]:
+        if (
+            isinstance(sample, Mapping)
+            and isinstance(item, Mapping)
+            and "id" in sample
+            and item.get("id") != sample["id"]
+        ):
             warnings.append(f"output {i}: id {item.get('id')!r} differs from the sample's id {sample['id']!r}")
         errors += item_errors
         results.append(
@@ -271,8 +278,8 @@ def verify_reward_function(
         )
     if errors:
         raise ConfigError(_report(errors))
-    for w in warnings:
-        logger.warning("verify_reward_function: %s", w)
+    for warning in warnings:
+        logger.warning("verify_reward_function: %s", warning)
     return {
         "success": True,
         "results": results,

@@ -139,3 +139,36 @@ def test_varlen_backend_really_runs_the_custom_kernel(tiny_qwen, monkeypatch):
     with torch.no_grad():
         comp.logits(mb.tensors, mb.max_seqlen)
     assert calls == [[0, 9, 22, 27, 32]] * model.config.num_hidden_layers  # 3 examples + padding segment
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_kernel_self_check_gates_the_fast_path(tiny_qwen, examples, monkeypatch, broken):
+    """The GPU dispatch, exercised on CPU: a kernel is used only after it matched the reference."""
+    import torch
+
+    from amzn_nova_forge.manager._local._engine import _attention, train_causal_lm
+
+    calls = []
+
+    def kernel(q, k, v, cu, max_len, scale):  # stands in for torch's flash varlen kernel
+        calls.append(max_len)
+        out = _attention._reference_varlen(q, k, v, cu, scale)
+        return out * 1.5 if broken else out
+
+    monkeypatch.setattr(_attention, "_VARLEN_OK", {})
+    monkeypatch.setattr(_attention, "_KERNEL_ON", "")
+    monkeypatch.setattr(_attention, "_torch_varlen", lambda: kernel)
+    monkeypatch.setattr(_attention, "_call_torch_varlen", kernel)
+    assert _attention._check_torch_varlen("cpu") is (not broken)
+    assert _attention._KERNEL_ON == ("" if broken else "cpu")
+    calls.clear()
+    model, twin = tiny_qwen(), tiny_qwen()
+    data = examples(8, seed=5)
+    fast = train_causal_lm(model, data, TrainConfig(device="cpu", attention="varlen", max_steps=1, max_length=64))
+    ref = train_causal_lm(twin, data, TrainConfig(device="cpu", attention="sdpa", max_steps=1, max_length=64))
+    assert fast[0].loss == pytest.approx(ref[0].loss, rel=1e-5)  # a broken kernel never reaches training
+    assert (len(calls) > 0) is (not broken)
+    if not broken:
+        assert max(calls) < 128  # max_length_q: the longest segment (padding to 128 included), not the batch
+        for p1, p2 in zip(model.parameters(), twin.parameters()):
+            torch.testing.assert_close(p1, p2, atol=2e-6, rtol=1e-4)

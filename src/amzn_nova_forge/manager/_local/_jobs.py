@@ -114,10 +114,14 @@ def run_training(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
 
     torch.manual_seed(cfg.seed)
     if cfg.lora:
-        model = _model.apply_lora(model, cfg)
+        model = _model.apply_lora(model, cfg, include_lm_head=bool(info.get("tiny")))
         trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
         jd.log(f"LoRA rank {cfg.lora_rank}, alpha {cfg.lora_alpha}, LoRA+ ratio {cfg.loraplus_lr_ratio}: "
                f"{trainable / 1e6:.3f}M trainable parameters.")
+    if family == "rft" and not (job.get("local") or {}).get("max_new_tokens") and cfg.max_new_tokens > 256:
+        jd.log(f"Capping rollout max_new_tokens {cfg.max_new_tokens} -> 256 for local rehearsal "
+               "(set LocalRuntimeManager(max_new_tokens=...) to change).")
+        cfg.max_new_tokens = 256
     jd.log("Training config: " + json.dumps({k: v for k, v in cfg.to_dict().items() if k != "extra"}, default=str))
     writer = MetricsWriter(jd, rft=family == "rft", flag=flag)
     if family == "sft":

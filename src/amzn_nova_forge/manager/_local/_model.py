@@ -119,8 +119,12 @@ def lora_targets(model: Any) -> list[str]:
     return targets or sorted(found - {"lm_head"})
 
 
-def apply_lora(model: Any, cfg: Any) -> Any:
-    """Wrap ``model`` with a peft LoRA adapter (rank, alpha, dropout from ``cfg``)."""
+def apply_lora(model: Any, cfg: Any, *, include_lm_head: bool = False) -> Any:
+    """Wrap ``model`` with a peft LoRA adapter (rank, alpha, dropout from ``cfg``).
+
+    ``include_lm_head`` also adapts the output layer (used for the tiny demo model, whose
+    random embeddings are too small for attention/MLP adapters alone to sharpen its logits).
+    """
     try:
         from peft import LoraConfig, get_peft_model
     except ImportError as e:  # pragma: no cover - peft is in the [local] extra
@@ -131,7 +135,7 @@ def apply_lora(model: Any, cfg: Any) -> Any:
         r=int(cfg.lora_rank),
         lora_alpha=float(cfg.lora_alpha),
         lora_dropout=float(cfg.lora_dropout),
-        target_modules=lora_targets(model),
+        target_modules=lora_targets(model) + (["lm_head"] if include_lm_head else []),
         task_type="CAUSAL_LM",
     )
     return get_peft_model(model, conf)

@@ -140,7 +140,9 @@ class DeploymentResult:
             raise ConfigError("Not a saved DeploymentResult: the 'endpoint' key is missing.")
         return cls(
             endpoint=EndpointInfo.from_dict(data["endpoint"]),
-            created_at=datetime.fromisoformat(data["created_at"]) if data.get("created_at") else datetime.now(timezone.utc),
+            created_at=datetime.fromisoformat(data["created_at"])
+            if data.get("created_at")
+            else datetime.now(timezone.utc),
             model_arn=data.get("model_arn"),
             resources=list(data.get("resources") or []),
         )
@@ -165,4 +167,5 @@ class DeploymentResult:
 
     def __repr__(self) -> str:
         e = self.endpoint
-        return f"DeploymentResult(platform={DeployPlatform(e.platform).value!r}, endpoint_name={e.endpoint_name!r}, uri={e.uri!r})"
+        platform = DeployPlatform(e.platform).value
+        return f"DeploymentResult(platform={platform!r}, endpoint_name={e.endpoint_name!r}, uri={e.uri!r})"

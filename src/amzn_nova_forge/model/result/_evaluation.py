@@ -91,7 +91,11 @@ def format_table(results: Mapping[str, Any]) -> list[str]:
     header = ("task", "metric", "value", "stderr")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
     line = "  ".join(f"{{:<{w}}}" for w in widths)
-    return [line.format(*header).rstrip(), "  ".join("-" * w for w in widths), *(line.format(*r).rstrip() for r in rows)]
+    return [
+        line.format(*header).rstrip(),
+        "  ".join("-" * w for w in widths),
+        *(line.format(*r).rstrip() for r in rows),
+    ]
 
 
 class EvaluationResult(BaseJobResult):
@@ -157,7 +161,9 @@ class EvaluationResult(BaseJobResult):
             try:
                 docs.append((f.stem, json.loads(f.read_text(encoding="utf-8"))))
             except json.JSONDecodeError as e:
-                raise JobError(f"Results file {f.name} of job {self.job_id} is not valid JSON: {e}", job_id=self.job_id) from e
+                raise JobError(
+                    f"Results file {f.name} of job {self.job_id} is not valid JSON: {e}", job_id=self.job_id
+                ) from e
         self.result_files = [str(f.relative_to(root)) for f in files]
         self._results = merge_results(docs)
         return self._results
@@ -171,9 +177,16 @@ class EvaluationResult(BaseJobResult):
         results = self.get()
         task = self.eval_task.value if self.eval_task else "?"
         if not results:
-            status, raw = self.get_job_status()
+            info = self.status()
+            status, raw = info.status, info.raw_status
             if status is JobStatus.COMPLETED:
-                print(f"Evaluation job {self.job_id} ({task}) completed but wrote no results under {self.eval_output_path}.")
+                print(
+                    f"Evaluation job {self.job_id} ({task}) completed but wrote no results "
+                    f"under {self.eval_output_path}."
+                )
+            elif status in (JobStatus.FAILED, JobStatus.STOPPED):
+                print(f"Evaluation job {self.job_id} ({task}) ended {raw}: {info.message or 'no reason given'}.")
+                print("  See its logs: CloudWatchLogMonitor.from_job_result(result).show_logs()")
             else:
                 print(f"Evaluation job {self.job_id} ({task}) is {raw}; results are available once it completes.")
             return
@@ -200,13 +213,18 @@ class EvaluationResult(BaseJobResult):
         """
         status, raw = self.get_job_status()
         if status is not JobStatus.COMPLETED:
-            raise JobError(f"Evaluation job {self.job_id} is {raw}; TensorBoard results exist once it completes.", job_id=self.job_id)
+            raise JobError(
+                f"Evaluation job {self.job_id} is {raw}; TensorBoard results exist once it completes.",
+                job_id=self.job_id,
+            )
         root = self._local_dir()
         tb_dir = next((d for d in sorted(root.rglob("*")) if d.is_dir() and d.name in _TENSORBOARD_DIRS), None)
         if tb_dir is None:
             events = find_files(root, "events.out.tfevents*")
             if not events:
-                raise FileNotFoundError(f"No TensorBoard results in the output of job {self.job_id} ({self.eval_output_path}).")
+                raise FileNotFoundError(
+                    f"No TensorBoard results in the output of job {self.job_id} ({self.eval_output_path})."
+                )
             tb_dir = events[0].parent
         target = tensorboard_s3_path or self._default_tensorboard_path()
         count = 0

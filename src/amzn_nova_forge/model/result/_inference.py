@@ -177,7 +177,9 @@ class BatchInferenceResult(InferenceResult):
                             job_id=self.job_id,
                         ) from e
                     if not isinstance(entry, Mapping):
-                        raise JobError(f"{f.name} line {n} of job {self.job_id} is not a JSON object.", job_id=self.job_id)
+                        raise JobError(
+                            f"{f.name} line {n} of job {self.job_id} is not a JSON object.", job_id=self.job_id
+                        )
                     records.append(format_record(entry))
         return records
 
@@ -203,7 +205,9 @@ class BatchInferenceResult(InferenceResult):
                 return {}
             records = self._read_records()
             if records is None:
-                logger.warning("Job %s wrote no inference_output.jsonl under %s.", self.job_id, self.inference_output_path)
+                logger.warning(
+                    "Job %s wrote no inference_output.jsonl under %s.", self.job_id, self.inference_output_path
+                )
                 return {}
             self._records = records
         if s3_path:
@@ -216,8 +220,15 @@ class BatchInferenceResult(InferenceResult):
         """Print each inference result as one JSON line (or why there are none yet)."""
         results = self.get()
         if not results:
-            _, raw = self.get_job_status()
-            print(f"Batch inference job {self.job_id} is {raw}; no inference results to show yet.")
+            info = self.status()
+            status, raw = info.status, info.raw_status
+            if status is JobStatus.COMPLETED:
+                print(f"Batch inference job {self.job_id} completed but wrote no inference_output.jsonl "
+                      f"under {self.inference_output_path}.")
+            elif status in (JobStatus.FAILED, JobStatus.STOPPED):
+                print(f"Batch inference job {self.job_id} ended {raw}: {info.message or 'no reason given'}.")
+            else:
+                print(f"Batch inference job {self.job_id} is {raw}; no inference results to show yet.")
             return
         print(f"Inference results for job {self.job_id} ({len(results['inference_results'])} records):")
         for record in results["inference_results"]:

@@ -149,4 +149,6 @@ class SingleInferenceResult(InferenceResult):
         )
 
     def __str__(self) -> str:
-        return self.text or (self.response if isinstance(self.response, str) else json.dumps(self.response, default=str))
+        return self.text or (
+            self.response if isinstance(self.response, str) else json.dumps(self.response, default=str)
+        )

@@ -209,7 +209,8 @@ class SMHPTrainingResult(TrainingResult):
 
     @property
     def cluster_name(self) -> str | None:
-        return self.extras.get("cluster_name")  # type: ignore[no-any-return]
+        value = self.extras.get("cluster_name")
+        return str(value) if value is not None else None
 
     @property
     def namespace(self) -> str:

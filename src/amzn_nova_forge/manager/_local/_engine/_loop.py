@@ -210,7 +210,8 @@ def train_causal_lm(
         total = torch.zeros((), dtype=torch.float32, device=device)
         for mb in step.micro:
             t = {k: v.to(device, non_blocking=True) for k, v in mb.tensors.items()}
-            loss = loss_of(t, mb.max_seqlen, scale)
+            # compiled layers: a constant upper bound keeps the kernel's int argument from recompiling
+            loss = loss_of(t, max(mb.max_seqlen, cfg.max_length) if cfg.compile else mb.max_seqlen, scale)
             loss.backward()
             total += loss.detach()
         if cfg.grad_clip:
