@@ -125,6 +125,7 @@ def run_engine(arch: str, method: str, data: list[dict[str, Any]], args: argpars
         max_steps=warm + meas, lr=2e-5, global_batch_size=args.global_batch_size, max_length=args.max_length,
         device=args.device, compile=args.compile_now, log_every=warm, lr_schedule="constant", seed=0,
         micro_batch_tokens=args.micro_batch_tokens, attention=args.attention,
+        liger={"auto": "auto", "on": True, "off": False}[args.liger],
     )
     marks: dict[int, float] = {}
 
@@ -254,6 +255,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--global-batch-size", type=int, default=64, help="engine examples per step")
     p.add_argument("--micro-batch-tokens", type=int, default=None, help="engine token budget (default: automatic)")
     p.add_argument("--attention", default="auto")
+    p.add_argument("--liger", choices=["auto", "on", "off"], default="auto",
+                   help="engine Liger kernels (auto: when liger-kernel is installed)")
     p.add_argument("--compile", action="store_true", help="also run the engine with torch.compile")
     p.add_argument("--warmup", type=int, default=5, help="engine steps before timing")
     p.add_argument("--steps", type=int, default=20, help="engine steps timed (multiple of --warmup)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+
 def qa_rows(n: int) -> list[dict[str, str]]:
     return [{"input": f"What is {i} + {i}?", "output": str(2 * i)} for i in range(n)]
 

@@ -247,7 +247,7 @@ def test_local_files_make_no_aws_call(write_jsonl, tmp_path, no_aws_credentials,
     loader = JSONLDatasetLoader(question="input", answer="output").load(write_jsonl(qa_rows(30)))
     loader.transform(method=TrainingMethod.SFT_LORA, model=Model.NOVA_LITE_2)
     loader.validate(method=TrainingMethod.SFT_LORA, model=Model.NOVA_LITE_2)
-    train, val, test = loader.split_data()
+    train, _val, _test = loader.split_data()
     train.save_data(str(tmp_path / "train.jsonl"))
     loader.save_data(str(tmp_path / "all.json"))
     assert len(_read_jsonl(tmp_path / "train.jsonl")) == 24

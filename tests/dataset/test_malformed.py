@@ -141,8 +141,7 @@ def test_fifty_megabyte_single_line(tmp_path):
     with open(path, "wb") as f:
         f.write(b'{"text": "ok"}\n{"text": "')
         chunk = b"x" * (1 << 20)
-        for _ in range(50):
-            f.write(chunk)
+        f.writelines(chunk for _ in range(50))
         f.write(b'"}\n')
     loader = JSONLDatasetLoader().load(str(path))
     with pytest.raises(DataPrepError, match="over the") as e:

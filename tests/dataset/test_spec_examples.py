@@ -213,7 +213,7 @@ loader.transform(
 
 # Validate that the transformed data is correctly formatted. This will print out a validation success method or point you toward potential errors. 
 loader.validate(method=TrainingMethod.SFT_LORA, model=Model.NOVA_LITE_2)
-''')  # noqa: W291
+''')
     assert "Validation succeeded for 10 samples on an SFT dataset" in capsys.readouterr().out
     assert next(iter(ns["loader"]))["system"] == [{"text": "Be friendly."}]
 
@@ -229,5 +229,5 @@ loader.validate(
     model=Model.NOVA_LITE_2, 
     eval_task=EvaluationTask.GEN_QA
 ) 
-''')  # noqa: W291
+''')
     assert "Validation succeeded for 1 samples on an Evaluation BYOD dataset" in capsys.readouterr().out

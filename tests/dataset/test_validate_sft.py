@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from amzn_nova_forge.dataset import DataPrepError, JSONLDatasetLoader, Model, TrainingMethod
 from amzn_nova_forge.core.enums import Platform
+from amzn_nova_forge.dataset import DataPrepError, JSONLDatasetLoader, Model, TrainingMethod
 
 SFT, DPO = TrainingMethod.SFT_LORA, TrainingMethod.DPO_LORA
 L2, LITE, MICRO, PRO = Model.NOVA_LITE_2, Model.NOVA_LITE, Model.NOVA_MICRO, Model.NOVA_PRO

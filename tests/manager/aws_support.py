@@ -33,15 +33,28 @@ TRUST = {
 }
 
 
+_CLIENTS: dict[tuple[str, ...], Any] = {}
+
+
+def plain_client(service: str) -> Any:
+    """A test-side client (not the SDK's), cached per credentials and endpoint."""
+    import os
+
+    key = (service, os.environ.get("AWS_ACCESS_KEY_ID", ""), os.environ.get("AWS_ENDPOINT_URL", ""))
+    if key not in _CLIENTS:
+        _CLIENTS[key] = boto3.client(service, region_name=REGION)
+    return _CLIENTS[key]
+
+
 def create_role(name: str = "NovaForgeExecutionRole", trust: dict[str, Any] | None = None) -> str:
-    iam = boto3.client("iam", region_name=REGION)
+    iam = plain_client("iam")
     return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust or TRUST))["Role"]["Arn"])
 
 
 def assume_role(monkeypatch: Any, name: str = "NovaForgeExecutionRole") -> str:
     """Create a role and make the environment's credentials that role's (assumed-role) credentials."""
     arn = create_role(name)
-    creds = boto3.client("sts", region_name=REGION).assume_role(RoleArn=arn, RoleSessionName="notebook")["Credentials"]
+    creds = plain_client("sts").assume_role(RoleArn=arn, RoleSessionName="notebook")["Credentials"]
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
     monkeypatch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
@@ -110,7 +123,7 @@ def capture(service: str, operation: str) -> list[dict[str, Any]]:
 
 def put(uri: str, body: bytes | str) -> None:
     bucket, _, key = uri[5:].partition("/")
-    s3 = boto3.client("s3", region_name=REGION)
+    s3 = plain_client("s3")
     try:
         s3.head_bucket(Bucket=bucket)
     except Exception:  # noqa: BLE001 - create on first use
@@ -120,7 +133,7 @@ def put(uri: str, body: bytes | str) -> None:
 
 def get(uri: str) -> bytes:
     bucket, _, key = uri[5:].partition("/")
-    return bytes(boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read())
+    return bytes(plain_client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
 def tar_gz(members: dict[str, bytes]) -> bytes:

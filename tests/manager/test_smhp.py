@@ -181,3 +181,58 @@ def test_constructor_validation() -> None:
     infra = SMHPRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=4, cluster_name="my-hyperpod-cluster",
                                namespace="default")
     assert (infra.instance_type, infra.instance_count, infra.platform) == ("ml.p5.48xlarge", 4, Platform.SMHP)
+
+
+FAKE_KUBECTL = """#!/bin/sh
+# records its arguments and stdin; answers 'get' like the training operator would
+echo "$@" >> "$(dirname "$0")/calls.txt"
+cp "$2" "$(dirname "$0")/kubeconfig.json"
+case "$*" in
+  *" apply "*) cat > "$(dirname "$0")/applied.json" ;;
+  *" get pytorchjob "*) echo '{"status": {"conditions": [{"type": "Created"}, {"type": "Succeeded", "message": "done"}], "startTime": "2026-01-01T00:00:00Z", "completionTime": "2026-01-01T01:00:00Z"}}' ;;
+esac
+"""
+
+
+def test_default_seam_drives_kubectl_with_an_eks_token(aws: Any, tmp_path: Any) -> None:
+    import json
+    import stat
+
+    import boto3
+
+    kubectl = tmp_path / "kubectl"
+    kubectl.write_text(FAKE_KUBECTL)
+    kubectl.chmod(kubectl.stat().st_mode | stat.S_IEXEC)
+    eks = boto3.client("eks", region_name="us-east-1")
+    eks.create_cluster(name="hp-eks", roleArn="arn:aws:iam::123456789012:role/eks",
+                       resourcesVpcConfig={"subnetIds": ["subnet-1"]})
+    # moto's DescribeCluster drops the EKS orchestrator of a HyperPod cluster: answer that one call.
+    A.stub_one("sagemaker", "DescribeCluster", lambda p: {
+        "ClusterArn": CLUSTER_ARN, "ClusterName": p["ClusterName"], "ClusterStatus": "InService",
+        "CreationTime": "2026-01-01T00:00:00Z", "InstanceGroups": [],
+        "Orchestrator": {"Eks": {"ClusterArn": "arn:aws:eks:us-east-1:123456789012:cluster/hp-eks"}}})
+    previous = K.set_launcher(K.KubernetesLauncher(kubectl=str(kubectl)))
+    try:
+        spec = K.HyperPodJobSpec(job_name="j-1", cluster_name="my-hyperpod-cluster", namespace="kubeflow",
+                                 region="us-east-1", image_uri="img:tag", recipe_yaml="run: {}\n",
+                                 instance_type="ml.p5.48xlarge", instance_count=2)
+        assert K.get_launcher().start(spec) == "j-1"
+        applied = json.loads((tmp_path / "applied.json").read_text())
+        kubeconfig = json.loads((tmp_path / "kubeconfig.json").read_text())
+        endpoint = eks.describe_cluster(name="hp-eks")["cluster"]["endpoint"]
+        assert kubeconfig["clusters"][0]["cluster"]["server"] == endpoint
+        assert kubeconfig["users"][0]["user"]["token"].startswith("k8s-aws-v1.")
+        assert [i["kind"] for i in applied["items"]] == ["ConfigMap", "PyTorchJob"]
+        ref = SMHPRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2, cluster_name="my-hyperpod-cluster",
+                                 namespace="kubeflow").job_ref("j-1")
+        info = SMHPRuntimeManager.job_info(ref)
+        assert (info.status, info.raw_status, info.message) == (JobStatus.COMPLETED, "Succeeded", "done")
+        assert info.ended_at is not None and info.ended_at.hour == 1
+        K.get_launcher().cancel(cluster_name="my-hyperpod-cluster", namespace="kubeflow", job_name="j-1",
+                                region="us-east-1")
+    finally:
+        K.set_launcher(previous)
+    calls = (tmp_path / "calls.txt").read_text().splitlines()
+    assert all(c.startswith("--kubeconfig ") for c in calls)
+    assert [c.split()[2:4] for c in calls] == [["apply", "-f"], ["get", "pytorchjob"], ["delete", "pytorchjob"],
+                                               ["delete", "configmap"]]

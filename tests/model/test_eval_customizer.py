@@ -276,6 +276,8 @@ def test_batch_inference_dry_run_and_platforms(env: dict[str, Any]) -> None:
                                   data_s3_path="s3://my-bucket/training-data/train.jsonl")
     with pytest.raises(UnsupportedFeatureError, match="Batch inference runs on"):
         bedrock.batch_inference(job_name="b", input_path="s3://my-bucket/i/", output_s3_path="s3://my-bucket/o/")
+    with pytest.raises(UnsupportedFeatureError, match="supported on: SMHP, SMTJ"):
+        bedrock.evaluate(job_name="e", eval_task=EvaluationTask.MMLU)
 
 
 def test_get_logs_of_the_last_job(env: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:

@@ -401,3 +401,33 @@ def test_customizer_construction_checks(aws: Any) -> None:
     with pytest.raises(ValueError, match="infra must be a runtime manager"):
         NovaModelCustomizer(model=Model.NOVA_MICRO, method=TrainingMethod.SFT_LORA, infra="SMTJ")  # type: ignore[arg-type]
     assert Platform.SMTJ == smtj.platform
+
+
+def test_readme_explicit_execution_role_example_and_instance_matrix(nova_aws: Any) -> None:
+    from amzn_nova_forge.errors import InstanceConfigError
+    from amzn_nova_forge.manager import SMTJRuntimeManager
+    from amzn_nova_forge.model import NovaModelCustomizer
+
+    A.put("s3://input-bucket/input.jsonl", A.SFT_JSONL)
+    role = A.create_role("MyExecutionRole")
+    # readme example (the readme omits the comma after execution_role=...; added here)
+    customizer = NovaModelCustomizer(
+        infra=SMTJRuntimeManager(
+            execution_role='arn:aws:iam::123456789012:role/MyExecutionRole', # Explicitly set execution role
+            instance_count=1,
+            instance_type='ml.g5.12xlarge',
+        ),
+        model=Model.NOVA_LITE_2,
+        method=TrainingMethod.SFT_LORA,
+        data_s3_path='s3://input-bucket/input.jsonl'
+    )
+    # Nova 2 Lite SFT on SMTJ runs on p5/p5en only: the recipe check says so before anything is created
+    with pytest.raises(InstanceConfigError, match="ml.p5.48xlarge") as e:
+        customizer.train(job_name="role-example")
+    assert "ml.g5.12xlarge" in str(e.value) and _jobs() == []
+    customizer.infra.instance_type = "ml.p5.48xlarge"
+    customizer.infra.instance_count = 4
+    customizer.output_s3_path = "s3://input-bucket/output/"
+    customizer.train(job_name="role-example")
+    assert nova_aws["creates"][0]["RoleArn"] == role == "arn:aws:iam::123456789012:role/MyExecutionRole"
+    assert nova_aws["creates"][0]["ResourceConfig"]["InstanceCount"] == 4

@@ -210,3 +210,20 @@ def test_data_mixing_must_be_enabled(aws: Any) -> None:
     with pytest.raises(ValueError, match="data_mixing_enabled=True"):
         customizer.get_data_mixing_config()
     assert customizer.platform is Platform.SMHP
+
+
+def test_local_rft_dry_run_keeps_the_reward_file_with_the_runtime(tmp_path: Path, no_aws_credentials: None) -> None:
+    from amzn_nova_forge.manager import LocalRuntimeManager
+    from amzn_nova_forge.model import NovaModelCustomizer
+
+    data = tmp_path / "rft.jsonl"
+    data.write_text(A.RFT_JSONL)
+    reward = tmp_path / "reward.py"
+    reward.write_text("def lambda_handler(e, c):\n    return []\n")
+    infra = LocalRuntimeManager(output_root=str(tmp_path / "jobs"), rft_lambda=str(reward))
+    customizer = NovaModelCustomizer(model=Model.NOVA_LITE_2, method=TrainingMethod.RFT_LORA, infra=infra,
+                                     data_s3_path=str(data), generated_recipe_dir=str(tmp_path / "recipes"))
+    assert customizer.train(job_name="local_rft", dry_run=True) is None
+    (recipe_file,) = (tmp_path / "recipes").glob("local-rft-*.yaml")
+    assert str(reward) not in recipe_file.read_text()  # a file path is not a Lambda ARN in the recipe
+    assert not (tmp_path / "jobs").exists()  # nothing was started

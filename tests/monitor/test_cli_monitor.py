@@ -95,3 +95,15 @@ def test_bad_result_file_is_one_line_error(tmp_path: Path, capsys: pytest.Captur
     bad.write_text("{not json")
     assert main(["results", str(bad)]) == 1
     assert "not a saved job result" in capsys.readouterr().err
+
+
+def test_results_of_a_running_job_exit_3(s3_bucket: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from moto.sagemaker.models import sagemaker_backends
+
+    _sm_job("cli-running")
+    # moto jobs are Completed at once; force the state a real job has while it runs (moto internals).
+    sagemaker_backends["123456789012"]["us-east-1"].training_jobs["cli-running"].training_job_status = "InProgress"
+    ev = SMTJEvaluationResult("cli-running", None, EvaluationTask.GPQA, "s3://my-bucket/o/cli-running/output/output.tar.gz",
+                              region="us-east-1").dump(file_path=str(tmp_path))
+    assert main(["results", str(ev)]) == 3
+    assert "is InProgress; results are available once it completes" in capsys.readouterr().out

@@ -47,6 +47,7 @@ def _collect(url: str, n: int, timeout: float = 60.0) -> list[dict]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(180)
 def test_spec_local_example_runs_real_workers(moto_server, home, monkeypatch, request) -> None:
     from amzn_nova_forge import EnvType
     from amzn_nova_forge import RFTMultiturnInfrastructure, CustomEnvironment, VFEnvId  # noqa: F401
@@ -125,6 +126,7 @@ def test_spec_local_example_runs_real_workers(moto_server, home, monkeypatch, re
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(180)
 def test_reuse_requires_empty_queues_and_flush(moto_server, home, request) -> None:
     from amzn_nova_forge import EnvType, RFTMultiturnInfrastructure, VFEnvId
 
@@ -156,6 +158,7 @@ def test_reuse_requires_empty_queues_and_flush(moto_server, home, request) -> No
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(180)
 def test_local_custom_environment_worker_and_tail(moto_server, home, monkeypatch, request, capsys) -> None:
     from amzn_nova_forge import CustomEnvironment, EnvType, RFTMultiturnInfrastructure
 

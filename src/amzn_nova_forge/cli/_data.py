@@ -52,6 +52,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--platform", help="SMTJ, SMHP, BEDROCK, SMTJServerless or LOCAL (enables row-count limits)")
     p.add_argument("--transform", action="store_true", help="transform (with --map) before validating")
     p.add_argument("--max-problems", type=int, default=50, help="problems to list (all are counted)")
+    p.add_argument("--check-media", action="store_true", help="also check referenced S3 media (exists, size, "
+                                                              "format, image size); calls AWS")
     p.set_defaults(handler=_validate)
 
     p = sub.add_parser("transform", help="transform generic or OpenAI data to a method's format and save it")
@@ -116,8 +118,10 @@ def _target(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     return method, model, task
 
 
-def _report(loader: Any, method: Any, model: Any, task: Any, platform: Any, max_problems: int) -> int:
-    report = loader._validate_report(method, model, task, platform=platform, max_problems=max(max_problems, 1))
+def _report(loader: Any, method: Any, model: Any, task: Any, platform: Any, max_problems: int,
+            check_media: bool = False) -> int:
+    report = loader._validate_report(method, model, task, platform=platform, max_problems=max(max_problems, 1),
+                                     check_media=check_media)
     for w in report.warnings:
         print(f"warning: {w}", file=sys.stderr)
     print(report.summary(limit=max_problems))
@@ -132,7 +136,7 @@ def _validate(args: argparse.Namespace) -> int:
     loader = _loader(args)
     if args.transform:
         loader.transform(method, model, eval_task=task)
-    return _report(loader, method, model, task, platform, args.max_problems)
+    return _report(loader, method, model, task, platform, args.max_problems, args.check_media)
 
 
 def _transform(args: argparse.Namespace) -> int:

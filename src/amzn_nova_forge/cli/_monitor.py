@@ -6,6 +6,8 @@ Each command takes a result file saved with ``result.dump()`` (any job kind, any
     nova-forge logs my-job_SMTJ.json --follow
     nova-forge plot my-job_SMTJ.json -o loss.png --start-step 50 --end-step 200
     nova-forge results my-eval_SMTJ.json [--json] [--save s3://bucket/results.jsonl]
+
+``results`` exits with 3 when the job has no results yet (still running, failed, or wrote none).
 """
 
 from __future__ import annotations

@@ -23,10 +23,18 @@ from typing import IO, Any
 import orjson
 
 from amzn_nova_forge.core import storage
-from amzn_nova_forge.dataset._store import CHUNK_BYTES, SourceStore, Store, StoreWriter, check_encoding, jsonl_batches, too_long
+from amzn_nova_forge.dataset._store import (
+    CHUNK_BYTES,
+    SourceStore,
+    Store,
+    StoreWriter,
+    check_encoding,
+    jsonl_batches,
+    too_long,
+)
 from amzn_nova_forge.errors import AWSServiceError, DataPrepError, MissingDependencyError
 
-__all__ = ["read_csv", "read_json", "read_jsonl", "read_parquet", "DEFAULT_MAX_RECORD_BYTES"]
+__all__ = ["DEFAULT_MAX_RECORD_BYTES", "read_csv", "read_json", "read_jsonl", "read_parquet"]
 
 #: Default cap on one record (one JSONL line, CSV row or JSON element): 32 MiB. A longer
 #: line is almost always a file without line breaks or a wrong format, and Nova's own

@@ -378,9 +378,11 @@ class DatasetLoader(ABC):
         platform: Platform | None = None,
         max_problems: int = 1000,
         global_batch_size: int | None = None,
+        check_media: bool = False,
     ) -> ValidationReport:
         spec = resolve(method, model, eval_task, platform)
-        validator = Validator(spec, max_problems=max_problems, global_batch_size=global_batch_size)
+        validator = Validator(spec, max_problems=max_problems, global_batch_size=global_batch_size,
+                              check_media=check_media)
         store = self._pass(validator, f"Validating {spec.kind}")
         report = validator.finish(source=self.path or store.source)
         if report.problems and store.count and _looks_generic(store):
@@ -396,13 +398,16 @@ class DatasetLoader(ABC):
         *,
         platform: Platform | None = None,
         max_problems: int = 1000,
+        check_media: bool = False,
     ) -> None:
         """Check every record against the rules for ``method`` on ``model`` (and ``eval_task``).
 
         Reports **every** problem (the first ``max_problems`` in the exception's
         ``problems``, each with its line and JSON path; ``total`` counts all) plus the
         dataset-level rules (consistent optional fields, one media type, row counts when
-        ``platform`` is given). On success prints the spec's line, e.g.
+        ``platform`` is given). ``check_media=True`` also reads each referenced S3 media
+        object's size and header (existence, size limits, format, image dimensions; see
+        :mod:`._media`) — the only option that calls AWS. On success prints the spec's line, e.g.
         ``Validation succeeded for 22 samples on an Evaluation BYOD dataset``.
 
         Raises:
@@ -412,7 +417,8 @@ class DatasetLoader(ABC):
         Example:
             >>> loader.validate(method=TrainingMethod.SFT_LORA, model=Model.NOVA_MICRO)  # doctest: +SKIP
         """
-        report = self._validate_report(method, model, eval_task, platform=platform, max_problems=max_problems)
+        report = self._validate_report(method, model, eval_task, platform=platform, max_problems=max_problems,
+                                       check_media=check_media)
         for w in report.warnings:
             logger.warning("%s: %s", report.source, w)
         if not report.ok:

@@ -17,7 +17,7 @@ from typing import Any
 
 from amzn_nova_forge.core.enums import Model, Platform, Version
 
-__all__ = ["ACCOUNT_RE", "Ctx", "Rules", "S3_URI_RE", "TemplatedConverse", "reserved_word"]
+__all__ = ["ACCOUNT_RE", "S3_URI_RE", "Ctx", "Rules", "TemplatedConverse", "reserved_word"]
 
 # Feature bits (consistency rules: if one record has it, every record must)
 SYSTEM = 1
@@ -135,6 +135,8 @@ class Ctx:
     errs: list[tuple[str, str]] = field(default_factory=list)
     warns: list[tuple[str, str, str]] = field(default_factory=list)
     shape: str | None = None  # RFT multiturn: which of the two record shapes the dataset uses
+    #: ``(kind, format, uri, json path)`` of media blocks, collected only for ``check_media``
+    media: list[tuple[str, str, str, str]] | None = None
 
 
 class TemplatedConverse(dict):  # type: ignore[type-arg]

@@ -32,7 +32,7 @@ def sample_path(name: str = "qa") -> str:
         >>> len(JSONLDatasetLoader(question="question", answer="answer").load(sample_path("qa")))
         200
     """
-    key = name[: -len(".jsonl")] if name.endswith(".jsonl") else name
+    key = name.removesuffix(".jsonl")
     if key not in SAMPLES:
         raise ConfigError(f"Unknown sample dataset {name!r}; available: {', '.join(sorted(SAMPLES))}.")
     return str(resources.files("amzn_nova_forge.dataset").joinpath("samples", SAMPLES[key]))

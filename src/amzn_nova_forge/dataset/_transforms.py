@@ -243,6 +243,8 @@ def _sft(cols: _Columns, model: Model) -> Transform:
     q_col, a_col = cols.col("question"), cols.col("answer")
     sys_mapped = cols.mapped("system")
     reasoning_mapped = cols.mapped("reasoning_text")
+    # the common case needs no optional column: question and answer only
+    plain = media_kind is None and not sys_mapped and not reasoning_mapped
 
     def values(rec: dict[str, Any], line: int) -> tuple[Any, ...]:
         """The template values of a generic record: (question, answer, system, reasoning, media kind, media)."""
@@ -296,6 +298,10 @@ def _sft(cols: _Columns, model: Model) -> Transform:
         for records that are not generic columns (they take the ``transform`` path)."""
         if msg_col in rec:
             return None
+        q, a = rec.get(q_col), rec.get(a_col)
+        if (type(q) is str and type(a) is str and plain and "system" not in rec
+                and not (v2 and "reasoning_text" in rec)):
+            return b"".join((_PRE_Q, dumps(q), _MID, dumps(a), _TAIL)), (q, a, None, None, None, None)
         fields = values(rec, line)
         q, a, system, reasoning, kind, media = fields
         parts = [_HEAD]
@@ -318,6 +324,8 @@ _HEAD = b'{"schemaVersion":"bedrock-conversation-2024",'
 _USER = b'"messages":[{"role":"user","content":['
 _ASSISTANT = b'}]},{"role":"assistant","content":['
 _TAIL = b"}]}]}\n"
+_PRE_Q = _HEAD + _USER + b'{"text":'
+_MID = _ASSISTANT + b'{"text":'
 dumps = orjson.dumps
 
 

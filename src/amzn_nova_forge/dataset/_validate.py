@@ -211,10 +211,15 @@ def _article(kind: str) -> str:
 class Validator:
     """Streaming validator: :meth:`feed` each record with its source line, then :meth:`finish`."""
 
-    def __init__(self, spec: Spec, *, max_problems: int = 1000, global_batch_size: int | None = None) -> None:
+    #: At most this many media objects are checked against S3 (``check_media``).
+    MAX_MEDIA = 100_000
+
+    def __init__(self, spec: Spec, *, max_problems: int = 1000, global_batch_size: int | None = None,
+                 check_media: bool = False) -> None:
         self.spec = spec
         self.check = spec.check
-        self.ctx = Ctx(rules=spec.rules)
+        self.ctx = Ctx(rules=spec.rules, media=[] if check_media else None)
+        self.media_refs: list[tuple[str, str, str, int, str]] = []
         self.max_problems = max_problems
         self.global_batch_size = global_batch_size
         self.problems: list[Problem] = []
@@ -231,7 +236,17 @@ class Validator:
 
     def feed_fields(self, fields: tuple[Any, ...], line: int) -> None:
         """Like :meth:`feed` for a templated SFT record given by its values."""
-        self._record(check_fields(fields, self.ctx), line)
+        ctx = self.ctx
+        mask = check_fields(fields, ctx)
+        if not (ctx.errs or ctx.warns or ctx.media):  # the hot path: a clean record
+            self.n += 1
+            m = self.masks.get(mask)
+            if m is not None:
+                m[0] += 1
+            else:
+                self.masks[mask] = [1, line]
+            return
+        self._record(mask, line)
 
     def feed(self, rec: Any, line: int) -> None:
         """Validate one record (``line`` is its 1-based source line)."""
@@ -240,6 +255,10 @@ class Validator:
     def _record(self, mask: int, line: int) -> None:
         self.n += 1
         ctx = self.ctx
+        if ctx.media:
+            if len(self.media_refs) < self.MAX_MEDIA:
+                self.media_refs.extend((k, f, u, line, p) for k, f, u, p in ctx.media)
+            ctx.media.clear()
         m = self.masks.get(mask)
         if m is None:
             self.masks[mask] = [1, line]
@@ -296,8 +315,18 @@ class Validator:
                                 spec.rules.platform, self.n, self.global_batch_size)
         if msg:
             self._dataset_problem(None, None, msg)
+        media_warnings: list[str] = []
+        if self.ctx.media is not None and self.media_refs:
+            from amzn_nova_forge.dataset._media import check_media
+
+            found, media_warnings = check_media(self.media_refs, source)
+            for line, path, msg in found:
+                self._dataset_problem(line, path, msg)
+            if len(self.media_refs) >= self.MAX_MEDIA:
+                media_warnings.append(f"only the first {self.MAX_MEDIA:,} media references were checked in S3")
         report = ValidationReport(spec.label, self.n, spec.kind, self.problems, self.total, self.bad, source=source)
-        for _key, (count, first, path, msg) in self.warns.items():
+        report.warnings.extend(media_warnings)
+        for count, first, path, msg in self.warns.values():
             report.warnings.append(f"{path}: {msg} ({count:,} record{'s' if count != 1 else ''}, first at line "
                                    f"{first})")
         return report

@@ -123,6 +123,8 @@ def _check_media(kind: str, val: Any, path: str, ctx: Ctx) -> None:
         errs.append((path + ".source", 'must be {"s3Location": {"uri": "s3://...", "bucketOwner": "<account id>"}}'))
         return
     uri = loc.get("uri")
+    if ctx.media is not None and type(uri) is str and type(fmt) is str:
+        ctx.media.append((kind, fmt, uri, path))
     if type(uri) is not str or not uri.startswith("s3://"):
         errs.append((path + ".source.s3Location.uri", "must be an s3:// URI"))
     elif not S3_URI_RE.match(uri):
@@ -138,7 +140,7 @@ def _check_media(kind: str, val: Any, path: str, ctx: Ctx) -> None:
 class _Tools:
     """Conversation-level tool bookkeeping (created only when a record uses tools)."""
 
-    __slots__ = ("uses", "results")
+    __slots__ = ("results", "uses")
 
     def __init__(self) -> None:
         self.uses: dict[str, int] = {}
@@ -346,7 +348,7 @@ def _role_problem(role: Any, expected: str, i: int, errs: list[tuple[str, str]])
 class _State:
     """Per-record counters and tool bookkeeping for messages with non-text blocks."""
 
-    __slots__ = ("names", "images", "videos", "documents", "tools")
+    __slots__ = ("documents", "images", "names", "tools", "videos")
 
     def __init__(self, names: set[str] | None) -> None:
         self.names = names

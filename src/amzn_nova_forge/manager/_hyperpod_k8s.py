@@ -178,6 +178,11 @@ class KubernetesLauncher:
 
     def cancel(self, *, cluster_name: str, namespace: str, job_name: str, region: str | None) -> None:
         self._run(cluster_name, region, ["delete", "pytorchjob", job_name, "-n", namespace, "--ignore-not-found"])
+        self._run(
+            cluster_name,
+            region,
+            ["delete", "configmap", f"{job_name}-training-config", "-n", namespace, "--ignore-not-found"],
+        )
 
     def status(self, *, cluster_name: str, namespace: str, job_name: str, region: str | None) -> dict[str, Any]:
         out = self._run(cluster_name, region, ["get", "pytorchjob", job_name, "-n", namespace, "-o", "json"])

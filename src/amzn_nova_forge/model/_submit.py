@@ -5,13 +5,14 @@ first failure so that nothing is created when a check fails:
 
 1. pick the job's unique name (``<job_name>-<8 hex>``; the runtime creates exactly that name,
    so a retried submission can find and adopt it instead of creating a second job);
-2. resolve the output location (``customizer.output_s3_path`` or the default bucket);
+2. resolve the output location (``customizer.output_s3_path`` or the default bucket, which is
+   created only in step 8, right before the job starts);
 3. build and validate the recipe (``amzn_nova_forge.recipe.RecipeBuilder``);
 4. write the recipe YAML (``generated_recipe_dir`` or a temporary directory);
 5. run the pre-submission checks that ``validation_config`` enables (``_checks.run_checks``);
 6. ``dry_run``: stop here and return None;
 7. job cache lookup (``enable_job_caching``);
-8. ``infra.execute(JobConfig)`` → job id;
+8. create the default output bucket if it is used; ``infra.execute(JobConfig)`` → job id;
 9. ``result_factory(job_id, job_config)`` → result; cache store; ``customizer.job_result = result``.
 
 The customizer's verbs only say *what* to run (builder arguments, run settings, result
@@ -120,9 +121,9 @@ def input_data_type(kind: str, method: TrainingMethod | None) -> str:
 def resolve_output_path(customizer: NovaModelCustomizer, explicit: str | None, *, dry_run: bool) -> str | None:
     """The job's output location: ``explicit``, else the customizer's, else the default bucket.
 
-    The default is ``s3://sagemaker-nova-<account>-<region>/output`` (created, with SSE-KMS
-    when the runtime has a KMS key, on first real submission). In a dry run with the AWS
-    checks turned off no call is made: the recipe gets a placeholder account.
+    The default is ``s3://sagemaker-nova-<account>-<region>/output``; ``submit`` creates it (with
+    SSE-KMS when the runtime has a KMS key) only right before starting a real job. In a dry run
+    with the AWS checks turned off no call is made: the recipe gets a placeholder account.
     """
     if explicit:
         return explicit
@@ -138,11 +139,7 @@ def resolve_output_path(customizer: NovaModelCustomizer, explicit: str | None, *
         path = _checks_aws.default_output_path(region, account="ACCOUNT_ID")
         logger.warning("Dry run without AWS checks: output path placeholder %s (resolved at submission).", path)
         return path
-    path = _checks_aws.default_output_path(region)
-    if not dry_run:
-        _checks_aws.ensure_output_bucket(path, region=region, kms_key_id=getattr(customizer.infra, "kms_key_id", None))
-        customizer.output_s3_path = path
-    return path
+    return _checks_aws.default_output_path(region)
 
 
 def base_result_kwargs(customizer: NovaModelCustomizer, job_id: str) -> dict[str, Any]:
@@ -288,6 +285,12 @@ def submit(
             customizer.job_result = cached
             return cached
 
+    if default_output and output is not None:
+        from amzn_nova_forge.manager import _checks_aws
+
+        kms = getattr(customizer.infra, "kms_key_id", None)
+        _checks_aws.ensure_output_bucket(output, region=customizer.region, kms_key_id=kms)
+        customizer.output_s3_path = output
     job_id = customizer.infra.execute(job_config)
     result = result_factory(job_id, job_config)
     if cache_key is not None:

@@ -54,7 +54,7 @@ def _reward_lambda(customizer: NovaModelCustomizer, explicit: str | None) -> str
     source = getattr(infra, "rft_lambda", None)
     if source:
         if customizer.platform is Platform.LOCAL:
-            return str(source)  # the local runtime runs the reward file itself
+            return None  # the local runtime runs its own reward file (infra.rft_lambda)
         raise ConfigError(
             f"infra.rft_lambda is the local file {source!r}, which is not deployed yet. "
             "Call infra.deploy_lambda() first (or pass rft_lambda_arn=...)."

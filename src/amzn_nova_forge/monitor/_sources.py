@@ -199,7 +199,7 @@ class CloudWatchFilter(LogSource):
         self._seen: set[str] = set()
         self._last_ts: int | None = None
 
-    def _filter(self, start_time: int | None, end_time: int | None) -> list[Event]:
+    def _filter(self, start_time: int | None, end_time: int | None, stop_after: int | None = None) -> list[Event]:
         kwargs: dict[str, Any] = {"logGroupName": self.log_group, "interleaved": True}
         if self.stream_prefix:
             kwargs["logStreamNamePrefix"] = self.stream_prefix
@@ -233,6 +233,8 @@ class CloudWatchFilter(LogSource):
                     token = resp.get("nextToken")
                     if not token or token == kwargs.get("nextToken"):
                         break
+                    if stop_after is not None and len(out) >= stop_after:
+                        break  # pages come oldest first: the head is complete
                     kwargs["nextToken"] = token
             except self.client.exceptions.ResourceNotFoundException:
                 return []
@@ -242,7 +244,8 @@ class CloudWatchFilter(LogSource):
     def fetch(
         self, *, limit: int | None, start_from_head: bool, start_time: int | None, end_time: int | None
     ) -> list[Event]:
-        return _window(self._filter(start_time, end_time), limit, start_from_head)
+        stop = limit if start_from_head else None
+        return _window(self._filter(start_time, end_time, stop_after=stop), limit, start_from_head)
 
     def poll(self, *, start_time: int | None) -> list[Event]:
         since = self._last_ts if self._last_ts is not None else start_time

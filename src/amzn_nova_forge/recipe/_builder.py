@@ -322,7 +322,8 @@ class RecipeBuilder:
                                     count if count is not None else 0, eval_task=self.eval_task,
                                     batch_inference=self.batch_inference)
         if self.key.startswith("eval:") and self.eval_task is not None and not self.batch_inference:
-            if s.data_s3_path and not self.eval_task.is_byod:
+            # the local runtime runs benchmarks on the user's own questions (no built-in data locally)
+            if s.data_s3_path and not self.eval_task.is_byod and self.platform is not Platform.LOCAL:
                 raise RecipeValidationError(
                     f"data_s3_path is only used by bring-your-own-data tasks (GEN_QA, judges, RFT_EVAL); "
                     f"{self.eval_task.name} runs on its built-in benchmark data. Remove data_s3_path.", recipe=tid)
@@ -333,7 +334,9 @@ class RecipeBuilder:
                                       key="processor.lambda_arn", value=lam, recipe=tid)
         arn = s.rft_lambda_arn or (s.rl_env or {}).get("reward_lambda_arn")
         if arn and not (V.LAMBDA_ARN.match(arn) or (self.platform is Platform.SMTJServerless
-                                                    and V.HUB_CONTENT_ARN.match(arn))):
+                                                    and V.HUB_CONTENT_ARN.match(arn))
+                        # local runtime: the reward function may be a local .py file (run in-process)
+                        or (self.platform is Platform.LOCAL and str(arn).endswith(".py"))):
             raise RecipeOverrideError(f"Reward Lambda {arn!r} is not a Lambda function ARN "
                                       "(arn:aws:lambda:<region>:<account>:function:<name>).",
                                       key="reward_lambda_arn", value=arn, recipe=tid)

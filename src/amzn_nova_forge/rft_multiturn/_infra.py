@@ -322,10 +322,8 @@ class RFTMultiturnInfrastructure:
             if self.platform == "local":
                 for line in fetch():
                     print(line)
-                for line in self.infra.follow(env_type):
+                for line in self.infra.follow(env_type, until=deadline):
                     print(line, flush=True)
-                    if deadline is not None and time.monotonic() > deadline:
-                        break
             else:
                 seen: list[str] = []
                 while deadline is None or time.monotonic() < deadline:

@@ -190,8 +190,8 @@ class LocalPlatform:
         lines = path.read_text(errors="replace").splitlines()
         return lines[:limit] if start_from_head else lines[-limit:] if limit else lines
 
-    def follow(self, env_type: EnvType, *, poll: float = 0.5) -> Iterator[str]:
-        """Yield new log lines as they are written (forever)."""
+    def follow(self, env_type: EnvType, *, poll: float = 0.5, until: float | None = None) -> Iterator[str]:
+        """Yield new log lines as they are written, forever or until ``time.monotonic() >= until``."""
         path = self.log_path(env_type)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(exist_ok=True)
@@ -201,6 +201,8 @@ class LocalPlatform:
                 line = f.readline()
                 if line:
                     yield line.rstrip("\n")
+                elif until is not None and time.monotonic() >= until:
+                    return
                 else:
                     time.sleep(poll)
 

@@ -48,6 +48,23 @@ def tiny_qwen() -> Callable[..., Any]:
     return make
 
 
+@pytest.fixture
+def tiny_llama() -> Callable[..., Any]:
+    """Factory of a 2-layer Llama with tied embeddings (the local runtime's offline tiny model shape)."""
+
+    def make(seed: int = 0) -> Any:
+        import torch
+        from transformers import LlamaConfig, LlamaForCausalLM
+
+        torch.manual_seed(seed)
+        config = LlamaConfig(vocab_size=101, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                             num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                             tie_word_embeddings=True)
+        return LlamaForCausalLM(config).float().eval()
+
+    return make
+
+
 def random_examples(n: int, *, seed: int = 0, min_len: int = 3, max_len: int = 40, vocab: int = 101) -> list[dict[str, Any]]:
     """``n`` examples of random lengths; the first third of each is a masked prompt."""
     import random

@@ -96,3 +96,61 @@ def test_bench_smoke_runs_on_cpu(tmp_path, capsys):
     assert rows[1]["trainable"] < rows[1]["params"]
     assert rows[1]["mfu_actual_flops"] < rows[1]["mfu_6n"]  # LoRA needs fewer than 6N FLOPs per token
     assert "| qwen2.5-tiny | full | engine |" in capsys.readouterr().out
+
+
+def _meta_qwen(hidden, ffn, layers, heads):
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    with torch.device("meta"):
+        return Qwen2ForCausalLM(Qwen2Config(hidden_size=hidden, intermediate_size=ffn, num_hidden_layers=layers,
+                                            num_attention_heads=heads, num_key_value_heads=2, vocab_size=151936))
+
+
+def test_memory_plan_on_an_80gb_gpu(monkeypatch):
+    """The CUDA branch with a pretend H100: 1.5B full fits ~8k tokens; a small card needs checkpointing."""
+    import torch
+
+    from amzn_nova_forge.manager._local._engine._memory import smaller_budget
+
+    model = _meta_qwen(1536, 8960, 28, 12)  # Qwen2.5-1.5B dimensions, no memory allocated
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (79 * 2**30, 80 * 2**30))
+    plan = plan_memory(model, device="cuda", max_length=2048, requested_tokens=None, checkpointing="auto", lora=False)
+    assert plan.checkpointing is False and 4096 <= plan.budget <= 16384 and plan.budget % 2048 == 0
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (36 * 2**30, 40 * 2**30))
+    plan = plan_memory(model, device="cuda", max_length=2048, requested_tokens=None, checkpointing="auto", lora=False)
+    assert plan.checkpointing is True and plan.budget >= 2048
+    assert [smaller_budget(b, 2048) for b in (32768, 8192, 4096, 2048)] == [24576, 6144, 2048, 2048]
+
+
+def test_engine_imports_without_boto3():
+    """The GPU machine has no boto3: the engine package (and the bench's imports) must not need it."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "for name in ('boto3', 'botocore', 'yaml', 'orjson'):\n"
+        "    sys.modules[name] = None\n"
+        "from amzn_nova_forge.manager._local._engine import TrainConfig, StepMetrics, train_causal_lm\n"
+        "import amzn_nova_forge.manager._local._engine._loop\n"
+        "TrainConfig()\n"
+    )
+    src = Path(__file__).resolve().parents[3] / "src"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize(
+    "module", ["__init__", "_config", "_flops", "_loop", "_lora", "_loss", "_memory", "_packing"]
+)
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    import torch
+
+    name = "amzn_nova_forge.manager._local._engine" + ("" if module == "__init__" else f".{module}")
+    torch.manual_seed(0)
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0

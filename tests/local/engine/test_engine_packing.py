@@ -95,3 +95,16 @@ def test_collate_rows_layout_packed_and_unpacked():
     mb = collate(ex, [[0], [1]], layout="rows", packing=False, pad_multiple=1)
     assert mb.tensors["position_ids"].tolist() == [[0, 1, 2], [0, 1, 2]]
     assert mb.tensors["target_index"].tolist() == [0, 1, 3]
+
+
+def test_balanced_bins_are_few_and_even():
+    from amzn_nova_forge.manager._local._engine._packing import balanced_bins
+
+    lengths = [2048] * 10 + [300] * 60  # 38,480 tokens under a 28,672 budget
+    bins = balanced_bins(lengths, 28672)
+    loads = sorted(sum(lengths[i] for i in b) for b in bins)
+    assert len(bins) == 2 and loads[0] > 18000  # two even passes, not 28k + 10k
+    assert sorted(i for b in bins for i in b) == list(range(70))
+    assert balanced_bins([], 10) == []
+    with pytest.raises(ConfigError):
+        balanced_bins([11], 10)

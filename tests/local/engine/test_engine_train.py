@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from types import SimpleNamespace
 
 import pytest
@@ -171,3 +172,78 @@ def test_no_examples_or_nothing_trainable(tiny_qwen, examples):
         p.requires_grad_(False)
     with pytest.raises(ConfigError, match="no trainable parameters"):
         train_causal_lm(model, examples(2), _cfg())
+
+
+def test_bf16_lora_disables_adapter_input_casts_only_while_training(tiny_qwen, examples):
+    """Under bf16 autocast peft's fp32 input copies are skipped; the model is left as it was found."""
+    import torch
+
+    peft = pytest.importorskip("peft")
+    model = peft.get_peft_model(tiny_qwen(), peft.LoraConfig(r=4, target_modules=["q_proj", "v_proj"]))
+    lora_layers = [m for m in model.modules() if hasattr(m, "cast_input_dtype_enabled")]
+    seen = []
+    metrics = train_causal_lm(model, examples(8), _cfg(dtype="bf16", max_steps=2, global_batch_size=4),
+                              on_step=lambda m: seen.append({lay.cast_input_dtype_enabled for lay in lora_layers}))
+    assert lora_layers and seen == [{False}, {False}]
+    assert all(lay.cast_input_dtype_enabled for lay in lora_layers)
+    assert all(math.isfinite(m.loss) for m in metrics)
+    frozen = [p for n, p in model.named_parameters() if not p.requires_grad]
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    assert all(p.dtype == torch.bfloat16 for p in frozen) and all(p.dtype == torch.float32 for p in trainable)
+    with torch.no_grad():  # still usable without autocast afterwards (evaluation, merging)
+        model(input_ids=torch.tensor([[1, 2, 3]]))
+
+
+def test_the_local_runtime_config_object_is_accepted(tiny_qwen, examples):
+    hparams = pytest.importorskip("amzn_nova_forge.manager._local._hparams")
+    cfg = hparams.TrainConfig(max_steps=2, global_batch_size=4, max_length=64, device="cpu")
+    calls = []
+    out = train_causal_lm(tiny_qwen(), examples(8), cfg, on_step=calls.append)
+    assert out["steps"] == 2 and [c["step"] for c in calls] == [0, 1]
+
+
+def test_out_of_memory_lowers_the_budget_then_checkpoints(tiny_qwen, examples, monkeypatch):
+    """The GPU back-off, driven on CPU: two OOMs shrink the budget, the third turns checkpointing on."""
+    import torch
+
+    from amzn_nova_forge.manager._local._engine import _loop
+    from amzn_nova_forge.manager._local._engine._model import prepare_model
+    from amzn_nova_forge.manager._local._engine._packing import prepare_examples
+
+    cfg = _cfg(max_steps=2, global_batch_size=8, max_length=64)
+    model = tiny_qwen()
+    trainer = _loop._Trainer(model, prepare_examples(examples(16), 64), cfg, prepare_model(model, cfg))
+    trainer.cuda, trainer.budget = True, 3 * 64  # pretend: CUDA, automatic sizing, 3 rows
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: None)
+    budgets, real = [], trainer._run_step
+
+    def flaky(step):
+        budgets.append((step.budget, trainer.checkpointing))
+        if len(budgets) <= 3:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real(step)
+
+    trainer._run_step = flaky
+    metrics = trainer.run(None, False)
+    assert budgets[:4] == [(192, False), (128, False), (64, False), (64, True)]
+    assert [m.step for m in metrics] == [1, 2] and model.model.gradient_checkpointing
+    # a later OOM (past the first steps) or an explicit budget is not retried
+    trainer.auto_memory = False
+    trainer._run_step = lambda step: (_ for _ in ()).throw(torch.cuda.OutOfMemoryError("boom"))
+    with pytest.raises(torch.cuda.OutOfMemoryError):
+        trainer._step_with_backoff(next(trainer._steps()))
+
+
+@pytest.mark.parametrize("attention", ["sdpa", "varlen"])
+def test_llama_with_tied_embeddings_packs_like_it_pads(tiny_llama, examples, attention):
+    import torch
+
+    data = examples(8, seed=6)
+    expected = _reference_loss(tiny_llama(), data)
+    plain, fast = tiny_llama(), tiny_llama()
+    [m_plain] = train_causal_lm(plain, data, _cfg(packing=False, attention="sdpa"))
+    [m_fast] = train_causal_lm(fast, data, _cfg(attention=attention))
+    assert m_plain.loss == pytest.approx(expected, rel=1e-5) and m_fast.loss == pytest.approx(expected, rel=1e-5)
+    assert fast.lm_head.weight is fast.model.embed_tokens.weight  # still tied
+    for p1, p2 in zip(plain.parameters(), fast.parameters()):
+        torch.testing.assert_close(p1, p2, atol=2e-6, rtol=1e-4)

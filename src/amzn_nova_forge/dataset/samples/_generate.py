@@ -50,8 +50,7 @@ def main() -> None:
     rng = random.Random(7)
     train = _qa(rng)
     with open(here / "qa.jsonl", "w", encoding="utf-8") as f:
-        for q, a in train:
-            f.write(json.dumps({"question": q, "answer": a}) + "\n")
+        f.writelines(json.dumps({"question": q, "answer": a}) + "\n" for q, a in train)
     seen = {q for q, _ in train}
     held: list[tuple[str, str]] = [(f"What is the capital of {c}?", cap) for c, cap in CAPITALS[40:]]
     ev = random.Random(11)

@@ -46,6 +46,7 @@ def _gen_settings(job: dict[str, Any], recipe: dict[str, Any]) -> dict[str, Any]
     top_k = find_in_recipe(inf, ("top_k",))
     top_p = find_in_recipe(inf, ("top_p",))
     return {
+        "min_new_tokens": 1,
         "max_new_tokens": min(int(asked), cap) if asked else cap,
         "temperature": float(temperature or 0.0),
         "top_k": max(int(top_k or 0), 0),
@@ -190,7 +191,7 @@ def evaluate(jd: JobDir, job: dict[str, Any], recipe: dict[str, Any]) -> None:
     elif task == "rft_eval":
         from amzn_nova_forge.manager._local._reward import load_reward_function, make_request
 
-        ref = job.get("rft_lambda") or find_in_recipe(recipe, ("reward_lambda_arn", "lambda_arn")) or \
+        ref = extra.get("rft_lambda_arn") or job.get("rft_lambda") or find_in_recipe(recipe, ("reward_lambda_arn", "lambda_arn")) or \
             (extra.get("rl_env") or {}).get("reward_lambda_arn")
         if not ref:
             raise ConfigError("rft_eval needs a reward function: a local .py file or Lambda ARN (rl_env / rft_lambda).")

@@ -122,6 +122,11 @@ def run_training(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
         jd.log(f"Capping rollout max_new_tokens {cfg.max_new_tokens} -> 256 for local rehearsal "
                "(set LocalRuntimeManager(max_new_tokens=...) to change).")
         cfg.max_new_tokens = 256
+    if family == "rft" and (cfg.top_k == 1 or cfg.temperature <= 0):
+        jd.log(f"Rollouts need sampling for group-relative advantages: top_k {cfg.top_k} -> 0, "
+               f"temperature {cfg.temperature} -> {cfg.temperature if cfg.temperature > 0 else 1.0}.")
+        cfg.top_k = 0
+        cfg.temperature = cfg.temperature if cfg.temperature > 0 else 1.0
     jd.log("Training config: " + json.dumps({k: v for k, v in cfg.to_dict().items() if k != "extra"}, default=str))
     writer = MetricsWriter(jd, rft=family == "rft", flag=flag)
     if family == "sft":

@@ -143,8 +143,8 @@ class LocalRuntimeManager(RuntimeManager):
 
     @property
     def rft_lambda_arn(self) -> str | None:
-        """The reward Lambda ARN when ``rft_lambda`` is one (a local file has no ARN)."""
-        return self.rft_lambda if self.rft_lambda and self.rft_lambda.startswith("arn:") else None
+        """The reward function the local runtime calls: ``rft_lambda`` (a Lambda ARN or a local ``.py`` file)."""
+        return self.rft_lambda or None
 
     def __repr__(self) -> str:
         return f"LocalRuntimeManager(base_model={self.base_model!r}, device={self.device!r}, output_root='{self.output_root}')"

@@ -131,6 +131,8 @@ def apply_lora(model: Any, cfg: Any, *, include_lm_head: bool = False) -> Any:
         raise MissingDependencyError(
             "LoRA training needs 'peft'. Install it with: pip install 'amzn-nova-forge[local]'", extra="local"
         ) from e
+    if include_lm_head:
+        _untie_lm_head(model)
     conf = LoraConfig(
         r=int(cfg.lora_rank),
         lora_alpha=float(cfg.lora_alpha),
@@ -139,6 +141,20 @@ def apply_lora(model: Any, cfg: Any, *, include_lm_head: bool = False) -> Any:
         task_type="CAUSAL_LM",
     )
     return get_peft_model(model, conf)
+
+
+def _untie_lm_head(model: Any) -> None:
+    """Give ``lm_head`` its own weight so merging a LoRA delta into it leaves the input embeddings alone."""
+    import torch
+
+    head = getattr(model, "lm_head", None)
+    emb = model.get_input_embeddings()
+    if head is None or emb is None or head.weight.data_ptr() != emb.weight.data_ptr():
+        return
+    head.weight = torch.nn.Parameter(emb.weight.detach().clone(), requires_grad=emb.weight.requires_grad)
+    model.config.tie_word_embeddings = False
+    if hasattr(model, "_tied_weights_keys"):
+        model._tied_weights_keys = None
 
 
 def save_checkpoint(model: Any, tok: Any, out: Path, meta: dict[str, Any]) -> Path:
@@ -171,6 +187,7 @@ def generate(
     top_p: float = 1.0,
     num_return_sequences: int = 1,
     keep_eos: bool = False,
+    min_new_tokens: int = 0,
 ) -> list[list[int]]:
     """Sample completions (new token ids only, padding stripped), left-padding the batch.
 
@@ -195,6 +212,8 @@ def generate(
         "eos_token_id": tok.eos_token_id,
         "num_return_sequences": num_return_sequences,
     }
+    if min_new_tokens:
+        kwargs["min_new_tokens"] = min_new_tokens
     if do_sample:
         kwargs.update(temperature=temperature, top_k=top_k or None, top_p=top_p)
     with torch.no_grad():

@@ -6,7 +6,7 @@
   steps (one sync per interval) and then calls ``on_step`` for each step of the interval.
 * Every micro-batch's loss is scaled by ``1 / labelled tokens of the whole step``, so the
   gradient is that of the token-mean loss of the step, however the step was split or packed.
-* With automatic sizing, an out-of-memory error in the first steps halves the token budget
+* With automatic sizing, an out-of-memory error in the first steps lowers the token budget
   (and, at one row, turns gradient checkpointing on) and retries the step.
 """
 
@@ -26,9 +26,10 @@ import numpy as np
 from amzn_nova_forge.errors import ConfigError
 from amzn_nova_forge.manager._local._engine._config import StepMetrics, TrainConfig, coerce_config
 from amzn_nova_forge.manager._local._engine._lora import build_param_groups
-from amzn_nova_forge.manager._local._engine._memory import plan_memory
+from amzn_nova_forge.manager._local._engine._memory import plan_memory, smaller_budget
 from amzn_nova_forge.manager._local._engine._model import (
     LossComputer,
+    Prepared,
     enable_checkpointing,
     is_lora,
     prepare_model,
@@ -164,134 +165,11 @@ def train_causal_lm(
     data = prepare_examples(examples, cfg.max_length)
     if not data:
         raise ConfigError("no training examples (every example was empty); check the dataset")
-    steps_per_epoch = math.ceil(len(data) / cfg.global_batch_size)
-    total_steps = cfg.max_steps if cfg.max_steps is not None else cfg.max_epochs * steps_per_epoch
-
     prepared = prepare_model(model, cfg)
-    device = prepared.device
-    cuda = device.type == "cuda"
-    auto_memory = cfg.micro_batch_tokens is None and cfg.micro_batch_size is None
-    requested = cfg.micro_batch_tokens or (cfg.micro_batch_size * cfg.max_length if cfg.micro_batch_size else None)
-    mem = plan_memory(
-        model,
-        device=device,
-        max_length=cfg.max_length,
-        requested_tokens=requested,
-        checkpointing=cfg.gradient_checkpointing,
-        lora=is_lora(model),
-    )
-    checkpointing = mem.checkpointing
-    if checkpointing:
-        enable_checkpointing(model)
-    budget = mem.budget
-
-    groups = build_param_groups(model, weight_decay=cfg.weight_decay, loraplus_lr_ratio=cfg.loraplus_lr_ratio)
-    if not groups:
-        raise ConfigError("the model has no trainable parameters; unfreeze some or attach a LoRA adapter")
-    opt_kwargs: dict[str, Any] = {"lr": cfg.lr, "betas": (0.9, 0.999), "eps": 1e-8}
-    if cuda:
-        opt_kwargs["fused"] = True
-    optimizer = torch.optim.AdamW(groups, **opt_kwargs)
-    params = [p for g in groups for p in g["params"]]
-    loss_of = LossComputer(model, prepared)
-    collator = _Collator(data, cfg, prepared.layout, pin=cuda)
-    log_every = cfg.log_every or (10 if cuda else 1)
-    logger.info(
-        "training %d examples, %d steps, budget %d tokens/micro-batch, checkpointing=%s, layout=%s",
-        len(data), total_steps, budget, checkpointing, prepared.layout,
-    )
-
-    def steps() -> Iterator[_Step]:
-        for index, epoch, ids in _step_indices(len(data), cfg, total_steps):
-            yield collator.build(index, epoch, ids, budget)
-
-    def run_step(step: _Step) -> Any:
-        scale = 1.0 / max(1, step.n_targets)
-        total = torch.zeros((), dtype=torch.float32, device=device)
-        for mb in step.micro:
-            t = {k: v.to(device, non_blocking=True) for k, v in mb.tensors.items()}
-            # compiled layers: a constant upper bound keeps the kernel's int argument from recompiling
-            loss = loss_of(t, max(mb.max_seqlen, cfg.max_length) if cfg.compile else mb.max_seqlen, scale)
-            loss.backward()
-            total += loss.detach()
-        if cfg.grad_clip:
-            torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip, foreach=cuda or None)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        return total
-
-    model.train()
-    metrics: list[StepMetrics] = []
-    pending: list[tuple[_Step, Any, float, int]] = []
-    consumed = 0
-    stopped = False
-    last_flush = time.perf_counter()
-
-    def flush() -> bool:
-        nonlocal last_flush
-        if not pending:
-            return True
-        losses = torch.stack([p[1] for p in pending]).tolist()  # the one host sync of the interval
-        now = time.perf_counter()
-        per_step = (now - last_flush) / len(pending)
-        last_flush = now
-        keep_going = True
-        for (step, _, lr, samples), loss in zip(pending, losses):
-            m = StepMetrics(
-                step=step.index + 1,
-                epoch=step.epoch,
-                loss=float(loss),
-                lr=lr,
-                tokens=step.tokens,
-                step_time_s=per_step,
-                tokens_per_s=step.tokens / per_step if per_step > 0 else 0.0,
-                consumed_samples=samples,
-            )
-            metrics.append(m)
-            if on_step is None:
-                continue
-            if foreign:  # the dict seam of manager/_local/_loop.py: 0-based step, truthy return stops
-                payload = {**m.to_dict(), "step": m.step - 1, "step_time": m.step_time_s, "total_steps": total_steps}
-                stop = on_step(payload)
-            else:
-                stop = on_step(m)
-            if stop:
-                keep_going = False
-        pending.clear()
-        return keep_going
-
-    for step in _prefetch(steps):
-        lr = lr_at(step.index, total_steps, cfg)
-        for g in optimizer.param_groups:
-            g["lr"] = lr * g.get("lr_scale", 1.0)
-        while True:
-            if step.budget != budget:
-                step = collator.build(step.index, step.epoch, step.examples, budget)
-            try:
-                loss = run_step(step)
-                break
-            except torch.cuda.OutOfMemoryError:
-                if not (cuda and auto_memory and step.index < _OOM_RETRY_STEPS):
-                    raise
-                optimizer.zero_grad(set_to_none=True)
-                torch.cuda.empty_cache()
-                if budget > cfg.max_length:
-                    budget = max(cfg.max_length, budget // 2 // cfg.max_length * cfg.max_length)
-                    logger.warning("out of memory: micro-batch budget lowered to %d tokens", budget)
-                elif not checkpointing and cfg.gradient_checkpointing == "auto":
-                    checkpointing = True
-                    enable_checkpointing(model)
-                    logger.warning("out of memory at one row per micro-batch: gradient checkpointing on")
-                else:
-                    raise
-        consumed += len(step.examples)
-        pending.append((step, loss, lr, consumed))
-        if len(pending) >= log_every or step.index + 1 == total_steps:
-            if not flush():
-                stopped = True
-                break
-    if not stopped:
-        flush()
+    try:
+        metrics = _Trainer(model, data, cfg, prepared).run(on_step, foreign)
+    finally:
+        prepared.finish()
     if foreign:
         return {
             "steps": len(metrics),
@@ -300,3 +178,144 @@ def train_causal_lm(
             "metrics": metrics,
         }
     return metrics
+
+
+class _Trainer:
+    """One training run: memory plan, optimizer, the step loop and its deferred metrics."""
+
+    def __init__(self, model: Any, data: list[Example], cfg: TrainConfig, prepared: Prepared) -> None:
+        import torch
+
+        self.model, self.data, self.cfg, self.prepared = model, data, cfg, prepared
+        self.device = prepared.device
+        self.cuda = self.device.type == "cuda"
+        steps_per_epoch = math.ceil(len(data) / cfg.global_batch_size)
+        self.total_steps = cfg.max_steps if cfg.max_steps is not None else cfg.max_epochs * steps_per_epoch
+        self.auto_memory = cfg.micro_batch_tokens is None and cfg.micro_batch_size is None
+        rows = cfg.micro_batch_size * cfg.max_length if cfg.micro_batch_size else None
+        mem = plan_memory(
+            model,
+            device=self.device,
+            max_length=cfg.max_length,
+            requested_tokens=cfg.micro_batch_tokens or rows,
+            checkpointing=cfg.gradient_checkpointing,
+            lora=is_lora(model),
+        )
+        self.budget, self.checkpointing = mem.budget, mem.checkpointing
+        if self.checkpointing:
+            enable_checkpointing(model)
+        groups = build_param_groups(model, weight_decay=cfg.weight_decay, loraplus_lr_ratio=cfg.loraplus_lr_ratio)
+        if not groups:
+            raise ConfigError("the model has no trainable parameters; unfreeze some or attach a LoRA adapter")
+        self.optimizer = torch.optim.AdamW(
+            groups, lr=cfg.lr, betas=(0.9, 0.999), eps=1e-8, **({"fused": True} if self.cuda else {})
+        )
+        self.params = [p for g in groups for p in g["params"]]
+        self.loss_of = LossComputer(model, prepared)
+        self.collator = _Collator(data, cfg, prepared.layout, pin=self.cuda)
+        self.log_every = cfg.log_every or (10 if self.cuda else 1)
+        logger.info(
+            "training %d examples, %d steps, budget %d tokens/micro-batch, checkpointing=%s, layout=%s",
+            len(data), self.total_steps, self.budget, self.checkpointing, prepared.layout,
+        )
+
+    def _steps(self) -> Iterator[_Step]:
+        for index, epoch, ids in _step_indices(len(self.data), self.cfg, self.total_steps):
+            yield self.collator.build(index, epoch, ids, self.budget)
+
+    def _run_step(self, step: _Step) -> Any:
+        import torch
+
+        cfg = self.cfg
+        scale = 1.0 / max(1, step.n_targets)  # token mean over the whole step, however it is split
+        total = torch.zeros((), dtype=torch.float32, device=self.device)
+        for mb in step.micro:
+            t = {k: v.to(self.device, non_blocking=True) for k, v in mb.tensors.items()}
+            # compiled layers: a constant upper bound keeps the kernel's int argument from recompiling
+            loss = self.loss_of(t, max(mb.max_seqlen, cfg.max_length) if cfg.compile else mb.max_seqlen, scale)
+            loss.backward()
+            total += loss.detach()
+        if cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.params, cfg.grad_clip, foreach=self.cuda or None)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return total
+
+    def _step_with_backoff(self, step: _Step) -> Any:
+        """Run ``step``; on an early out-of-memory error shrink the budget (then checkpoint) and retry."""
+        import torch
+
+        while True:
+            if step.budget != self.budget:
+                step = self.collator.build(step.index, step.epoch, step.examples, self.budget)
+            try:
+                return self._run_step(step)
+            except torch.cuda.OutOfMemoryError:
+                if not (self.cuda and self.auto_memory and step.index < _OOM_RETRY_STEPS):
+                    raise
+                self.optimizer.zero_grad(set_to_none=True)
+                torch.cuda.empty_cache()
+                if self.budget > self.cfg.max_length:
+                    self.budget = smaller_budget(self.budget, self.cfg.max_length)
+                    logger.warning("out of memory: micro-batch budget lowered to %d tokens", self.budget)
+                elif not self.checkpointing and self.cfg.gradient_checkpointing == "auto":
+                    self.checkpointing = True
+                    enable_checkpointing(self.model)
+                    logger.warning("out of memory at one row per micro-batch: gradient checkpointing on")
+                else:
+                    raise
+
+    def run(self, on_step: Callable[[Any], Any] | None, foreign: bool) -> list[StepMetrics]:
+        """Train; call ``on_step`` per step (in bursts at each host sync); stop when it returns truthy."""
+        import torch
+
+        self.model.train()
+        metrics: list[StepMetrics] = []
+        pending: list[tuple[_Step, Any, float, int]] = []
+        consumed = 0
+        last_sync = time.perf_counter()
+
+        def flush() -> bool:
+            nonlocal last_sync
+            if not pending:
+                return True
+            losses = torch.stack([p[1] for p in pending]).tolist()  # the one host sync of the interval
+            now = time.perf_counter()
+            per_step = (now - last_sync) / len(pending)
+            last_sync = now
+            keep_going = True
+            for (step, _, lr, samples), loss in zip(pending, losses):
+                m = StepMetrics(
+                    step=step.index + 1,
+                    epoch=step.epoch,
+                    loss=float(loss),
+                    lr=lr,
+                    tokens=step.tokens,
+                    step_time_s=per_step,
+                    tokens_per_s=step.tokens / per_step if per_step > 0 else 0.0,
+                    consumed_samples=samples,
+                )
+                metrics.append(m)
+                if on_step is None:
+                    continue
+                if foreign:  # the dict seam of manager/_local/_loop.py: 0-based step
+                    payload = {**m.to_dict(), "step": m.step - 1, "step_time": m.step_time_s,
+                               "total_steps": self.total_steps}
+                    keep_going = not on_step(payload) and keep_going
+                else:
+                    keep_going = not on_step(m) and keep_going
+            pending.clear()
+            return keep_going
+
+        for step in _prefetch(self._steps):
+            lr = lr_at(step.index, self.total_steps, self.cfg)
+            for g in self.optimizer.param_groups:
+                g["lr"] = lr * g.get("lr_scale", 1.0)
+            loss = self._step_with_backoff(step)
+            consumed += len(step.examples)
+            pending.append((step, loss, lr, consumed))
+            if len(pending) >= self.log_every or step.index + 1 == self.total_steps:
+                if not flush():
+                    return metrics
+        flush()
+        return metrics

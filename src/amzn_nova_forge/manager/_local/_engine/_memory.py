@@ -1,7 +1,7 @@
 """Micro-batch token budget and gradient checkpointing from a device-memory estimate.
 
 The estimate is deliberately coarse (it only has to pick an order of magnitude); the training
-loop backs it with a retry: an out-of-memory error on the first steps halves the budget and,
+loop backs it with a retry: an out-of-memory error on the first steps lowers the budget by a quarter and,
 once the budget is a single row, turns gradient checkpointing on.
 """
 
@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MemoryPlan", "activation_bytes_per_token", "plan_memory", "state_bytes"]
+__all__ = ["MemoryPlan", "activation_bytes_per_token", "plan_memory", "smaller_budget", "state_bytes"]
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +27,8 @@ class MemoryPlan:
     checkpointing: bool
 
 
-def state_bytes(model: Any) -> int:
-    """Weights, gradients and AdamW moments (fp32 for trainable parameters)."""
+def state_bytes(model: Any, *, autocast_copies: bool = True) -> int:
+    """Weights, gradients, AdamW moments and (under bf16 autocast) the bf16 copies of fp32 weights."""
     seen: set[int] = set()
     total = 0
     for p in model.parameters():
@@ -38,7 +38,20 @@ def state_bytes(model: Any) -> int:
         total += p.numel() * p.element_size()
         if p.requires_grad:
             total += p.numel() * 12  # fp32 grad + exp_avg + exp_avg_sq
+            if autocast_copies and p.element_size() == 4:
+                total += p.numel() * 2  # autocast's bf16 copy, kept for backward
     return total
+
+
+def smaller_budget(budget: int, max_length: int) -> int:
+    """The next budget to try after running out of memory: about 25 % less, whole rows.
+
+    Example:
+        >>> smaller_budget(32768, 2048), smaller_budget(4096, 2048), smaller_budget(2048, 2048)
+        (24576, 2048, 2048)
+    """
+    lower = int(budget * 0.75) // max_length * max_length
+    return max(max_length, min(lower, budget - max_length))
 
 
 def activation_bytes_per_token(config: Any, *, checkpointing: bool, lora: bool) -> float:

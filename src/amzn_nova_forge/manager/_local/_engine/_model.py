@@ -48,7 +48,40 @@ class Prepared:
     layout: str
     liger: bool
     fused_loss: str  # "liger", "chunked" or "hf"
-    notes: list[str] = field(default_factory=list)
+    restore: list[Any] = field(default_factory=list)  # callables undoing temporary changes after training
+
+    def finish(self) -> None:
+        """Undo the changes that only make sense while training (called by the loop at the end)."""
+        while self.restore:
+            self.restore.pop()()
+
+
+def _no_adapter_input_casts(model: Any) -> Any:
+    """peft casts each LoRA input to the adapter's fp32; under bf16 autocast the matmul casts it back,
+    so the fp32 copy is pure memory traffic. Turn it off while training; return the undo."""
+    layers = [m for m in model.modules() if getattr(m, "cast_input_dtype_enabled", None) is True]
+    for m in layers:
+        m.cast_input_dtype_enabled = False
+
+    def undo() -> None:
+        for m in layers:
+            m.cast_input_dtype_enabled = True
+
+    return undo
+
+
+def _expandable_segments() -> None:
+    """Micro-batches change shape every step: growable segments keep the CUDA allocator from fragmenting."""
+    import os
+
+    if "expandable_segments" in os.environ.get("PYTORCH_CUDA_ALLOC_CONF", ""):
+        return
+    try:
+        import torch
+
+        torch.cuda.memory._set_allocator_settings("expandable_segments:True")
+    except Exception as exc:  # noqa: BLE001 - private API; only an optimisation
+        logger.debug("expandable segments not enabled: %s", exc)
 
 
 def _apply_liger(base: Any) -> bool:
@@ -71,6 +104,8 @@ def prepare_model(model: Any, cfg: Any) -> Prepared:
     import torch
 
     device = resolve_device(cfg.device)
+    if device.type == "cuda":
+        _expandable_segments()
     use_bf16 = cfg.dtype == "bf16" or (cfg.dtype == "auto" and device.type == "cuda")
     compute_dtype = torch.bfloat16 if use_bf16 else torch.float32
     for p in model.parameters():
@@ -103,6 +138,8 @@ def prepare_model(model: Any, cfg: Any) -> Prepared:
     if cfg.compile:
         _compile_layers(base, "inductor" if cfg.compile is True else str(cfg.compile))
     prepared = Prepared(device, compute_dtype, attention, layout_of(attention), liger, fused)
+    if use_bf16:
+        prepared.restore.append(_no_adapter_input_casts(model))
     logger.info(
         "engine: device=%s dtype=%s attention=%s liger=%s loss=%s compile=%s",
         device, compute_dtype, attention, liger, fused, cfg.compile,

@@ -27,6 +27,7 @@ from amzn_nova_forge.errors import ConfigError
 
 __all__ = [
     "Example",
+    "balanced_bins",
     "MicroBatch",
     "collate",
     "pack_rows",
@@ -112,6 +113,36 @@ def pack_rows(lengths: Sequence[int], capacity: int) -> list[list[int]]:
     return rows
 
 
+def balanced_bins(lengths: Sequence[int], capacity: int) -> list[list[int]]:
+    """Fewest bins of ``capacity`` tokens, filled evenly (longest item to the emptiest bin).
+
+    Even bins keep every forward pass large: 36k tokens under a 28k budget become two passes
+    of 18k rather than 28k + 8k.
+
+    Example:
+        >>> balanced_bins([5, 5, 4, 4, 2], 12)
+        [[0, 2, 4], [1, 3]]
+    """
+    if not lengths:
+        return []
+    if max(lengths) > capacity:
+        raise ConfigError(f"example of {max(lengths)} tokens does not fit a budget of {capacity}; truncate it first")
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    n = max(1, -(-sum(lengths) // capacity))
+    while True:
+        bins: list[list[int]] = [[] for _ in range(n)]
+        load = [0] * n
+        for i in order:
+            b = min(range(n), key=load.__getitem__)
+            if load[b] + lengths[i] > capacity:
+                break
+            bins[b].append(i)
+            load[b] += lengths[i]
+        else:
+            return [b for b in bins if b]
+        n += 1
+
+
 def plan_micro_batches(
     lengths: Sequence[int], budget: int, *, layout: str, max_length: int, packing: bool = True
 ) -> list[list[list[int]]]:
@@ -122,10 +153,10 @@ def plan_micro_batches(
 
     Example:
         >>> plan_micro_batches([600, 500, 400, 300], 1024, layout="varlen", max_length=1024)
-        [[[0, 2]], [[1, 3]]]
+        [[[0, 3]], [[1, 2]]]
     """
     if layout == "varlen":
-        return [[row] for row in pack_rows(lengths, budget)]
+        return [[row] for row in balanced_bins(lengths, budget)]
     if packing:
         rows = pack_rows(lengths, max_length)
     else:

@@ -1,0 +1,135 @@
+"""Each training method end to end through NovaModelCustomizer + LocalRuntimeManager on a tiny CPU model."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+from local_toy import Jobs, losses
+
+from amzn_nova_forge.core.enums import JobStatus
+
+pytestmark = pytest.mark.torch
+
+LEARNING = ("sft_lora", "sft_full", "dpo_lora", "dpo_full", "cpt")
+
+
+def _completed(jobs: Jobs, name: str) -> Path:
+    result = jobs.results[name]
+    status, raw = result.get_job_status()
+    assert status is JobStatus.COMPLETED, f"{name}: {raw}: {result.status().message}"
+    return Path(result.extras["job_dir"])
+
+
+@pytest.mark.parametrize("name", LEARNING)
+def test_method_completes_and_loss_decreases(trained: Jobs, name: str) -> None:
+    job_dir = _completed(trained, name)
+    values = losses(job_dir)
+    assert len(values) >= 4
+    first, last = sum(values[:2]) / 2, sum(values[-2:]) / 2
+    assert last < 0.9 * first, f"{name}: loss {values}"
+    log = (job_dir / "train.log").read_text()
+    assert "reduced_train_loss=" in log and "global_step=" in log
+
+
+@pytest.mark.parametrize("name", LEARNING + ("rft_full",))
+def test_output_archive_manifest_and_checkpoint(trained: Jobs, name: str) -> None:
+    job_dir = _completed(trained, name)
+    archive = job_dir / "output" / "output.tar.gz"
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+        manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
+    assert {"manifest.json", "step_wise_training_metrics.csv"} <= names
+    ckpt = Path(manifest["checkpoint_s3_bucket"])
+    assert (ckpt / "config.json").exists() and (ckpt / "model.safetensors").exists()
+    assert (ckpt / "tokenizer.json").exists()
+    result = trained.results[name]
+    assert result.model_artifacts.checkpoint_s3_path == str(ckpt)
+    assert (ckpt / "adapter" / "adapter_config.json").exists() == trained.customizers[name].method.is_lora
+
+
+def test_dpo_prefers_the_chosen_answer(trained: Jobs) -> None:
+    acc = losses(_completed(trained, "dpo_full"), "reward_accuracy")
+    assert acc[-1] >= 0.9
+
+
+def test_rft_reward_rises_with_the_users_reward_function(trained: Jobs) -> None:
+    job_dir = _completed(trained, "rft_full")
+    rewards = losses(job_dir, "reward_score")
+    assert len(rewards) == 10
+    assert sum(rewards[-3:]) / 3 > sum(rewards[:3]) / 3 + 0.05, rewards
+    assert "reward_score=" in (job_dir / "train.log").read_text()
+
+
+def test_raising_reward_function_fails_the_job_with_its_traceback(trained: Jobs) -> None:
+    result = trained.results["rft_bad_reward"]
+    info = result.status()
+    assert info.status is JobStatus.FAILED
+    message = info.message or ""
+    assert "reward_bad.py raised KeyError" in message and "expected_score_field" in message
+    assert "Traceback" in message and "_grade" in message  # the user's frame is in the traceback
+    log = (Path(result.extras["job_dir"]) / "train.log").read_text()
+    assert "in _grade" in log
+
+
+def test_results_load_and_report_status_in_another_process(trained: Jobs, tmp_path: Path) -> None:
+    paths = [str(trained.results[n].dump(str(tmp_path))) for n in ("sft_lora", "dpo_lora", "rft_bad_reward")]
+    code = (
+        "import json, sys\n"
+        "from amzn_nova_forge.model.result import BaseJobResult\n"
+        "out = []\n"
+        "for p in sys.argv[1:]:\n"
+        "    r = BaseJobResult.load(p)\n"
+        "    s, raw = r.get_job_status()\n"
+        "    out.append([type(r).__name__, s.name, raw, r.model_artifacts.checkpoint_s3_path])\n"
+        "print(json.dumps(out))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, *paths], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert [r[:3] for r in rows] == [
+        ["LocalTrainingResult", "COMPLETED", "Completed"],
+        ["LocalTrainingResult", "COMPLETED", "Completed"],
+        ["LocalTrainingResult", "FAILED", "Failed"],
+    ]
+    assert rows[0][3] == trained.results["sft_lora"].model_artifacts.checkpoint_s3_path
+
+
+def _wait_for_progress(result: object, timeout: float = 240) -> dict:
+    from amzn_nova_forge.manager import LocalRuntimeManager
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        st = LocalRuntimeManager.job_status_data(result.ref)  # type: ignore[attr-defined]
+        if (st.get("progress") or {}).get("step", 0) >= 1:
+            return st
+        assert st.get("status") not in ("Failed", "Completed"), st
+        time.sleep(0.3)
+    raise AssertionError("the long-running job never reported a step")
+
+
+def test_killed_worker_is_reported_failed(trained: Jobs) -> None:
+    result = trained.results["killed"]
+    st = _wait_for_progress(result)
+    assert result.get_job_status()[0] is JobStatus.IN_PROGRESS
+    os.kill(int(st["pid"]), signal.SIGKILL)
+    time.sleep(0.5)
+    info = result.status()
+    assert info.status is JobStatus.FAILED
+    assert "exited without finishing" in (info.message or "")
+
+
+def test_cleanup_stops_a_training_worker(trained: Jobs) -> None:
+    result = trained.results["stopped"]
+    _wait_for_progress(result)
+    trained.customizers["stopped"].infra.cleanup(result.job_id)
+    status, raw = result.get_job_status()
+    assert (status, raw) == (JobStatus.STOPPED, "Stopped")
+    assert "Stopped by request" in (Path(result.extras["job_dir"]) / "train.log").read_text()

@@ -1,0 +1,185 @@
+"""Local runtime pieces that need no torch: config resolution, data conversion, metrics, job folder, status."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from amzn_nova_forge.core.enums import JobStatus, Platform
+from amzn_nova_forge.errors import ConfigError, DataPrepError
+from amzn_nova_forge.manager._base import JobRef
+from amzn_nova_forge.manager._local import _data, _hparams
+from amzn_nova_forge.manager._local._jobdir import JobDir, pid_alive
+from amzn_nova_forge.manager._local._manager import LocalRuntimeManager, spawn_detached
+
+
+# ---- hyperparameters ------------------------------------------------------------------------------
+def test_resolve_config_prefers_hyperparameters_then_recipe_leaves() -> None:
+    recipe = {"training_config": {"model": {"optim": {"lr": 5e-6, "sched": {"warmup_steps": 7}},
+                                            "peft": {"peft_scheme": "lora", "lora_tuning": {"alpha": 64}}},
+                                  "trainer": {"max_epochs": 3}, "max_length": 4096}}
+    cfg = _hparams.resolve_config({"lr": 1e-3, "learning_rate_ratio": 8.0}, recipe, method_is_lora=True,
+                                  overrides={"micro_batch_size": 2, "lora_rank": 4})
+    assert cfg.lr == 1e-3  # hyperparameter wins over the recipe leaf
+    assert cfg.warmup_steps == 7 and cfg.max_epochs == 3 and cfg.max_length == 4096  # recipe leaves
+    assert cfg.lora_alpha == 64.0 and cfg.loraplus_lr_ratio == 8.0
+    assert cfg.micro == 2 and cfg.lora_rank == 4 and cfg.lora
+
+
+def test_resolve_config_full_rank_recipe_turns_lora_off() -> None:
+    cfg = _hparams.resolve_config({}, {"peft": {"peft_scheme": "null"}}, method_is_lora=True)
+    assert not cfg.lora
+
+
+def test_lr_schedule_warms_up_then_decays_to_min() -> None:
+    cfg = _hparams.TrainConfig(lr=1.0, min_lr=0.1, warmup_steps=4)
+    lrs = [_hparams.lr_at(s, 20, cfg) for s in range(20)]
+    assert lrs[0] < lrs[3] <= 1.0  # warm-up rises
+    assert max(lrs) == pytest.approx(1.0)
+    assert lrs[-1] < lrs[10] and lrs[-1] >= 0.1  # cosine decay to the floor
+
+
+# ---- data conversion ----------------------------------------------------------------------------------
+def test_converse_row_to_messages_keeps_system_and_text_blocks() -> None:
+    row = {"system": [{"text": "Be brief."}],
+           "messages": [{"role": "user", "content": [{"text": "Hi "}, {"text": "there"}]},
+                        {"role": "assistant", "content": [{"reasoningContent": {"reasoningText": {"text": "r"}}},
+                                                          {"text": "Hello"}]}]}
+    assert _data.to_messages(row) == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hi there"},
+        {"role": "assistant", "content": "<thinking>r</thinking>Hello"},
+    ]
+
+
+def test_dpo_row_splits_preferred_and_rejected() -> None:
+    row = {"messages": [{"role": "user", "content": [{"text": "Q"}]},
+                        {"role": "assistant", "candidates": [
+                            {"content": [{"text": "bad"}], "preferenceLabel": "non-preferred"},
+                            {"content": [{"text": "good"}], "preferenceLabel": "preferred"}]}]}
+    ex = _data.dpo_example(row)
+    assert ex == {"prompt": [{"role": "user", "content": "Q"}], "chosen": "good", "rejected": "bad"}
+    with pytest.raises(DataPrepError, match="candidates"):
+        _data.dpo_example({"messages": [{"role": "user", "content": "Q"}]})
+
+
+def test_qa_example_reads_gen_qa_converse_and_bedrock_batch_rows() -> None:
+    gq = _data.qa_example({"query": "Q1", "response": "A1", "system": "S", "metadata": "m"})
+    assert (gq["system"], gq["query"], gq["gold"], gq["metadata"]) == ("S", "Q1", "A1", "m")
+    assert gq["prompt"] == [{"role": "system", "content": "S"}, {"role": "user", "content": "Q1"}]
+    conv = _data.qa_example({"messages": [{"role": "user", "content": [{"text": "Q2"}]},
+                                          {"role": "assistant", "content": [{"text": "A2"}]}]})
+    assert (conv["query"], conv["gold"]) == ("Q2", "A2")
+    batch = _data.qa_example({"recordId": "r1", "modelInput": {"messages": [{"role": "user", "content": "Q3"}]}})
+    assert (batch["query"], batch["gold"], batch["metadata"]) == ("Q3", None, "r1")
+
+
+def test_read_rows_names_file_and_line_of_bad_json(tmp_path: Path) -> None:
+    f = tmp_path / "d.jsonl"
+    f.write_text('{"text": "ok"}\n{not json}\n', encoding="utf-8")
+    with pytest.raises(DataPrepError) as e:
+        _data.read_rows(str(f))
+    assert e.value.line == 2 and str(f) in str(e.value)
+    with pytest.raises(DataPrepError, match="not found"):
+        _data.read_rows(str(tmp_path / "missing.jsonl"))
+
+
+# ---- metrics -------------------------------------------------------------------------------------------
+def test_gen_qa_metrics_exact_quasi_f1_rouge_bleu() -> None:
+    pytest.importorskip("rouge_score")
+    pytest.importorskip("sacrebleu")
+    from amzn_nova_forge.manager._local._metrics import gen_qa_metrics
+
+    m = gen_qa_metrics(["The Paris.", "blue sky today", "x"], ["paris", "the sky is blue", "y"])
+    assert m["em"] == 0.0
+    assert m["qem"] == pytest.approx(1 / 3)  # "The Paris." normalises to "paris"
+    assert 0.0 < m["f1_quasi"] < 1.0 and 0.0 < m["rouge1"] < 1.0
+    perfect = gen_qa_metrics(["the cat sat on the mat"], ["the cat sat on the mat"])
+    assert perfect["em"] == perfect["f1"] == perfect["rougeL"] == 1.0
+    assert perfect["bleu"] == pytest.approx(100.0)
+    assert "em_stderr" in m and m["exact_match"] == m["em"]
+
+
+# ---- job folder, status and liveness --------------------------------------------------------------------
+def test_status_updates_merge_and_terminal_status_is_sticky(tmp_path: Path) -> None:
+    jd = JobDir(tmp_path / "job")
+    jd.update_status(status="InProgress", outputs={"a": 1})
+    jd.update_status(status="Completed", outputs={"b": 2})
+    st = jd.update_status(status="InProgress")  # a late non-terminal write must not undo Completed
+    assert st["status"] == "Completed" and st["outputs"] == {"a": 1, "b": 2}
+    jd.log("line one\nline two")
+    lines = jd.log_file.read_text().splitlines()
+    assert len(lines) == 2 and lines[0].endswith("Z line one")
+
+
+def test_job_info_unknown_for_missing_folder(tmp_path: Path) -> None:
+    ref = JobRef(Platform.LOCAL, "nope", extras={"job_dir": str(tmp_path / "nope")})
+    info = LocalRuntimeManager.job_info(ref)
+    assert info.status is JobStatus.UNKNOWN and "No local job folder" in (info.message or "")
+
+
+def _sleeper(jd: JobDir) -> int:
+    """A detached process whose command line names the job folder (as a real worker's does)."""
+    jd.path.mkdir(parents=True, exist_ok=True)
+    return spawn_detached([sys.executable, "-c", "import time, sys; time.sleep(60)", str(jd.path)], jd.worker_out)
+
+
+def test_killed_worker_process_is_reported_failed_with_reason(tmp_path: Path) -> None:
+    jd = JobDir(tmp_path / "job-killed")
+    pid = _sleeper(jd)
+    jd.update_status(status="InProgress", pid=pid)
+    ref = JobRef(Platform.LOCAL, "job-killed", extras={"job_dir": str(jd.path)})
+    assert LocalRuntimeManager.job_info(ref).status is JobStatus.IN_PROGRESS
+    os.kill(pid, 9)
+    for _ in range(50):
+        if not pid_alive(pid):
+            break
+        time.sleep(0.05)
+    info = LocalRuntimeManager.job_info(ref)
+    assert info.status is JobStatus.FAILED
+    assert f"pid {pid}" in (info.message or "") and "exited without finishing" in (info.message or "")
+    assert json.loads(jd.status_file.read_text())["status"] == "Failed"  # persisted
+
+
+def test_cleanup_stops_a_running_job(tmp_path: Path) -> None:
+    jd = JobDir(tmp_path / "job-stop")
+    pid = _sleeper(jd)
+    jd.update_status(status="InProgress", pid=pid)
+    infra = LocalRuntimeManager(output_root=tmp_path)
+    infra.cleanup("job-stop")
+    info = LocalRuntimeManager.job_info(infra.job_ref("job-stop"))
+    assert info.status is JobStatus.STOPPED and info.raw_status == "Stopped"
+    assert not pid_alive(pid)
+    infra.cleanup("job-stop")  # idempotent
+
+
+def test_manager_rejects_bad_device_and_is_registered() -> None:
+    from amzn_nova_forge.manager._registry import get_runtime_class
+
+    assert get_runtime_class("LOCAL") is LocalRuntimeManager
+    assert LocalRuntimeManager.platform is Platform.LOCAL
+    with pytest.raises(ConfigError, match="device"):
+        LocalRuntimeManager(device="tpu")
+
+
+def test_execute_missing_data_fails_before_starting(tmp_path: Path) -> None:
+    from amzn_nova_forge.manager._base import JobConfig
+
+    infra = LocalRuntimeManager(output_root=tmp_path)
+    with pytest.raises(ConfigError, match="not found"):
+        infra.execute(JobConfig(job_name="j", image_uri="", recipe_path="", data_s3_path=str(tmp_path / "x.jsonl")))
+    assert not any(tmp_path.iterdir())
+
+
+def test_manager_import_pulls_no_torch() -> None:
+    code = ("import sys; import amzn_nova_forge.manager._local as m; m.LocalRuntimeManager(); "
+            "import amzn_nova_forge.cli._demo; "
+            "print(sorted(k for k in ('torch', 'transformers', 'peft', 'trl', 'matplotlib') if k in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
