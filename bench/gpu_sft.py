@@ -33,8 +33,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from amzn_nova_forge.manager._local._engine import TrainConfig, train_causal_lm  # noqa: E402
-from amzn_nova_forge.manager._local._engine._flops import (  # noqa: E402
+from amzn_nova_forge.manager._local._engine import TrainConfig, train_causal_lm
+from amzn_nova_forge.manager._local._engine._flops import (
     H100_BF16_DENSE_PEAK,
     count_params,
     mfu,
@@ -45,12 +45,33 @@ LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", 
 
 # Published dimensions of the Qwen2.5 checkpoints (config.json of Qwen/Qwen2.5-0.5B and -1.5B).
 ARCHS: dict[str, dict[str, Any]] = {
-    "0.5b": dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14,
-                 num_key_value_heads=2, vocab_size=151936, tie_word_embeddings=True),
-    "1.5b": dict(hidden_size=1536, intermediate_size=8960, num_hidden_layers=28, num_attention_heads=12,
-                 num_key_value_heads=2, vocab_size=151936, tie_word_embeddings=True),
-    "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-                 num_key_value_heads=2, vocab_size=512, tie_word_embeddings=True),
+    "0.5b": {
+        "hidden_size": 896,
+        "intermediate_size": 4864,
+        "num_hidden_layers": 24,
+        "num_attention_heads": 14,
+        "num_key_value_heads": 2,
+        "vocab_size": 151936,
+        "tie_word_embeddings": True,
+    },
+    "1.5b": {
+        "hidden_size": 1536,
+        "intermediate_size": 8960,
+        "num_hidden_layers": 28,
+        "num_attention_heads": 12,
+        "num_key_value_heads": 2,
+        "vocab_size": 151936,
+        "tie_word_embeddings": True,
+    },
+    "tiny": {
+        "hidden_size": 64,
+        "intermediate_size": 128,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "vocab_size": 512,
+        "tie_word_embeddings": True,
+    },
 }
 
 
@@ -58,8 +79,12 @@ def qwen_config(name: str) -> Any:
     from transformers import Qwen2Config
 
     return Qwen2Config(
-        **ARCHS[name], max_position_embeddings=32768, rope_theta=1_000_000.0, rms_norm_eps=1e-6,
-        use_sliding_window=False, attn_implementation="sdpa",
+        **ARCHS[name],
+        max_position_embeddings=32768,
+        rope_theta=1_000_000.0,
+        rms_norm_eps=1e-6,
+        use_sliding_window=False,
+        attn_implementation="sdpa",
     )
 
 
@@ -88,7 +113,9 @@ def build_model(arch: str, method: str, device: str) -> Any:
     if method == "lora":
         import peft
 
-        lora = peft.LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules=LORA_TARGETS, task_type="CAUSAL_LM")
+        lora = peft.LoraConfig(
+            r=16, lora_alpha=32, lora_dropout=0.0, target_modules=LORA_TARGETS, task_type="CAUSAL_LM"
+        )
         model = peft.get_peft_model(model, lora)
     return model
 
@@ -115,17 +142,38 @@ def _peak_gib(device: str) -> float | None:
     return torch.cuda.max_memory_allocated() / 2**30 if device.startswith("cuda") else None
 
 
-def run_engine(arch: str, method: str, data: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
+VARIANTS: dict[str, dict[str, Any]] = {
+    "engine": {},
+    "engine+compile": {"compile": True},
+    # ablation: what the varlen kernel and the fused loss buy (block-diagonal SDPA masks, full logits)
+    "engine-basic": {"attention": "sdpa", "fused_loss": False, "liger": False},
+}
+
+
+def run_engine(
+    arch: str, method: str, data: list[dict[str, Any]], args: argparse.Namespace, variant: str = "engine"
+) -> dict[str, Any]:
     """The engine at its production settings; timed between the host syncs after warm-up and at the end."""
     _reset_memory(args.device)
     model = build_model(arch, method, args.device)
     n_all, n_train = count_params(model)
     warm, meas = args.warmup, args.steps
+    settings: dict[str, Any] = {
+        "attention": args.attention,
+        "liger": {"auto": "auto", "on": True, "off": False}[args.liger],
+        **VARIANTS[variant],
+    }
     cfg = TrainConfig(
-        max_steps=warm + meas, lr=2e-5, global_batch_size=args.global_batch_size, max_length=args.max_length,
-        device=args.device, compile=args.compile_now, log_every=warm, lr_schedule="constant", seed=0,
-        micro_batch_tokens=args.micro_batch_tokens, attention=args.attention,
-        liger={"auto": "auto", "on": True, "off": False}[args.liger],
+        max_steps=warm + meas,
+        lr=2e-5,
+        global_batch_size=args.global_batch_size,
+        max_length=args.max_length,
+        device=args.device,
+        log_every=warm,
+        lr_schedule="constant",
+        seed=0,
+        micro_batch_tokens=args.micro_batch_tokens,
+        **settings,
     )
     marks: dict[int, float] = {}
 
@@ -141,8 +189,7 @@ def run_engine(arch: str, method: str, data: list[dict[str, Any]], args: argpars
         logging.getLogger("amzn_nova_forge.manager._local._engine").removeHandler(plan)
     tokens = sum(m.tokens for m in metrics if m.step > warm)
     seconds = marks[warm + meas] - marks[warm]
-    system = "engine+compile" if args.compile_now else "engine"
-    result = _result(system, arch, method, n_all, n_train, tokens, seconds, args)
+    result = _result(variant, arch, method, n_all, n_train, tokens, seconds, args)
     result["final_loss"] = round(metrics[-1].loss, 4)
     result["plan"] = plan.lines
     del model
@@ -174,18 +221,27 @@ def run_trl(arch: str, method: str, data: list[dict[str, Any]], args: argparse.N
     if method == "lora":
         import peft
 
-        peft_config = peft.LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules=LORA_TARGETS,
-                                      task_type="CAUSAL_LM")
+        peft_config = peft.LoraConfig(
+            r=16, lora_alpha=32, lora_dropout=0.0, target_modules=LORA_TARGETS, task_type="CAUSAL_LM"
+        )
     vocab = {"<pad>": 0, "<eos>": 1, "<unk>": 2}
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=Tokenizer(models.WordLevel(vocab, unk_token="<unk>")),
-        pad_token="<pad>", eos_token="<eos>", unk_token="<unk>",
+        pad_token="<pad>",
+        eos_token="<eos>",
+        unk_token="<unk>",
     )
     warm, meas = args.trl_warmup, args.trl_steps
     extra: dict[str, Any] = {} if cuda else {"bf16": False, "use_cpu": True}
     config = SFTConfig(
-        output_dir=tempfile.mkdtemp(prefix="trl-bench-"), max_length=args.max_length, max_steps=warm + meas,
-        report_to="none", save_strategy="no", disable_tqdm=True, seed=0, **extra,
+        output_dir=tempfile.mkdtemp(prefix="trl-bench-"),
+        max_length=args.max_length,
+        max_steps=warm + meas,
+        report_to="none",
+        save_strategy="no",
+        disable_tqdm=True,
+        seed=0,
+        **extra,
     )
     counts: list[int] = []
     marks: dict[int, float] = {}
@@ -197,8 +253,12 @@ def run_trl(arch: str, method: str, data: list[dict[str, Any]], args: argparse.N
                 marks[state.global_step] = time.perf_counter()
 
     trainer = SFTTrainer(
-        model=model, args=config, train_dataset=Dataset.from_list(data), processing_class=tokenizer,
-        peft_config=peft_config, callbacks=[Timer()],
+        model=model,
+        args=config,
+        train_dataset=Dataset.from_list(data),
+        processing_class=tokenizer,
+        peft_config=peft_config,
+        callbacks=[Timer()],
     )
     collate = trainer.data_collator
 
@@ -216,14 +276,23 @@ def run_trl(arch: str, method: str, data: list[dict[str, Any]], args: argparse.N
     return result
 
 
-def _result(system: str, arch: str, method: str, n_all: int, n_train: int, tokens: int, seconds: float,
-            args: argparse.Namespace) -> dict[str, Any]:
+def _result(
+    system: str, arch: str, method: str, n_all: int, n_train: int, tokens: int, seconds: float, args: argparse.Namespace
+) -> dict[str, Any]:
     tps = tokens / seconds
     return {
-        "system": system, "model": f"qwen2.5-{arch}", "method": method, "params": n_all, "trainable": n_train,
-        "tokens": tokens, "seconds": round(seconds, 3), "tokens_per_s": round(tps, 1),
+        "system": system,
+        "model": f"qwen2.5-{arch}",
+        "method": method,
+        "params": n_all,
+        "trainable": n_train,
+        "tokens": tokens,
+        "seconds": round(seconds, 3),
+        "tokens_per_s": round(tps, 1),
         "mfu_6n": round(mfu(tps, n_all, peak=args.peak), 4),
-        "mfu_actual_flops": round(mfu(tps, n_all, peak=args.peak, flops_per_token=train_flops_per_token(n_all, n_train)), 4),
+        "mfu_actual_flops": round(
+            mfu(tps, n_all, peak=args.peak, flops_per_token=train_flops_per_token(n_all, n_train)), 4
+        ),
         "peak_mem_gib": None if _peak_gib(args.device) is None else round(_peak_gib(args.device), 2),
     }
 
@@ -233,8 +302,11 @@ def table(rows: list[dict[str, Any]]) -> str:
         "| model | method | system | tokens/s | MFU (6N) | MFU (actual FLOPs) | peak GiB | vs trl |",
         "|---|---|---|---:|---:|---:|---:|---:|",
     ]
-    base = {(r["model"], r["method"]): r["tokens_per_s"] for r in rows if r["system"] == "trl"}
+    base = {(r["model"], r["method"]): r["tokens_per_s"] for r in rows if r["system"] == "trl" and "error" not in r}
     for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['model']} | {r['method']} | {r['system']} | failed: {r['error'][:60]} | | | | |")
+            continue
         ref = base.get((r["model"], r["method"]))
         ratio = f"{r['tokens_per_s'] / ref:.2f}x" if ref and r["system"] != "trl" else ""
         lines.append(
@@ -255,9 +327,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--global-batch-size", type=int, default=64, help="engine examples per step")
     p.add_argument("--micro-batch-tokens", type=int, default=None, help="engine token budget (default: automatic)")
     p.add_argument("--attention", default="auto")
-    p.add_argument("--liger", choices=["auto", "on", "off"], default="auto",
-                   help="engine Liger kernels (auto: when liger-kernel is installed)")
+    p.add_argument(
+        "--liger",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="engine Liger kernels (auto: when liger-kernel is installed)",
+    )
     p.add_argument("--compile", action="store_true", help="also run the engine with torch.compile")
+    p.add_argument("--ablation", action="store_true", help="also run the engine with SDPA masks and full logits")
     p.add_argument("--warmup", type=int, default=5, help="engine steps before timing")
     p.add_argument("--steps", type=int, default=20, help="engine steps timed (multiple of --warmup)")
     p.add_argument("--trl-warmup", type=int, default=10)
@@ -272,7 +349,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.device = args.device or "cpu"
         args.peak = 1e12
     args.device = args.device or "cuda"
-    args.compile_now = False
     if args.steps % args.warmup:
         p.error("--steps must be a multiple of --warmup (the engine syncs every --warmup steps)")
     return args
@@ -297,15 +373,22 @@ def main(argv: list[str] | None = None) -> int:
         datasets[arch] = make_examples(n, args.max_length, ARCHS[arch]["vocab_size"])
     configs = [(arch, method) for arch in args.models.split(",") for method in args.methods.split(",")]
     # trl first: kernels the engine may patch into transformers' classes (Liger) must not reach the baseline
+    runs: list[tuple[str, str, str]] = []
     if args.baseline == "trl":
-        for arch, method in configs:
-            rows.append(run_trl(arch, method, datasets[arch], args))
-            print(json.dumps(rows[-1]), flush=True)
-    for compiled in [False, True] if args.compile else [False]:
-        args.compile_now = compiled
-        for arch, method in configs:
-            rows.append(run_engine(arch, method, datasets[arch], args))
-            print(json.dumps(rows[-1]), flush=True)
+        runs += [("trl", arch, method) for arch, method in configs]
+    variants = ["engine"] + ["engine+compile"] * args.compile + ["engine-basic"] * args.ablation
+    runs += [(variant, arch, method) for variant in variants for arch, method in configs]
+    for system, arch, method in runs:
+        try:
+            if system == "trl":
+                row = run_trl(arch, method, datasets[arch], args)
+            else:
+                row = run_engine(arch, method, datasets[arch], args, system)
+        except Exception as exc:  # one failed configuration must not lose the others
+            logging.getLogger("gpu_sft").exception("%s %s %s failed", system, arch, method)
+            row = {"system": system, "model": f"qwen2.5-{arch}", "method": method, "error": repr(exc)[:500]}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
     rows.sort(key=lambda r: (r["model"], r["method"], r["system"] != "trl"))
     print(table(rows))
     if args.json:

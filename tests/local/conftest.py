@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import local_toy
@@ -35,6 +34,7 @@ JOB_SPECS: dict[str, tuple[str, str, str, dict[str, Any], dict[str, Any]]] = {
                   "max_new_tokens": 8, "reward": "good"}),
     "rft_bad_reward": ("NOVA_LITE_2", "rft_lora", "rft", {"global_batch_size": 16, "max_steps": 5},
                        {"max_new_tokens": 4, "reward": "bad"}),
+    "from_folder": ("NOVA_MICRO", "sft_lora", "sft", {"global_batch_size": 16}, {"max_steps": 2, "base_model": "FOLDER"}),
     "killed": ("NOVA_MICRO", "sft_lora", "sft", {"global_batch_size": 16}, {"max_steps": 100000}),
     "stopped": ("NOVA_MICRO", "sft_lora", "sft", {"global_batch_size": 16}, {"max_steps": 100000}),
 }
@@ -68,6 +68,10 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jobs]:
         for name, (model, method, data, overrides, extra) in JOB_SPECS.items():
             extra = dict(extra)
             reward = extra.pop("reward", None)
+            if extra.get("base_model") == "FOLDER":  # a Hugging Face folder loaded with from_pretrained
+                from amzn_nova_forge.manager._local._tiny import save_tiny_model
+
+                extra["base_model"] = str(save_tiny_model(root / "hf-folder-model"))
             infra = LocalRuntimeManager(
                 output_root=root / "jobs", device="cpu",
                 rft_lambda=str(data_dir / f"reward_{reward}.py") if reward else None, **extra,
@@ -77,7 +81,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jobs]:
                 output_s3_path=str(root / "jobs"),
             )
             jobs.customizers[name] = customizer
-            jobs.results[name] = customizer.train(job_name=name.replace("_", "-"), overrides=overrides)
+            validation = jobs.data["sft"] if name == "sft_full" else None
+            jobs.results[name] = customizer.train(job_name=name.replace("_", "-"), overrides=overrides,
+                                                  validation_data_s3_path=validation)
         deadline = time.monotonic() + 600
         for name, result in jobs.results.items():
             if name in LONG_RUNNING:

@@ -40,7 +40,10 @@ def followups(trained: Jobs) -> dict[str, Any]:
         data_s3_path=trained.data["sft"], output_s3_path=str(trained.root / "jobs"), model_path=ckpt,
     )
     out["iterative"] = iterative.train(job_name="iterative", overrides={"lr": 1e-3, "global_batch_size": 16})
-    for key in ("gen_qa", "mmlu", "batch", "iterative"):
+    out["rft_eval"] = trained.customizers["rft_full"].evaluate(
+        job_name="eval-rft", eval_task=EvaluationTask.RFT_EVAL, data_s3_path=trained.data["rft"],
+        job_result=trained.results["rft_full"])
+    for key in ("gen_qa", "mmlu", "batch", "iterative", "rft_eval"):
         out[key].wait(poll_every=0.5, timeout=300)
     return out
 
@@ -117,3 +120,10 @@ def test_local_deployment_answers_openai_chat_requests(followups: dict[str, Any]
         assert isinstance(single.text, str) and single.endpoint_arn.startswith(url)
     finally:
         assert LocalRuntimeManager.stop_deployment(url)
+
+
+def test_rft_evaluation_scores_with_the_reward_function(followups: dict[str, Any]) -> None:
+    result = followups["rft_eval"]
+    _ok(result)
+    metrics = next(iter(result.get()["results"].values()))
+    assert 0.0 <= metrics["reward_score"] <= 1.0

@@ -91,7 +91,8 @@ def test_results_load_and_report_status_in_another_process(trained: Jobs, tmp_pa
         "    out.append([type(r).__name__, s.name, raw, r.model_artifacts.checkpoint_s3_path])\n"
         "print(json.dumps(out))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code, *paths], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", code, *paths], capture_output=True, text=True, timeout=120,
+                          check=False)
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout.strip().splitlines()[-1])
     assert [r[:3] for r in rows] == [
@@ -133,3 +134,44 @@ def test_cleanup_stops_a_training_worker(trained: Jobs) -> None:
     status, raw = result.get_job_status()
     assert (status, raw) == (JobStatus.STOPPED, "Stopped")
     assert "Stopped by request" in (Path(result.extras["job_dir"]) / "train.log").read_text()
+
+
+def test_base_model_folder_is_loaded_with_from_pretrained(trained: Jobs) -> None:
+    job_dir = _completed(trained, "from_folder")
+    folder = trained.customizers["from_folder"].infra.base_model
+    log = (job_dir / "train.log").read_text()
+    assert f"Loading model {folder} on cpu" in log
+    manifest = json.loads((job_dir / "output" / "manifest.json").read_text())
+    assert manifest["base_model"] == folder and len(losses(job_dir)) == 2
+
+
+def test_validation_data_gives_a_validation_loss(trained: Jobs) -> None:
+    job_dir = _completed(trained, "sft_full")
+    manifest = json.loads((job_dir / "output" / "manifest.json").read_text())
+    assert 0.0 < manifest["val_loss"] < losses(job_dir)[0]  # evaluated after training
+    assert f"val_loss={manifest['val_loss']:.4f}" in (job_dir / "train.log").read_text()
+
+
+def test_s3_data_and_output_over_moto(moto_server: str, s3_bucket: str, tmp_path: Path) -> None:
+    """Data read from and the output archive uploaded to S3 (moto over HTTP) by the worker process."""
+    import boto3
+    import local_toy
+
+    from amzn_nova_forge.core.enums import Model, TrainingMethod
+    from amzn_nova_forge.manager import LocalRuntimeManager
+    from amzn_nova_forge.model import NovaModelCustomizer
+
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_server)
+    s3.upload_file(local_toy.sft(tmp_path / "sft.jsonl"), s3_bucket, "train/sft.jsonl")
+    customizer = NovaModelCustomizer(
+        model=Model.NOVA_MICRO, method=TrainingMethod.SFT_LORA,
+        infra=LocalRuntimeManager(output_root=tmp_path / "jobs", device="cpu", max_steps=2),
+        data_s3_path=f"s3://{s3_bucket}/train/sft.jsonl", output_s3_path=f"s3://{s3_bucket}/out",
+    )
+    result = customizer.train(job_name="s3-job", overrides={"global_batch_size": 16})
+    info = result.wait(poll_every=0.5, timeout=300)
+    assert info.status is JobStatus.COMPLETED, info.message
+    key = f"out/{result.job_id}/output/output.tar.gz"
+    body = s3.get_object(Bucket=s3_bucket, Key=key)["Body"].read()
+    assert body[:2] == b"\x1f\x8b"  # gzip
+    assert Path(result.model_artifacts.checkpoint_s3_path).is_dir()  # the checkpoint stays local

@@ -183,3 +183,14 @@ def test_manager_import_pulls_no_torch() -> None:
             "print(sorted(k for k in ('torch', 'transformers', 'peft', 'trl', 'matplotlib') if k in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_job_being_spawned_is_in_progress_not_failed(tmp_path: Path) -> None:
+    from amzn_nova_forge.manager._local._jobdir import utc_now
+
+    jd = JobDir(tmp_path / "job-new")
+    jd.update_status(status="Pending", created_at=utc_now())  # execute() has not written the pid yet
+    ref = JobRef(Platform.LOCAL, "job-new", extras={"job_dir": str(jd.path)})
+    assert LocalRuntimeManager.job_info(ref).status is JobStatus.IN_PROGRESS
+    jd.update_status(created_at="2020-01-01T00:00:00Z")  # ... but a worker that never started is a failure
+    assert LocalRuntimeManager.job_info(ref).status is JobStatus.FAILED

@@ -207,3 +207,51 @@ def enforce_unique_training_job_names(monkeypatch: Any) -> None:
         return original(self, training_job_name, *args, **kwargs)
 
     monkeypatch.setattr(SageMakerModelBackend, "create_training_job", create)
+
+
+def fail_first(service: str, operation: str, statuses: list[int], monkeypatch: Any) -> list[int]:
+    """Make the first ``len(statuses)`` HTTP attempts of ``operation`` fail with those statuses
+    (429/500/503 …) before the request reaches moto; later attempts go to moto. Returns the list
+    of attempt numbers seen. Sleeps between retries are skipped."""
+    from moto.core.models import botocore_stubber
+
+    monkeypatch.setattr("time.sleep", lambda s: None)
+    seen: list[int] = []
+    pending = list(statuses)
+    codes = {429: "ThrottlingException", 500: "InternalFailure", 503: "ServiceUnavailable"}
+
+    def before(request: Any, event_name: str = "", **_: Any) -> Any:
+        if not event_name.endswith(f".{operation}"):
+            return None
+        seen.append(len(seen) + 1)
+        if not pending:
+            return None
+        status = pending.pop(0)
+        botocore_stubber.enabled = False  # this attempt never reaches moto (re-enabled below)
+        body = json.dumps({"__type": codes.get(status, "InternalFailure"), "message": "injected"}).encode()
+        code = codes.get(status, "InternalFailure")
+        if service == "s3":
+            body = f"<Error><Code>{code}</Code><Message>injected</Message></Error>".encode()
+        elif service in ("sts", "iam"):
+            body = (f"<ErrorResponse><Error><Type>Receiver</Type><Code>{code}</Code><Message>injected</Message>"
+                    "</Error><RequestId>r</RequestId></ErrorResponse>").encode()
+        return AWSResponse(request.url, status, {}, _RawBody(body))
+
+    def after(request: Any, **_: Any) -> None:
+        botocore_stubber.enabled = True
+
+    c = sdk_client(service)
+    c.meta.events.register_first(f"before-send.{service}", before)
+    c.meta.events.register_last(f"before-send.{service}", after)
+    return seen
+
+
+class _RawBody:
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_: Any) -> Any:
+        yield self._data
+
+    def read(self, *_: Any) -> bytes:
+        return self._data

@@ -100,3 +100,28 @@ def test_cleanup_stops_and_is_idempotent(nova_aws: Any) -> None:
         jobIdentifier="bedrock-job-0123abcd")
     assert job["status"] == "Stopped"
     assert BedrockRuntimeManager.job_info(infra.job_ref(arn)).status is JobStatus.STOPPED
+
+
+def test_create_that_timed_out_after_success_is_adopted(nova_aws: Any, monkeypatch: Any) -> None:
+    from botocore.exceptions import ReadTimeoutError
+
+    monkeypatch.setattr("time.sleep", lambda s: None)
+    br = A.sdk_client("bedrock")
+    other = boto3.client("bedrock", region_name="us-east-1")  # plays Bedrock's side
+    attempts: list[int] = []
+
+    def before_send(request: Any, event_name: str = "", **_: Any) -> Any:
+        if not event_name.endswith("CreateModelCustomizationJob"):
+            return None
+        attempts.append(1)
+        if len(attempts) == 1:
+            import json
+
+            other.create_model_customization_job(**json.loads(request.body))  # accepted ...
+        raise ReadTimeoutError(endpoint_url=request.url)  # ... but no reply ever arrives
+
+    br.meta.events.register_first("before-send.bedrock", before_send)
+    arn = BedrockRuntimeManager(execution_role=ROLE).execute(_cfg())
+    assert arn.endswith("bedrock-job-0123abcd") and len(attempts) >= 2
+    jobs = other.list_model_customization_jobs()["modelCustomizationJobSummaries"]
+    assert [j["jobName"] for j in jobs] == ["bedrock-job-0123abcd"]

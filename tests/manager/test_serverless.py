@@ -83,7 +83,8 @@ def test_rlvr_registers_the_reward_lambda_as_an_evaluator(hub: Any, nova_aws: An
     # moto implements neither DescribeHub/CreateHub nor ImportHubContent: answer those calls.
     A.stub_one("sagemaker", "DescribeHub", lambda p: {
         "Error": {"Code": "ResourceNotFound", "Message": "no hub"}, "ResponseMetadata": {"HTTPStatusCode": 400}})
-    created = A.stub_one("sagemaker", "CreateHub", lambda p: {"HubArn": "arn:aws:sagemaker:us-east-1:123456789012:hub/model-group"})
+    created = A.stub_one(
+        "sagemaker", "CreateHub", lambda p: {"HubArn": "arn:aws:sagemaker:us-east-1:123456789012:hub/model-group"})
     imported = A.stub_one("sagemaker", "ImportHubContent", lambda p: {
         "HubArn": "arn:aws:sagemaker:us-east-1:123456789012:hub/model-group",
         "HubContentArn": "arn:aws:sagemaker:us-east-1:123456789012:hub-content/model-group/JsonDoc/my-reward-fn/0.0.1"})

@@ -205,7 +205,8 @@ def test_throttling_and_5xx_are_retried(nova_aws: Any, tmp_path: Any, monkeypatc
             return None
         seen.append(1)
         if len(seen) == 1:
-            return AWSResponse(request.url, 400, {}, _Raw(json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()))
+            body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
+            return AWSResponse(request.url, 400, {}, _Raw(body))
         if len(seen) == 2:
             return AWSResponse(request.url, 503, {}, _Raw(b'{"__type": "ServiceUnavailable", "message": "busy"}'))
         return None
@@ -221,7 +222,9 @@ def test_throttling_and_5xx_are_retried(nova_aws: Any, tmp_path: Any, monkeypatc
     [("InProgress", JobStatus.IN_PROGRESS), ("Stopping", JobStatus.IN_PROGRESS), ("Completed", JobStatus.COMPLETED),
      ("Failed", JobStatus.FAILED), ("Stopped", JobStatus.STOPPED), ("SomethingNew", JobStatus.UNKNOWN)],
 )
-def test_job_info_maps_raw_status_without_unknown_to_failed(nova_aws: Any, tmp_path: Any, raw: str, expected: JobStatus) -> None:
+def test_job_info_maps_raw_status_without_unknown_to_failed(
+    nova_aws: Any, tmp_path: Any, raw: str, expected: JobStatus
+) -> None:
     infra = SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2)
     job_id = infra.execute(_config(tmp_path))
     A.set_training_status(job_id, raw, reason="CUDA out of memory" if raw == "Failed" else None)

@@ -203,7 +203,7 @@ def test_dump_and_load_round_trip_every_training_result(tmp_path: Path) -> None:
         "print(json.dumps(out))\n"
     )
     loaded = _fresh_python(code, tmp_path)
-    for original, (cls, data) in zip(results, loaded):
+    for original, (cls, data) in zip(results, loaded, strict=True):
         assert cls == type(original).__name__
         assert data == json.loads(json.dumps(original.to_dict(), default=str))
     smhp = BaseJobResult.load(str(paths[2]))

@@ -212,7 +212,7 @@ def test_data_mixing_must_be_enabled(aws: Any) -> None:
     assert customizer.platform is Platform.SMHP
 
 
-def test_local_rft_dry_run_keeps_the_reward_file_with_the_runtime(tmp_path: Path, no_aws_credentials: None) -> None:
+def test_local_rft_dry_run_passes_the_reward_file_on(tmp_path: Path, no_aws_credentials: None) -> None:
     from amzn_nova_forge.manager import LocalRuntimeManager
     from amzn_nova_forge.model import NovaModelCustomizer
 
@@ -225,5 +225,53 @@ def test_local_rft_dry_run_keeps_the_reward_file_with_the_runtime(tmp_path: Path
                                      data_s3_path=str(data), generated_recipe_dir=str(tmp_path / "recipes"))
     assert customizer.train(job_name="local_rft", dry_run=True) is None
     (recipe_file,) = (tmp_path / "recipes").glob("local-rft-*.yaml")
-    assert str(reward) not in recipe_file.read_text()  # a file path is not a Lambda ARN in the recipe
+    # the local runtime's reward file is passed on as the job's reward function (architecture.md)
+    assert yaml.safe_load(recipe_file.read_text())["run"]["reward_lambda_arn"] == str(reward)
     assert not (tmp_path / "jobs").exists()  # nothing was started
+
+
+def test_bedrock_iterative_training_from_a_custom_model(nova_aws: Any) -> None:
+    from amzn_nova_forge.manager import BedrockRuntimeManager
+    from amzn_nova_forge.model import NovaModelCustomizer
+
+    A.create_role("BedrockRole")
+    calls = A.capture("bedrock", "CreateModelCustomizationJob")
+    previous = "arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.nova-2-lite-v1:0:256k/abc"
+    customizer = NovaModelCustomizer(
+        model=Model.NOVA_LITE_2, method=TrainingMethod.SFT_LORA,
+        infra=BedrockRuntimeManager(execution_role="arn:aws:iam::123456789012:role/BedrockRole"),
+        data_s3_path="s3://my-bucket/training-data/", output_s3_path="s3://my-bucket/output/",
+        model_path=previous)
+    customizer.train(job_name="iter")
+    assert calls[0]["baseModelIdentifier"] == previous
+
+
+class FakeMultiturnInfra:
+    """Stands in for a deployed RFTMultiturnInfrastructure (its stack outputs)."""
+
+    def get_recipe_overrides(self) -> dict[str, str]:
+        return {
+            "rollout_request_arn": "arn:aws:lambda:us-east-1:123456789012:function:stack-SageMaker-rollout",
+            "rollout_response_sqs_url": "https://sqs.us-east-1.amazonaws.com/123456789012/resp",
+            "rollout_request_queue_url": "https://sqs.us-east-1.amazonaws.com/123456789012/req",
+            "generate_request_sqs_url": "https://sqs.us-east-1.amazonaws.com/123456789012/gen-req",
+            "generate_response_sqs_url": "https://sqs.us-east-1.amazonaws.com/123456789012/gen-resp",
+        }
+
+
+def test_rft_multiturn_training_is_wired_to_its_infrastructure(nova_aws: Any, launcher: RecordingLauncher) -> None:
+    from amzn_nova_forge.manager import SMHPRuntimeManager
+    from amzn_nova_forge.model import NovaModelCustomizer
+
+    _rigs([{"InstanceGroupName": "rig", "InstanceType": "ml.p5.48xlarge", "CurrentCount": 4}])
+    customizer = NovaModelCustomizer(
+        model=Model.NOVA_LITE_2, method=TrainingMethod.RFT_MULTITURN_LORA,
+        infra=SMHPRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2,
+                                 cluster_name="my-hyperpod-cluster", namespace="kubeflow"),
+        data_s3_path="s3://bucket/data.jsonl", output_s3_path="s3://bucket/output/")
+    with pytest.raises(ValueError, match="rft_multiturn_infra"):
+        customizer.train(job_name="mt")
+    customizer.train(job_name="mt", rft_multiturn_infra=FakeMultiturnInfra())
+    run = yaml.safe_load(launcher.specs[0].recipe_yaml)["run"]
+    assert run["reward_lambda_arn"].endswith(":function:stack-SageMaker-rollout")
+    assert run["generate_response_sqs_url"].endswith("/gen-resp")

@@ -239,6 +239,8 @@ def test_smhp_one_bad_job_does_not_block_others(infra, kubectl, monkeypatch) -> 
     monkeypatch.setattr(smhp_handler, "run_kubectl", flaky)
     results = {r["job_id"]: r["action"] for r in smhp_handler.handler({}, None)["results"]}
     assert results == {"a-job": "error", "b-job": "notified"}
+    assert [n[2] for n in _sent(topic)] == ["[SMHP] Job Failed: b-job"]
+    assert _item(ddb, "a-job") is not None  # retried at the next scheduled run
 
 
 def test_eks_token_format(aws) -> None:
@@ -261,5 +263,16 @@ def test_zip_is_deterministic_and_self_contained(platform, tmp_path) -> None:
     # Isolated interpreter (-I, no site-packages): the handler imports with the stdlib alone,
     # as top-level modules, exactly as Lambda loads it.
     code = f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import index; assert callable(index.handler); print('ok')"
-    proc = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_evaluation_jobs_skip_the_manifest_check(infra) -> None:
+    ddb, topic = infra
+    _register(ddb, "my-job-abc123")
+    ddb.update_item(TableName=TABLE, Key={"job_id": {"S": "my-job-abc123"}},
+                    UpdateExpression="SET validate_output = :f", ExpressionAttributeValues={":f": {"BOOL": False}})
+    out = smtj_handler.handler(_event("smtj_completed.json"), None)
+    assert out["manifest_ok"] is None
+    (_, message, subject, _, _), = _sent(topic)
+    assert subject == "[SMTJ] Job Completed: my-job-abc123" and "Output validation" not in message

@@ -198,3 +198,46 @@ def test_delete_notification_stack(aws, smtj_result) -> None:
     mgr.delete_notification_stack()
     assert mgr.stack_status() is None
     assert TABLE not in boto3.client("dynamodb", region_name="us-east-1").list_tables()["TableNames"]
+
+
+def test_evaluation_result_notifications(aws) -> None:
+    from amzn_nova_forge.model.result._evaluation import SMTJEvaluationResult
+
+    result = SMTJEvaluationResult(
+        "eval-job-1", eval_task="mmlu", eval_output_path="s3://my-bucket/out/eval-job-1/output/output.tar.gz",
+        region="us-east-1",
+    )
+    result.enable_job_notifications(emails=["user@example.com"])
+    item = boto3.client("dynamodb", region_name="us-east-1").get_item(
+        TableName=TABLE, Key={"job_id": {"S": "eval-job-1"}}
+    )["Item"]
+    assert item["validate_output"] == {"BOOL": False}
+    assert item["output_s3_path"]["S"] == "s3://my-bucket/out/eval-job-1/output/output.tar.gz"
+
+
+def test_training_entries_validate_output(aws, smtj_result) -> None:
+    smtj_result.enable_job_notifications(emails=["user@example.com"])
+    item = boto3.client("dynamodb", region_name="us-east-1").get_item(
+        TableName=TABLE, Key={"job_id": {"S": "my-job-abc123"}}
+    )["Item"]
+    assert item["validate_output"] == {"BOOL": True}
+
+
+def test_stack_created_concurrently_by_someone_else_is_used(aws) -> None:
+    from botocore.exceptions import ClientError
+
+    mgr = SMTJNotificationManager()
+    cfn = cached_client("cloudformation")
+    real_status = mgr.stack_status
+    calls = {"n": 0}
+
+    def lost_race(**kwargs):
+        # The other process's CreateStack wins between our DescribeStacks and CreateStack.
+        calls["n"] += 1
+        cfn.meta.events.unregister("before-call.cloudformation.CreateStack", lost_race)
+        cfn.create_stack(StackName=STACK, TemplateBody=mgr.template_body(), Capabilities=["CAPABILITY_NAMED_IAM"])
+        raise ClientError({"Error": {"Code": "AlreadyExistsException", "Message": "exists"}}, "CreateStack")
+
+    cfn.meta.events.register("before-call.cloudformation.CreateStack", lost_race)
+    info = mgr.enable_notifications("j", ["user@example.com"], "s3://b/o")
+    assert calls["n"] == 1 and info["created_stack"] is False and real_status() == "CREATE_COMPLETE"

@@ -17,8 +17,23 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return h
 
 
-def worker_pids(marker: str) -> list[int]:
-    """Live processes running the worker module whose command line contains ``marker``."""
+def worker_pids(marker: str, expect: int | None = None, timeout: float = 30.0) -> list[int]:
+    """Live processes running the worker module whose command line contains ``marker``.
+
+    With ``expect``, wait (up to ``timeout``) until that many are seen: a process just started
+    shows the worker's command line only once it has exec'd.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = _scan(marker)
+        if expect is None or len(found) >= expect or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def _scan(marker: str) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():

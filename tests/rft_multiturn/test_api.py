@@ -50,10 +50,8 @@ def test_custom_policy_path(aws, tmp_path) -> None:
 
 
 def test_spec_list_rft_stacks(aws) -> None:
-    from amzn_nova_forge import list_rft_stacks
+    from amzn_nova_forge import create_rft_execution_role, list_rft_stacks
     from amzn_nova_forge.rft_multiturn._stacks import deploy_stack
-
-    from amzn_nova_forge import create_rft_execution_role
 
     deploy_stack("b-stack-NovaForgeSDK", "us-east-1", create_rft_execution_role())
     boto3.client("cloudformation", region_name="us-east-1").create_stack(
@@ -204,7 +202,9 @@ def test_spec_ecs_example(ecs_network, home) -> None:
     assert td["taskRoleArn"].endswith(":role/RFTExecutionRoleNovaSDK")
     script = td["containerDefinitions"][0]["command"][2]
     assert "amzn_nova_forge.rft_multiturn._worker" in script and custom_env.s3_uri in script
-    assert "--env-id my-custom-env" in script and "--env-path /root/custom_env" in script
+    assert "--env-id my-custom-env" in script and "--env-path /root/nova-rft/custom_env" in script
+    assert "nova-rft-sdk/" in script and "PYTHONPATH=/root/nova-rft/sdk exec python -m" in script
+    assert "pip install" in script and "amzn-nova-forge" not in script  # our code ships via S3, not PyPI
     overrides = rft_infra.get_recipe_overrides()
     assert overrides["rollout_request_arn"] == (
         "arn:aws:lambda:us-east-1:123456789012:function:my-rft-stack-NovaForgeSDK-SageMaker-rollout")
@@ -220,7 +220,10 @@ def test_spec_ecs_example(ecs_network, home) -> None:
                         logEvents=[{"timestamp": int(time.time() * 1000), "message": "worker ready"}])
     assert rft_infra.get_logs(EnvType.TRAIN) == ["worker ready"]
 
-    assert rft_infra.kill_task(EnvType.TRAIN) == tasks
+    # A later session (after dump/load) stops the same tasks.
+    again = RFTMultiturnInfrastructure.load(str(rft_infra.dump(file_path=str(home))))
+    assert again.platform == "ecs" and again.custom_env.s3_uri == custom_env.s3_uri
+    assert again.kill_task(EnvType.TRAIN) == tasks
     assert ecs.describe_tasks(cluster="my-cluster", tasks=tasks)["tasks"][0]["lastStatus"] == "STOPPED"
     rft_infra.cleanup(delete_stack=True, cleanup_environment=True)
     assert ecs.list_task_definitions(familyPrefix="my-rft-stack-NovaForgeSDK-train")["taskDefinitionArns"] == []
@@ -248,6 +251,8 @@ def test_ec2_platform_through_ssm(aws, home) -> None:
     starts = [c for c in lines if "-m amzn_nova_forge.rft_multiturn._worker" in c]
     assert len(starts) == 2 and all("nohup /home/ec2-user/nova-rft/ec2-stack-NovaForgeSDK/rft_venv/bin/python" in c for c in starts)
     assert """--env-args '{"max_turns": 4}'""" in starts[0]
+    assert all("PYTHONPATH=/home/ec2-user/nova-rft/ec2-stack-NovaForgeSDK/sdk" in c for c in starts)
+    assert any("nova-rft-sdk/" in c and "download_file" in c for c in lines)
     [kill_id] = infra.kill_task(EnvType.TRAIN)
     kill = ssm.list_commands(CommandId=kill_id)["Commands"][0]["Parameters"]["commands"][0]
     assert f"pids/train-{infra.session_id}-*.pid" in kill and "kill -TERM" in kill
@@ -255,3 +260,27 @@ def test_ec2_platform_through_ssm(aws, home) -> None:
     infra.cleanup(delete_stack=True, cleanup_environment=True)
     assert any("rm -rf /home/ec2-user/nova-rft/ec2-stack-NovaForgeSDK" in c["Parameters"]["commands"][0]
                for c in ssm.list_commands()["Commands"])
+
+
+# ---- shipping the worker code to remote workers -------------------------------------------------
+def test_sdk_is_shipped_through_s3_and_importable_from_there(moto_server, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from amzn_nova_forge.rft_multiturn._package import download_cmd, sdk_archive, upload_sdk
+
+    assert sdk_archive() == sdk_archive()  # deterministic: same code, same S3 key
+    uri = upload_sdk("us-east-1")
+    assert uri.startswith("s3://sagemaker-us-east-1-123456789012/nova-rft-sdk/") and upload_sdk("us-east-1") == uri
+    # What a remote worker runs: download with boto3, unpack, import from there.
+    dest = tmp_path / "sdk.tar.gz"
+    subprocess.run(download_cmd(sys.executable, uri, str(dest), "us-east-1"), shell=True, check=True, timeout=120)
+    (tmp_path / "sdk").mkdir()
+    with tarfile.open(dest) as tar:
+        tar.extractall(tmp_path / "sdk", filter="data")
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import amzn_nova_forge.rft_multiturn.envs.wordle as w; "
+            "print(w.__file__); print(w.feedback('slate', 'crane'))")
+    out = subprocess.run([sys.executable, "-S", "-c", code, str(tmp_path / "sdk")], capture_output=True, text=True,
+                         timeout=60, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [str(tmp_path / "sdk/amzn_nova_forge/rft_multiturn/envs/wordle.py"), "--G-G"]

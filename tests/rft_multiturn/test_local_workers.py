@@ -49,8 +49,7 @@ def _collect(url: str, n: int, timeout: float = 60.0) -> list[dict]:
 @pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_spec_local_example_runs_real_workers(moto_server, home, monkeypatch, request) -> None:
-    from amzn_nova_forge import EnvType
-    from amzn_nova_forge import RFTMultiturnInfrastructure, CustomEnvironment, VFEnvId  # noqa: F401
+    from amzn_nova_forge import CustomEnvironment, EnvType, RFTMultiturnInfrastructure, VFEnvId  # noqa: F401
 
     # Option 1: LOCAL with built-in environment (spec example, verbatim)
     rft_infra = RFTMultiturnInfrastructure(
@@ -72,7 +71,7 @@ def test_spec_local_example_runs_real_workers(moto_server, home, monkeypatch, re
     assert (home / ".nova-forge/rft-workspace/my-rft-stack-NovaForgeSDK/my_rft_venv/bin/python").exists()
     request.addfinalizer(lambda: rft_infra.cleanup())  # never leave workers behind, even on failure
     pids = rft_infra.infra.running(EnvType.TRAIN)
-    assert len(pids) == 1 and worker_pids(rft_infra.session_id) == pids
+    assert len(pids) == 1 and worker_pids(rft_infra.session_id, expect=1) == pids
 
     # The trainer's side: queue rollouts through the rollout Lambda's code ...
     monkeypatch.setenv("ROLLOUT_QUEUE_URL", out["rollout_request_queue_url"])
@@ -150,7 +149,7 @@ def test_reuse_requires_empty_queues_and_flush(moto_server, home, request) -> No
 
     # Workers started by one session, stopped for the whole stack from another.
     pids = first.start_environment(EnvType.EVAL, {"max_turns": 2}, num_workers=2, max_concurrent_rollouts=1)
-    assert len(pids) == 2 and sorted(worker_pids(first.session_id)) == sorted(map(int, pids))
+    assert len(pids) == 2 and sorted(worker_pids(first.session_id, expect=2)) == sorted(map(int, pids))
     assert second.kill_task(EnvType.EVAL) == []  # not this session's workers
     assert sorted(second.kill_task(EnvType.EVAL, kill_all_for_stack=True)) == sorted(map(int, pids))
     assert worker_pids(first.session_id) == []

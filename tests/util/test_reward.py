@@ -93,7 +93,7 @@ def test_spec_example_lambda_arn_smhp(aws: Any) -> None:
         platform=Platform.SMHP  # Required for Lambda ARNs
     )
     if result.get('warnings'):
-        print(f"\nWarnings:")
+        print(f"\nWarnings:")  # noqa: F541 - the spec example, verbatim
         for warning in result['warnings']:
             print(f"  - {warning}")
     assert result["success"] and calls[0]["InvocationType"] == "RequestResponse"

@@ -104,7 +104,9 @@ def _target(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     try:
         method = TrainingMethod(args.method.lower())
     except ValueError:
-        raise ConfigError(f"Unknown --method {args.method!r}; one of: {', '.join(m.value for m in TrainingMethod)}.")
+        raise ConfigError(
+            f"Unknown --method {args.method!r}; one of: {', '.join(m.value for m in TrainingMethod)}."
+        ) from None
     name = args.model
     model = Model.from_model_type(name) if name.startswith("amazon.") else Model.from_model_name(
         name.upper() if name.upper() in Model.__members__ else name)
@@ -114,7 +116,7 @@ def _target(args: argparse.Namespace) -> tuple[Any, Any, Any]:
             task = EvaluationTask(args.eval_task.lower())
         except ValueError:
             raise ConfigError(f"Unknown --eval-task {args.eval_task!r}; one of: "
-                              f"{', '.join(t.value for t in EvaluationTask)}.")
+                              f"{', '.join(t.value for t in EvaluationTask)}.") from None
     return method, model, task
 
 
@@ -155,7 +157,7 @@ def _split(args: argparse.Namespace) -> int:
 
     loader = _loader(args)
     parts = loader.split_data(*args.ratios, seed=args.seed)
-    for name, part in zip(("train", "val", "test"), parts):
+    for name, part in zip(("train", "val", "test"), parts, strict=True):
         if len(part):
             path = part.save_data(storage.join(args.out_dir, f"{name}.jsonl"))
             print(f"{name}: {len(part):,} records -> {path}")

@@ -173,6 +173,9 @@ def run_demo(
     summary["metrics"] = metrics
     shown = {k: round(float(metrics[k]), 4) for k in ("em", "qem", "f1", "rouge1", "rougeL", "bleu") if k in metrics}
     _say("  " + ", ".join(f"{k}={v}" for k, v in shown.items()))
+    if tiny:
+        _say("  (the tiny demo model has random weights and ~50 steps of training: scores near 0 are expected;\n"
+             "   the point is the pipeline. Use --base-model for meaningful numbers.)")
 
     _say("\n[4/5] Batch inference on the held-out questions")
     t_batch = time.monotonic()

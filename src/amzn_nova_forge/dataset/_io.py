@@ -5,6 +5,9 @@ Each reader parses every record once, rejects malformed input with a
 compact JSON lines into a :class:`~amzn_nova_forge.dataset._store.StoreWriter`. Nothing
 is held in memory beyond one read chunk (JSONL, CSV, Parquet batch) or one JSON element.
 
+Local JSONL files are not copied at load: :func:`open_local_jsonl` checks their head and
+the loader's first pass parses them in place (see :class:`._store.SourceStore`).
+
 Local paths never create an AWS client; S3 objects are streamed (JSONL) or downloaded
 to a temporary file first (CSV, JSON, Parquet) through :mod:`amzn_nova_forge.core.storage`.
 """
@@ -170,10 +173,10 @@ class _JSONElements:
         self.line = 1  # line number at self.pos
         self.read_size = 1 << 20
 
-    def _more(self) -> bool:
+    def _more(self, size: int | None = None) -> bool:
         if self.eof:
             return False
-        data = self.f.read(self.read_size)
+        data = self.f.read(size or self.read_size)
         if self.progress is not None and data:
             self.progress(len(data))
         try:
@@ -211,12 +214,14 @@ class _JSONElements:
             try:
                 value, end = self.dec.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as e:
-                if not self.eof and (len(self.buf) - self.pos) <= self.max_bytes:
-                    self.read_size = min(self.read_size * 2, 64 << 20)
-                    self._more()
+                pending = len(self.buf) - self.pos
+                if not self.eof and pending <= self.max_bytes:
+                    # the element continues past the buffer: read at least as much again, so a
+                    # large element is re-scanned O(log size) times, not once per chunk
+                    self._more(max(self.read_size, pending))
                     continue
                 if len(self.buf) - self.pos > self.max_bytes:
-                    raise too_long(self.path, self.line, len(self.buf) - self.pos, self.max_bytes)
+                    raise too_long(self.path, self.line, len(self.buf) - self.pos, self.max_bytes) from None
                 line = self.line + self.buf.count("\n", self.pos, e.pos)
                 raise DataPrepError(f"is not valid JSON: {e.msg}", path=self.path, line=line) from None
             if end >= len(self.buf) and not self.eof:
@@ -316,7 +321,7 @@ def read_csv(path: str, writer: StoreWriter, max_bytes: int, progress: Progress 
                         path=path,
                         line=reader.line_num,
                     )
-                buf += dumps(dict(zip(header, row)))
+                buf += dumps(dict(zip(header, row, strict=True)))
                 buf += b"\n"
                 lines.append(reader.line_num)
                 if len(buf) >= CHUNK_BYTES:

@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 _SAFE_NAME = re.compile(r"^[\w\-/.]+$", re.ASCII)
 
 
-class DatasetLoader(ABC):
+class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fixed by each subclass
     """Base class of every dataset loader.
 
     Args:
@@ -75,12 +75,15 @@ class DatasetLoader(ABC):
     max_record_bytes: int = _io.DEFAULT_MAX_RECORD_BYTES
 
     def __init__(self, **column_mappings: str) -> None:
+        if type(self) is DatasetLoader:
+            raise TypeError("DatasetLoader is abstract: use JSONLDatasetLoader, JSONDatasetLoader, CSVDatasetLoader "
+                            "or ParquetDatasetLoader.")
         bad = {k: v for k, v in column_mappings.items() if not isinstance(v, str)}
         if bad:
             raise ConfigError(f"Column mappings map a standard name to your column name (a string); got {bad}.")
         self.column_mappings: dict[str, str] = dict(column_mappings)
         self.path: str | None = None
-        self._store: Store | None = None
+        self._store: Store | SourceStore | None = None
         self._pending: list[tuple[str, Transform]] = []
 
     # ------------------------------------------------------------------ loading
@@ -150,7 +153,8 @@ class DatasetLoader(ABC):
         return self._materialize("Reading").count or 0
 
     def __repr__(self) -> str:
-        n = self._store.count if self._store is not None else 0
+        count = self._store.count if self._store is not None else 0
+        n = "?" if count is None else str(count)  # "?": a local JSONL file not read yet
         pend = f", pending={[d for d, _ in self._pending]}" if self._pending else ""
         return f"{type(self).__name__}(path={self.path!r}, records={n}{pend})"
 
@@ -212,8 +216,11 @@ class DatasetLoader(ABC):
         writer = StoreWriter(source) if (fns or not store.spill) else None
         line, raw = 0, b""
         try:
-            with progress(store.count, desc) as update:
-                for parts, src, base in store.batches():
+            in_place = not store.spill  # a local JSONL file: progress in bytes read
+            total = os.path.getsize(store.path) if in_place else store.count
+            with progress(total, desc, unit="B" if in_place else "rec") as update:
+                batches = store.batches(update) if in_place else store.batches()  # type: ignore[call-arg]
+                for parts, src, base in batches:
                     out = bytearray()
                     k = -1
                     for raw in parts:
@@ -240,7 +247,8 @@ class DatasetLoader(ABC):
                             writer.write_blob(out, len(parts), src)
                         else:
                             writer.write_blob(b"\n".join(parts) + b"\n", len(parts), src)
-                    update(len(parts))
+                    if not in_place:
+                        update(len(parts))
         except BaseException as e:
             if writer is not None:
                 writer.abort()
@@ -339,7 +347,9 @@ class DatasetLoader(ABC):
             cls._from_store(stores[2], self.column_mappings, self.path),
         )
 
-    def transform(self, method: TrainingMethod, model: Model, *, eval_task: EvaluationTask | None = None) -> DatasetLoader:
+    def transform(
+        self, method: TrainingMethod, model: Model, *, eval_task: EvaluationTask | None = None
+    ) -> DatasetLoader:
         """Queue the transform to the format ``method`` needs on ``model``; returns ``self``.
 
         Supported: generic Q/A columns (CSV/JSON/JSONL) → SFT Converse 1.0/2.0 (system,

@@ -57,9 +57,11 @@ def image_size(head: bytes, fmt: str) -> tuple[int, int] | None:
     """(width, height) from an image header, or ``None`` when it cannot be read from ``head``."""
     try:
         if fmt == "png" and len(head) >= 24:
-            return struct.unpack(">II", head[16:24])  # type: ignore[return-value]
+            w, h = struct.unpack(">II", head[16:24])
+            return w, h
         if fmt == "gif" and len(head) >= 10:
-            return struct.unpack("<HH", head[6:10])  # type: ignore[return-value]
+            w, h = struct.unpack("<HH", head[6:10])
+            return w, h
         if fmt == "webp" and len(head) >= 30:
             chunk = head[12:16]
             if chunk == b"VP8X":

@@ -381,7 +381,8 @@ def _images(value: Any) -> list[dict[str, Any]]:
 
 def _eval(cols: _Columns) -> Transform:
     def transform(rec: dict[str, Any], line: int) -> dict[str, Any]:
-        out = {"query": _text(cols.required(rec, "query", line)), "response": _text(cols.required(rec, "response", line))}
+        out: dict[str, Any] = {"query": _text(cols.required(rec, "query", line)),
+                               "response": _text(cols.required(rec, "response", line))}
         system = cols.optional(rec, "system", line)
         if system is not None:
             out["system"] = _text(system)

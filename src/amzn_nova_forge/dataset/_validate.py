@@ -86,7 +86,9 @@ def _coerce(method: Any, model: Any, eval_task: Any, platform: Any) -> tuple[Tra
     try:
         method = method if isinstance(method, TrainingMethod) else TrainingMethod(str(method).lower())
     except ValueError:
-        raise ConfigError(f"Unknown training method {method!r}; use a TrainingMethod, e.g. TrainingMethod.SFT_LORA.")
+        raise ConfigError(
+            f"Unknown training method {method!r}; use a TrainingMethod, e.g. TrainingMethod.SFT_LORA."
+        ) from None
     if not isinstance(model, Model):
         model = Model.from_model_name(str(model)) if not str(model).startswith("amazon.") else (
             Model.from_model_type(str(model)))
@@ -311,10 +313,10 @@ class Validator:
         if len(kinds) > 1:
             self._dataset_problem(None, "$.messages", f"the dataset mixes {' and '.join(kinds)}; one dataset holds "
                                                      "text only, or text with one media type")
-        msg = row_count_problem(spec.family if spec.family != "evaluation" else "evaluation", spec.rules.model,
-                                spec.rules.platform, self.n, self.global_batch_size)
-        if msg:
-            self._dataset_problem(None, None, msg)
+        rows_msg = row_count_problem(spec.family, spec.rules.model, spec.rules.platform, self.n,
+                                     self.global_batch_size)
+        if rows_msg:
+            self._dataset_problem(None, None, rows_msg)
         media_warnings: list[str] = []
         if self.ctx.media is not None and self.media_refs:
             from amzn_nova_forge.dataset._media import check_media

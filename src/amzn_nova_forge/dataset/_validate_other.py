@@ -94,7 +94,7 @@ def _rft_tools(tools: Any, ctx: Ctx) -> None:
         elif name in seen:
             errs.append((p + ".function.name", f"duplicate tool name {name!r}"))
         else:
-            seen.add(name)
+            seen.add(str(name))
         if _blank(fn.get("description")):
             errs.append((p + ".function.description", "must be a non-blank string"))
         params = fn.get("parameters")

@@ -170,7 +170,7 @@ class BedrockRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
 
     def execute(self, job_config: JobConfig) -> str:
         """Start the Bedrock customization job; returns the job ARN."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError, ReadTimeoutError
 
         request = self.build_request(job_config)
         br = client("bedrock", self.region)
@@ -192,6 +192,20 @@ class BedrockRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
                 ) from e
             raise AWSServiceError.from_client_error(
                 e, service="bedrock", hint="while creating the customization job"
+            ) from e
+        except BotoCoreError as e:
+            if isinstance(e, (ReadTimeoutError, ConnectionClosedError)):  # accepted but unanswered?
+                try:
+                    job = br.get_model_customization_job(jobIdentifier=job_config.job_name)
+                except (ClientError, BotoCoreError):
+                    job = None
+                if job and _same_job(job, request):
+                    logger.info("Bedrock create timed out but job %s exists; adopting it.", job_config.job_name)
+                    return str(job["jobArn"])
+            raise AWSServiceError(
+                f"bedrock CreateModelCustomizationJob failed: {e}",
+                service="bedrock",
+                operation="CreateModelCustomizationJob",
             ) from e
 
     def cleanup(self, job_name: str) -> None:

@@ -162,7 +162,7 @@ def create_training_job_once(request: dict[str, Any], region: str | None) -> str
         JobSubmissionError: The name is taken by another job, or the outcome is unknown.
         AWSServiceError: SageMaker refused the request.
     """
-    from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
+    from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError, ReadTimeoutError
 
     sm = client("sagemaker", region)
     name = request["TrainingJobName"]
@@ -191,6 +191,10 @@ def create_training_job_once(request: dict[str, Any], region: str | None) -> str
         raise JobSubmissionError(
             f"CreateTrainingJob for {name!r} timed out and no such job exists; it was not started. Retry train().",
             job_id=name,
+        ) from e
+    except BotoCoreError as e:  # connection refused, bad parameters, missing credentials ...
+        raise AWSServiceError(
+            f"sagemaker CreateTrainingJob for {name!r} failed: {e}", service="sagemaker", operation="CreateTrainingJob"
         ) from e
 
 

@@ -204,6 +204,7 @@ def submit(
     result_factory: Callable[[str, JobConfig], BaseJobResult],
     cache_params: Mapping[str, Any] | None = None,
     dry_run: bool = False,
+    recipe_patch: Callable[[dict[str, Any]], Any] | None = None,
 ) -> BaseJobResult | None:
     """Build, check and start one job; see the module docstring for the steps.
 
@@ -222,6 +223,8 @@ def submit(
         result_factory: ``(job_id, job_config) -> result``.
         cache_params: Extra parameters that make two jobs different for the job cache.
         dry_run: Validate and write the recipe only; return None.
+        recipe_patch: Called with the built recipe dict before it is written (values that come
+            from provisioned infrastructure, e.g. RFT multiturn queue URLs).
 
     Returns:
         The job's result, the cached result of an identical job, or None for a dry run.
@@ -246,6 +249,8 @@ def submit(
     run = run_with(run, **fill) if fill else run
 
     built = _build_recipe(customizer, method, builder_kwargs, run, overrides, recipe_path)
+    if recipe_patch is not None:
+        recipe_patch(built.recipe)
     recipe_dir = customizer.generated_recipe_dir or tempfile.mkdtemp(prefix="nova-forge-recipe-")
     recipe_file = str(built.write(recipe_dir))
     logger.info("Recipe for %s job %s written to %s", kind, unique, recipe_file)

@@ -49,18 +49,17 @@ def _reward_lambda(customizer: NovaModelCustomizer, explicit: str | None) -> str
         return explicit
     infra: Any = customizer.infra
     arn = getattr(infra, "rft_lambda_arn", None)
+    if customizer.platform is Platform.LOCAL:
+        # the local runtime runs the reward itself: a Lambda ARN or a local .py file (both pass on)
+        return str(arn) if arn else None
     if arn:
         return str(arn)
     source = getattr(infra, "rft_lambda", None)
     if source:
-        if customizer.platform is Platform.LOCAL:
-            return None  # the local runtime runs its own reward file (infra.rft_lambda)
         raise ConfigError(
             f"infra.rft_lambda is the local file {source!r}, which is not deployed yet. "
             "Call infra.deploy_lambda() first (or pass rft_lambda_arn=...)."
         )
-    if customizer.platform is Platform.LOCAL:
-        return None
     raise ConfigError(
         f"{customizer.method.name} needs a reward Lambda: pass rft_lambda_arn='arn:aws:lambda:...' "
         "or set infra.rft_lambda before calling train()."
@@ -94,17 +93,27 @@ def train(
         raise ConfigError("data_s3_path is required to train; pass it to NovaModelCustomizer(data_s3_path=...).")
     if validation_data_s3_path and platform is not Platform.LOCAL and not _S3.match(validation_data_s3_path):
         raise ConfigError(f"validation_data_s3_path must look like s3://bucket/key, got {validation_data_s3_path!r}.")
-    reward = _reward_lambda(customizer, rft_lambda_arn)
+    multiturn: dict[str, Any] = {}
+    if rft_multiturn_infra is not None or method.family == "rft_multiturn":
+        from amzn_nova_forge.rft_multiturn._integration import apply_to_recipe, training_settings
+
+        multiturn = training_settings(rft_multiturn_infra, model=customizer.model, method=method, platform=platform)
+    reward = multiturn.get("rft_lambda_arn") or _reward_lambda(customizer, rft_lambda_arn)
+    extra: dict[str, Any] = {}
+    model_path = customizer.model_path
+    if model_path and str(model_path).startswith("arn:aws:bedrock:"):
+        # a Bedrock custom model to continue from: the runtime's base model, not a recipe path
+        extra["model_name_or_path"] = model_path
+        model_path = None
     run = {
         "data_s3_path": customizer.data_s3_path,
         "output_s3_path": customizer.output_s3_path,
-        "model_name_or_path": customizer.model_path,
+        "model_name_or_path": model_path,
         "validation_data_s3_path": validation_data_s3_path,
         "mlflow": _mlflow(customizer),
         "data_mixing": _mixing.train_config(customizer),
         "rft_lambda_arn": reward,
     }
-    extra: dict[str, Any] = {}
     if rft_multiturn_infra is not None:
         extra["rft_multiturn_infra"] = rft_multiturn_infra
     result_class = TRAINING_RESULT_CLASSES[Platform(platform)]
@@ -129,8 +138,9 @@ def train(
         recipe_path=recipe_path,
         job_config_extra=extra,
         result_factory=make_result,
-        cache_params={},
+        cache_params={"rft_multiturn": multiturn.get("recipe_run")} if multiturn else {},
         dry_run=dry_run,
+        recipe_patch=(lambda recipe: apply_to_recipe(recipe, multiturn)) if multiturn else None,
     )
     if result is not None:
         customizer.last_training_result = result

@@ -21,14 +21,14 @@ import hashlib
 import logging
 import re
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any, ClassVar
 
 from amzn_nova_forge.core.aws import client, resolve_region
 from amzn_nova_forge.errors import ConfigError, NotificationManagerInfraError
 
-__all__ = ["NotificationManager", "EMAIL_RE", "TTL_DAYS", "validate_emails"]
+__all__ = ["EMAIL_RE", "TTL_DAYS", "NotificationManager", "validate_emails"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +36,22 @@ EMAIL_RE = re.compile(r"^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$")
 #: Entries expire (DynamoDB TTL) this many days after they are written.
 TTL_DAYS = 30
 _READY = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"}
-_BUSY = {"CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
-         "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"}
-_FAILED = {"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "ROLLBACK_IN_PROGRESS",
-           "DELETE_FAILED", "UPDATE_ROLLBACK_FAILED", "DELETE_IN_PROGRESS"}
+_BUSY = {
+    "CREATE_IN_PROGRESS",
+    "UPDATE_IN_PROGRESS",
+    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+    "UPDATE_ROLLBACK_IN_PROGRESS",
+    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+}
+_FAILED = {
+    "CREATE_FAILED",
+    "ROLLBACK_COMPLETE",
+    "ROLLBACK_FAILED",
+    "ROLLBACK_IN_PROGRESS",
+    "DELETE_FAILED",
+    "UPDATE_ROLLBACK_FAILED",
+    "DELETE_IN_PROGRESS",
+}
 
 
 def validate_emails(emails: Sequence[str]) -> list[str]:
@@ -114,6 +126,9 @@ class NotificationManager(abc.ABC):
     ) -> dict[str, Any]:
         """Make sure the stack exists, register ``job_id`` and subscribe ``emails``.
 
+        ``validate_output=False`` (in ``item_kwargs``) skips the manifest check of completed jobs
+        (evaluation and inference jobs write no ``manifest.json``).
+
         Returns:
             ``{"stack_name", "table_name", "topic_arn", "created_stack", "subscribed", "already_subscribed"}``.
 
@@ -133,7 +148,8 @@ class NotificationManager(abc.ABC):
         if new:
             logger.info(
                 "Subscribed %s to %s; each address must click the confirmation link AWS SNS emails it.",
-                ", ".join(new), self.topic_name,
+                ", ".join(new),
+                self.topic_name,
             )
         return {
             "stack_name": self.stack_name,
@@ -175,10 +191,12 @@ class NotificationManager(abc.ABC):
                     Capabilities=["CAPABILITY_NAMED_IAM"],
                     Tags=[{"Key": "CreatedBy", "Value": "NovaForgeSDK"}],
                 )
+                created = True
             except ClientError as e:
-                raise self._infra_error("CreateStack", e) from e
-            created = True
-            status = "CREATE_IN_PROGRESS"
+                if (e.response.get("Error") or {}).get("Code") != "AlreadyExistsException":
+                    raise self._infra_error("CreateStack", e) from e
+                # Another process created it a moment ago: wait for it like for our own.
+            status = self.stack_status() or "CREATE_IN_PROGRESS"
         if status in _BUSY:
             waiter = "stack_create_complete" if status.startswith("CREATE") else "stack_update_complete"
             try:
@@ -249,16 +267,19 @@ class NotificationManager(abc.ABC):
         except ClientError as e:
             raise self._infra_error("UpdateFunctionCode", e) from e
 
-    def _put_job(self, job_id: str, emails: list[str], output_s3_path: str | None, **kwargs: Any) -> None:
+    def _put_job(
+        self, job_id: str, emails: list[str], output_s3_path: str | None, *, validate_output: bool = True, **kwargs: Any
+    ) -> None:
         from botocore.exceptions import ClientError
 
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         item: dict[str, Any] = {
             "job_id": {"S": job_id},
             "emails": {"SS": emails},
             "platform": {"S": self.platform},
             "created_at": {"S": now.isoformat()},
             "ttl": {"N": str(int(now.timestamp()) + TTL_DAYS * 86400)},
+            "validate_output": {"BOOL": bool(validate_output)},
         }
         if output_s3_path:
             item["output_s3_path"] = {"S": output_s3_path}

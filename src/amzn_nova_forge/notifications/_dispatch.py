@@ -8,22 +8,37 @@ from typing import Any
 from amzn_nova_forge.core.enums import Platform
 from amzn_nova_forge.errors import ConfigError, UnsupportedFeatureError
 
-__all__ = ["enable_for_result", "SMTJ_KWARGS", "SMHP_KWARGS"]
+__all__ = ["SMHP_KWARGS", "SMTJ_KWARGS", "enable_for_result"]
 
 logger = logging.getLogger(__name__)
 
 SMTJ_KWARGS = frozenset({"kms_key_id"})
 SMHP_KWARGS = frozenset(
     {
-        "namespace", "kubectl_layer_arn", "eks_cluster_arn", "vpc_id", "subnet_ids", "security_group_id",
-        "polling_interval_minutes", "kms_key_id",
+        "namespace",
+        "kubectl_layer_arn",
+        "eks_cluster_arn",
+        "vpc_id",
+        "subnet_ids",
+        "security_group_id",
+        "polling_interval_minutes",
+        "kms_key_id",
     }
 )
 
 
-def _output_path(result: Any, output_s3_path: str | None) -> str:
+def _is_training(result: Any) -> bool:
+    return hasattr(result, "_artifacts") or hasattr(type(result), "model_artifacts")
+
+
+def _output_path(result: Any, output_s3_path: str | None) -> str | None:
+    """Where the job writes its outputs: the argument, else the result's (training jobs need one)."""
     if output_s3_path:
         return output_s3_path
+    if not _is_training(result):
+        # Evaluation / inference jobs: no manifest to check; the path is only shown in the email.
+        path = getattr(result, "eval_output_path", None) or getattr(result, "inference_output_path", None)
+        return str(path) if path and str(path).startswith("s3://") else None
     # ``_artifacts`` (TrainingResult) holds the stored paths; ``model_artifacts`` may make a live
     # status call to resolve the checkpoint, which notifications do not need.
     artifacts = getattr(result, "_artifacts", None) or getattr(result, "model_artifacts", None)
@@ -79,7 +94,9 @@ def enable_for_result(
         logger.warning(
             "Job %s runs in %s; creating its notification infrastructure there instead of %s "
             "(job events are only visible in the job's region).",
-            result.job_id, job_region, region,
+            result.job_id,
+            job_region,
+            region,
         )
     effective_region = job_region or region
     if platform is Platform.SMTJ:
@@ -88,7 +105,7 @@ def enable_for_result(
         _check_kwargs(platform, platform_kwargs, SMTJ_KWARGS)
         output = _output_path(result, output_s3_path)
         manager = SMTJNotificationManager(region=effective_region, kms_key_id=platform_kwargs.get("kms_key_id"))
-        return manager.enable_notifications(result.job_id, emails, output)
+        return manager.enable_notifications(result.job_id, emails, output, validate_output=_is_training(result))
     if platform is Platform.SMHP:
         from amzn_nova_forge.notifications._smhp import SMHPNotificationManager
 
@@ -102,7 +119,9 @@ def enable_for_result(
             raise ConfigError("namespace is required for HyperPod notifications, e.g. namespace='kubeflow'.")
         output = _output_path(result, output_s3_path)
         manager = SMHPNotificationManager(cluster, region=effective_region, **kwargs)
-        return manager.enable_notifications(result.job_id, emails, output, namespace=namespace)
+        return manager.enable_notifications(
+            result.job_id, emails, output, namespace=namespace, validate_output=_is_training(result)
+        )
     raise UnsupportedFeatureError(
         f"Job notifications are available for SMTJ and SMHP jobs only, not {platform.value}.",
         runtime=platform.value,

@@ -75,7 +75,9 @@ class SMHPNotificationManager(NotificationManager):
         if not cluster_name:
             raise ConfigError("cluster_name is required for HyperPod notifications.")
         if not isinstance(polling_interval_minutes, int) or not 1 <= polling_interval_minutes <= 1440:
-            raise ConfigError(f"polling_interval_minutes must be an integer from 1 to 1440, got {polling_interval_minutes!r}.")
+            raise ConfigError(
+                f"polling_interval_minutes must be an integer from 1 to 1440, got {polling_interval_minutes!r}."
+            )
         if kubectl_layer_arn is not None and ":layer:" not in kubectl_layer_arn:
             raise ConfigError(f"kubectl_layer_arn must be a Lambda layer ARN, got {kubectl_layer_arn!r}.")
         if eks_cluster_arn is not None and ":eks:" not in eks_cluster_arn:
@@ -130,7 +132,10 @@ class SMHPNotificationManager(NotificationManager):
                 "--cluster-name %s --principal-arn %s && aws eks associate-access-policy --cluster-name %s "
                 "--principal-arn %s --policy-arn arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy "
                 "--access-scope type=cluster",
-                self._eks_name(), role, self._eks_name(), role,
+                self._eks_name(),
+                role,
+                self._eks_name(),
+                role,
             )
         return info
 
@@ -199,8 +204,10 @@ class SMHPNotificationManager(NotificationManager):
             eks = client("eks", self.region).describe_cluster(name=self._eks_name())["cluster"]
             cfg = eks.get("resourcesVpcConfig") or {}
             self.subnet_ids = self.subnet_ids or list(cfg.get("subnetIds") or [])
-            self.security_group_id = self.security_group_id or cfg.get("clusterSecurityGroupId") or next(
-                iter(cfg.get("securityGroupIds") or []), None
+            self.security_group_id = (
+                self.security_group_id
+                or cfg.get("clusterSecurityGroupId")
+                or next(iter(cfg.get("securityGroupIds") or []), None)
             )
         if not self.subnet_ids or not self.security_group_id:
             raise ConfigError(
@@ -222,7 +229,10 @@ class SMHPNotificationManager(NotificationManager):
             found.extend(i for i in ids if i not in found)
         if unassociated:
             main = ec2.describe_route_tables(
-                Filters=[{"Name": "vpc-id", "Values": [str(self.vpc_id)]}, {"Name": "association.main", "Values": ["true"]}]
+                Filters=[
+                    {"Name": "vpc-id", "Values": [str(self.vpc_id)]},
+                    {"Name": "association.main", "Values": ["true"]},
+                ]
             )
             found.extend(t["RouteTableId"] for t in main.get("RouteTables", []) if t["RouteTableId"] not in found)
         return found
@@ -238,7 +248,9 @@ class SMHPNotificationManager(NotificationManager):
                     {"Name": "service-name", "Values": [f"com.amazonaws.{self.region}.{svc}"]},
                 ]
             )
-            if any(ep.get("State", "available").lower() not in ("deleted", "deleting", "failed")
-                   for ep in resp.get("VpcEndpoints", [])):
+            if any(
+                ep.get("State", "available").lower() not in ("deleted", "deleting", "failed")
+                for ep in resp.get("VpcEndpoints", [])
+            ):
                 have.add(svc)
         return have

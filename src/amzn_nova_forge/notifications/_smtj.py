@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from amzn_nova_forge.notifications._base import NotificationManager
 
-__all__ = ["SMTJNotificationManager", "SMTJ_STACK_NAME"]
+__all__ = ["SMTJ_STACK_NAME", "SMTJNotificationManager"]
 
 SMTJ_STACK_NAME = "NovaForgeSDK-SMTJ-JobNotifications"
 

@@ -1,9 +1,21 @@
-"""RFT multiturn infrastructure: reward-environment workers, queues and stacks."""
+"""RFT multiturn infrastructure: reward-environment workers, queues and stacks.
+
+See ``docs/rft_multiturn.md``. Public names: :class:`RFTMultiturnInfrastructure`,
+:class:`CustomEnvironment`, :func:`list_rft_stacks`, :func:`create_rft_execution_role`,
+:class:`StackOutputs`, ``RFT_EXECUTION_ROLE_NAME``, ``VFEnvId``, ``EnvType``.
+"""
 
 from __future__ import annotations
 
 from amzn_nova_forge import _exports, _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
-    __name__, {**_exports.RFT, "VFEnvId": "amzn_nova_forge.core.enums", "EnvType": "amzn_nova_forge.core.enums"}
+    __name__,
+    {
+        **_exports.RFT,
+        "VFEnvId": "amzn_nova_forge.core.enums",
+        "EnvType": "amzn_nova_forge.core.enums",
+        "StackOutputs": "amzn_nova_forge.rft_multiturn._stacks",
+        "RFT_EXECUTION_ROLE_NAME": "amzn_nova_forge.rft_multiturn._constants",
+    },
 )

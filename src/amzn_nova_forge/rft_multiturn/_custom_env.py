@@ -21,7 +21,7 @@ from typing import Any
 from amzn_nova_forge.core.aws import aws_errors, client, resolve_region
 from amzn_nova_forge.errors import ConfigError
 
-__all__ = ["CustomEnvironment", "ENV_TYPES"]
+__all__ = ["ENV_TYPES", "CustomEnvironment"]
 
 logger = logging.getLogger(__name__)
 
@@ -201,14 +201,20 @@ class CustomEnvironment:
         except (FileNotFoundError, TypeError, SyntaxError, ImportError) as e:
             raise ConfigError(f"Environment {self.env_id!r} at {folder} is invalid: {e}") from e
         samples_file = folder / "samples.jsonl"
-        samples = [json.loads(ln) for ln in samples_file.read_text().splitlines() if ln.strip()] if samples_file.exists() else []
+        samples = (
+            [json.loads(ln) for ln in samples_file.read_text().splitlines() if ln.strip()]
+            if samples_file.exists()
+            else []
+        )
         for i, sample in enumerate(samples[:5], 1):
             try:
                 out = env.rollout(sample, lambda messages: "<answer>stub</answer> 1")
-            except Exception as e:  # noqa: BLE001 - report any failure of user code
+            except Exception as e:
                 raise ConfigError(f"samples.jsonl line {i}: rollout raised {type(e).__name__}: {e}") from e
             if not isinstance(out, dict) or not isinstance(out.get("reward"), (int, float)):
-                raise ConfigError(f"samples.jsonl line {i}: rollout must return a dict with a numeric 'reward', got {out!r}.")
+                raise ConfigError(
+                    f"samples.jsonl line {i}: rollout must return a dict with a numeric 'reward', got {out!r}."
+                )
         return self
 
     def _archive(self) -> bytes:
@@ -231,19 +237,9 @@ class CustomEnvironment:
         region = resolve_region(region)
         s3 = client("s3", region)
         if bucket is None:
-            with aws_errors("sts"):
-                account = client("sts", region).get_caller_identity()["Account"]
-            bucket = f"sagemaker-{region}-{account}"
-            from botocore.exceptions import ClientError
+            from amzn_nova_forge.rft_multiturn._package import default_bucket
 
-            with aws_errors("s3", hint=f"Pass bucket= to use another bucket than {bucket}."):
-                try:
-                    s3.head_bucket(Bucket=bucket)
-                except ClientError:
-                    kwargs: dict[str, Any] = {"Bucket": bucket}
-                    if region != "us-east-1":
-                        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
-                    s3.create_bucket(**kwargs)
+            bucket = default_bucket(region)
         key = f"nova-rft-custom-envs/{self.env_id}/{self.env_id}.tar.gz"
         with aws_errors("s3"):
             s3.put_object(Bucket=bucket, Key=key, Body=self._archive())
@@ -252,8 +248,13 @@ class CustomEnvironment:
         return self.s3_uri
 
     def to_dict(self) -> dict[str, Any]:
-        return {"env_id": self.env_id, "local_path": self.local_path, "s3_uri": self.s3_uri,
-                "output_dir": self.output_dir, "env_type": self.env_type}
+        return {
+            "env_id": self.env_id,
+            "local_path": self.local_path,
+            "s3_uri": self.s3_uri,
+            "output_dir": self.output_dir,
+            "env_type": self.env_type,
+        }
 
     def __repr__(self) -> str:
         return f"CustomEnvironment(env_id={self.env_id!r}, env_type={self.env_type!r}, path={str(self.path)!r})"

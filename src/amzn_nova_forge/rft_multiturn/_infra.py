@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -109,18 +109,18 @@ class RFTMultiturnInfrastructure:
         self.platform = detect_platform(infrastructure_arn)
         if self.platform in ("local", "ec2") and not python_venv_name:
             raise ConfigError(f"python_venv_name is required for the {self.platform.upper()} platform.")
-        if custom_env is not None:
-            if self.platform == "local" and not custom_env.local_path:
-                raise ConfigError("custom_env has no local_path: call create() or pass local_path for LOCAL workers.")
+        if custom_env is not None and self.platform == "local" and not custom_env.local_path:
+            raise ConfigError("custom_env has no local_path: call create() or pass local_path for LOCAL workers.")
         if self.platform == "ecs" and not (vpc_config or {}).get("subnets"):
             raise ConfigError("vpc_config={'subnets': [...], 'security_groups': [...]} is required for ECS.")
         self.python_venv_name = python_venv_name or "rft_nova_venv"
         self.stack_name = full_stack_name(stack_name)
         self.rft_role_name = rft_role_name or RFT_EXECUTION_ROLE_NAME
         self.custom_policy_path = custom_policy_path
-        self.session_id = f"{stack_name}-{datetime.now(timezone.utc).strftime('%Y%m%d%H%M%S')}"
+        self.session_id = f"{stack_name}-{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}"
         self.stack_outputs: _stacks.StackOutputs | None = None
         self.role_arn: str | None = None
+        self.sdk_s3_uri: str | None = None
         self.infra = self._make_platform(vpc_config, cpu, memory, container_image)
 
     def _make_platform(self, vpc_config: Any, cpu: Any, memory: Any, image: Any) -> Any:
@@ -132,9 +132,20 @@ class RFTMultiturnInfrastructure:
 
         assert self.infrastructure_arn is not None
         if self.platform == "ec2":
-            return EC2Platform(self.stack_name, self.region, self.infrastructure_arn, self.python_venv_name, self.session_id)
-        return ECSPlatform(self.stack_name, self.region, self.infrastructure_arn, self.python_venv_name, self.session_id,
-                           vpc_config=vpc_config, cpu=cpu, memory=memory, image=image)
+            return EC2Platform(
+                self.stack_name, self.region, self.infrastructure_arn, self.python_venv_name, self.session_id
+            )
+        return ECSPlatform(
+            self.stack_name,
+            self.region,
+            self.infrastructure_arn,
+            self.python_venv_name,
+            self.session_id,
+            vpc_config=vpc_config,
+            cpu=cpu,
+            memory=memory,
+            image=image,
+        )
 
     # ---- setup ------------------------------------------------------------------------------
     def _ensure_role(self) -> str:
@@ -161,9 +172,14 @@ class RFTMultiturnInfrastructure:
             :meth:`get_configuration`.
         """
         self._ensure_role()
-        if self.custom_env is not None and self.platform != "local" and not self.custom_env.s3_uri:
-            logger.info("Uploading custom environment %s for %s workers", self.env_id, self.platform.upper())
-            self.custom_env.package_and_upload(region=self.region)
+        if self.platform != "local":
+            from amzn_nova_forge.rft_multiturn._package import upload_sdk
+
+            self.sdk_s3_uri = upload_sdk(self.region)
+            logger.info("Worker code for %s workers at %s", self.platform.upper(), self.sdk_s3_uri)
+            if self.custom_env is not None and not self.custom_env.s3_uri:
+                logger.info("Uploading custom environment %s for %s workers", self.env_id, self.platform.upper())
+                self.custom_env.package_and_upload(region=self.region)
         custom_path = self.custom_env.local_path if (self.custom_env and self.platform == "local") else None
         self.infra.prepare(custom_path)
         with aws_errors("cloudformation"):
@@ -200,22 +216,40 @@ class RFTMultiturnInfrastructure:
         return self.stack_outputs
 
     # ---- workers ----------------------------------------------------------------------------
-    def _worker_args(self, env_type: EnvType, vf_env_args: dict[str, Any] | None, concurrency: int,
-                     rollout_timeout: float, poll_wait: int) -> list[str]:
+    def _worker_args(
+        self,
+        env_type: EnvType,
+        vf_env_args: dict[str, Any] | None,
+        concurrency: int,
+        rollout_timeout: float,
+        poll_wait: int,
+    ) -> list[str]:
         out = self._outputs()
         args = [
-            "--region", self.region,
-            "--rollout-queue", out.rollout_request_queue_url,
-            "--finished-queue", out.rollout_response_sqs_url,
-            "--generate-request", out.generate_request_sqs_url,
-            "--generate-response", out.generate_response_sqs_url,
-            "--tasks-table", out.dynamo_table_name,
-            "--env-id", self.env_id,
-            "--env-args", json.dumps(vf_env_args or {}),
-            "--env-type", env_type.value,
-            "--concurrency", str(concurrency),
-            "--rollout-timeout", str(rollout_timeout),
-            "--poll-wait", str(poll_wait),
+            "--region",
+            self.region,
+            "--rollout-queue",
+            out.rollout_request_queue_url,
+            "--finished-queue",
+            out.rollout_response_sqs_url,
+            "--generate-request",
+            out.generate_request_sqs_url,
+            "--generate-response",
+            out.generate_response_sqs_url,
+            "--tasks-table",
+            out.dynamo_table_name,
+            "--env-id",
+            self.env_id,
+            "--env-args",
+            json.dumps(vf_env_args or {}),
+            "--env-type",
+            env_type.value,
+            "--concurrency",
+            str(concurrency),
+            "--rollout-timeout",
+            str(rollout_timeout),
+            "--poll-wait",
+            str(poll_wait),
         ]
         if self.custom_env is not None and self.platform == "local":
             args += ["--env-path", str(self.custom_env.path)]
@@ -248,16 +282,30 @@ class RFTMultiturnInfrastructure:
             raise ConfigError("num_workers and max_concurrent_rollouts must be at least 1.")
         if not 0 <= int(rollout_poll_interval) <= 20:
             raise ConfigError("rollout_poll_interval must be between 0 and 20 seconds (SQS long polling).")
-        args = self._worker_args(env_type, vf_env_args, max_concurrent_rollouts, max_rollout_timeout,
-                                 int(rollout_poll_interval))
+        args = self._worker_args(
+            env_type, vf_env_args, max_concurrent_rollouts, max_rollout_timeout, int(rollout_poll_interval)
+        )
         s3_uri = self.custom_env.s3_uri if self.custom_env is not None else None
         if self.platform == "local":
             return list(self.infra.start(env_type, args, num_workers))
+        if self.sdk_s3_uri is None:  # a new session on an existing stack: ship the worker code again
+            from amzn_nova_forge.rft_multiturn._package import upload_sdk
+
+            self.sdk_s3_uri = upload_sdk(self.region)
         if self.platform == "ec2":
-            return list(self.infra.start(env_type, args, num_workers, s3_uri))
+            return list(self.infra.start(env_type, args, num_workers, s3_uri, sdk_uri=self.sdk_s3_uri))
         role = self.role_arn or self._ensure_role()
-        return list(self.infra.start(env_type, args, num_workers, s3_uri, role_arn=role,
-                                     log_group=self._outputs().worker_log_group))
+        return list(
+            self.infra.start(
+                env_type,
+                args,
+                num_workers,
+                s3_uri,
+                role_arn=role,
+                log_group=self._outputs().worker_log_group,
+                sdk_uri=self.sdk_s3_uri,
+            )
+        )
 
     def start_training_environment(self, vf_env_args: dict[str, Any] | None = None, **kwargs: Any) -> list[str]:
         """Start training workers (see :meth:`start_environment` for the keyword arguments)."""
@@ -311,8 +359,11 @@ class RFTMultiturnInfrastructure:
 
         def fetch() -> list[str]:
             if self.platform == "ecs":
-                return list(self.infra.logs(env_type, limit, start_from_head, log_stream_name,
-                                            log_group=self._outputs().worker_log_group))
+                return list(
+                    self.infra.logs(
+                        env_type, limit, start_from_head, log_stream_name, log_group=self._outputs().worker_log_group
+                    )
+                )
             return list(self.infra.logs(env_type, limit, start_from_head))
 
         if not tail:
@@ -372,19 +423,24 @@ class RFTMultiturnInfrastructure:
         before = self.check_all_queues()
         out = self._outputs()
         sqs = client("sqs", self.region)
-        for name, url in (("rollout_request", out.rollout_request_queue_url),
-                          ("rollout_response", out.rollout_response_sqs_url),
-                          ("generate_request", out.generate_request_sqs_url),
-                          ("generate_response", out.generate_response_sqs_url)):
+        for name, url in (
+            ("rollout_request", out.rollout_request_queue_url),
+            ("rollout_response", out.rollout_response_sqs_url),
+            ("generate_request", out.generate_request_sqs_url),
+            ("generate_response", out.generate_response_sqs_url),
+        ):
             try:
                 sqs.purge_queue(QueueUrl=url)
             except ClientError as e:
                 if "PurgeQueueInProgress" not in str(e):
                     raise
-                while msgs := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
-                                                  VisibilityTimeout=30).get("Messages", []):
-                    sqs.delete_message_batch(QueueUrl=url, Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)])
+                while msgs := sqs.receive_message(
+                    QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=30
+                ).get("Messages", []):
+                    sqs.delete_message_batch(
+                        QueueUrl=url,
+                        Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)],
+                    )
             logger.info("Flushed %s", name)
         return {k: v["visible"] for k, v in before.items()}
 
@@ -423,10 +479,49 @@ class RFTMultiturnInfrastructure:
     def dump(self, file_path: str | None = None, file_name: str | None = None) -> Path:
         """Save this infrastructure's state (to find the stack and workers again later)."""
         path = Path(file_path or ".") / (file_name or f"rft_state_{self.stack_name}_{self.session_id}.json")
-        state = {**self.get_configuration(), "custom_env": self.custom_env.to_dict() if self.custom_env else None,
-                 "python_venv_name": self.python_venv_name, "infra_state": self.infra.get_state()}
+        state = {
+            **self.get_configuration(),
+            "custom_env": self.custom_env.to_dict() if self.custom_env else None,
+            "python_venv_name": self.python_venv_name,
+            "infra_state": self.infra.get_state(),
+        }
         path.write_text(json.dumps(state, indent=2, default=str))
+        logger.info("Saved RFT infrastructure state to %s", path)
         return path
+
+    @classmethod
+    def load(cls, file_path: str) -> RFTMultiturnInfrastructure:
+        """Rebuild an infrastructure saved by :meth:`dump` (same session: its workers can be stopped).
+
+        Example:
+            >>> rft_infra = RFTMultiturnInfrastructure.load("rft_state_my-rft-stack-NovaForgeSDK_....json")  # doctest: +SKIP
+            >>> rft_infra.kill_task(EnvType.TRAIN)  # doctest: +SKIP
+        """
+        try:
+            state = json.loads(Path(file_path).read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            raise ConfigError(f"{file_path} is not a saved RFT infrastructure state: {e}") from e
+        infra_state = state.get("infra_state") or {}
+        custom = state.get("custom_env")
+        custom_env = CustomEnvironment(**custom) if custom else None
+        obj = cls(
+            stack_name=state["stack_name"],
+            region=state["region"],
+            vf_env_id=None if custom_env else state["env_id"],
+            custom_env=custom_env,
+            infrastructure_arn=state.get("infrastructure_arn"),
+            python_venv_name=state.get("python_venv_name"),
+            vpc_config=infra_state.get("vpc_config"),
+            cpu=infra_state.get("cpu"),
+            memory=infra_state.get("memory"),
+            rft_role_name=state.get("rft_role_name"),
+            container_image=infra_state.get("image"),
+        )
+        obj.session_id = obj.infra.session_id = state["session_id"]
+        if state.get("stack_outputs"):
+            obj.stack_outputs = _stacks.StackOutputs(**state["stack_outputs"])
+        obj.infra.restore(infra_state)
+        return obj
 
     def __repr__(self) -> str:
         return f"RFTMultiturnInfrastructure(stack_name={self.stack_name!r}, platform={self.platform!r}, env_id={self.env_id!r})"

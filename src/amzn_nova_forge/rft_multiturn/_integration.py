@@ -13,7 +13,7 @@ from typing import Any
 from amzn_nova_forge.core.enums import Model, Platform, TrainingMethod
 from amzn_nova_forge.errors import ConfigError, UnsupportedFeatureError
 
-__all__ = ["MULTITURN_METHODS", "training_settings", "apply_to_recipe"]
+__all__ = ["MULTITURN_METHODS", "apply_to_recipe", "training_settings"]
 
 MULTITURN_METHODS = frozenset({TrainingMethod.RFT_MULTITURN_LORA, TrainingMethod.RFT_MULTITURN_FULL})
 
@@ -40,12 +40,15 @@ def training_settings(
         )
     problems = []
     if Platform(platform) is not Platform.SMHP:
-        problems.append(f"RFT multiturn training with self-hosted environments runs on SMHP only, not {Platform(platform).value}")
+        problems.append(
+            f"RFT multiturn training with self-hosted environments runs on SMHP only, not {Platform(platform).value}"
+        )
     if Model(model) is not Model.NOVA_LITE_2:
         problems.append(f"RFT multiturn supports Nova 2.0 models (NOVA_LITE_2) only, not {Model(model).name}")
     if problems:
-        raise UnsupportedFeatureError("; ".join(problems) + ".", runtime=Platform(platform).value,
-                                      features=["rft_multiturn"])
+        raise UnsupportedFeatureError(
+            "; ".join(problems) + ".", runtime=Platform(platform).value, features=["rft_multiturn"]
+        )
     if rft_multiturn_infra is None:
         raise ConfigError(
             f"{method.name} needs rft_multiturn_infra=RFTMultiturnInfrastructure(...) (after setup() and "

@@ -50,11 +50,24 @@ def _alive(pid: int) -> bool:
         return True
 
 
-def _is_worker(pid: int) -> bool:
+def _start_ticks(pid: int) -> str | None:
+    """The process start time (clock ticks since boot, /proc/<pid>/stat field 22); None without /proc.
+
+    It is set at fork and survives exec, so a recorded (pid, start) pair identifies our worker
+    even before its command line changes, and never matches a later process reusing the pid.
+    """
     try:
-        return WORKER_MODULE in Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return _alive(pid)  # no /proc (macOS): trust the recorded pid while it lives
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _is_ours(entry: dict[str, Any]) -> bool:
+    pid = int(entry["pid"])
+    if not _alive(pid):
+        return False
+    recorded = entry.get("start_ticks")
+    return recorded is None or _start_ticks(pid) in (None, recorded)
 
 
 class LocalPlatform:
@@ -80,8 +93,12 @@ class LocalPlatform:
         (self.workspace / "logs").mkdir(parents=True, exist_ok=True)
         if not self.python.exists():
             logger.info("Creating virtual environment %s", self.venv_dir)
-            subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(self.venv_dir)], check=True,
-                           capture_output=True, timeout=300)
+            subprocess.run(
+                [sys.executable, "-m", "venv", "--without-pip", str(self.venv_dir)],
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
             site_dir = next(iter(sorted((self.venv_dir / "lib").glob("python*/site-packages"))), None)
             if site_dir is None:
                 raise RuntimeError(f"venv at {self.venv_dir} has no site-packages directory")
@@ -93,7 +110,9 @@ class LocalPlatform:
             req = Path(custom_env_path).expanduser() / "requirements.txt"
             if req.is_file() and any(ln.strip() and not ln.startswith("#") for ln in req.read_text().splitlines()):
                 logger.info("Installing %s into %s", req, self.venv_dir)
-                subprocess.run([str(self.python), "-m", "pip", "install", "-q", "-r", str(req)], check=True, timeout=1800)
+                subprocess.run(
+                    [str(self.python), "-m", "pip", "install", "-q", "-r", str(req)], check=True, timeout=1800
+                )
 
     # ---- processes --------------------------------------------------------------------------
     def _state_file(self) -> Path:
@@ -128,11 +147,17 @@ class LocalPlatform:
                 wid = f"{self.session_id}-{env_type.value}-{len(entries) + i}"
                 proc = subprocess.Popen(
                     [str(self.python), "-m", WORKER_MODULE, *worker_args, "--worker-id", wid],
-                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                    start_new_session=True, cwd=str(self.workspace),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    env=env,
+                    start_new_session=True,
+                    cwd=str(self.workspace),
                 )
                 self._procs[proc.pid] = proc
-                started.append({"pid": proc.pid, "worker_id": wid, "session_id": self.session_id, "started": time.time()})
+                started.append(
+                    {"pid": proc.pid, "worker_id": wid, "session_id": self.session_id, "started": time.time()}
+                )
         entries.extend(started)
         self._write_state(state)
         logger.info("Started %d %s worker(s): pids %s", len(started), env_type.value, [s["pid"] for s in started])
@@ -140,14 +165,14 @@ class LocalPlatform:
 
     def running(self, env_type: EnvType) -> list[int]:
         """Pids of live workers of this type recorded for the stack."""
-        return [e["pid"] for e in self._read_state().get(env_type.value, []) if _alive(e["pid"]) and _is_worker(e["pid"])]
+        return [e["pid"] for e in self._read_state().get(env_type.value, []) if _is_ours(e)]
 
     def kill(self, env_type: EnvType, *, kill_all_for_stack: bool = False, timeout: float = 15.0) -> list[int]:
         """Stop workers (this session's, or all of the stack's); returns the pids stopped."""
         state = self._read_state()
         entries = state.get(env_type.value, [])
         chosen = [e for e in entries if kill_all_for_stack or e.get("session_id") == self.session_id]
-        targets = [e["pid"] for e in chosen if _alive(e["pid"]) and _is_worker(e["pid"])]
+        targets = [e["pid"] for e in chosen if _is_ours(e)]
         for pid in targets:
             try:
                 os.killpg(pid, signal.SIGTERM)
@@ -216,3 +241,6 @@ class LocalPlatform:
 
     def get_state(self) -> dict[str, Any]:
         return {"python_venv_name": self.python_venv_name, "workspace": str(self.workspace)}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Nothing to restore: the workers are recorded in ``workers.json`` (by session id)."""

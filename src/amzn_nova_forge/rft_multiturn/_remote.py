@@ -16,8 +16,8 @@ __all__ = ["EC2Platform", "ECSPlatform", "instance_id_from"]
 
 logger = logging.getLogger(__name__)
 
-#: What a remote worker installs before it starts (the SDK brings boto3).
-PIP_PACKAGES = "amzn-nova-forge"
+#: The only package a remote worker installs; the SDK itself comes from S3 (see ``_package``).
+PIP_PACKAGES = "boto3"
 
 
 def instance_id_from(arn_or_id: str) -> str:
@@ -28,15 +28,27 @@ def instance_id_from(arn_or_id: str) -> str:
     return iid
 
 
-def _fetch_env_script(s3_uri: str | None, env_dir: str) -> list[str]:
-    if not s3_uri:
-        return []
-    return [
-        f"mkdir -p {shlex.quote(env_dir)}",
-        f"aws s3 cp {shlex.quote(s3_uri)} {shlex.quote(env_dir)}/env.tar.gz",
-        f"tar xzf {shlex.quote(env_dir)}/env.tar.gz -C {shlex.quote(env_dir)}",
-        f"if [ -f {shlex.quote(env_dir)}/requirements.txt ]; then PIP install -q -r {shlex.quote(env_dir)}/requirements.txt; fi",
-    ]
+def _bootstrap(python: str, pip: str, workdir: str, region: str, sdk_uri: str | None, env_uri: str | None) -> list[str]:
+    """Shell steps: install boto3, fetch the SDK and the custom environment from S3."""
+    from amzn_nova_forge.rft_multiturn._package import download_cmd
+
+    q = shlex.quote
+    steps = [f"{pip} install -q --upgrade {PIP_PACKAGES}"]
+    if sdk_uri:
+        steps += [
+            f"mkdir -p {q(workdir)}/sdk",
+            download_cmd(python, sdk_uri, f"{workdir}/sdk.tar.gz", region),
+            f"tar xzf {q(workdir)}/sdk.tar.gz -C {q(workdir)}/sdk",
+        ]
+    if env_uri:
+        env_dir = f"{workdir}/custom_env"
+        steps += [
+            f"mkdir -p {q(env_dir)}",
+            download_cmd(python, env_uri, f"{env_dir}/env.tar.gz", region),
+            f"tar xzf {q(env_dir)}/env.tar.gz -C {q(env_dir)}",
+            f"if [ -f {q(env_dir)}/requirements.txt ]; then {pip} install -q -r {q(env_dir)}/requirements.txt; fi",
+        ]
+    return steps
 
 
 class EC2Platform:
@@ -44,8 +56,15 @@ class EC2Platform:
 
     name = "ec2"
 
-    def __init__(self, stack_name: str, region: str, infrastructure_arn: str, python_venv_name: str, session_id: str,
-                 remote_root: str = "/home/ec2-user/nova-rft") -> None:
+    def __init__(
+        self,
+        stack_name: str,
+        region: str,
+        infrastructure_arn: str,
+        python_venv_name: str,
+        session_id: str,
+        remote_root: str = "/home/ec2-user/nova-rft",
+    ) -> None:
         self.stack_name, self.region, self.session_id = stack_name, region, session_id
         self.instance_id = instance_id_from(infrastructure_arn)
         self.python_venv_name = python_venv_name
@@ -66,43 +85,67 @@ class EC2Platform:
     def _send(self, commands: list[str], comment: str) -> str:
         with aws_errors("ssm", hint="The instance needs the SSM agent and an instance profile allowing SSM."):
             cmd = client("ssm", self.region).send_command(
-                InstanceIds=[self.instance_id], DocumentName="AWS-RunShellScript",
-                Parameters={"commands": commands}, Comment=comment[:100],
+                InstanceIds=[self.instance_id],
+                DocumentName="AWS-RunShellScript",
+                Parameters={"commands": commands},
+                Comment=comment[:100],
             )["Command"]
         self.command_ids.append(cmd["CommandId"])
         return str(cmd["CommandId"])
 
-    def start_commands(self, env_type: EnvType, worker_args: list[str], num_workers: int, s3_uri: str | None) -> list[str]:
+    def start_commands(
+        self,
+        env_type: EnvType,
+        worker_args: list[str],
+        num_workers: int,
+        s3_uri: str | None,
+        sdk_uri: str | None = None,
+    ) -> list[str]:
         py, pip = f"{self.venv}/bin/python", f"{self.venv}/bin/pip"
-        env_dir = f"{self.dir}/custom_env"
         cmds = [
             "set -e",
             f"mkdir -p {self.dir}/logs {self.dir}/pids",
             f"[ -x {py} ] || python3 -m venv {self.venv}",
-            f"{pip} install -q --upgrade {PIP_PACKAGES}",
-            *[c.replace("PIP", pip) for c in _fetch_env_script(s3_uri, env_dir)],
+            *_bootstrap(py, pip, self.dir, self.region, sdk_uri, s3_uri),
         ]
         args = " ".join(shlex.quote(a) for a in worker_args)
         if s3_uri:
-            args += f" --env-path {env_dir}"
+            args += f" --env-path {self.dir}/custom_env"
+        env = f"PYTHONPATH={self.dir}/sdk PYTHONUNBUFFERED=1 AWS_DEFAULT_REGION={self.region}"
         for i in range(num_workers):
             wid = f"{self.session_id}-{env_type.value}-{i}"
             cmds.append(
-                f"nohup {py} -m {WORKER_MODULE} {args} --worker-id {wid} >> {self.dir}/logs/{env_type.value}.log 2>&1 "
-                f"& echo $! > {self.dir}/pids/{env_type.value}-{self.session_id}-{i}.pid"
+                f"{env} nohup {py} -m {WORKER_MODULE} {args} --worker-id {wid} >> {self.dir}/logs/{env_type.value}.log "
+                f"2>&1 & echo $! > {self.dir}/pids/{env_type.value}-{self.session_id}-{i}.pid"
             )
         return cmds
 
-    def start(self, env_type: EnvType, worker_args: list[str], num_workers: int, s3_uri: str | None = None) -> list[str]:
-        return [self._send(self.start_commands(env_type, worker_args, num_workers, s3_uri), f"nova-rft start {env_type.value}")]
+    def start(
+        self,
+        env_type: EnvType,
+        worker_args: list[str],
+        num_workers: int,
+        s3_uri: str | None = None,
+        sdk_uri: str | None = None,
+    ) -> list[str]:
+        return [
+            self._send(
+                self.start_commands(env_type, worker_args, num_workers, s3_uri, sdk_uri),
+                f"nova-rft start {env_type.value}",
+            )
+        ]
 
     def kill(self, env_type: EnvType, *, kill_all_for_stack: bool = False, **_: Any) -> list[str]:
         pattern = f"{env_type.value}-*.pid" if kill_all_for_stack else f"{env_type.value}-{self.session_id}-*.pid"
-        script = (f"for f in {self.dir}/pids/{pattern}; do [ -f \"$f\" ] || continue; "
-                  "kill -TERM $(cat \"$f\") 2>/dev/null || true; rm -f \"$f\"; done")
+        script = (
+            f'for f in {self.dir}/pids/{pattern}; do [ -f "$f" ] || continue; '
+            'kill -TERM $(cat "$f") 2>/dev/null || true; rm -f "$f"; done'
+        )
         return [self._send([script], f"nova-rft stop {env_type.value}")]
 
-    def logs(self, env_type: EnvType, limit: int = 100, start_from_head: bool = False, timeout: float = 60.0) -> list[str]:
+    def logs(
+        self, env_type: EnvType, limit: int = 100, start_from_head: bool = False, timeout: float = 60.0
+    ) -> list[str]:
         verb = "head" if start_from_head else "tail"
         cid = self._send([f"{verb} -n {int(limit)} {self.dir}/logs/{env_type.value}.log || true"], "nova-rft logs")
         ssm = client("ssm", self.region)
@@ -121,7 +164,14 @@ class EC2Platform:
             self._send([f"rm -rf {self.dir}"], "nova-rft cleanup")
 
     def get_state(self) -> dict[str, Any]:
-        return {"instance_id": self.instance_id, "python_venv_name": self.python_venv_name, "command_ids": self.command_ids}
+        return {
+            "instance_id": self.instance_id,
+            "python_venv_name": self.python_venv_name,
+            "command_ids": self.command_ids,
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.command_ids = list(state.get("command_ids") or [])
 
 
 class ECSPlatform:
@@ -129,8 +179,19 @@ class ECSPlatform:
 
     name = "ecs"
 
-    def __init__(self, stack_name: str, region: str, cluster_arn: str, python_venv_name: str, session_id: str, *,
-                 vpc_config: dict[str, Any] | None, cpu: str | None, memory: str | None, image: str | None = None) -> None:
+    def __init__(
+        self,
+        stack_name: str,
+        region: str,
+        cluster_arn: str,
+        python_venv_name: str,
+        session_id: str,
+        *,
+        vpc_config: dict[str, Any] | None,
+        cpu: str | None,
+        memory: str | None,
+        image: str | None = None,
+    ) -> None:
         self.stack_name, self.region, self.session_id = stack_name, region, session_id
         self.cluster_arn = cluster_arn
         self.python_venv_name = python_venv_name
@@ -151,30 +212,54 @@ class ECSPlatform:
     def family(self, env_type: EnvType) -> str:
         return f"{self.stack_name}-{env_type.value}"
 
-    def _script(self, worker_args: list[str], s3_uri: str | None) -> str:
-        env_dir = "/root/custom_env"
-        steps = [f"pip install -q {PIP_PACKAGES} awscli"]
-        steps += [c.replace("PIP", "pip") for c in _fetch_env_script(s3_uri, env_dir)]
-        args = " ".join(shlex.quote(a) for a in worker_args) + (f" --env-path {env_dir}" if s3_uri else "")
-        steps.append(f"exec python -m {WORKER_MODULE} {args} --worker-id {self.session_id}-$HOSTNAME")
+    def _script(self, worker_args: list[str], s3_uri: str | None, sdk_uri: str | None) -> str:
+        workdir = "/root/nova-rft"
+        steps = [f"mkdir -p {workdir}", *_bootstrap("python", "pip", workdir, self.region, sdk_uri, s3_uri)]
+        args = " ".join(shlex.quote(a) for a in worker_args) + (f" --env-path {workdir}/custom_env" if s3_uri else "")
+        steps.append(
+            f"PYTHONPATH={workdir}/sdk exec python -m {WORKER_MODULE} {args} --worker-id {self.session_id}-$HOSTNAME"
+        )
         return " && ".join(steps)
 
-    def start(self, env_type: EnvType, worker_args: list[str], num_workers: int, s3_uri: str | None = None,
-              role_arn: str | None = None, log_group: str | None = None) -> list[str]:
+    def start(
+        self,
+        env_type: EnvType,
+        worker_args: list[str],
+        num_workers: int,
+        s3_uri: str | None = None,
+        role_arn: str | None = None,
+        log_group: str | None = None,
+        sdk_uri: str | None = None,
+    ) -> list[str]:
         ecs = client("ecs", self.region)
         with aws_errors("ecs", hint="Check the ECS cluster, the RFT role and vpc_config."):
             td = ecs.register_task_definition(
-                family=self.family(env_type), networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
-                cpu=self.cpu, memory=self.memory, executionRoleArn=role_arn, taskRoleArn=role_arn,
-                containerDefinitions=[{
-                    "name": "worker", "image": self.image, "essential": True,
-                    "cpu": int(self.cpu), "memory": int(self.memory),
-                    "command": ["sh", "-c", self._script(worker_args, s3_uri)],
-                    "environment": [{"name": "PYTHONUNBUFFERED", "value": "1"}],
-                    "logConfiguration": {"logDriver": "awslogs", "options": {
-                        "awslogs-group": log_group or f"/nova-forge/rft/{self.stack_name}",
-                        "awslogs-region": self.region, "awslogs-stream-prefix": env_type.value}},
-                }],
+                family=self.family(env_type),
+                networkMode="awsvpc",
+                requiresCompatibilities=["FARGATE"],
+                cpu=self.cpu,
+                memory=self.memory,
+                executionRoleArn=role_arn,
+                taskRoleArn=role_arn,
+                containerDefinitions=[
+                    {
+                        "name": "worker",
+                        "image": self.image,
+                        "essential": True,
+                        "cpu": int(self.cpu),
+                        "memory": int(self.memory),
+                        "command": ["sh", "-c", self._script(worker_args, s3_uri, sdk_uri)],
+                        "environment": [{"name": "PYTHONUNBUFFERED", "value": "1"}],
+                        "logConfiguration": {
+                            "logDriver": "awslogs",
+                            "options": {
+                                "awslogs-group": log_group or f"/nova-forge/rft/{self.stack_name}",
+                                "awslogs-region": self.region,
+                                "awslogs-stream-prefix": env_type.value,
+                            },
+                        },
+                    }
+                ],
                 tags=[{"key": "CreatedBy", "value": "NovaForgeSDK"}, {"key": "session", "value": self.session_id}],
             )["taskDefinition"]["taskDefinitionArn"]
             self.task_definitions.append(td)
@@ -182,12 +267,20 @@ class ECSPlatform:
             remaining = num_workers
             while remaining > 0:
                 resp = ecs.run_task(
-                    cluster=self.cluster_arn, taskDefinition=td, count=min(10, remaining), launchType="FARGATE",
+                    cluster=self.cluster_arn,
+                    taskDefinition=td,
+                    count=min(10, remaining),
+                    launchType="FARGATE",
                     startedBy=f"nova-rft-{self.session_id}"[:36],
-                    networkConfiguration={"awsvpcConfiguration": {
-                        "subnets": list(self.vpc_config["subnets"]),
-                        "securityGroups": list(self.vpc_config.get("security_groups") or []),
-                        "assignPublicIp": "ENABLED" if self.vpc_config.get("assign_public_ip", True) else "DISABLED"}},
+                    networkConfiguration={
+                        "awsvpcConfiguration": {
+                            "subnets": list(self.vpc_config["subnets"]),
+                            "securityGroups": list(self.vpc_config.get("security_groups") or []),
+                            "assignPublicIp": "ENABLED"
+                            if self.vpc_config.get("assign_public_ip", True)
+                            else "DISABLED",
+                        }
+                    },
                 )
                 if resp.get("failures"):
                     raise ConfigError(f"ECS could not start workers: {resp['failures']}")
@@ -196,8 +289,15 @@ class ECSPlatform:
         self.tasks.setdefault(env_type.value, []).extend(arns)
         return arns
 
-    def kill(self, env_type: EnvType, *, kill_all_for_stack: bool = False, task_id: str | None = None,
-             deregister_task_def: bool = False, **_: Any) -> list[str]:
+    def kill(
+        self,
+        env_type: EnvType,
+        *,
+        kill_all_for_stack: bool = False,
+        task_id: str | None = None,
+        deregister_task_def: bool = False,
+        **_: Any,
+    ) -> list[str]:
         ecs = client("ecs", self.region)
         with aws_errors("ecs"):
             if task_id:
@@ -220,8 +320,14 @@ class ECSPlatform:
             for arn in ecs.list_task_definitions(familyPrefix=fam)["taskDefinitionArns"]:
                 ecs.deregister_task_definition(taskDefinition=arn)
 
-    def logs(self, env_type: EnvType, limit: int = 100, start_from_head: bool = False,
-             log_stream_name: str | None = None, log_group: str | None = None) -> list[str]:
+    def logs(
+        self,
+        env_type: EnvType,
+        limit: int = 100,
+        start_from_head: bool = False,
+        log_stream_name: str | None = None,
+        log_group: str | None = None,
+    ) -> list[str]:
         logs = client("logs", self.region)
         group = log_group or f"/nova-forge/rft/{self.stack_name}"
         with aws_errors("logs"):
@@ -233,10 +339,13 @@ class ECSPlatform:
                     streams = logs.describe_log_streams(logGroupName=group, logStreamNamePrefix=f"{env_type.value}/")
                     if not streams.get("logStreams"):
                         return []
-                    log_stream_name = sorted(streams["logStreams"], key=lambda s: s.get("lastEventTimestamp", 0))[-1]["logStreamName"]
+                    log_stream_name = max(streams["logStreams"], key=lambda s: s.get("lastEventTimestamp", 0))[
+                        "logStreamName"
+                    ]
             try:
-                events = logs.get_log_events(logGroupName=group, logStreamName=log_stream_name, limit=limit,
-                                             startFromHead=start_from_head)["events"]
+                events = logs.get_log_events(
+                    logGroupName=group, logStreamName=log_stream_name, limit=limit, startFromHead=start_from_head
+                )["events"]
             except logs.exceptions.ResourceNotFoundException:
                 return []
         return [e["message"] for e in events]
@@ -249,5 +358,17 @@ class ECSPlatform:
                 self._deregister()
 
     def get_state(self) -> dict[str, Any]:
-        return {"cluster_arn": self.cluster_arn, "python_venv_name": self.python_venv_name, "tasks": self.tasks,
-                "task_definitions": self.task_definitions}
+        return {
+            "cluster_arn": self.cluster_arn,
+            "python_venv_name": self.python_venv_name,
+            "tasks": self.tasks,
+            "task_definitions": self.task_definitions,
+            "vpc_config": self.vpc_config,
+            "cpu": self.cpu,
+            "memory": self.memory,
+            "image": self.image,
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.tasks = {k: list(v) for k, v in (state.get("tasks") or {}).items()}
+        self.task_definitions = list(state.get("task_definitions") or [])

@@ -11,7 +11,7 @@ from amzn_nova_forge.core.aws import aws_errors, client, resolve_region
 from amzn_nova_forge.errors import ConfigError
 from amzn_nova_forge.rft_multiturn._constants import RFT_EXECUTION_ROLE_NAME
 
-__all__ = ["create_rft_execution_role", "RFT_EXECUTION_ROLE_NAME", "rft_policy_document"]
+__all__ = ["RFT_EXECUTION_ROLE_NAME", "create_rft_execution_role", "rft_policy_document"]
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +21,12 @@ _TRUST = {
         {
             "Effect": "Allow",
             "Principal": {
-                "Service": ["lambda.amazonaws.com", "ecs-tasks.amazonaws.com", "ec2.amazonaws.com", "sagemaker.amazonaws.com"]
+                "Service": [
+                    "lambda.amazonaws.com",
+                    "ecs-tasks.amazonaws.com",
+                    "ec2.amazonaws.com",
+                    "sagemaker.amazonaws.com",
+                ]
             },
             "Action": "sts:AssumeRole",
         }

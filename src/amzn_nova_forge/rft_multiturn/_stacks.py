@@ -13,7 +13,7 @@ from amzn_nova_forge.core.aws import aws_errors, client, resolve_region
 from amzn_nova_forge.errors import ConfigError, DeploymentError
 from amzn_nova_forge.rft_multiturn._constants import STACK_NAME_SUFFIX, UNUSABLE_STACK_STATES
 
-__all__ = ["StackOutputs", "list_rft_stacks", "deploy_stack", "load_stack_outputs", "delete_stack", "stack_status"]
+__all__ = ["StackOutputs", "delete_stack", "deploy_stack", "list_rft_stacks", "load_stack_outputs", "stack_status"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +51,10 @@ def list_rft_stacks(region: str = "us-east-1", all_stacks: bool = False) -> list
     """
     names: list[str] = []
     with aws_errors("cloudformation", hint=f"Could not list stacks in {region}."):
-        for page in client("cloudformation", resolve_region(region)).get_paginator("list_stacks").paginate(
-            StackStatusFilter=_LISTED
+        for page in (
+            client("cloudformation", resolve_region(region))
+            .get_paginator("list_stacks")
+            .paginate(StackStatusFilter=_LISTED)
         ):
             for summary in page.get("StackSummaries", []):
                 name = summary["StackName"]
@@ -130,8 +132,18 @@ def load_stack_outputs(stack_name: str, region: str) -> StackOutputs:
             f"(`aws cloudformation delete-stack --stack-name {stack_name} --region {region}`) and run setup() again."
         )
     out: dict[str, Any] = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-    missing = [k for k in ("RolloutFunctionArn", "RolloutQueueUrl", "RolloutFinishedQueueUrl", "RequestQueueUrl",
-                           "RequestResponseQueueUrl", "TasksTableName") if k not in out]
+    missing = [
+        k
+        for k in (
+            "RolloutFunctionArn",
+            "RolloutQueueUrl",
+            "RolloutFinishedQueueUrl",
+            "RequestQueueUrl",
+            "RequestResponseQueueUrl",
+            "TasksTableName",
+        )
+        if k not in out
+    ]
     if missing:
         raise ConfigError(
             f"Stack {stack_name} lacks outputs {missing}; it was not deployed by this SDK. Use another stack_name."
@@ -154,5 +166,7 @@ def delete_stack(stack_name: str, region: str, *, wait: bool = True) -> None:
     with aws_errors("cloudformation"):
         cfn.delete_stack(StackName=stack_name)
         if wait:
-            cfn.get_waiter("stack_delete_complete").wait(StackName=stack_name, WaiterConfig={"Delay": 5, "MaxAttempts": 180})
+            cfn.get_waiter("stack_delete_complete").wait(
+                StackName=stack_name, WaiterConfig={"Delay": 5, "MaxAttempts": 180}
+            )
     logger.info("Deleted stack %s", stack_name)

@@ -124,41 +124,67 @@ class Worker:
         logger.info("rollout %s started", rid)
         try:
             out = self.env.rollout(body.get("sample") or {}, lambda m: self.generate(m, rid, deadline))
-            result = {"status": "ok", "reward": float(out.get("reward", 0.0)), "messages": out.get("messages", []),
-                      "metrics": out.get("metrics", {})}
+            result = {
+                "status": "ok",
+                "reward": float(out.get("reward", 0.0)),
+                "messages": out.get("messages", []),
+                "metrics": out.get("metrics", {}),
+            }
         except Stopped:
             sqs.change_message_visibility(
                 QueueUrl=self.args.rollout_queue, ReceiptHandle=msg["ReceiptHandle"], VisibilityTimeout=0
             )
             logger.info("rollout %s released (worker stopping)", rid)
             return
-        except Exception as e:  # noqa: BLE001 - a broken sample is reported, not fatal
+        except Exception as e:
             logger.exception("rollout %s failed", rid)
-            result = {"status": "error", "reward": 0.0, "error": f"{type(e).__name__}: {e}", "messages": [], "metrics": {}}
-        result.update(rollout_id=rid, env_id=self.args.env_id, env_type=self.args.env_type, worker_id=self.worker_id,
-                      duration_s=round(time.monotonic() - started, 3))
+            result = {
+                "status": "error",
+                "reward": 0.0,
+                "error": f"{type(e).__name__}: {e}",
+                "messages": [],
+                "metrics": {},
+            }
+        result.update(
+            rollout_id=rid,
+            env_id=self.args.env_id,
+            env_type=self.args.env_type,
+            worker_id=self.worker_id,
+            duration_s=round(time.monotonic() - started, 3),
+        )
         sqs.send_message(QueueUrl=self.args.finished_queue, MessageBody=json.dumps(result, default=str))
         if self.args.tasks_table:
             client("dynamodb", self.args.region, max_attempts=3).put_item(
                 TableName=self.args.tasks_table,
-                Item={"rollout_id": {"S": rid}, "status": {"S": "done" if result["status"] == "ok" else "error"},
-                      "reward": {"N": repr(result["reward"])}, "worker_id": {"S": self.worker_id},
-                      "ttl": {"N": str(int(time.time()) + 7 * 86400)}},
+                Item={
+                    "rollout_id": {"S": rid},
+                    "status": {"S": "done" if result["status"] == "ok" else "error"},
+                    "reward": {"N": repr(result["reward"])},
+                    "worker_id": {"S": self.worker_id},
+                    "ttl": {"N": str(int(time.time()) + 7 * 86400)},
+                },
             )
         sqs.delete_message(QueueUrl=self.args.rollout_queue, ReceiptHandle=msg["ReceiptHandle"])
         with self._lock:
             self.done += 1
-        logger.info("rollout %s finished status=%s reward=%.4f in %.2fs", rid, result["status"], result["reward"],
-                    result["duration_s"])
+        logger.info(
+            "rollout %s finished status=%s reward=%.4f in %.2fs",
+            rid,
+            result["status"],
+            result["reward"],
+            result["duration_s"],
+        )
 
     def loop(self) -> None:
         while not self.stop.is_set():
             try:
                 resp = self.sqs().receive_message(
-                    QueueUrl=self.args.rollout_queue, MaxNumberOfMessages=1,
-                    WaitTimeSeconds=self.args.poll_wait, VisibilityTimeout=int(self.args.rollout_timeout) + 60,
+                    QueueUrl=self.args.rollout_queue,
+                    MaxNumberOfMessages=1,
+                    WaitTimeSeconds=self.args.poll_wait,
+                    VisibilityTimeout=int(self.args.rollout_timeout) + 60,
                 )
-            except Exception:  # noqa: BLE001 - keep polling through transient errors
+            except Exception:
                 logger.exception("polling the rollout queue failed; retrying")
                 self.stop.wait(2.0)
                 continue
@@ -166,11 +192,19 @@ class Worker:
                 self.run_one(msg)
 
     def serve(self) -> int:
-        threads = [threading.Thread(target=self.loop, name=f"rollout-{i}", daemon=True) for i in range(self.args.concurrency)]
+        threads = [
+            threading.Thread(target=self.loop, name=f"rollout-{i}", daemon=True) for i in range(self.args.concurrency)
+        ]
         for t in threads:
             t.start()
-        logger.info("worker %s ready: env=%s type=%s threads=%d queue=%s", self.worker_id, self.args.env_id,
-                    self.args.env_type, self.args.concurrency, self.args.rollout_queue)
+        logger.info(
+            "worker %s ready: env=%s type=%s threads=%d queue=%s",
+            self.worker_id,
+            self.args.env_id,
+            self.args.env_type,
+            self.args.concurrency,
+            self.args.rollout_queue,
+        )
         while any(t.is_alive() for t in threads):
             for t in threads:
                 t.join(timeout=0.5)
@@ -191,7 +225,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--env-args", default="{}")
     p.add_argument("--env-type", default="train")
     p.add_argument("--concurrency", type=int, default=4)
-    p.add_argument("--poll-wait", type=int, default=2, choices=range(0, 21), metavar="0-20")
+    p.add_argument("--poll-wait", type=int, default=2, choices=range(21), metavar="0-20")
     p.add_argument("--rollout-timeout", type=float, default=300.0)
     p.add_argument("--worker-id", default="")
     return p.parse_args(argv)

@@ -31,18 +31,18 @@ def tiny_qwen() -> Callable[..., Any]:
         from transformers import Qwen2Config, Qwen2ForCausalLM
 
         torch.manual_seed(seed)
-        config = Qwen2Config(
-            vocab_size=101,
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-            max_position_embeddings=256,
-            tie_word_embeddings=False,
-            attn_implementation="sdpa",
-            **overrides,
-        )
+        fields = {
+            "vocab_size": 101,
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 2,
+            "max_position_embeddings": 256,
+            "tie_word_embeddings": False,
+            "attn_implementation": "sdpa",
+        }
+        config = Qwen2Config(**{**fields, **overrides})
         return Qwen2ForCausalLM(config).float().eval()
 
     return make
@@ -57,15 +57,24 @@ def tiny_llama() -> Callable[..., Any]:
         from transformers import LlamaConfig, LlamaForCausalLM
 
         torch.manual_seed(seed)
-        config = LlamaConfig(vocab_size=101, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                             num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
-                             tie_word_embeddings=True)
+        config = LlamaConfig(
+            vocab_size=101,
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=256,
+            tie_word_embeddings=True,
+        )
         return LlamaForCausalLM(config).float().eval()
 
     return make
 
 
-def random_examples(n: int, *, seed: int = 0, min_len: int = 3, max_len: int = 40, vocab: int = 101) -> list[dict[str, Any]]:
+def random_examples(
+    n: int, *, seed: int = 0, min_len: int = 3, max_len: int = 40, vocab: int = 101
+) -> list[dict[str, Any]]:
     """``n`` examples of random lengths; the first third of each is a masked prompt."""
     import random
 

@@ -114,6 +114,8 @@ def test_packed_loss_is_the_sum_of_per_example_losses(tiny_qwen, backend):
 
 def test_auto_backend_on_cpu_is_sdpa():
     assert select_attention("auto", "cpu", packing=True) == "sdpa"
+    assert select_attention("auto", "cuda", packing=True, half=False) == "sdpa"  # fp32: no flash kernel
+    assert select_attention("auto", "cuda", packing=False) == "sdpa"  # unpacked rows: plain causal SDPA
     assert select_attention("eager", "cpu", packing=True) == "eager"
     assert layout_of("varlen") == layout_of("flash_attention_2") == "varlen"
     assert layout_of("sdpa") == "rows"
@@ -134,7 +136,7 @@ def test_varlen_backend_really_runs_the_custom_kernel(tiny_qwen, monkeypatch):
 
     monkeypatch.setattr(_attention, "_reference_varlen", spy)
     model = tiny_qwen()
-    comp, mb, ex = _packed(model, "varlen", _examples())
+    comp, mb, _ex = _packed(model, "varlen", _examples())
     assert model.config._attn_implementation == _attention.NOVA_VARLEN
     with torch.no_grad():
         comp.logits(mb.tensors, mb.max_seqlen)
@@ -166,9 +168,30 @@ def test_kernel_self_check_gates_the_fast_path(tiny_qwen, examples, monkeypatch,
     data = examples(8, seed=5)
     fast = train_causal_lm(model, data, TrainConfig(device="cpu", attention="varlen", max_steps=1, max_length=64))
     ref = train_causal_lm(twin, data, TrainConfig(device="cpu", attention="sdpa", max_steps=1, max_length=64))
-    assert fast[0].loss == pytest.approx(ref[0].loss, rel=1e-5)  # a broken kernel never reaches training
+    # a broken kernel never reaches training; a good one runs in bf16 (flash kernels are half precision)
+    assert fast[0].loss == pytest.approx(ref[0].loss, rel=1e-6 if broken else 1e-2)
     assert (len(calls) > 0) is (not broken)
     if not broken:
         assert max(calls) < 128  # max_length_q: the longest segment (padding to 128 included), not the batch
         for p1, p2 in zip(model.parameters(), twin.parameters()):
-            torch.testing.assert_close(p1, p2, atol=2e-6, rtol=1e-4)
+            torch.testing.assert_close(p1, p2, atol=1e-3, rtol=1e-2)
+
+
+def test_kernel_gets_half_precision_inputs_under_autocast(tiny_qwen, examples, monkeypatch):
+    """Full fine-tuning keeps fp32 weights, so rotary hands fp32 q/k to attention; flash needs bf16."""
+    import torch
+
+    from amzn_nova_forge.manager._local._engine import _attention, train_causal_lm
+
+    dtypes = set()
+
+    def kernel(q, k, v, cu, max_len, scale):
+        dtypes.update({q.dtype, k.dtype, v.dtype})
+        return _attention._reference_varlen(q, k, v, cu, scale)
+
+    monkeypatch.setattr(_attention, "_KERNEL_ON", "cpu")  # pretend the CPU kernel passed its check
+    monkeypatch.setattr(_attention, "_call_torch_varlen", kernel)
+    metrics = train_causal_lm(
+        tiny_qwen(), examples(8), TrainConfig(device="cpu", dtype="bf16", attention="varlen", max_steps=1)
+    )
+    assert dtypes == {torch.bfloat16} and metrics[0].loss == metrics[0].loss

@@ -18,16 +18,32 @@ def _fake_varlen_29(query, key, value, cu_seq_q, cu_seq_k, max_q, max_k, is_caus
     return ("2.9", key.shape[1], is_causal, max_q)
 
 
-def _fake_varlen_new(query, key, value, cu_seq_q, cu_seq_k, max_q, max_k, *, return_aux=None, scale=None,
-                     window_size=(-1, -1), enable_gqa=False, seqused_k=None, block_table=None, num_splits=None):
+def _fake_varlen_new(
+    query,
+    key,
+    value,
+    cu_seq_q,
+    cu_seq_k,
+    max_q,
+    max_k,
+    *,
+    return_aux=None,
+    scale=None,
+    window_size=(-1, -1),
+    enable_gqa=False,
+    seqused_k=None,
+    block_table=None,
+    num_splits=None,
+):
     return ("new", key.shape[1], window_size, enable_gqa, scale)
 
 
-@pytest.mark.parametrize("fake,expected", [(_fake_varlen_29, ("2.9", 4, True, 7)),
-                                           (_fake_varlen_new, ("new", 2, (-1, 0), True, 0.25))])
+@pytest.mark.parametrize(
+    "fake,expected", [(_fake_varlen_29, ("2.9", 4, True, 7)), (_fake_varlen_new, ("new", 2, (-1, 0), True, 0.25))]
+)
 def test_torch_varlen_adapter_speaks_both_signatures(monkeypatch, fake, expected):
     import torch
-    import torch.nn.attention.varlen as varlen
+    from torch.nn.attention import varlen
 
     from amzn_nova_forge.manager._local._engine import _attention
 
@@ -41,14 +57,17 @@ def test_torch_varlen_adapter_speaks_both_signatures(monkeypatch, fake, expected
 
 def test_memory_plan_on_cpu_and_the_activation_estimate(tiny_qwen):
     model = tiny_qwen()
-    assert plan_memory(model, device="cpu", max_length=64, requested_tokens=None, checkpointing="auto",
-                       lora=False).budget == 256
+    assert (
+        plan_memory(model, device="cpu", max_length=64, requested_tokens=None, checkpointing="auto", lora=False).budget
+        == 256
+    )
     plan = plan_memory(model, device="cpu", max_length=64, requested_tokens=1000, checkpointing=True, lora=False)
     assert (plan.budget, plan.checkpointing) == (1000, True)
     from transformers import Qwen2Config
 
-    cfg = Qwen2Config(hidden_size=1536, intermediate_size=8960, num_hidden_layers=28, num_attention_heads=12,
-                      num_key_value_heads=2)
+    cfg = Qwen2Config(
+        hidden_size=1536, intermediate_size=8960, num_hidden_layers=28, num_attention_heads=12, num_key_value_heads=2
+    )
     full = activation_bytes_per_token(cfg, checkpointing=False, lora=False)
     assert 3e6 < full < 6e6  # a few MB per token for Qwen2.5-1.5B
     assert activation_bytes_per_token(cfg, checkpointing=True, lora=False) < full / 5
@@ -72,7 +91,7 @@ def test_compiled_layers_train_like_eager(tiny_qwen, examples):
     model = tiny_qwen()
     twin = copy.deepcopy(model)
     data = examples(16, seed=4)
-    cfg = dict(device="cpu", max_steps=2, global_batch_size=8, max_length=64, attention="sdpa")
+    cfg = {"device": "cpu", "max_steps": 2, "global_batch_size": 8, "max_length": 64, "attention": "sdpa"}
     eager = train_causal_lm(model, data, TrainConfig(**cfg))
     compiled = train_causal_lm(twin, data, TrainConfig(**cfg, compile="aot_eager"))
     assert [m.loss for m in compiled] == pytest.approx([m.loss for m in eager], rel=1e-5)
@@ -103,8 +122,16 @@ def _meta_qwen(hidden, ffn, layers, heads):
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
     with torch.device("meta"):
-        return Qwen2ForCausalLM(Qwen2Config(hidden_size=hidden, intermediate_size=ffn, num_hidden_layers=layers,
-                                            num_attention_heads=heads, num_key_value_heads=2, vocab_size=151936))
+        return Qwen2ForCausalLM(
+            Qwen2Config(
+                hidden_size=hidden,
+                intermediate_size=ffn,
+                num_hidden_layers=layers,
+                num_attention_heads=heads,
+                num_key_value_heads=2,
+                vocab_size=151936,
+            )
+        )
 
 
 def test_memory_plan_on_an_80gb_gpu(monkeypatch):
@@ -136,14 +163,18 @@ def test_engine_imports_without_boto3():
         "TrainConfig()\n"
     )
     src = Path(__file__).resolve().parents[3] / "src"
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"})
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode == 0, proc.stderr
 
 
-@pytest.mark.parametrize(
-    "module", ["__init__", "_config", "_flops", "_loop", "_lora", "_loss", "_memory", "_packing"]
-)
+@pytest.mark.parametrize("module", ["__init__", "_config", "_flops", "_loop", "_lora", "_loss", "_memory", "_packing"])
 def test_docstring_examples_run(module):
     import doctest
     import importlib

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 from types import SimpleNamespace
 
@@ -16,7 +15,15 @@ pytestmark = pytest.mark.torch
 
 
 def _cfg(**kw):
-    base = dict(device="cpu", global_batch_size=8, max_length=64, lr=1e-3, grad_clip=1.0, seed=3, max_steps=1)
+    base = {
+        "device": "cpu",
+        "global_batch_size": 8,
+        "max_length": 64,
+        "lr": 1e-3,
+        "grad_clip": 1.0,
+        "seed": 3,
+        "max_steps": 1,
+    }
     base.update(kw)
     return TrainConfig(**base)
 
@@ -39,12 +46,12 @@ def _reference_loss(model, data):
 @pytest.mark.parametrize(
     "variant",
     [
-        dict(packing=False, attention="sdpa"),
-        dict(packing=True, attention="sdpa"),
-        dict(packing=True, attention="varlen"),
-        dict(packing=True, attention="eager", micro_batch_tokens=64),  # many micro-batches
-        dict(packing=True, attention="sdpa", fused_loss=False),
-        dict(packing=True, attention="sdpa", gradient_checkpointing=True),
+        {"packing": False, "attention": "sdpa"},
+        {"packing": True, "attention": "sdpa"},
+        {"packing": True, "attention": "varlen"},
+        {"packing": True, "attention": "eager", "micro_batch_tokens": 64},  # many micro-batches
+        {"packing": True, "attention": "sdpa", "fused_loss": False},
+        {"packing": True, "attention": "sdpa", "gradient_checkpointing": True},
     ],
 )
 def test_same_loss_and_update_with_and_without_packing(tiny_qwen, variant, examples):
@@ -65,9 +72,13 @@ def test_same_loss_and_update_with_and_without_packing(tiny_qwen, variant, examp
 
 def test_loss_decreases_on_a_toy_task(tiny_qwen):
     # counting: every next token is the previous + 1 (mod 100): learnable by a 2-layer model
-    data = [{"input_ids": [(s + i) % 100 + 1 for i in range(24)], "labels": [(s + i) % 100 + 1 for i in range(24)]}
-            for s in range(64)]
-    metrics = train_causal_lm(tiny_qwen(), data, _cfg(max_steps=40, lr=1e-2, lr_schedule="constant", global_batch_size=16))
+    data = [
+        {"input_ids": [(s + i) % 100 + 1 for i in range(24)], "labels": [(s + i) % 100 + 1 for i in range(24)]}
+        for s in range(64)
+    ]
+    metrics = train_causal_lm(
+        tiny_qwen(), data, _cfg(max_steps=40, lr=1e-2, lr_schedule="constant", global_batch_size=16)
+    )
     assert len(metrics) == 40
     first, last = metrics[0].loss, sum(m.loss for m in metrics[-5:]) / 5
     assert first > 4.0 and last < 0.5 * first
@@ -76,7 +87,9 @@ def test_loss_decreases_on_a_toy_task(tiny_qwen):
 def test_metrics_steps_epochs_and_samples(tiny_qwen, examples):
     data = examples(10, seed=2)
     seen = []
-    metrics = train_causal_lm(tiny_qwen(), data, _cfg(max_steps=None, max_epochs=2, global_batch_size=4), on_step=seen.append)
+    metrics = train_causal_lm(
+        tiny_qwen(), data, _cfg(max_steps=None, max_epochs=2, global_batch_size=4), on_step=seen.append
+    )
     assert seen == metrics and all(isinstance(m, StepMetrics) for m in metrics)
     assert [m.step for m in metrics] == [1, 2, 3, 4, 5, 6]  # ceil(10/4) = 3 steps per epoch
     assert [m.epoch for m in metrics] == [0, 0, 0, 1, 1, 1]
@@ -86,23 +99,40 @@ def test_metrics_steps_epochs_and_samples(tiny_qwen, examples):
 
 
 def test_on_step_truthy_return_stops(tiny_qwen, examples):
-    metrics = train_causal_lm(tiny_qwen(), examples(16), _cfg(max_steps=5, global_batch_size=2),
-                              on_step=lambda m: m.step == 2)
+    metrics = train_causal_lm(
+        tiny_qwen(), examples(16), _cfg(max_steps=5, global_batch_size=2), on_step=lambda m: m.step == 2
+    )
     assert [m.step for m in metrics] == [1, 2]
 
 
 def test_log_every_delivers_every_step_in_bursts(tiny_qwen, examples):
     calls = []
-    metrics = train_causal_lm(tiny_qwen(), examples(16), _cfg(max_steps=5, global_batch_size=2, log_every=3),
-                              on_step=calls.append)
+    metrics = train_causal_lm(
+        tiny_qwen(), examples(16), _cfg(max_steps=5, global_batch_size=2, log_every=3), on_step=calls.append
+    )
     assert [m.step for m in calls] == [1, 2, 3, 4, 5] == [m.step for m in metrics]
 
 
 def test_foreign_config_uses_the_dict_seam(tiny_qwen, examples):
     """The local runtime's own config object (``_hparams.TrainConfig``) is read by field name."""
-    foreign = SimpleNamespace(lr=1e-3, min_lr=0.0, warmup_steps=0, weight_decay=0.0, max_epochs=1, max_steps=0,
-                              global_batch_size=4, micro_batch_size=0, max_length=64, loraplus_lr_ratio=1.0,
-                              grad_clip=1.0, seed=0, device="cpu", dtype="float32", packing=False, lora_rank=8)
+    foreign = SimpleNamespace(
+        lr=1e-3,
+        min_lr=0.0,
+        warmup_steps=0,
+        weight_decay=0.0,
+        max_epochs=1,
+        max_steps=0,
+        global_batch_size=4,
+        micro_batch_size=0,
+        max_length=64,
+        loraplus_lr_ratio=1.0,
+        grad_clip=1.0,
+        seed=0,
+        device="cpu",
+        dtype="float32",
+        packing=False,
+        lora_rank=8,
+    )
     calls = []
     out = train_causal_lm(tiny_qwen(), examples(8), foreign, on_step=calls.append)
     assert out["steps"] == 2 and out["consumed_samples"] == 8 and out["final_loss"] == calls[-1]["loss"]
@@ -152,11 +182,11 @@ def test_schedule():
 @pytest.mark.parametrize(
     "kw,match",
     [
-        (dict(global_batch_size=0), "global_batch_size"),
-        (dict(max_length=128, micro_batch_tokens=64), "micro_batch_tokens"),
-        (dict(attention="flash"), "attention"),
-        (dict(dtype="fp16"), "dtype"),
-        (dict(loraplus_lr_ratio=0), "loraplus_lr_ratio"),
+        ({"global_batch_size": 0}, "global_batch_size"),
+        ({"max_length": 128, "micro_batch_tokens": 64}, "micro_batch_tokens"),
+        ({"attention": "flash"}, "attention"),
+        ({"dtype": "fp16"}, "dtype"),
+        ({"loraplus_lr_ratio": 0}, "loraplus_lr_ratio"),
     ],
 )
 def test_invalid_config(kw, match):
@@ -182,8 +212,12 @@ def test_bf16_lora_disables_adapter_input_casts_only_while_training(tiny_qwen, e
     model = peft.get_peft_model(tiny_qwen(), peft.LoraConfig(r=4, target_modules=["q_proj", "v_proj"]))
     lora_layers = [m for m in model.modules() if hasattr(m, "cast_input_dtype_enabled")]
     seen = []
-    metrics = train_causal_lm(model, examples(8), _cfg(dtype="bf16", max_steps=2, global_batch_size=4),
-                              on_step=lambda m: seen.append({lay.cast_input_dtype_enabled for lay in lora_layers}))
+    metrics = train_causal_lm(
+        model,
+        examples(8),
+        _cfg(dtype="bf16", max_steps=2, global_batch_size=4),
+        on_step=lambda m: seen.append({lay.cast_input_dtype_enabled for lay in lora_layers}),
+    )
     assert lora_layers and seen == [{False}, {False}]
     assert all(lay.cast_input_dtype_enabled for lay in lora_layers)
     assert all(math.isfinite(m.loss) for m in metrics)
@@ -227,7 +261,7 @@ def test_out_of_memory_lowers_the_budget_then_checkpoints(tiny_qwen, examples, m
     metrics = trainer.run(None, False)
     assert budgets[:4] == [(192, False), (128, False), (64, False), (64, True)]
     assert [m.step for m in metrics] == [1, 2] and model.model.gradient_checkpointing
-    # a later OOM (past the first steps) or an explicit budget is not retried
+    # with an explicit budget (micro_batch_tokens / micro_batch_size) an OOM is the user's to see
     trainer.auto_memory = False
     trainer._run_step = lambda step: (_ for _ in ()).throw(torch.cuda.OutOfMemoryError("boom"))
     with pytest.raises(torch.cuda.OutOfMemoryError):

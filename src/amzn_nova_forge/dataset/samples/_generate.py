@@ -62,8 +62,8 @@ def main() -> None:
             held.append((q, str(a + b)))
     held += [(f"Reverse the word: {w}", w[::-1]) for w in ("lamp", "frog", "wave", "snow")]
     with open(here / "gen_qa.jsonl", "w", encoding="utf-8") as f:
-        for q, a in held:
-            f.write(json.dumps({"query": q, "response": a}) + "\n")
+        for query, response in held:
+            f.write(json.dumps({"query": query, "response": response}) + "\n")
 
 
 if __name__ == "__main__":

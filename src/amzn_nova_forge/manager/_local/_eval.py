@@ -105,8 +105,7 @@ def _write_eval_outputs(jd: JobDir, job: dict[str, Any], task_key: str, metrics:
     if records is not None:
         inf_path = res_dir / "inference_output.jsonl"
         with open(inf_path, "w", encoding="utf-8") as f:
-            for r in records:
-                f.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
+            f.writelines(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records)
         members[f"{job.get('job_name') or jd.path.name}/eval_results/inference_output.jsonl"] = inf_path
         out["inference_output_path"] = str(inf_path)
     out["output_archive"] = str(write_archive(jd, members))
@@ -119,6 +118,9 @@ def _mc_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         choices = r.get("choices", r.get("options"))
         if isinstance(choices, dict):
             letters, texts = list(choices), [str(v) for v in choices.values()]
+        elif not isinstance(choices, list) or len(choices) < 2:
+            raise ConfigError(f"row {i + 1}: multiple-choice rows need 'choices' (a list of 2+ options or "
+                              "a {letter: text} dict) and 'answer'.")
         else:
             texts = [str(c) for c in choices]
             letters = list(LETTERS[: len(texts)])

@@ -16,7 +16,7 @@ import json
 import os
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ TERMINAL = frozenset({COMPLETED, FAILED, STOPPED})
 
 def utc_now() -> str:
     """Current UTC time as ISO-8601 with milliseconds and a ``Z`` suffix."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def default_jobs_root() -> Path:
@@ -164,6 +164,31 @@ class JobDir:
 
         A terminal status is never overwritten by a non-terminal one.
         """
+        with self._lock():
+            return self._update_status(fields)
+
+    def _lock(self) -> Any:
+        """An exclusive lock on ``.status.lock`` (POSIX ``flock``; no-op elsewhere)."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def held() -> Any:
+            self.path.mkdir(parents=True, exist_ok=True)
+            try:
+                import fcntl
+            except ImportError:  # pragma: no cover - Windows
+                yield
+                return
+            with open(self.path / ".status.lock", "a+") as f:
+                fcntl.flock(f, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(f, fcntl.LOCK_UN)
+
+        return held()
+
+    def _update_status(self, fields: dict[str, Any]) -> dict[str, Any]:
         current = self.read_status()
         if current.get("status") in TERMINAL and fields.get("status") not in (None, *TERMINAL):
             fields.pop("status")
@@ -179,8 +204,7 @@ class JobDir:
         """Append one line to ``train.log`` with an ISO-8601 UTC timestamp prefix."""
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_file, "a", encoding="utf-8") as f:
-            for part in str(line).splitlines() or [""]:
-                f.write(f"{utc_now()} {part}\n")
+            f.writelines(f"{utc_now()} {part}\n" for part in str(line).splitlines() or [""])
 
     def tail(self, n: int = 20) -> list[str]:
         """The last ``n`` lines of ``train.log`` and ``worker.out`` (for failure messages)."""

@@ -11,7 +11,7 @@ from amzn_nova_forge.errors import ConfigError
 from amzn_nova_forge.manager._local._hparams import TrainConfig, resolve_config
 from amzn_nova_forge.manager._local._jobdir import JobDir
 
-__all__ = ["load_model_for", "run_batch_inference", "run_evaluation", "run_training", "resolve_model_source"]
+__all__ = ["load_model_for", "resolve_model_source", "run_batch_inference", "run_evaluation", "run_training"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ def resolve_model_source(job: dict[str, Any]) -> str | None:
             return str(p)
         if p.exists():
             raise ConfigError(f"model_path {mp!r} is not a model folder. Pass a checkpoint folder of a local job.")
+        return str(mp)  # a Hugging Face model id
     elif mp and str(mp).startswith("s3://"):
         raise ConfigError(
             f"model_path {mp!r} is an S3 checkpoint of a cloud job; Nova weights cannot be loaded locally. "
@@ -87,7 +88,7 @@ def _train_sft_cpt(model: Any, examples: list[dict[str, list[int]]], cfg: TrainC
         from amzn_nova_forge.manager._local._engine import train_causal_lm
     except ImportError:
         from amzn_nova_forge.manager._local._loop import train_causal_lm
-    except Exception as e:  # pragma: no cover - a broken engine must not break training
+    except Exception as e:  # noqa: BLE001 # pragma: no cover - a broken engine must not break training
         jd.log(f"Fast engine unavailable ({type(e).__name__}: {e}); using the plain loop.")
         from amzn_nova_forge.manager._local._loop import train_causal_lm
     return train_causal_lm(model, examples, cfg, on_step)
@@ -164,10 +165,27 @@ def run_training(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
         "steps": summary.get("steps"), "final_loss": summary.get("final_loss"), "val_loss": val_loss,
     })
     archive = write_archive(jd, {"manifest.json": manifest, "step_wise_training_metrics.csv": csv_path})
+    _upload_archive(jd, job, archive)
     jd.update_status(outputs={"checkpoint_path": str(ckpt), "output_archive": str(archive),
                               "metrics_csv": str(csv_path), "manifest": str(manifest)},
                      summary={**{k: v for k, v in summary.items() if isinstance(v, (int, float, str))},
                               "val_loss": val_loss})
+
+
+def _upload_archive(jd: JobDir, job: dict[str, Any], archive: Path) -> None:
+    """Copy ``output.tar.gz`` to ``<output_s3_path>/<job_id>/output/`` when the output path is on S3.
+
+    The checkpoint itself stays on this machine (the manifest names its local folder).
+    """
+    dest = job.get("output_s3_path")
+    if not dest or not str(dest).startswith("s3://"):
+        return
+    from amzn_nova_forge.core import storage
+
+    target = storage.join(str(dest), jd.path.name, "output", "output.tar.gz")
+    storage.upload(str(archive), target)
+    jd.log(f"Uploaded {archive.name} to {target}.")
+    jd.update_status(outputs={"output_archive_s3": target})
 
 
 def _validation_loss(

@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -61,9 +61,18 @@ def _parse_time(value: Any) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return datetime.fromisoformat(str(value))
     except ValueError:
         return None
+
+
+def _age_s(created: Any) -> float:
+    """Seconds since the ISO time ``created`` (infinite when unknown)."""
+    t = _parse_time(created)
+    if t is None:
+        return float("inf")
+
+    return (datetime.now(UTC) - t).total_seconds()
 
 
 def _enum_value(v: Any) -> Any:
@@ -240,7 +249,8 @@ class LocalRuntimeManager(RuntimeManager):
             return JobInfo(JobStatus.UNKNOWN, "Unknown", message=f"No local job folder at {jd.path}.")
         st = jd.read_status()
         raw = st.get("status") or _jobdir.PENDING
-        if raw not in _jobdir.TERMINAL and not pid_alive(st.get("pid"), must_contain=str(jd.path)):
+        starting = not st.get("pid") and _age_s(st.get("created_at")) < 120  # execute() is still spawning
+        if raw not in _jobdir.TERMINAL and not starting and not pid_alive(st.get("pid"), must_contain=str(jd.path)):
             time.sleep(0.2)  # the worker may be writing its final status right now
             st = jd.read_status()
             raw = st.get("status") or _jobdir.PENDING

@@ -30,8 +30,8 @@ def _quiet() -> None:
 
         hf_logging.disable_progress_bar()
         hf_logging.set_verbosity_error()
-    except Exception:  # pragma: no cover - cosmetic only
-        pass
+    except Exception as e:  # noqa: BLE001 # pragma: no cover - cosmetic only
+        logger.debug("could not silence transformers progress bars: %s", e)
 
 
 def pick_device(device: str | None) -> str:
@@ -90,7 +90,7 @@ def load(source: str | None, device: str, *, dtype: str = "auto", seed: int = 0)
             model = AutoModelForCausalLM.from_pretrained(source, dtype=torch_dtype)
         except (OSError, ValueError) as e:
             raise ConfigError(
-                f"Could not load model {source!r}: {e}. Pass a local Hugging Face model folder, a model id "
+                f"Could not load model {source!r}: {str(e).rstrip('.')}. Pass a local Hugging Face model folder, a model id "
                 "reachable from this machine (set HF_HOME / log in for gated models), or leave base_model "
                 "unset for the offline tiny demo model."
             ) from e
@@ -135,7 +135,7 @@ def apply_lora(model: Any, cfg: Any, *, include_lm_head: bool = False) -> Any:
         _untie_lm_head(model)
     conf = LoraConfig(
         r=int(cfg.lora_rank),
-        lora_alpha=float(cfg.lora_alpha),
+        lora_alpha=int(cfg.lora_alpha) if float(cfg.lora_alpha).is_integer() else cfg.lora_alpha,
         lora_dropout=float(cfg.lora_dropout),
         target_modules=lora_targets(model) + (["lm_head"] if include_lm_head else []),
         task_type="CAUSAL_LM",

@@ -82,7 +82,7 @@ def load_reward_function(ref: str, region: str | None = None) -> Callable[[Seque
 
     def score(samples: Sequence[dict[str, Any]]) -> list[float]:
         try:
-            resp = handler(list(samples), None)
+            resp = handler(list(samples), {})
         except Exception as e:
             import traceback
 

@@ -78,7 +78,7 @@ def make_handler(model: Any, tok: Any, model_name: str) -> type[BaseHTTPRequestH
         server_version = "NovaForgeLocal/1"
 
         def log_message(self, fmt: str, *args: Any) -> None:  # quiet access log
-            sys.stderr.write("%s %s\n" % (self.address_string(), fmt % args))
+            sys.stderr.write(f"{self.address_string()} {fmt % args}\n")
 
         def _send(self, code: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()
@@ -88,7 +88,7 @@ def make_handler(model: Any, tok: Any, model_name: str) -> type[BaseHTTPRequestH
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if self.path.rstrip("/") in ("/health", "/ping"):
                 self._send(200, {"status": "ok", "model": model_name})
             elif self.path.rstrip("/") == "/v1/models":
@@ -97,7 +97,7 @@ def make_handler(model: Any, tok: Any, model_name: str) -> type[BaseHTTPRequestH
             else:
                 self._send(404, {"error": {"message": f"No route {self.path}", "type": "not_found"}})
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             if self.path.rstrip("/") not in ("/v1/chat/completions", "/invocations"):
                 self._send(404, {"error": {"message": f"No route {self.path}", "type": "not_found"}})
                 return
@@ -105,7 +105,7 @@ def make_handler(model: Any, tok: Any, model_name: str) -> type[BaseHTTPRequestH
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 if not isinstance(body, dict):
-                    raise ValueError("request body must be a JSON object")
+                    raise TypeError("request body must be a JSON object")
                 self._send(200, chat_completion(model, tok, body, model_name, lock))
             except (ValueError, KeyError, TypeError) as e:
                 self._send(400, {"error": {"message": str(e), "type": "invalid_request_error"}})

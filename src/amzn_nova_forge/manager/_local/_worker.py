@@ -17,7 +17,7 @@ from typing import Any
 
 from amzn_nova_forge.manager._local._jobdir import COMPLETED, FAILED, IN_PROGRESS, STOPPED, JobDir, utc_now
 
-__all__ = ["main", "StopFlag"]
+__all__ = ["StopFlag", "main"]
 
 
 class StopFlag:
@@ -31,10 +31,13 @@ class StopFlag:
 
 
 def _failure_message(exc: BaseException) -> str:
+    from amzn_nova_forge.errors import NovaForgeError
     from amzn_nova_forge.manager._local._reward import RewardFunctionError
 
     if isinstance(exc, RewardFunctionError):
         return str(exc)
+    if isinstance(exc, NovaForgeError):  # a user error: its message says what to fix
+        return f"{type(exc).__name__}: {exc}"
     tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
     where = ""
     frames = traceback.extract_tb(exc.__traceback__)

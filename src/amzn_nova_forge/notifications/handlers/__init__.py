@@ -10,7 +10,7 @@ import io
 import zipfile
 from pathlib import Path
 
-__all__ = ["build_zip", "HANDLER_FILES"]
+__all__ = ["HANDLER_FILES", "build_zip"]
 
 _HERE = Path(__file__).parent
 #: platform -> handler module file (uploaded as ``index.py`` so the handler is ``index.handler``).

@@ -9,7 +9,7 @@ import json
 import logging
 import os
 import tarfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 logger = logging.getLogger()
@@ -106,7 +106,7 @@ def build_message(
         f"Job ID: {job_id}",
         f"Platform: {platform}",
         f"Status: {status}",
-        f"Time: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M:%S UTC')}",
+        f"Time: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M:%S UTC')}",
         f"Region: {region()}",
     ]
     if cluster_name:
@@ -144,6 +144,12 @@ def publish(topic_arn: str, subject: str, body: str, *, job_id: str, status: str
 def emails_of(item: dict[str, Any]) -> list[str]:
     """Emails stored on a DynamoDB item (low-level ``SS`` attribute)."""
     return sorted((item.get("emails") or {}).get("SS", []))
+
+
+def validate_output(item: dict[str, Any]) -> bool:
+    """Whether the job's output manifest should be checked (training jobs; the default)."""
+    v = item.get("validate_output")
+    return bool(v.get("BOOL", True)) if isinstance(v, dict) else True
 
 
 def s(item: dict[str, Any], name: str) -> str | None:

@@ -80,7 +80,7 @@ def run_kubectl(args: list[str]) -> tuple[int, str, str]:
     """Run kubectl with a fresh kubeconfig; returns ``(returncode, stdout, stderr)``."""
     exe = os.environ.get("KUBECTL_PATH") or shutil.which("kubectl") or "/opt/kubectl/kubectl"
     proc = subprocess.run(
-        [exe, "--kubeconfig", _write_kubeconfig(), *args], capture_output=True, text=True, timeout=60
+        [exe, "--kubeconfig", _write_kubeconfig(), *args], capture_output=True, text=True, timeout=60, check=False
     )
     return proc.returncode, proc.stdout, proc.stderr
 
@@ -99,7 +99,8 @@ def job_state(job_id: str, namespace: str) -> tuple[str, str | None]:
     true_conds = [c for c in conditions if str(c.get("status", "True")) == "True"] or conditions
     if not true_conds:
         return "Pending", None
-    last = sorted(true_conds, key=lambda c: c.get("lastTransitionTime") or "")[-1]
+    # Latest transition wins; ties (same second) keep list order, which kubeflow appends to.
+    last = max(reversed(true_conds), key=lambda c: c.get("lastTransitionTime") or "")
     return str(last.get("type")), last.get("message") or last.get("reason")
 
 
@@ -158,7 +159,7 @@ def check_job(ddb: Any, item: dict[str, Any]) -> dict[str, Any]:
         return {"job_id": job_id, "action": "waiting", "state": state}
     manifest = None
     label = status
-    if status == "Completed":
+    if status == "Completed" and common.validate_output(item):
         manifest = common.check_manifest_object(output, job_id) if output else (False, "no output_s3_path recorded.")
         if not manifest[0]:
             label = "Completed (output validation failed)"

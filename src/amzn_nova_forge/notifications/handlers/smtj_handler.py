@@ -41,7 +41,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     output = common.s(item, "output_s3_path") or (detail.get("OutputDataConfig") or {}).get("S3OutputPath")
     manifest = None
     label = status
-    if status == "Completed":
+    if status == "Completed" and common.validate_output(item):
         if output:
             manifest = common.check_manifest_in_tar(output, job_id)
         else:
@@ -49,9 +49,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         if not manifest[0]:
             label = "Completed (output validation failed)"
     reason = detail.get("FailureReason") if status != "Completed" else None
-    subject, body = common.build_message(
-        "SMTJ", job_id, label, reason=reason, manifest=manifest, output_s3_path=output
-    )
+    subject, body = common.build_message("SMTJ", job_id, label, reason=reason, manifest=manifest, output_s3_path=output)
     message_id = common.publish(os.environ["TOPIC_ARN"], subject, body, job_id=job_id, status=status)
     ddb.delete_item(TableName=table, Key={"job_id": {"S": job_id}})
     return {

@@ -20,7 +20,7 @@ SYSTEM = (
     "You are in a Linux shell inside an empty working directory. Solve the task by running one "
     "command per reply inside <bash>...</bash>. When finished, reply <done/>."
 )
-_CMD = re.compile(r"<bash>(.*?)</bash>|```(?:bash|sh)?\n(.*?)```", re.S)
+_CMD = re.compile(r"<bash>(.*?)</bash>|```(?:bash|sh)?\n(.*?)```", re.DOTALL)
 
 
 class TerminalEnv:
@@ -30,7 +30,9 @@ class TerminalEnv:
 
     def _run(self, cmd: str, cwd: str) -> tuple[int, str]:
         try:
-            p = subprocess.run(cmd, shell=True, cwd=cwd, capture_output=True, text=True, timeout=self.command_timeout)
+            p = subprocess.run(
+                cmd, shell=True, cwd=cwd, capture_output=True, text=True, timeout=self.command_timeout, check=False
+            )
             return p.returncode, (p.stdout + p.stderr)[-4000:]
         except subprocess.TimeoutExpired:
             return 124, f"command timed out after {self.command_timeout:.0f}s"
@@ -55,8 +57,11 @@ class TerminalEnv:
                 commands += 1
                 messages.append({"role": "user", "content": f"exit code {rc}\n{out}"})
             rc, _ = self._run(str(sample.get("test_command", "false")), work)
-            return {"reward": 1.0 if rc == 0 else 0.0, "messages": messages,
-                    "metrics": {"passed": float(rc == 0), "commands": commands}}
+            return {
+                "reward": 1.0 if rc == 0 else 0.0,
+                "messages": messages,
+                "metrics": {"passed": float(rc == 0), "commands": commands},
+            }
         finally:
             shutil.rmtree(work, ignore_errors=True)
 

@@ -19,7 +19,7 @@ SYSTEM = (
     "<guess>word</guess>. After each guess you get feedback per letter: G = correct letter in the "
     "correct place, Y = letter in the word but elsewhere, - = letter not in the word."
 )
-_GUESS = re.compile(r"<guess>\s*([A-Za-z]{5})\s*</guess>", re.I)
+_GUESS = re.compile(r"<guess>\s*([A-Za-z]{5})\s*</guess>", re.IGNORECASE)
 _WORD = re.compile(r"\b([A-Za-z]{5})\b")
 
 
@@ -75,11 +75,17 @@ class WordleEnv:
             best_greens = max(best_greens, fb.count("G"))
             if guess == answer:
                 reward = max(0.1, 1.0 - 0.1 * (turn - 1))
-                return {"reward": reward, "messages": messages,
-                        "metrics": {"solved": 1.0, "turns": turn, "invalid_guesses": invalid}}
+                return {
+                    "reward": reward,
+                    "messages": messages,
+                    "metrics": {"solved": 1.0, "turns": turn, "invalid_guesses": invalid},
+                }
             messages.append({"role": "user", "content": f"{guess.upper()}: {fb}"})
-        return {"reward": 0.1 * best_greens / 5, "messages": messages,
-                "metrics": {"solved": 0.0, "turns": self.max_turns, "invalid_guesses": invalid}}
+        return {
+            "reward": 0.1 * best_greens / 5,
+            "messages": messages,
+            "metrics": {"solved": 0.0, "turns": self.max_turns, "invalid_guesses": invalid},
+        }
 
 
 def load_environment(**kwargs: Any) -> WordleEnv:

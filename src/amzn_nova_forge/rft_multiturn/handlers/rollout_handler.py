@@ -44,8 +44,12 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         entries.append({"Id": str(len(entries)), "MessageBody": json.dumps(body)})
         ddb.put_item(
             TableName=table,
-            Item={"rollout_id": {"S": rid}, "status": {"S": "queued"}, "created_at": {"N": str(now)},
-                  "ttl": {"N": str(now + TTL_SECONDS)}},
+            Item={
+                "rollout_id": {"S": rid},
+                "status": {"S": "queued"},
+                "created_at": {"N": str(now)},
+                "ttl": {"N": str(now + TTL_SECONDS)},
+            },
         )
         ids.append(rid)
     for i in range(0, len(entries), 10):

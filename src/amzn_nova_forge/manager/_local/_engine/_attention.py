@@ -17,6 +17,7 @@ Both varlen backends receive the example boundaries as transformers' flash kwarg
 from __future__ import annotations
 
 import inspect
+import itertools
 import logging
 from typing import Any
 
@@ -49,9 +50,7 @@ def _varlen_signature() -> dict[str, bool]:
     """Which keywords this torch's ``varlen_attn`` takes (the API changed between 2.9 and 2.10+)."""
     if not _SIGNATURE:
         params = inspect.signature(_torch_varlen()).parameters
-        _SIGNATURE.update(
-            is_causal="is_causal" in params, enable_gqa="enable_gqa" in params, scale="scale" in params
-        )
+        _SIGNATURE.update(is_causal="is_causal" in params, enable_gqa="enable_gqa" in params, scale="scale" in params)
     return _SIGNATURE
 
 
@@ -84,7 +83,7 @@ def _reference_varlen(q: Any, k: Any, v: Any, cu: Any, scale: float | None) -> A
     bounds = cu.tolist()
     rep = q.shape[1] // k.shape[1]
     outs = []
-    for start, end in zip(bounds[:-1], bounds[1:]):
+    for start, end in itertools.pairwise(bounds):
         if end <= start:
             continue
         qs = q[start:end].transpose(0, 1)
@@ -110,6 +109,8 @@ def varlen_attention_forward(
     ``kwargs["cu_seq_lens_q"]`` (int32, on the device) and ``kwargs["max_length_q"]`` (int).
     Returns ``(1, T, H, D)`` as transformers expects.
     """
+    import torch
+
     cu = kwargs.get("cu_seq_lens_q")
     if cu is None:
         raise RuntimeError("nova_varlen attention needs cu_seq_lens_q (the engine's varlen batches pass it)")
@@ -121,10 +122,25 @@ def varlen_attention_forward(
     k = key[0].transpose(0, 1).contiguous()
     v = value[0].transpose(0, 1).contiguous()
     if q.device.type == _KERNEL_ON:
-        out = _call_torch_varlen(q, k, v, cu, max_len, scaling)
+        # flash kernels take bf16/fp16 only, and a custom op gets no autocast: with fp32 weights
+        # the rotary embedding hands over fp32 q and k (SDPA would have been cast by autocast)
+        half = _half_dtype(q)
+        out = _call_torch_varlen(q.to(half), k.to(half), v.to(half), cu, max_len, scaling)
+        if not torch.is_autocast_enabled(q.device.type):
+            out = out.to(query.dtype)  # no autocast downstream: o_proj expects the input dtype
     else:
         out = _reference_varlen(q, k, v, cu, scaling)
     return out.unsqueeze(0), None
+
+
+def _half_dtype(t: Any) -> Any:
+    """The dtype a flash kernel should see: autocast's if active, else ``t``'s if half, else bf16."""
+    import torch
+
+    kind = t.device.type
+    if torch.is_autocast_enabled(kind):
+        return torch.get_autocast_dtype(kind)
+    return t.dtype if t.dtype in (torch.float16, torch.bfloat16) else torch.bfloat16
 
 
 def _check_torch_varlen(device: Any) -> bool:
@@ -154,8 +170,10 @@ def _check_torch_varlen(device: Any) -> bool:
             ref = _reference_varlen(*slow, cu, None)
             (ref * upstream).sum().backward()
             errs = [(out.float() - ref).abs().max().item()]
-            errs += [(a.grad.float() - b.grad).abs().max().item() / (b.grad.abs().max().item() + 1e-6)
-                     for a, b in zip(fast, slow)]
+            errs += [
+                (a.grad.float() - b.grad).abs().max().item() / (b.grad.abs().max().item() + 1e-6)
+                for a, b in zip(fast, slow)
+            ]
             ok = errs[0] < 5e-2 and max(errs[1:]) < 5e-2
             if not ok:
                 logger.warning("torch varlen attention disagrees with the reference (errors %s); not used", errs)
@@ -175,11 +193,13 @@ def _has_flash_attn() -> bool:
     return True
 
 
-def select_attention(requested: str, device: Any, *, packing: bool) -> str:
+def select_attention(requested: str, device: Any, *, packing: bool, half: bool = True) -> str:
     """Pick the attention backend for ``device``.
 
-    ``requested="auto"``: on CUDA ``flash_attention_2`` if installed, else torch ``varlen`` if
-    its self-check passes, else ``sdpa``; on CPU ``sdpa`` (``varlen`` there runs the reference).
+    ``requested="auto"``: on CUDA with bf16 compute, ``flash_attention_2`` if installed, else
+    torch ``varlen`` if its self-check passes, else ``sdpa``; ``sdpa`` on CPU, without packing
+    and for fp32 compute (flash kernels are half precision only). A forced ``varlen`` on CPU
+    runs the per-example reference.
     """
     import torch
 
@@ -190,7 +210,7 @@ def select_attention(requested: str, device: Any, *, packing: bool) -> str:
         return "varlen"
     if requested != "auto":
         return requested
-    if dev.type != "cuda" or not packing:
+    if dev.type != "cuda" or not packing or not half:
         return "sdpa"
     if _has_flash_attn():
         return "flash_attention_2"

@@ -45,7 +45,9 @@ def train_flops_per_token(n_params: int, n_trainable: int) -> float:
     return 4.0 * n_params + 2.0 * n_trainable
 
 
-def mfu(tokens_per_s: float, n_params: int, *, peak: float = H100_BF16_DENSE_PEAK, flops_per_token: float | None = None) -> float:
+def mfu(
+    tokens_per_s: float, n_params: int, *, peak: float = H100_BF16_DENSE_PEAK, flops_per_token: float | None = None
+) -> float:
     """Model FLOPs utilisation: ``flops_per_token · tokens/s ÷ peak`` (``flops_per_token`` defaults to ``6·N``).
 
     Example:

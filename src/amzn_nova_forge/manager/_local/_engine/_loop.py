@@ -6,8 +6,8 @@
   steps (one sync per interval) and then calls ``on_step`` for each step of the interval.
 * Every micro-batch's loss is scaled by ``1 / labelled tokens of the whole step``, so the
   gradient is that of the token-mean loss of the step, however the step was split or packed.
-* With automatic sizing, an out-of-memory error in the first steps lowers the token budget
-  (and, at one row, turns gradient checkpointing on) and retries the step.
+* With automatic sizing, an out-of-memory error lowers the token budget by a quarter (and, at
+  one row, turns gradient checkpointing on) and reruns the step; the lower budget is kept.
 """
 
 from __future__ import annotations
@@ -45,8 +45,6 @@ from amzn_nova_forge.manager._local._engine._packing import (
 __all__ = ["lr_at", "train_causal_lm"]
 
 logger = logging.getLogger(__name__)
-
-_OOM_RETRY_STEPS = 3
 
 
 def lr_at(step: int, total_steps: int, cfg: TrainConfig) -> float:
@@ -110,9 +108,7 @@ class _Collator:
             collate(local, rows, layout=self.layout, packing=self.cfg.packing, pad_multiple=pad_multiple, pin=self.pin)
             for rows in plan
         ]
-        return _Step(
-            index, epoch, ids, micro, budget, sum(m.tokens for m in micro), sum(m.n_targets for m in micro)
-        )
+        return _Step(index, epoch, ids, micro, budget, sum(m.tokens for m in micro), sum(m.n_targets for m in micro))
 
 
 def _prefetch(make: Callable[[], Iterator[_Step]], depth: int = 3) -> Iterator[_Step]:
@@ -216,7 +212,11 @@ class _Trainer:
         self.log_every = cfg.log_every or (10 if self.cuda else 1)
         logger.info(
             "training %d examples, %d steps, budget %d tokens/micro-batch, checkpointing=%s, layout=%s",
-            len(data), self.total_steps, self.budget, self.checkpointing, prepared.layout,
+            len(data),
+            self.total_steps,
+            self.budget,
+            self.checkpointing,
+            prepared.layout,
         )
 
     def _steps(self) -> Iterator[_Step]:
@@ -242,7 +242,12 @@ class _Trainer:
         return total
 
     def _step_with_backoff(self, step: _Step) -> Any:
-        """Run ``step``; on an early out-of-memory error shrink the budget (then checkpoint) and retry."""
+        """Run ``step``; out of memory (automatic sizing only): shrink the budget (then checkpoint) and retry.
+
+        The step's gradients are dropped and the step is rebuilt and rerun from scratch; the
+        optimizer has not moved yet (an OOM comes from the forward/backward, or from AdamW
+        allocating its state on the very first step).
+        """
         import torch
 
         while True:
@@ -251,7 +256,7 @@ class _Trainer:
             try:
                 return self._run_step(step)
             except torch.cuda.OutOfMemoryError:
-                if not (self.cuda and self.auto_memory and step.index < _OOM_RETRY_STEPS):
+                if not (self.cuda and self.auto_memory):
                     raise
                 self.optimizer.zero_grad(set_to_none=True)
                 torch.cuda.empty_cache()
@@ -299,8 +304,12 @@ class _Trainer:
                 if on_step is None:
                     continue
                 if foreign:  # the dict seam of manager/_local/_loop.py: 0-based step
-                    payload = {**m.to_dict(), "step": m.step - 1, "step_time": m.step_time_s,
-                               "total_steps": self.total_steps}
+                    payload = {
+                        **m.to_dict(),
+                        "step": m.step - 1,
+                        "step_time": m.step_time_s,
+                        "total_steps": self.total_steps,
+                    }
                     keep_going = not on_step(payload) and keep_going
                 else:
                     keep_going = not on_step(m) and keep_going
@@ -314,8 +323,7 @@ class _Trainer:
             loss = self._step_with_backoff(step)
             consumed += len(step.examples)
             pending.append((step, loss, lr, consumed))
-            if len(pending) >= self.log_every or step.index + 1 == self.total_steps:
-                if not flush():
-                    return metrics
+            if (len(pending) >= self.log_every or step.index + 1 == self.total_steps) and not flush():
+                return metrics
         flush()
         return metrics

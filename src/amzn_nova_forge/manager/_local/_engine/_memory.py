@@ -1,7 +1,7 @@
 """Micro-batch token budget and gradient checkpointing from a device-memory estimate.
 
 The estimate is deliberately coarse (it only has to pick an order of magnitude); the training
-loop backs it with a retry: an out-of-memory error on the first steps lowers the budget by a quarter and,
+loop backs it with a retry: an out-of-memory error lowers the budget by a quarter and,
 once the budget is a single row, turns gradient checkpointing on.
 """
 

@@ -117,7 +117,7 @@ def prepare_model(model: Any, cfg: Any) -> Prepared:
     if getattr(base, "config", None) is not None:
         base.config.use_cache = False
 
-    attention = select_attention(cfg.attention, device, packing=cfg.packing)
+    attention = select_attention(cfg.attention, device, packing=cfg.packing, half=use_bf16)
     install_attention(model, attention)
     liger = False
     if device.type == "cuda" and cfg.liger in ("auto", True):
@@ -142,7 +142,12 @@ def prepare_model(model: Any, cfg: Any) -> Prepared:
         prepared.restore.append(_no_adapter_input_casts(model))
     logger.info(
         "engine: device=%s dtype=%s attention=%s liger=%s loss=%s compile=%s",
-        device, compute_dtype, attention, liger, fused, cfg.compile,
+        device,
+        compute_dtype,
+        attention,
+        liger,
+        fused,
+        cfg.compile,
     )
     return prepared
 
@@ -174,13 +179,15 @@ def enable_checkpointing(model: Any) -> None:
 
 
 def _decoder(base: Any) -> Any:
+    """The decoder stack (``model.model`` for Llama/Qwen) whose output feeds the LM head."""
     if hasattr(base, "get_decoder"):
         try:
             dec = base.get_decoder()
-            if dec is not None and dec is not base:
-                return dec
-        except Exception:  # noqa: BLE001
-            pass
+        except Exception as exc:  # noqa: BLE001 - fall back to the conventional attribute
+            logger.debug("get_decoder() failed: %s", exc)
+            dec = None
+        if dec is not None and dec is not base:
+            return dec
     return getattr(base, getattr(base, "base_model_prefix", "model"), None)
 
 

@@ -27,8 +27,8 @@ from amzn_nova_forge.errors import ConfigError
 
 __all__ = [
     "Example",
-    "balanced_bins",
     "MicroBatch",
+    "balanced_bins",
     "collate",
     "pack_rows",
     "plan_micro_batches",
