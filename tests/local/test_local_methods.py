@@ -154,6 +154,8 @@ def test_validation_data_gives_a_validation_loss(trained: Jobs) -> None:
 
 def test_s3_data_and_output_over_moto(moto_server: str, s3_bucket: str, tmp_path: Path) -> None:
     """Data read from and the output archive uploaded to S3 (moto over HTTP) by the worker process."""
+    pytest.importorskip("torch")
+    pytest.importorskip("peft")
     import boto3
     import local_toy
 

@@ -69,6 +69,14 @@ def test_dpo_row_splits_preferred_and_rejected() -> None:
         _data.dpo_example({"messages": [{"role": "user", "content": "Q"}]})
 
 
+def test_media_blocks_are_detected_and_dropped_from_text() -> None:
+    row = {"messages": [{"role": "user", "content": [
+        {"image": {"format": "png", "source": {"s3Location": {"uri": "s3://b/i.png", "bucketOwner": "1"}}}},
+        {"text": "What is shown?"}]}, {"role": "assistant", "content": [{"text": "A cat."}]}]}
+    assert _data.has_media(row) and not _data.has_media({"messages": [{"role": "user", "content": "hi"}]})
+    assert _data.to_messages(row)[0] == {"role": "user", "content": "What is shown?"}
+
+
 def test_qa_example_reads_gen_qa_converse_and_bedrock_batch_rows() -> None:
     gq = _data.qa_example({"query": "Q1", "response": "A1", "system": "S", "metadata": "m"})
     assert (gq["system"], gq["query"], gq["gold"], gq["metadata"]) == ("S", "Q1", "A1", "m")
@@ -194,3 +202,17 @@ def test_job_being_spawned_is_in_progress_not_failed(tmp_path: Path) -> None:
     assert LocalRuntimeManager.job_info(ref).status is JobStatus.IN_PROGRESS
     jd.update_status(created_at="2020-01-01T00:00:00Z")  # ... but a worker that never started is a failure
     assert LocalRuntimeManager.job_info(ref).status is JobStatus.FAILED
+
+
+def test_missing_torch_is_reported_before_any_worker_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from amzn_nova_forge.errors import MissingDependencyError
+    from amzn_nova_forge.manager._base import JobConfig
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    infra = LocalRuntimeManager(output_root=tmp_path)
+    with pytest.raises(MissingDependencyError, match=r"needs torch.*amzn-nova-forge\[local\]") as e:
+        infra.execute(JobConfig(job_name="j", image_uri="", recipe_path=""))
+    assert e.value.extra == "local" and not any(tmp_path.iterdir())

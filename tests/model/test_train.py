@@ -431,3 +431,64 @@ def test_readme_explicit_execution_role_example_and_instance_matrix(nova_aws: An
     customizer.train(job_name="role-example")
     assert nova_aws["creates"][0]["RoleArn"] == role == "arn:aws:iam::123456789012:role/MyExecutionRole"
     assert nova_aws["creates"][0]["ResourceConfig"]["InstanceCount"] == 4
+
+
+def test_api_spec_constructor_block_verbatim(nova_aws: Any) -> None:
+    ns = star("amzn_nova_forge")
+    code = '''
+from amzn_nova_forge import *
+
+# SageMaker Training Jobs (SMTJ)
+infra = SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2)
+
+customizer = NovaModelCustomizer(
+ model=Model.NOVA_MICRO,
+ method=TrainingMethod.SFT_LORA,
+ infra=infra,
+ data_s3_path="s3://my-bucket/training-data/",
+ output_s3_path="s3://my-bucket/output/"
+)
+
+# Amazon Bedrock (fully managed)
+bedrock_infra = BedrockRuntimeManager(
+ execution_role="arn:aws:iam::123456789012:role/BedrockRole",
+ base_model_identifier="arn:aws:bedrock:us-east-1::custom-model/amazon.nova-2-lite-v1:0:256k:abcdefghijk"
+)
+
+bedrock_customizer = NovaModelCustomizer(
+ model=Model.NOVA_MICRO,
+ method=TrainingMethod.SFT_LORA,
+ infra=bedrock_infra,
+ data_s3_path="s3://my-bucket/training-data/",
+ output_s3_path="s3://my-bucket/output/"
+)
+
+# With MLflow monitoring (SageMaker only)
+mlflow_monitor = MLflowMonitor(
+ tracking_uri="arn:aws:sagemaker:us-east-1:123456789012:mlflow-app/app-xxx",
+ experiment_name="nova-customization",
+ run_name="sft-run-1"
+)
+
+customizer_with_mlflow = NovaModelCustomizer(
+ model=Model.NOVA_MICRO,
+ method=TrainingMethod.SFT_LORA,
+ infra=infra,
+ data_s3_path="s3://my-bucket/training-data/",
+ output_s3_path="s3://my-bucket/output/",
+ mlflow_monitor=mlflow_monitor
+)
+'''
+    exec(code, ns)
+    assert ns["bedrock_customizer"].platform is Platform.BEDROCK
+    assert ns["customizer_with_mlflow"].mlflow_monitor is ns["mlflow_monitor"]
+    from amzn_nova_forge.manager import BedrockRuntimeManager
+    from amzn_nova_forge.model import NovaModelCustomizer
+
+    with pytest.raises(ValueError, match="MLflow"):  # not supported on Bedrock
+        NovaModelCustomizer(model=Model.NOVA_MICRO, method=TrainingMethod.SFT_LORA,
+                            infra=BedrockRuntimeManager(execution_role="arn:aws:iam::123456789012:role/BedrockRole"),
+                            mlflow_monitor=ns["mlflow_monitor"])
+    result = ns["customizer_with_mlflow"].train(job_name="with-mlflow", overrides={"max_epochs": 1})
+    recipe = yaml.safe_load(A.get(f"s3://my-bucket/output/{result.job_id}/input/recipe/recipe.yaml"))
+    assert recipe["run"]["mlflow_experiment_name"] == "nova-customization"

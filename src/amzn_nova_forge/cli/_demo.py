@@ -110,8 +110,10 @@ def run_demo(
     from amzn_nova_forge.core.enums import EvaluationTask, JobStatus, Model, TrainingMethod
     from amzn_nova_forge.manager._local import LocalRuntimeManager
     from amzn_nova_forge.manager._local._follow import follow
+    from amzn_nova_forge.manager._local._manager import check_local_dependencies
     from amzn_nova_forge.model import NovaModelCustomizer
 
+    check_local_dependencies()  # fail before doing anything when the [local] extra is missing
     t0 = time.monotonic()
     out = Path(output_dir or tempfile.mkdtemp(prefix="nova-forge-demo-")).expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)

@@ -50,6 +50,29 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def _group_alive(pgid: int) -> bool:
+    """Is any live (non-zombie) process left in process group ``pgid``?"""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:  # state, ppid, pgrp
+            return True
+    return False
+
+
 def _start_ticks(pid: int) -> str | None:
     """The process start time (clock ticks since boot, /proc/<pid>/stat field 22); None without /proc.
 
@@ -103,6 +126,9 @@ class LocalPlatform:
             if site_dir is None:
                 raise RuntimeError(f"venv at {self.venv_dir} has no site-packages directory")
             parents = [*site.getsitepackages(), str(Path(__file__).resolve().parents[2])]
+            user_site = site.getusersitepackages()
+            if site.ENABLE_USER_SITE and user_site and Path(user_site).is_dir():
+                parents.append(user_site)
             (site_dir / "_nova_forge_parent.pth").write_text(
                 "".join(f"import site; site.addsitedir({p!r})\n" for p in parents)
             )
@@ -182,7 +208,7 @@ class LocalPlatform:
         for pid in targets:
             self._wait_gone(pid, deadline)
         for pid in targets:
-            if _alive(pid):
+            if _alive(pid) or _group_alive(pid):
                 logger.warning("worker %d ignored SIGTERM; sending SIGKILL", pid)
                 try:
                     os.killpg(pid, signal.SIGKILL)
@@ -194,18 +220,16 @@ class LocalPlatform:
         return targets
 
     def _wait_gone(self, pid: int, deadline: float) -> None:
+        """Wait until the worker (reaped when it is our child) and its whole process group are gone."""
         proc = self._procs.get(pid)
         while time.monotonic() < deadline:
-            if proc is not None:
-                try:
-                    proc.wait(timeout=0.1)
-                    self._procs.pop(pid, None)
-                    return
-                except subprocess.TimeoutExpired:
-                    continue
-            if not _alive(pid):
+            if proc is not None and proc.poll() is not None:
+                self._procs.pop(pid, None)
+                proc = None
+            leader_gone = proc is None and not _alive(pid)
+            if leader_gone and not _group_alive(pid):
                 return
-            time.sleep(0.1)
+            time.sleep(0.05)
 
     # ---- logs -------------------------------------------------------------------------------
     def logs(self, env_type: EnvType, limit: int = 100, start_from_head: bool = False) -> list[str]:

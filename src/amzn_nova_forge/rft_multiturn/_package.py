@@ -8,6 +8,7 @@ the only package a worker installs is boto3.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import shlex
@@ -43,7 +44,11 @@ def sdk_archive() -> bytes:
     """Deterministic ``.tar.gz`` of the installed ``amzn_nova_forge`` package."""
     root = Path(__file__).resolve().parents[1]
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=6) as tar:
+    # gzip with mtime=0 so the same files always give the same bytes (and the same S3 key).
+    with (
+        gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=6, mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w") as tar,
+    ):
         for f in sorted(root.rglob("*")):
             if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc":
                 info = tar.gettarinfo(str(f), arcname=str(Path("amzn_nova_forge") / f.relative_to(root)))

@@ -123,6 +123,18 @@ def block_text(content: Any) -> str:
     return "".join(parts)
 
 
+_MEDIA = ("image", "video", "document")
+
+
+def has_media(row: Mapping[str, Any]) -> bool:
+    """True when a Converse row has image, video or document blocks (trained as text only locally)."""
+    for m in row.get("messages") or []:
+        content = m.get("content") if isinstance(m, Mapping) else None
+        if isinstance(content, list) and any(isinstance(b, Mapping) and any(k in b for k in _MEDIA) for b in content):
+            return True
+    return False
+
+
 def _system_text(row: Mapping[str, Any]) -> str | None:
     system = row.get("system")
     if system is None:

@@ -110,6 +110,10 @@ def run_training(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
         raise ConfigError("No training data: pass data_s3_path (a local JSONL file or folder) to the customizer.")
     rows = _data.read_rows(job["data_s3_path"])
     jd.log(f"Method {method.value}; {len(rows)} training rows from {job['data_s3_path']}.")
+    media = sum(1 for r in rows if _data.has_media(r))
+    if media:
+        jd.log(f"WARNING: {media} rows have image/video/document blocks; the local runtime trains on their "
+               "text only (multimodal training needs a Nova model on SageMaker).")
     model, tok, info = load_model_for(jd, job, cfg)
     import torch
 

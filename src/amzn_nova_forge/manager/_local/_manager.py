@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from amzn_nova_forge.core.enums import JobStatus, Platform
-from amzn_nova_forge.errors import ConfigError, JobSubmissionError
+from amzn_nova_forge.errors import ConfigError, JobSubmissionError, MissingDependencyError
 from amzn_nova_forge.manager._base import JobConfig, JobInfo, JobOutputs, JobRef, RuntimeManager
 from amzn_nova_forge.manager._local import _jobdir
 from amzn_nova_forge.manager._local._jobdir import JobDir, default_jobs_root, pid_alive, utc_now
@@ -55,6 +55,23 @@ def spawn_detached(cmd: list[str], log_path: Path, env: dict[str, str] | None = 
     if proc.returncode != 0 or not proc.stdout.strip().isdigit():
         raise JobSubmissionError(f"Could not start a local worker process: {proc.stderr.strip() or proc.stdout!r}")
     return int(proc.stdout.strip())
+
+
+#: Packages the worker needs (checked without importing them).
+LOCAL_DEPENDENCIES = ("torch", "transformers", "peft")
+
+
+def check_local_dependencies() -> None:
+    """Raise :class:`MissingDependencyError` naming the ``[local]`` extra when a worker dependency is missing."""
+    import importlib.util
+
+    missing = [m for m in LOCAL_DEPENDENCIES if importlib.util.find_spec(m) is None]
+    if missing:
+        raise MissingDependencyError(
+            f"The local runtime needs {', '.join(missing)}. Install it with: "
+            "pip install torch 'amzn-nova-forge[local]' (pin torch==2.13.0 in the same command for the CPU build).",
+            extra="local",
+        )
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -169,9 +186,11 @@ class LocalRuntimeManager(RuntimeManager):
         """Write the job folder, start the detached worker and return the job id at once.
 
         Raises:
+            MissingDependencyError: torch / transformers / peft are not installed (the ``[local]`` extra).
             ConfigError: The training data is not a local path or s3:// URI that exists.
             JobSubmissionError: The worker process could not be started.
         """
+        check_local_dependencies()
         stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
         job_id = f"{job_config.job_name}-{stamp}-{secrets.token_hex(2)}"
         jd = JobDir(self._job_root(job_config) / job_id)
@@ -299,7 +318,7 @@ class LocalRuntimeManager(RuntimeManager):
         return lines[-limit:] if limit else lines
 
     @classmethod
-    def stop_job(cls, ref: JobRef, *, grace: float = 5.0) -> None:
+    def stop_job(cls, ref: JobRef, *, grace: float = 15.0) -> None:
         """SIGTERM the worker (it stops after the current step), SIGKILL after ``grace`` seconds."""
         jd = cls.job_dir(ref)
         st = jd.read_status()

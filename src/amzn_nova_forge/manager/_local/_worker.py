@@ -71,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m amzn_nova_forge.manager._local._worker <job_dir>", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    import warnings
+
+    # Library deprecation chatter would bury the real error in worker.out (shown in failure messages).
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
     jd = JobDir(args[0])
     flag = StopFlag()
     signal.signal(signal.SIGTERM, flag)
