@@ -1,0 +1,159 @@
+"""api-spec.txt examples that no area test ran verbatim, executed from their exact text against moto.
+
+The snippets live in ``_snippets.py`` (copied verbatim from the spec). Around a snippet there is
+only setup: moto resources for the placeholders (account 123456789012, buckets, roles), a
+namespace holding what earlier cells of the same section defined (``customizer``, ``result``), and,
+where the spec writes ``(...)`` for "your arguments", :func:`conftest.fill` (documented in
+docs/spec-coverage.md). moto lacks ``iam:SimulatePrincipalPolicy``: answered by an event hook.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from conftest import A, CHECKPOINT, fill, star
+
+import _snippets as S
+from amzn_nova_forge.core.enums import JobStatus, Model, Platform, TrainingMethod
+
+
+def _customizer(ns: dict[str, Any], **kwargs: Any) -> Any:
+    """The api-spec constructor example's SMTJ customizer (section "NovaModelCustomizer")."""
+    A.put("s3://my-bucket/training-data/train.jsonl", A.SFT_JSONL)
+    infra = ns["SMTJRuntimeManager"](instance_type="ml.p5.48xlarge", instance_count=2)
+    args = {"model": Model.NOVA_MICRO, "method": TrainingMethod.SFT_LORA, "infra": infra,
+            "data_s3_path": "s3://my-bucket/training-data/", "output_s3_path": "s3://my-bucket/output/", **kwargs}
+    return ns["NovaModelCustomizer"](**args)
+
+
+@pytest.fixture
+def absolute_placeholder_dirs() -> Any:
+    """The spec dumps to ``/customized/path``: made to exist, removed afterwards if we created it."""
+    root = Path("/customized")
+    existed = root.exists()
+    yield Path("/customized/path")
+    if not existed:
+        shutil.rmtree(root, ignore_errors=True)
+    else:
+        Path("/customized/path/customized_name.json").unlink(missing_ok=True)
+
+
+def test_runtime_manager_constructor_examples(aws: Any) -> None:
+    boto3.client("iam").create_role(RoleName="BedrockRole", AssumeRolePolicyDocument=json.dumps(A.TRUST))
+    ns: dict[str, Any] = {}
+    exec(S.SPEC_SMTJ_MANAGER, ns)
+    assert (ns["infra"].platform, ns["infra"].instance_type, ns["infra"].instance_count) == (
+        Platform.SMTJ, "ml.p5.48xlarge", 2)
+    exec(S.SPEC_SMHP_MANAGER, ns)
+    smhp = ns["infra"]
+    assert (smhp.platform, smhp.cluster_name, smhp.namespace, smhp.instance_count) == (
+        Platform.SMHP, "my-hyperpod-cluster", "default", 4)
+    exec(S.SPEC_BEDROCK_MANAGER, ns)
+    bedrock = ns["infra"]
+    assert bedrock.platform is Platform.BEDROCK
+    assert bedrock.execution_role == "arn:aws:iam::123456789012:role/BedrockRole"
+    assert bedrock.base_model_identifier.endswith("amazon.nova-2-lite-v1:0:256k:abcdefghijk")
+    exec(S.SPEC_SERVERLESS_MANAGER, ns)
+    assert ns["infra"].platform is Platform.SMTJServerless
+    assert ns["infra"].model_package_group_name == "model-group"
+
+
+def test_job_result_status_dump_and_load_examples(notebook: dict[str, Any], absolute_placeholder_dirs: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from amzn_nova_forge.model.result import SMTJTrainingResult
+
+    ns = star()
+    ns["customizer"] = _customizer(ns)
+    ns["result"] = result = ns["customizer"].train(job_name="my-job")
+    capsys.readouterr()
+
+    exec(S.SPEC_GET_JOB_STATUS, ns)  # moto completes training jobs at once
+    assert ns["status"] is JobStatus.COMPLETED and ns["raw_status"] == "Completed"
+    assert capsys.readouterr().out == "Job finished!\n"
+
+    exec(S.SPEC_DUMP, ns)
+    local = notebook["work"] / f"{result.job_id}_SMTJ.json"
+    custom = absolute_placeholder_dirs / "customized_name.json"
+    assert json.loads(local.read_text())["job_id"] == json.loads(custom.read_text())["job_id"] == result.job_id
+
+    shutil.copy(local, notebook["work"] / "my_job_result.json")  # the load example's file name
+    exec(S.SPEC_LOAD, ns)
+    loaded = ns["job_result"]
+    assert isinstance(loaded, SMTJTrainingResult) and loaded.job_id == result.job_id
+    assert loaded.get_job_status() == (JobStatus.COMPLETED, "Completed")
+    assert loaded.model_artifacts.checkpoint_s3_path == CHECKPOINT.format(job=result.job_id)
+
+
+def test_monitor_from_job_result_get_and_show_logs(notebook: dict[str, Any],
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    ns = star()
+    ns["customizer"] = _customizer(ns)
+    exec(S.SPEC_FROM_JOB_RESULT, ns)
+    assert ns["monitor"].job_id == ns["result"].job_id
+    exec(S.SPEC_GET_LOGS, ns)
+    assert len(ns["logs"]) == 20 and "reduced_train_loss=2.500" in ns["logs"][0]["message"]
+    capsys.readouterr()
+    exec(S.SPEC_SHOW_LOGS, ns)
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 20 and "global_step=0.000" in out[0] and "global_step=19.000" in out[-1]
+
+
+def test_evaluation_and_batch_get_examples(notebook: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    ns = star()
+    ns["customizer"] = _customizer(ns)
+    A.put("s3://my-bucket/inference-input/part-0.jsonl", '{"query": "What is 2+2?", "response": "4"}\n')
+    # The spec writes "(...)" for the call's arguments: those of the evaluate() / batch_inference() examples.
+    exec(fill(S.SPEC_EVAL_GET, {"customizer.evaluate(...)": (
+        'customizer.evaluate(job_name="my-eval-job", eval_task=EvaluationTask.MMLU, '
+        'model_path="s3://my-bucket/checkpoints/my-model/")')}), ns)
+    assert ns["results"]["results"]["mmlu|0"]["accuracy"] == 0.71
+    assert "0.71" in capsys.readouterr().out
+    exec(fill(S.SPEC_BATCH_GET, {"customizer.batch_inference(...)": (
+        'customizer.batch_inference(job_name="batch-inference-job", input_path="s3://my-bucket/inference-input/", '
+        'output_s3_path="s3://my-bucket/inference-output/", model_path="s3://my-bucket/trained-model/")')}), ns)
+    saved = [json.loads(line) for line in A.get("s3://my-bucket/formatted-results.jsonl").decode().splitlines()]
+    assert [r["gold_response"] for r in saved] == ["Paris", "4"]
+    assert saved[0]["inference_response"] == "Paris"
+    assert ns["results"]
+
+
+def test_model_from_model_type_example() -> None:
+    ns = star()
+    exec(S.SPEC_FROM_MODEL_TYPE, ns)
+    assert ns["model"] is Model.NOVA_MICRO
+
+
+def test_error_handling_example(notebook: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    ns = star()
+    ns["customizer"] = _customizer(ns)
+    exec(S.SPEC_ERROR_HANDLING, ns)
+    assert capsys.readouterr().out == "" and ns["result"].job_id.startswith("my-job")
+    # a bad configuration is a ValueError: the example's first branch names it
+    ns = star()
+    ns["customizer"] = _customizer(ns, data_s3_path="s3://my-bucket/no-such-data/")
+    exec(S.SPEC_ERROR_HANDLING, ns)
+    out = capsys.readouterr().out
+    assert out.startswith("Configuration error: ") and "no-such-data" in out
+    assert "result" not in ns
+
+
+def test_job_notifications_example(notebook: dict[str, Any]) -> None:
+    """"Using Job Notifications", verbatim (its import name ``amzn_nova_forge_sdk`` is an alias)."""
+    A.put("s3://my-bucket/training-data/train.jsonl", A.SFT_JSONL)
+    ns: dict[str, Any] = {}
+    exec(S.SPEC_NOTIFICATIONS, ns)
+    result = ns["result"]
+    region = result.region  # the job's region wins: job events are regional
+    assert region == "us-east-1"
+    cfn = boto3.client("cloudformation", region_name=region)
+    stack = cfn.describe_stacks(StackName="NovaForgeSDK-SMTJ-JobNotifications")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    item = boto3.client("dynamodb", region_name=region).get_item(
+        TableName="NovaForgeSDK-SMTJ-JobNotifications", Key={"job_id": {"S": result.job_id}})["Item"]
+    assert item["output_s3_path"]["S"] == "s3://my-bucket/custom-output-path/"
+    assert sorted(item["emails"]["SS"]) == ["team@example.com", "user@example.com"]
