@@ -2,7 +2,6 @@
 the comment above each constant names where it comes from). Do not edit a snippet: the tests
 execute exactly this text."""
 
-# ruff: noqa: E501
 
 # api-spec.txt, SMTJRuntimeManager > Constructor > Example (lines 677-681)
 SPEC_SMTJ_MANAGER = r'''
@@ -129,6 +128,133 @@ except ValueError as e:
  print(f"Configuration error: {e}")
 except Exception as e:
  print(f"Training failed: {e}")
+'''
+
+# api-spec.txt, NovaModelCustomizer > evaluate() > Example (lines 301-324)
+SPEC_EVALUATE = r'''
+from amzn_nova_forge.recipe import *
+
+# General eval task (with overrides)
+eval_result = customizer.evaluate(
+    job_name="my-eval-job",
+    eval_task=EvaluationTask.MMLU,
+    model_path="s3://my-bucket/checkpoints/my-model/",
+    overrides={
+        'max_new_tokens': 2048,
+        'temperature': 0,
+        'top_p': 1.0
+    }
+)
+print(f"Evaluation job started: {eval_result.job_id}")
+
+# BYOM eval task (by providing processor config)
+byom_eval_result = customizer.evaluate(
+    job_name='my-eval-test-byom',
+    eval_task=EvaluationTask.GEN_QA,
+    data_s3_path="s3://bucket/data",
+    processor={
+        "lambda_arn": "arn:aws:lambda:<region>:123456789012:function:byom-lambda"
+    }
+)
+'''
+
+# api-spec.txt, SMHPRuntimeManager > scale_cluster() > Example (lines 814-834)
+SPEC_SCALE_CLUSTER = r'''
+from amzn_nova_forge.manager import *
+
+# Create a runtime manager for your cluster
+manager = SMHPRuntimeManager(
+    instance_type="ml.p4d.24xlarge",
+    instance_count=4,
+    cluster_name="my-hyperpod-cluster",
+    namespace="default"
+)
+
+# Scale up the worker group from 4 to 8 instances
+result = manager.scale_cluster(
+    instance_group_name="worker-group",
+    target_instance_count=8
+)
+
+# Scale down to 2 instances
+result = manager.scale_cluster(
+    instance_group_name="worker-group",
+    target_instance_count=2
+)
+'''
+
+# api-spec.txt, SMHPRuntimeManager > get_instance_groups() > Example (lines 864-875)
+SPEC_GET_INSTANCE_GROUPS = r'''
+from amzn_nova_forge.manager import *
+
+# Create a runtime manager for your cluster
+manager = SMHPRuntimeManager(
+    instance_type="ml.p4d.24xlarge",
+    instance_count=4,
+    cluster_name="my-hyperpod-cluster",
+    namespace="default"
+)
+
+# Get the instance groups available on the current cluster.
+instance_groups = manager.get_instance_groups()
+'''
+
+# api-spec.txt, EvaluationResult > upload_tensorboard_results() > Example (lines 1580-1582)
+SPEC_UPLOAD_TENSORBOARD = r'''
+eval_result.upload_tensorboard_results(
+ tensorboard_s3_path="s3://my-bucket/tensorboard/"
+)
+'''
+
+# api-spec.txt, EvaluationResult > show() > Example (lines 1561-1561)
+SPEC_EVAL_SHOW = r'''
+eval_result.show()
+'''
+
+# api-spec.txt, MLflowMonitor > Constructor > Example (lines 2066-2088)
+SPEC_MLFLOW_MONITOR = r'''
+from amzn_nova_forge.monitor import *
+
+# With explicit tracking URI
+monitor = MLflowMonitor(
+    tracking_uri="arn:aws:sagemaker:us-east-1:123456789012:mlflow-app/app-xxx",
+    experiment_name="nova-customization",
+    run_name="sft-run-1"
+)
+
+# With default tracking URI (if available)
+monitor = MLflowMonitor(
+    experiment_name="nova-customization",
+    run_name="sft-run-1"
+)
+
+# Use with NovaModelCustomizer
+customizer = NovaModelCustomizer(
+    model=Model.NOVA_LITE_2,
+    method=TrainingMethod.SFT_LORA,
+    infra=runtime_manager,
+    data_s3_path="s3://bucket/data",
+    mlflow_monitor=monitor
+)
+'''
+
+# api-spec.txt, MLflowMonitor > get_presigned_url() > Example (lines 2146-2160)
+SPEC_PRESIGNED_URL = r'''
+monitor = MLflowMonitor(
+    tracking_uri="arn:aws:sagemaker:us-east-1:123456789012:mlflow-app/app-xxx",
+    experiment_name="nova-customization"
+)
+
+# Generate presigned URL with defaults
+# URL expires in 5 minutes, but session lasts 12 hours once accessed
+url = monitor.get_presigned_url()
+print(f"Access MLflow UI at: {url}")
+
+# Generate URL with custom expiration times
+url = monitor.get_presigned_url(
+    session_expiration_duration_in_seconds=3600,  # 1 hour session
+    expires_in_seconds=60  # URL expires in 1 minute
+)
 '''
 
 # readme.txt, code block 12 (line 489)

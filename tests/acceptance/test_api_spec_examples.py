@@ -14,11 +14,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import _snippets as S
 import boto3
 import pytest
-from conftest import A, CHECKPOINT, fill, star
+from acceptance_support import CHECKPOINT, A, fill, star
 
-import _snippets as S
 from amzn_nova_forge.core.enums import JobStatus, Model, Platform, TrainingMethod
 
 
@@ -157,3 +157,86 @@ def test_job_notifications_example(notebook: dict[str, Any]) -> None:
         TableName="NovaForgeSDK-SMTJ-JobNotifications", Key={"job_id": {"S": result.job_id}})["Item"]
     assert item["output_s3_path"]["S"] == "s3://my-bucket/custom-output-path/"
     assert sorted(item["emails"]["SS"]) == ["team@example.com", "user@example.com"]
+
+
+def test_evaluate_example_then_show_and_tensorboard(notebook: dict[str, Any],
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """evaluate() verbatim except the BYOM Lambda ARN's ``<region>`` placeholder, which the SDK refuses
+    as written (it is not an ARN; the error says which key and what an ARN looks like)."""
+    from amzn_nova_forge.errors import RecipeOverrideError
+
+    ns = star()
+    ns["customizer"] = _customizer(ns)
+    A.put("s3://bucket/data", '{"query": "What is 2+2?", "response": "4"}\n')
+    with pytest.raises(RecipeOverrideError, match=r"processor.lambda_arn .*<region>.* is not a Lambda function ARN"):
+        exec(S.SPEC_EVALUATE, dict(ns))
+    notebook["creates"].clear()
+    capsys.readouterr()
+    exec(fill(S.SPEC_EVALUATE, {"arn:aws:lambda:<region>:": "arn:aws:lambda:us-east-1:"}), ns)
+    eval_result, byom = ns["eval_result"], ns["byom_eval_result"]
+    assert f"Evaluation job started: {eval_result.job_id}" in capsys.readouterr().out
+    mmlu_req, byom_req = notebook["creates"]
+    assert mmlu_req["TrainingJobName"] == eval_result.job_id and byom_req["TrainingJobName"] == byom.job_id
+    assert byom_req["HyperParameters"]["eval_lambda_arn"] == (
+        "arn:aws:lambda:us-east-1:123456789012:function:byom-lambda")
+    exec(S.SPEC_EVAL_SHOW, ns)
+    assert "0.7100" in capsys.readouterr().out
+    exec(S.SPEC_UPLOAD_TENSORBOARD, ns)
+    keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket="my-bucket", Prefix="tensorboard/")["Contents"]]
+    assert keys == ["tensorboard/eval/events.out.tfevents.1768480800.algo-1"]
+
+
+def test_scale_cluster_and_instance_groups_examples(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    # moto's DescribeCluster drops RestrictedInstanceGroups and moto has no UpdateCluster: both answered.
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:cluster/abc123"
+    rig = {"InstanceGroupName": "worker-group", "InstanceType": "ml.p4d.24xlarge", "CurrentCount": 4,
+           "TargetCount": 4, "ExecutionRole": "arn:aws:iam::123456789012:role/HyperPodRole", "ThreadsPerCore": 1,
+           "EnvironmentConfig": {"FSxLustreConfig": {"SizeInGiB": 1200, "PerUnitStorageThroughput": 250}}}
+    A.stub_one("sagemaker", "DescribeCluster", lambda p: {
+        "ClusterArn": arn, "ClusterName": p["ClusterName"], "ClusterStatus": "InService",
+        "CreationTime": "2026-01-01T00:00:00Z", "InstanceGroups": [], "RestrictedInstanceGroups": [rig]})
+    updates = A.stub_one("sagemaker", "UpdateCluster", lambda p: {"ClusterArn": arn})
+    ns: dict[str, Any] = {}
+    exec(S.SPEC_SCALE_CLUSTER, ns)
+    assert [u["RestrictedInstanceGroups"][0]["InstanceCount"] for u in updates] == [8, 2]
+    assert ns["result"] == {"ClusterArn": arn, "InstanceGroupName": "worker-group",
+                            "InstanceType": "ml.p4d.24xlarge", "PreviousCount": 4, "TargetCount": 2}
+    exec(S.SPEC_GET_INSTANCE_GROUPS, ns)
+    assert ns["instance_groups"] == [
+        {"InstanceGroupName": "worker-group", "InstanceType": "ml.p4d.24xlarge", "CurrentCount": 4}]
+    assert "worker-group" in capsys.readouterr().out
+
+
+def test_mlflow_monitor_example(notebook: dict[str, Any]) -> None:
+    ns = star()
+    ns["runtime_manager"] = ns["SMTJRuntimeManager"](instance_type="ml.p5.48xlarge", instance_count=4)
+    exec(S.SPEC_MLFLOW_MONITOR, ns)
+    customizer = ns["customizer"]
+    assert customizer.mlflow_monitor is ns["monitor"]
+    assert (ns["monitor"].experiment_name, ns["monitor"].run_name) == ("nova-customization", "sft-run-1")
+
+
+def test_presigned_url_example(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    # moto has no CreatePresignedMlflowAppUrl: that one call is answered (and its arguments recorded).
+    calls = A.stub_one("sagemaker", "CreatePresignedMlflowAppUrl",
+                       lambda p: {"AuthorizedUrl": f"https://app-xxx.mlflow.example/auth?ttl={p['ExpiresInSeconds']}"})
+    ns = star()
+    exec(S.SPEC_PRESIGNED_URL, ns)
+    assert capsys.readouterr().out == "Access MLflow UI at: https://app-xxx.mlflow.example/auth?ttl=300\n"
+    assert ns["url"].endswith("ttl=60")
+    assert [(c["ExpiresInSeconds"], c["SessionExpirationDurationInSeconds"]) for c in calls] == [
+        (300, 43200), (60, 3600)]
+
+
+def test_job_config_has_the_spec_fields_and_defaults() -> None:
+    """"Runtime Managers": the JobConfig dataclass as the spec prints it (names, order, defaults)."""
+    import dataclasses
+
+    from amzn_nova_forge.manager import JobConfig
+
+    spec_fields = ["job_name", "image_uri", "recipe_path", "output_s3_path", "data_s3_path", "input_s3_data_type",
+                   "mlflow_tracking_uri", "mlflow_experiment_name", "mlflow_run_name"]
+    fields = [f.name for f in dataclasses.fields(JobConfig)]
+    assert fields[: len(spec_fields)] == spec_fields
+    cfg = JobConfig("job", "image:latest", "/tmp/recipe.yaml")
+    assert all(getattr(cfg, name) is None for name in spec_fields[3:])

@@ -12,10 +12,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import boto3
+import _snippets as S
 import pytest
+from acceptance_support import CHECKPOINT, A, fill, star
 from botocore.stub import ANY, Stubber
-from conftest import A, CHECKPOINT
 
 from amzn_nova_forge.core import aws as aws_factory
 from amzn_nova_forge.core.enums import DeployPlatform, JobStatus, Model, TrainingMethod
@@ -186,8 +186,6 @@ def yaml_of(create_request: dict[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 # The readme's other Python blocks (those no area test ran verbatim): see docs/spec-coverage.md.
 # --------------------------------------------------------------------------------------------
-import _snippets as S  # noqa: E402
-from conftest import fill, star  # noqa: E402
 
 
 def _rigs(cluster: str = "my-hyperpod-cluster") -> None:
@@ -196,7 +194,7 @@ def _rigs(cluster: str = "my-hyperpod-cluster") -> None:
         ClusterName=cluster,
         InstanceGroups=[{
             "InstanceCount": 4, "InstanceGroupName": "worker-group", "InstanceType": "ml.p5.48xlarge",
-            "LifeCycleConfig": {"SourceS3Uri": "s3://bucket/lifecycle/", "OnCreate": "on_create.sh"},
+            "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-lifecycle/", "OnCreate": "on_create.sh"},
             "ExecutionRole": f"arn:aws:iam::{ACCT}:role/NovaForgeExecutionRole", "ThreadsPerCore": 1,
         }],
     )
@@ -251,26 +249,24 @@ def test_evaluate_dump_and_load_example(notebook: dict[str, Any]) -> None:
 
     ns = star("amzn_nova_customization_sdk")
     ns["customizer"] = _smtj_customizer(ns)
-    # the block's last line loads 'my-path/my-job-result.json': a result saved there earlier
-    (notebook["work"] / "my-path").mkdir()
-    original_exec = exec
+    # the block's last line loads 'my-path/my-job-result.json': a result saved there by an earlier session
+    earlier = ns["customizer"].evaluate(job_name="earlier-eval", eval_task=ns["EvaluationTask"].MMLU,
+                                        model_path="s3://bucket/model-artifacts/")
+    earlier.dump(file_path="my-path", file_name="my-job-result.json")
 
-    code = S.README_EVALUATE
-    head, _, tail = code.partition("from amzn_nova_customization_sdk.model.result import BaseJobResult")
-    original_exec(head, ns)
-    eval_result = ns["eval_result"]
-    shutil.copy(notebook["work"] / "my/custom/path/my-custom-name.json",
-                notebook["work"] / "my-path/my-job-result.json")
-    original_exec("from amzn_nova_customization_sdk.model.result import BaseJobResult" + tail, ns)
+    exec(S.README_EVALUATE, ns)
 
-    req = notebook["creates"][0]
+    req = notebook["creates"][1]
+    job_id = req["TrainingJobName"]
+    assert job_id.startswith("model-evaluation")
     recipe = yaml_of(req)
     assert recipe["evaluation"]["subtask"] == "abstract_algebra"
-    assert recipe["inference"]["max_new_tokens"] == 2048
-    assert (notebook["work"] / f"{eval_result.job_id}_SMTJ.json").is_file()
+    assert recipe["inference"]["max_new_tokens"] == 2048 and recipe["inference"]["top_p"] == 0.9
+    assert (notebook["work"] / f"{job_id}_SMTJ.json").is_file()
+    assert json.loads((notebook["work"] / "my/custom/path/my-custom-name.json").read_text())["job_id"] == job_id
     loaded = ns["eval_result"]
-    assert isinstance(loaded, SMTJEvaluationResult) and loaded.job_id == eval_result.job_id
-    assert loaded is not eval_result
+    assert isinstance(loaded, SMTJEvaluationResult) and loaded.job_id == earlier.job_id
+    assert loaded.get()["results"]["mmlu|0"]["accuracy"] == 0.71
 
 
 def test_batch_inference_example(notebook: dict[str, Any]) -> None:
@@ -304,18 +300,22 @@ def test_mlflow_example(notebook: dict[str, Any]) -> None:
 
 
 def test_monitor_example(notebook: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
-    from conftest import log_lines
+    from acceptance_support import log_lines
 
     ns = star("amzn_nova_customization_sdk")
     ns["customizer"] = _smtj_customizer(ns)
     # ``my_evaluation_job_result``: a result of an earlier evaluation (the readme's placeholder name)
     ns["my_evaluation_job_result"] = ns["customizer"].evaluate(
         job_name="earlier-eval", eval_task=ns["EvaluationTask"].MMLU, model_path="s3://bucket/model-artifacts/")
-    # the job "job-id" of from_job_id, with its log stream
+    # the job "job-id" of from_job_id, with its log stream (events now: after the example's start time;
+    # CloudWatch, and moto, reject events older than 14 days)
+    import time
+
+    now = int(time.time() * 1000)
     logs = A.plain_client("logs")
-    logs.create_log_stream(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName="job-id/algo-1-1761991200")
-    logs.put_log_events(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName="job-id/algo-1-1761991200",
-                        logEvents=[{"timestamp": 1761991200000 + i, "message": m} for i, m in enumerate(log_lines())])
+    logs.create_log_stream(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName="job-id/algo-1-1762027200")
+    logs.put_log_events(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName="job-id/algo-1-1762027200",
+                        logEvents=[{"timestamp": now + i, "message": m} for i, m in enumerate(log_lines())])
     capsys.readouterr()
     exec(S.README_MONITOR, ns)
     assert ns["monitor"].job_id == "job-id"
@@ -340,3 +340,18 @@ def test_dry_run_example(notebook: dict[str, Any], tmp_path: Path) -> None:
     assert notebook["creates"] == []  # nothing started
     names = sorted(p.name for p in (tmp_path / "recipes").glob("*.yaml"))
     assert len(names) == 2 and names[0].startswith("evaluate") and names[1].startswith("train")
+
+
+def test_explicit_execution_role_example(notebook: dict[str, Any]) -> None:
+    """The readme's explicit-role block lacks a comma after ``execution_role=...`` (a SyntaxError);
+    with that comma it runs (Nova 2 Lite SFT then refuses ml.g5.12xlarge at train time, see
+    tests/model/test_train.py::test_readme_explicit_execution_role_example_and_instance_matrix)."""
+    with pytest.raises(SyntaxError):
+        compile(S.README_EXPLICIT_ROLE, "readme", "exec")
+    A.create_role("MyExecutionRole")
+    A.put("s3://input-bucket/input.jsonl", A.SFT_JSONL)
+    ns = star("amzn_nova_customization_sdk")
+    exec(fill(S.README_EXPLICIT_ROLE, {"MyExecutionRole' #": "MyExecutionRole', #"}), ns)
+    infra = ns["customizer"].infra
+    assert infra.execution_role == "arn:aws:iam::123456789012:role/MyExecutionRole"
+    assert (infra.instance_type, infra.instance_count) == ("ml.g5.12xlarge", 1)

@@ -11,8 +11,8 @@ import json
 import boto3
 import pytest
 
-from amzn_nova_forge import *  # noqa: F403 - the spec's star import (the spec spells the package amzn_nova_forge_sdk)
 from amzn_nova_forge.core import aws as aws_factory
+from amzn_nova_forge_sdk import *  # the spec's import line, verbatim (an alias of amzn_nova_forge)
 
 
 @pytest.fixture
@@ -37,10 +37,10 @@ def notebook(aws, monkeypatch):
 
 def test_spec_using_job_notifications(notebook) -> None:
     # Start a training job
-    customizer = NovaModelCustomizer(  # noqa: F405
-        model=Model.NOVA_MICRO,  # noqa: F405
-        method=TrainingMethod.SFT_LORA,  # noqa: F405
-        infra=SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2),  # noqa: F405
+    customizer = NovaModelCustomizer(
+        model=Model.NOVA_MICRO,
+        method=TrainingMethod.SFT_LORA,
+        infra=SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2),
         data_s3_path="s3://my-bucket/training-data/",
         output_s3_path="s3://my-bucket/output/"
     )

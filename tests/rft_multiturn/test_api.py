@@ -134,6 +134,8 @@ def test_constructor_validation(home) -> None:
         RFTMultiturnInfrastructure(stack_name="s", python_venv_name="v", custom_env=CustomEnvironment("e"))
     infra = RFTMultiturnInfrastructure(stack_name="s", python_venv_name="v", vf_env_id="terminalbench_env")
     assert (infra.platform, infra.stack_name, infra.env_id) == ("local", "s-NovaForgeSDK", "terminalbench_env")
+    twin = RFTMultiturnInfrastructure(stack_name="s", python_venv_name="v", vf_env_id="terminalbench_env")
+    assert twin.session_id != infra.session_id  # same second, still separate sessions
 
 
 def test_recipe_overrides_need_a_stack(aws, home) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -117,7 +118,8 @@ class RFTMultiturnInfrastructure:
         self.stack_name = full_stack_name(stack_name)
         self.rft_role_name = rft_role_name or RFT_EXECUTION_ROLE_NAME
         self.custom_policy_path = custom_policy_path
-        self.session_id = f"{stack_name}-{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}"
+        # Unique per instance (two sessions started in the same second must not share workers).
+        self.session_id = f"{stack_name}-{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
         self.stack_outputs: _stacks.StackOutputs | None = None
         self.role_arn: str | None = None
         self.sdk_s3_uri: str | None = None
