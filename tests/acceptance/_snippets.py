@@ -257,6 +257,57 @@ url = monitor.get_presigned_url(
 )
 '''
 
+# api-spec.txt, RFT Multiturn Infrastructure > RFTMultiturnInfrastructure > Example (lines 2392-2439)
+SPEC_RFT_MULTITURN = r'''
+from amzn_nova_forge import RFTMultiturnInfrastructure, CustomEnvironment, VFEnvId
+
+# Option 1: LOCAL with built-in environment
+rft_infra = RFTMultiturnInfrastructure(
+    stack_name="my-rft-stack",
+    region="us-east-1",
+    python_venv_name="my_rft_venv",
+    vf_env_id=VFEnvId.WORDLE
+)
+
+# Option 2: ECS with custom environment and VPC config
+custom_env = CustomEnvironment(
+    env_id="my-custom-env", 
+    output_dir="~/custom_envs/", 
+    env_type="single_turn"
+).create(overwrite=True)
+
+rft_infra = RFTMultiturnInfrastructure(
+    stack_name="my-rft-stack",
+    custom_env=custom_env,
+    infrastructure_arn="arn:aws:ecs:us-east-1:123456789012:cluster/my-cluster",
+    vpc_config={
+        "subnets": ["subnet-12345", "subnet-67890"],
+        "security_groups": ["sg-12345"]
+    },
+    cpu="4096",
+    memory="8192"
+)
+
+# Deploy infrastructure
+rft_infra.setup()
+
+# Start training environment
+rft_infra.start_training_environment()
+
+# Use with NovaModelCustomizer
+customizer = NovaModelCustomizer(
+    model=Model.NOVA_LITE_2,
+    method=TrainingMethod.RFT_MULTITURN_LORA,
+    infra=runtime,
+    data_s3_path="s3://bucket/data.jsonl"
+)
+
+training_result = customizer.train(
+    job_name="rft-training",
+    rft_multiturn_infra=rft_infra
+)
+'''
+
 # readme.txt, code block 12 (line 489)
 README_SMTJ_RUNTIME = r'''
 from amzn_nova_customization_sdk.manager import *

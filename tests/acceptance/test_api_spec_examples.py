@@ -240,3 +240,80 @@ def test_job_config_has_the_spec_fields_and_defaults() -> None:
     assert fields[: len(spec_fields)] == spec_fields
     cfg = JobConfig("job", "image:latest", "/tmp/recipe.yaml")
     assert all(getattr(cfg, name) is None for name in spec_fields[3:])
+
+
+@pytest.fixture
+def rft_world(notebook: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
+    """What the RFT multiturn example names, made to exist: HOME (custom envs), the ECS cluster
+    ``my-cluster`` with subnets ``subnet-12345``/``subnet-67890`` and ``sg-12345``, the dataset, an
+    InService HyperPod cluster for ``runtime`` and the HyperPod job seam (a recorder: no Kubernetes)."""
+    import moto.ec2.models.security_groups as moto_sgs
+    import moto.ec2.models.subnets as moto_subnets
+
+    from amzn_nova_forge.manager import _hyperpod_k8s as K
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("NOVA_FORGE_RFT_WORKSPACE", raising=False)
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    vpc = ec2.create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    for sid, cidr in (("subnet-12345", "10.2.1.0/24"), ("subnet-67890", "10.2.2.0/24")):
+        with monkeypatch.context() as m:
+            m.setattr(moto_subnets, "random_subnet_id", lambda sid=sid: sid)
+            ec2.create_subnet(VpcId=vpc, CidrBlock=cidr)
+    with monkeypatch.context() as m:
+        m.setattr(moto_sgs, "random_security_group_id", lambda: "sg-12345")
+        ec2.create_security_group(GroupName="workers", Description="workers", VpcId=vpc)
+    boto3.client("ecs", region_name="us-east-1").create_cluster(clusterName="my-cluster")
+    A.put("s3://bucket/data.jsonl", A.RFT_JSONL)
+    # moto's DescribeCluster has no RestrictedInstanceGroups: that one call is answered.
+    A.stub_one("sagemaker", "DescribeCluster", lambda p: {
+        "ClusterArn": "arn:aws:sagemaker:us-east-1:123456789012:cluster/abc", "ClusterName": p["ClusterName"],
+        "ClusterStatus": "InService", "CreationTime": "2026-01-01T00:00:00Z", "InstanceGroups": [],
+        "RestrictedInstanceGroups": [{"InstanceGroupName": "rig", "InstanceType": "ml.p5.48xlarge",
+                                      "CurrentCount": 4}]})
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.started: list[Any] = []
+
+        def start(self, spec: Any) -> str:
+            self.started.append(spec)
+            return str(spec.job_name)
+
+        def cancel(self, **_: Any) -> None:  # pragma: no cover - not used
+            pass
+
+        def status(self, **_: Any) -> dict[str, Any]:
+            return {"raw": "Running", "message": None, "started_at": None, "ended_at": None}
+
+    rec = Recorder()
+    previous = K.set_launcher(rec)
+    yield {"launcher": rec, "home": home}
+    K.set_launcher(previous)
+
+
+def test_rft_multiturn_example_in_one_cell(rft_world: dict[str, Any]) -> None:
+    """The whole RFT multiturn example (both options, setup, start, train) as one exec.
+    ``runtime`` (not defined by the example) is a HyperPod runtime: RFT multiturn runs on SMHP only."""
+    import yaml
+
+    ns = star()
+    ns["runtime"] = ns["SMHPRuntimeManager"](instance_type="ml.p5.48xlarge", instance_count=2,
+                                             cluster_name="my-hp-cluster", namespace="kubeflow")
+    try:
+        exec(S.SPEC_RFT_MULTITURN, ns)
+        rft_infra, result = ns["rft_infra"], ns["training_result"]
+        assert rft_infra.platform == "ecs"
+        assert len(boto3.client("ecs", region_name="us-east-1").list_tasks(cluster="my-cluster")["taskArns"]) == 1
+        [spec] = rft_world["launcher"].started
+        assert result.job_id == spec.job_name and spec.job_name.startswith("rft-training")
+        run = yaml.safe_load(spec.recipe_yaml)["run"]
+        overrides = rft_infra.get_recipe_overrides()
+        assert run["rollout_request_arn"] == overrides["rollout_request_arn"]
+        assert run["generate_response_sqs_url"] == overrides["generate_response_sqs_url"]
+    finally:
+        if "rft_infra" in ns:
+            ns["rft_infra"].cleanup(delete_stack=True, cleanup_environment=True)

@@ -174,13 +174,11 @@ def test_quick_start_runs_end_to_end(notebook: dict[str, Any], bedrock_stub: Stu
 
 
 def yaml_of(create_request: dict[str, Any]) -> dict[str, Any]:
+    """The recipe a CreateTrainingJob request runs (uploaded next to the job's first input channel)."""
     import yaml
 
-    channels = create_request["InputDataConfig"]
-    uri = next(c["DataSource"]["S3DataSource"]["S3Uri"] for c in channels if "recipe" in c["ChannelName"].lower()
-               ) if any("recipe" in c["ChannelName"].lower() for c in channels) else \
-        channels[0]["DataSource"]["S3DataSource"]["S3Uri"]
-    return yaml.safe_load(A.get(uri.rstrip("/") + "/recipe.yaml" if not uri.endswith(".yaml") else uri))
+    uri = create_request["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"]
+    return dict(yaml.safe_load(A.get(uri + "recipe.yaml")))
 
 
 # --------------------------------------------------------------------------------------------
