@@ -78,6 +78,24 @@ def test_alias_package_is_the_same_module():
 
     assert alias is real
     assert alias.JSONLDatasetLoader is real.JSONLDatasetLoader
+    # Importing through the alias must not replace the real module's spec: package
+    # resources (the bundled samples) are found through it.
+    assert real.__spec__.name == "amzn_nova_forge.dataset"
+    assert real.__spec__.submodule_search_locations
+    from amzn_nova_forge.dataset import sample_path
+
+    assert sample_path("qa").endswith("qa.jsonl")
+
+
+@pytest.mark.parametrize("alias_name", ["amzn_nova_customization_sdk", "amzn_nova_forge_sdk"])
+def test_every_alias_exports_the_same_public_names(alias_name):
+    import amzn_nova_forge
+
+    ns: dict = {}
+    exec(f"from {alias_name}.model.model_enums import Model", ns)
+    assert ns["Model"] is amzn_nova_forge.Model
+    alias = importlib.import_module(alias_name)
+    assert alias is amzn_nova_forge
 
 
 def test_dataset_star_import_has_the_spec_names():
