@@ -21,9 +21,36 @@ _AWS_VARS = (
 )
 
 
+_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _root_entries() -> set[str]:
+    try:
+        return set(os.listdir(_REPO_ROOT))
+    except OSError:  # pragma: no cover - the checkout is always there
+        return set()
+
+
+_RESULT_SUFFIXES = {f"{p}.json" for p in ("SMTJ", "SMHP", "BEDROCK", "SMTJServerless", "LOCAL")}
+
+
+def _sdk_litter(names: set[str]) -> list[str]:
+    """Entries the SDK writes into the current directory by default (job cache, saved results, demos)."""
+    return sorted(
+        n for n in names
+        if n == ".cached-nova-jobs" or n.startswith("nova-forge-demo")
+        or n.rsplit("_", 1)[-1] in _RESULT_SUFFIXES
+    )
+
+
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Each test starts with no real AWS config, progress bars off and fresh client caches."""
+    """Each test starts with no real AWS config, progress bars off and fresh client caches.
+
+    The SDK's default folders under ``~`` (local jobs, RFT workspace) point into a private
+    temporary folder, and a test that leaves job results or a job cache in the repository
+    root (the SDK's current-directory defaults) fails.
+    """
     for var in _AWS_VARS:
         monkeypatch.delenv(var, raising=False)
     home = tmp_path_factory.mktemp("home")
@@ -31,13 +58,18 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPat
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "aws_credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("NOVA_FORGE_DISABLE_PROGRESS_BARS", "1")
+    monkeypatch.setenv("NOVA_FORGE_LOCAL_JOBS_DIR", str(home / ".nova-forge" / "local-jobs"))
+    monkeypatch.setenv("NOVA_FORGE_RFT_WORKSPACE", str(home / ".nova-forge" / "rft-workspace"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     from amzn_nova_forge.core import aws
 
+    before = _root_entries()
     aws.clear_cache()
     yield
     aws.clear_cache()
+    litter = _sdk_litter(_root_entries() - before)
+    assert not litter, f"the test left {litter} in {_REPO_ROOT}; chdir to tmp_path or pass an explicit path"
 
 
 @pytest.fixture

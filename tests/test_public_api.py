@@ -1,7 +1,6 @@
 """Each public namespace's ``__all__`` resolves (cf. httpx tests/test_exported_members.py).
 
-Names whose implementing module is not written yet are skipped with the module's name,
-so this test becomes strict as the other parts of the SDK land.
+Every name must resolve: a missing implementing module is a failure, not a skip.
 """
 
 from __future__ import annotations
@@ -46,12 +45,7 @@ def _names() -> list[tuple[str, str]]:
 @pytest.mark.parametrize("ns, name", _names(), ids=[f"{n}:{a}" for n, a in _names()])
 def test_name_in_all_resolves(ns, name):
     mod = importlib.import_module(ns)
-    try:
-        value = getattr(mod, name)
-    except ModuleNotFoundError as e:
-        if e.name and e.name.startswith("amzn_nova_forge") and importlib.util.find_spec(e.name) is None:
-            pytest.skip(f"{ns}.{name}: module {e.name} is not written yet")
-        raise
+    value = getattr(mod, name)
     assert value is not None
     assert name in dir(mod)
     if isinstance(value, type) or callable(value):
@@ -66,9 +60,8 @@ def test_all_is_unique(ns):
 
 @pytest.mark.parametrize("path", SPEC_MODULES)
 def test_spec_module_paths_import(path):
-    if importlib.util.find_spec(path) is None:
-        pytest.skip(f"{path} is not written yet")
-    importlib.import_module(path)
+    assert importlib.util.find_spec(path) is not None, f"{path} is imported by the spec but missing"
+    assert importlib.import_module(path).__all__, f"{path} exports nothing"
 
 
 def test_alias_package_is_the_same_module():

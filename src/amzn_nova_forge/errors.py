@@ -171,7 +171,7 @@ class UnsupportedRegionError(ConfigError):
         super().__init__(
             f"Region {region!r} is not supported for Nova customization. "
             f"Supported regions: {', '.join(self.supported)}. "
-            "Set AWS_DEFAULT_REGION or pass a region explicitly."
+            "Pass one of them as region=... to the runtime manager (or set AWS_DEFAULT_REGION)."
         )
 
 

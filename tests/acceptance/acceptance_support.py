@@ -115,3 +115,22 @@ def notebook(aws: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[
     monkeypatch.chdir(work)
     monkeypatch.setenv("NOVA_FORGE_JOB_CACHE_DIR", str(tmp_path / ".cached-nova-jobs"))
     return {"role": role, "simulations": sims, "creates": simulate_sagemaker_service(), "work": work}
+
+
+def redirect_absolute_dir(placeholder: str, target: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send the SDK's writes under the absolute ``placeholder`` folder a snippet names to ``target``.
+
+    The snippet still runs verbatim; the test neither creates folders at the filesystem root (nor
+    needs the permission to) nor overwrites a real file there.
+    """
+    from amzn_nova_forge.core import storage
+
+    real_open_write = storage.open_write
+
+    def redirected(uri: Any, *args: Any, **kwargs: Any) -> Any:
+        text = str(uri)
+        if text == placeholder or text.startswith(placeholder.rstrip("/") + "/"):
+            text = str(target) + text[len(placeholder.rstrip("/")):]
+        return real_open_write(text, *args, **kwargs)
+
+    monkeypatch.setattr(storage, "open_write", redirected)

@@ -17,7 +17,7 @@ from typing import Any
 import _snippets as S
 import boto3
 import pytest
-from acceptance_support import CHECKPOINT, A, fill, star
+from acceptance_support import CHECKPOINT, A, fill, redirect_absolute_dir, star
 
 from amzn_nova_forge.core.enums import JobStatus, Model, Platform, TrainingMethod
 
@@ -32,15 +32,13 @@ def _customizer(ns: dict[str, Any], **kwargs: Any) -> Any:
 
 
 @pytest.fixture
-def absolute_placeholder_dirs() -> Any:
-    """The spec dumps to ``/customized/path``: made to exist, removed afterwards if we created it."""
-    root = Path("/customized")
-    existed = root.exists()
-    yield Path("/customized/path")
-    if not existed:
-        shutil.rmtree(root, ignore_errors=True)
-    else:
-        Path("/customized/path/customized_name.json").unlink(missing_ok=True)
+def absolute_placeholder_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The spec dumps to ``/customized/path``: mapped to a temporary folder (nothing made at ``/``)."""
+    target = tmp_path / "customized" / "path"
+    existed = Path("/customized").exists()
+    redirect_absolute_dir("/customized/path", target, monkeypatch)
+    yield target
+    assert existed or not Path("/customized").exists(), "the snippet wrote outside the temporary folder"
 
 
 def test_runtime_manager_constructor_examples(aws: Any) -> None:

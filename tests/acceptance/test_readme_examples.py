@@ -8,13 +8,12 @@ or IAM policy JSON are not Python and are not run (see docs/spec-coverage.md).
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import _snippets as S
 import pytest
-from acceptance_support import CHECKPOINT, A, fill, star
+from acceptance_support import CHECKPOINT, A, fill, redirect_absolute_dir, star
 from botocore.stub import ANY, Stubber
 
 from amzn_nova_forge.core import aws as aws_factory
@@ -105,15 +104,13 @@ deployment = customizer.deploy(job_result=training_result)
 
 
 @pytest.fixture
-def volume_path() -> Any:
-    """The readme's placeholder folder ``/volume/path/my-path``, removed afterwards if we made it."""
-    root = Path("/volume")
-    existed = root.exists()
-    yield Path("/volume/path/my-path")
-    if not existed:
-        shutil.rmtree(root, ignore_errors=True)
-    else:
-        (Path("/volume/path/my-path") / "my-name.json").unlink(missing_ok=True)
+def volume_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The readme's placeholder folder ``/volume/path/my-path``, mapped to a temporary folder."""
+    target = tmp_path / "volume" / "path" / "my-path"
+    existed = Path("/volume").exists()
+    redirect_absolute_dir("/volume/path/my-path", target, monkeypatch)
+    yield target
+    assert existed or not Path("/volume").exists(), "the snippet wrote outside the temporary folder"
 
 
 @pytest.fixture

@@ -96,7 +96,7 @@ def test_from_records_and_repr():
     loader = JSONLDatasetLoader.from_records(qa_rows(3), question="input", answer="output")
     assert len(loader) == 3
     assert "records=3" in repr(loader)
-    with pytest.raises(DataPrepError):
+    with pytest.raises(DataPrepError, match="record 1 is a list, not a mapping"):
         JSONLDatasetLoader.from_records([["not", "a", "mapping"]])
 
 

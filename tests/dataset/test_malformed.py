@@ -227,5 +227,33 @@ def test_file_changed_after_load(write_jsonl):
 
 def test_errors_are_value_errors(tmp_path):
     # the API spec documents ValueError; DataPrepError is one
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="nope.jsonl: file not found") as e:
         JSONLDatasetLoader().load(str(tmp_path / "nope.jsonl"))
+    assert isinstance(e.value, DataPrepError)
+
+
+def test_failed_save_leaves_nothing_and_names_the_path(tmp_path, monkeypatch):
+    import errno
+
+    from amzn_nova_forge.dataset import _loaders
+
+    loader = JSONLDatasetLoader.from_records(qa_rows(5), question="input", answer="output")
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def disk_full(src, dst):
+        dst.write(src.read(10))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_loaders, "_copy", disk_full)
+    with pytest.raises(DataPrepError, match="could not save the dataset: .*No space left on device") as e:
+        loader.save_data(str(out / "train.jsonl"))
+    assert e.value.path == str(out / "train.jsonl")
+    assert sorted(p.name for p in out.iterdir()) == []  # no partial file, no temporary
+
+
+def test_save_to_a_missing_bucket_is_a_data_prep_error(s3_bucket):
+    loader = JSONLDatasetLoader.from_records(qa_rows(2), question="input", answer="output")
+    with pytest.raises(DataPrepError, match="Bucket of s3://no-such-bucket/train.jsonl does not exist") as e:
+        loader.save_data("s3://no-such-bucket/train.jsonl")
+    assert e.value.path == "s3://no-such-bucket/train.jsonl"

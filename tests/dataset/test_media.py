@@ -56,6 +56,7 @@ def test_good_media_pass(media):
     r = JSONLDatasetLoader.from_records(recs)._validate_report(TrainingMethod.SFT_LORA, Model.NOVA_LITE,
                                                                check_media=True)
     assert r.ok, r.summary()
+    assert (r.records, r.problems, r.warnings) == (2, [], [])
 
 
 def test_bad_media_fail_with_lines(media):
@@ -74,7 +75,12 @@ def test_bad_media_fail_with_lines(media):
 def test_video_and_no_aws_without_the_flag(media, monkeypatch):
     r = JSONLDatasetLoader.from_records([rec("s3://my-bucket/m/clip.mp4", "mp4", "video")])._validate_report(
         TrainingMethod.SFT_LORA, Model.NOVA_LITE, check_media=True)
-    assert r.ok
+    assert r.ok, r.summary()
+    assert (r.records, r.problems) == (1, [])
+    # the same video declared as a format it is not is caught, so the pass above was a real check
+    bad = JSONLDatasetLoader.from_records([rec("s3://my-bucket/m/clip.mp4", "mkv", "video")])._validate_report(
+        TrainingMethod.SFT_LORA, Model.NOVA_LITE, check_media=True)
+    assert any("clip.mp4 is 'mp4' but the record declares 'mkv'" in pr[2] for pr in bad.problems), bad.summary()
     from amzn_nova_forge.core import aws
 
     monkeypatch.setattr(aws, "client", lambda *a, **k: (_ for _ in ()).throw(AssertionError("AWS called")))

@@ -145,9 +145,9 @@ def test_killed_worker_process_is_reported_failed_with_reason(tmp_path: Path) ->
     ref = JobRef(Platform.LOCAL, "job-killed", extras={"job_dir": str(jd.path)})
     assert LocalRuntimeManager.job_info(ref).status is JobStatus.IN_PROGRESS
     os.kill(pid, 9)
-    for _ in range(50):
-        if not pid_alive(pid):
-            break
+    deadline = time.monotonic() + 30
+    while pid_alive(pid):
+        assert time.monotonic() < deadline, f"pid {pid} survived SIGKILL"
         time.sleep(0.05)
     info = LocalRuntimeManager.job_info(ref)
     assert info.status is JobStatus.FAILED
@@ -216,3 +216,17 @@ def test_missing_torch_is_reported_before_any_worker_starts(tmp_path: Path, monk
     with pytest.raises(MissingDependencyError, match=r"needs torch.*amzn-nova-forge\[local\]") as e:
         infra.execute(JobConfig(job_name="j", image_uri="", recipe_path=""))
     assert e.value.extra == "local" and not any(tmp_path.iterdir())
+
+
+def test_default_jobs_root_is_under_home_unless_overridden(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from amzn_nova_forge.manager._local._jobdir import default_jobs_root
+    from amzn_nova_forge.rft_multiturn._local import workspace_root
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("NOVA_FORGE_LOCAL_JOBS_DIR")  # conftest points both at a private folder
+    monkeypatch.delenv("NOVA_FORGE_RFT_WORKSPACE")
+    assert default_jobs_root() == tmp_path / ".nova-forge" / "local-jobs"
+    assert workspace_root() == tmp_path / ".nova-forge" / "rft-workspace"
+    monkeypatch.setenv("NOVA_FORGE_LOCAL_JOBS_DIR", "~/elsewhere")
+    assert default_jobs_root() == tmp_path / "elsewhere"  # ~ is expanded
+    assert LocalRuntimeManager(device="cpu").output_root == (tmp_path / "elsewhere").resolve()

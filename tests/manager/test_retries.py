@@ -51,3 +51,13 @@ def test_recipe_upload_and_caller_identity_are_retried(nova_aws: Any, monkeypatc
     assert job == "r-0123abcd"
     assert len(put) == 2 and len(who) == 2
     assert A.get("s3://my-bucket/output/r-0123abcd/input/recipe/recipe.yaml").startswith(b"run:")
+
+
+def test_throttling_that_never_ends_is_a_typed_error_after_the_retry_budget(nova_aws: Any, monkeypatch: Any) -> None:
+    from amzn_nova_forge.errors import AWSServiceError
+
+    seen = A.fail_first("sagemaker", "DescribeTrainingJob", [429] * 20, monkeypatch)
+    with pytest.raises(AWSServiceError, match=r"DescribeTrainingJob failed \(ThrottlingException\)") as e:
+        SMTJRuntimeManager.job_info(JobRef(Platform.SMTJ, "j1", "us-east-1"))
+    assert len(seen) == 9  # the first try and 8 retries (core.aws max_attempts), then it gives up
+    assert e.value.code == "ThrottlingException" and e.value.service == "sagemaker"

@@ -260,12 +260,27 @@ def test_cleanup_stops_the_job(nova_aws: Any) -> None:
 
 def test_cleanup_of_finished_job_is_not_an_error(nova_aws: Any) -> None:
     # moto does not implement StopTrainingJob: answer that one call with SageMaker's error.
-    A.stub_one(
+    calls = A.stub_one(
         "sagemaker", "StopTrainingJob",
         lambda p: {"Error": {"Code": "ValidationException", "Message": "The job status is Completed"},
                    "ResponseMetadata": {"HTTPStatusCode": 400}},
     )
-    SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2).cleanup("done-job")
+    assert SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2).cleanup("done-job") is None
+    assert calls == [{"TrainingJobName": "done-job"}]
+
+
+def test_cleanup_other_service_errors_are_raised_typed(nova_aws: Any) -> None:
+    from amzn_nova_forge.errors import AWSServiceError
+
+    # moto does not implement StopTrainingJob: answer that one call with an access error.
+    A.stub_one(
+        "sagemaker", "StopTrainingJob",
+        lambda p: {"Error": {"Code": "AccessDeniedException", "Message": "not authorized to stop"},
+                   "ResponseMetadata": {"HTTPStatusCode": 400}},
+    )
+    with pytest.raises(AWSServiceError, match="stopping my-job") as info:
+        SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2).cleanup("my-job")
+    assert info.value.code == "AccessDeniedException"
 
 
 class _Raw:

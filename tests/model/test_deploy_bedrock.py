@@ -387,8 +387,9 @@ def test_resolve_from_job_result_and_last_training(customizer):
     assert resolve_artifact_path(customizer, None, bedrock_done) == MODEL_ARN
     with pytest.raises(ConfigError, match="InProgress, not Completed"):
         resolve_artifact_path(customizer, None, _Result(JobStatus.IN_PROGRESS))
-    with pytest.raises(JobFailedError):
+    with pytest.raises(JobFailedError, match="'job-1' is Failed; there is no trained model to deploy") as failed:
         resolve_artifact_path(customizer, None, _Result(JobStatus.FAILED))
+    assert failed.value.job_id == "job-1"
     with pytest.raises(ConfigError, match="checkpoint location is unknown"):
         resolve_artifact_path(customizer, None, _Result(JobStatus.COMPLETED))
 

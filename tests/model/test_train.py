@@ -23,12 +23,9 @@ from amzn_nova_forge.errors import RecipeOverrideError, ValidationCheckError  # 
 
 
 def star(module: str = "amzn_nova_forge") -> dict[str, Any]:
-    """``from <module> import *`` into a namespace (skip while another part's module is missing)."""
+    """``from <module> import *`` into a namespace (a missing module is a failure)."""
     ns: dict[str, Any] = {}
-    try:
-        exec(f"from {module} import *", ns)
-    except ModuleNotFoundError as e:  # pragma: no cover - only while parts are being built
-        pytest.skip(f"another part of the SDK is not there yet: {e}")
+    exec(f"from {module} import *", ns)
     return ns
 
 

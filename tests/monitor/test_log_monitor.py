@@ -58,7 +58,7 @@ def test_limit_head_tail_and_end_time(logs: Any) -> None:
     assert len(cut) == 19
     iso = datetime.fromtimestamp((BASE_MS + 90) / 1000, tz=timezone.utc).isoformat()
     assert len(monitor.get_logs(start_from_head=True, end_time=iso)) == 19
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="limit must be a positive number of log events, got 0"):
         monitor.get_logs(limit=0)
 
 

@@ -78,7 +78,7 @@ def test_step_window_and_spec_errors(sft_job: CloudWatchLogMonitor, tmp_path: Pa
         sft_job.plot_metrics(TrainingMethod.SFT_LORA, starting_step=200, ending_step=50)
     with pytest.raises(NotImplementedError, match="reward_score"):
         sft_job.plot_metrics(TrainingMethod.SFT_LORA, metrics=["reward_score"])
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(NotImplementedError, match="not reported by EVALUATION jobs"):
         sft_job.plot_metrics(TrainingMethod.EVALUATION)
     with pytest.raises(ValueError, match="No reward_score values"):
         sft_job.plot_metrics(TrainingMethod.RFT_LORA, output_path=tmp_path / "r.png")
@@ -166,6 +166,9 @@ def test_inline_in_notebook_and_the_figure_holds_the_curve(sft_job: CloudWatchLo
     shown: list[Any] = []
     ipython = types.ModuleType("IPython")
     ipython.get_ipython = KernelShell  # type: ignore[attr-defined]
+    # matplotlib reads IPython.version_info the first time a canvas is made in the process (cached):
+    # without it the test fails when it happens to be the first to draw (order dependence).
+    ipython.version_info = (8, 24, 0)  # type: ignore[attr-defined]
     display_mod = types.ModuleType("IPython.display")
     display_mod.display = shown.append  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "IPython", ipython)

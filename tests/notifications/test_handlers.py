@@ -133,7 +133,8 @@ def test_smtj_ignores_unregistered_and_non_terminal(infra) -> None:
     _register(ddb, "my-job-abc123")
     assert smtj_handler.handler(_event("smtj_inprogress.json"), None)["action"] == "ignored"
     assert _sent(topic) == []
-    assert _item(ddb, "my-job-abc123") is not None
+    kept = _item(ddb, "my-job-abc123")  # a non-terminal event keeps the registration for the final one
+    assert kept is not None and kept["emails"]["SS"] == ["user@example.com"]
 
 
 # ---- SMHP ------------------------------------------------------------------------------------

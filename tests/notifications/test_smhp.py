@@ -7,6 +7,7 @@ hook on the SDK's own client adds it back (as AWS returns it); everything else i
 from __future__ import annotations
 
 import ast
+import time
 
 import boto3
 import pytest
@@ -87,7 +88,8 @@ def test_spec_basic_usage_with_auto_detection(cluster, smhp_result) -> None:
     )["Item"]
     assert item["namespace"]["S"] == "kubeflow"
     assert item["output_s3_path"]["S"] == "s3://my-bucket/output"
-    assert int(item["ttl"]["N"]) > 0
+    ttl_days = (int(item["ttl"]["N"]) - time.time()) / 86400
+    assert 29.9 < ttl_days <= 30.0  # registrations expire 30 days after the job was registered
     fn = boto3.client("lambda", region_name="us-east-1").get_function_configuration(
         FunctionName="NovaForgeSDK-SMHP-NotificationHandler-my-hp-cluster"
     )

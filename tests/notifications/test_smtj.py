@@ -128,7 +128,10 @@ def test_job_region_wins_over_default(aws) -> None:
         "j", "sft_lora", model_artifacts=ModelArtifacts(output_s3_path="s3://b/o"), region="us-west-2"
     )
     result.enable_job_notifications(emails=["user@example.com"])
-    assert boto3.client("cloudformation", region_name="us-west-2").describe_stacks(StackName=STACK)["Stacks"]
+    [stack] = boto3.client("cloudformation", region_name="us-west-2").describe_stacks(StackName=STACK)["Stacks"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    east = boto3.client("cloudformation", region_name="us-east-1").list_stacks()["StackSummaries"]
+    assert [s["StackName"] for s in east] == []  # not in the default region
 
 
 @pytest.mark.parametrize(

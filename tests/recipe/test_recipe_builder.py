@@ -116,7 +116,7 @@ def test_local_uses_the_cloud_recipe_and_skips_cloud_checks(monkeypatch: pytest.
         "nova_lite_1_0_p5x16_gpu_pretrain"
     mt = RecipeBuilder(Model.NOVA_LITE_2, TrainingMethod.RFT_MULTITURN_LORA, Platform.LOCAL).build()
     assert mt.template_id == "nova_lite_2_0_p5_gpu_lora_rft_multiturn"
-    with pytest.raises(UnsupportedRegionError):
+    with pytest.raises(UnsupportedRegionError, match="Region 'mars-north-1' is not supported"):
         RecipeBuilder(Model.NOVA_MICRO, TrainingMethod.SFT_FULL, Platform.SMTJ).build()
 
 

@@ -59,7 +59,7 @@ def test_training_rows_accepted_and_neighbours_refused(platform, model, method, 
                 validate_instance(platform, model, method, itype, bad)
             assert info.value.allowed[itype] == counts
             assert ", ".join(map(str, counts)) in str(info.value)
-            with pytest.raises(InstanceConfigError):
+            with pytest.raises(InstanceConfigError, match=rf"Instance count {bad} is not allowed"):
                 RecipeBuilder(model, method, platform, instance_type=itype, instance_count=bad).build()
     excluded = [t for t in CANDIDATE_TYPES if t not in table]
     assert excluded
@@ -69,7 +69,7 @@ def test_training_rows_accepted_and_neighbours_refused(platform, model, method, 
             validate_instance(platform, model, method, itype, count)
         for allowed in table:
             assert allowed in str(info.value)
-        with pytest.raises(InstanceConfigError):
+        with pytest.raises(InstanceConfigError, match="Allowed types"):
             RecipeBuilder(model, method, platform, instance_type=itype, instance_count=count).build()
 
 

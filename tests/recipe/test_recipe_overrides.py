@@ -145,7 +145,7 @@ def test_float_params_accept_ints_and_integer_params_refuse_floats() -> None:
     assert built.hyperparameters["weight_decay"] == 1.0 and isinstance(built.hyperparameters["weight_decay"], float)
     with pytest.raises(RecipeOverrideError, match="without a decimal point"):
         b.build(overrides={"max_epochs": 2.0})
-    with pytest.raises(RecipeOverrideError):
+    with pytest.raises(RecipeOverrideError, match=r"Invalid value for 'max_epochs': True \(got bool\)"):
         b.build(overrides={"max_epochs": True})
 
 

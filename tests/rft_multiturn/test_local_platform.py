@@ -48,14 +48,21 @@ def test_stop_immediately_after_start_leaves_nothing(home) -> None:
     assert json.loads((p.workspace / "workers.json").read_text()) == {"train": []}
 
 
-def test_workers_ignoring_sigterm_are_killed(home) -> None:
+def test_workers_ignoring_sigterm_are_killed(home, caplog: pytest.LogCaptureFixture) -> None:
     p = LocalPlatform("s-NovaForgeSDK", "venv", "sess-b")
-    _fake_venv(p, "trap '' TERM\nwhile true; do sleep 0.2; done")
+    ready = home / "trap-installed"
+    _fake_venv(p, f"trap '' TERM\ntouch {ready}\nwhile true; do sleep 0.2; done")
     [pid] = [int(x) for x in p.start(EnvType.EVAL, [], 1)]
-    time.sleep(0.5)
+    deadline = time.monotonic() + 30
+    while not ready.exists():  # SIGTERM only once the worker ignores it
+        assert time.monotonic() < deadline, "the fake worker never started"
+        time.sleep(0.05)
     started = time.monotonic()
-    assert p.kill(EnvType.EVAL, timeout=1.0) == [pid]
-    assert time.monotonic() - started < 10
+    with caplog.at_level("WARNING", logger="amzn_nova_forge.rft_multiturn._local"):
+        assert p.kill(EnvType.EVAL, timeout=1.0) == [pid]
+    elapsed = time.monotonic() - started
+    assert 1.0 <= elapsed < 10  # waited out the grace period, then escalated
+    assert f"worker {pid} ignored SIGTERM; sending SIGKILL" in caplog.text
     assert not pid_alive(pid) and not _group_alive(pid)
 
 

@@ -30,7 +30,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "demo",
         help="rehearse the whole workflow locally (train, evaluate, batch-infer) in a few minutes",
-        description=__doc__,
+        description=(__doc__ or "").replace("``", ""),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--base-model", default=None,

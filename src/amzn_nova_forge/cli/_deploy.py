@@ -36,7 +36,8 @@ def _env(items: list[str] | None) -> dict[str, str] | None:
 
 
 def _cmd_deploy(args: argparse.Namespace) -> int:
-    from amzn_nova_forge.core.enums import DeploymentMode, DeployPlatform, Model, TrainingMethod
+    from amzn_nova_forge.cli._job import _method
+    from amzn_nova_forge.core.enums import DeploymentMode, DeployPlatform, Model
     from amzn_nova_forge.model import _deploy
 
     if not args.artifact and not args.training_result:
@@ -44,7 +45,7 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
             "Give the checkpoint to deploy (S3 path, Bedrock model ARN or local folder) or --training-result FILE."
         )
     model = Model.from_model_name(args.model) if args.model else None
-    method = TrainingMethod(args.method) if args.method else None
+    method = _method(args.method) if args.method else None
     region = args.region
     path = args.artifact
     if args.training_result:
@@ -78,6 +79,11 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
         print(f"Deployed {deployment.endpoint.endpoint_name} ({deployment.endpoint.platform.value})")
         print(f"URI: {deployment.endpoint.uri}")
         print(f"Saved: {saved}")
+        if deployment.endpoint.platform.value == "local":
+            print(
+                "The server runs in the background; stop it with: python -c \"from amzn_nova_forge.manager import "
+                f"LocalRuntimeManager; LocalRuntimeManager.stop_deployment('{deployment.endpoint.uri}')\""
+            )
     return 0
 
 

@@ -45,6 +45,13 @@ def _overrides(items: list[str] | None) -> dict[str, Any]:
     return out
 
 
+#: Top-level keys ``--config`` accepts (anything else is a typo that would be silently ignored).
+CONFIG_KEYS = (
+    "model", "method", "job_name", "data_s3_path", "output_s3_path", "validation_data_s3_path", "model_path",
+    "infra", "overrides", "validation", "recipe_path", "generated_recipe_dir", "rft_lambda_arn", "dry_run",
+)
+
+
 def _load_config(path: str | None) -> dict[str, Any]:
     if not path:
         return {}
@@ -52,10 +59,32 @@ def _load_config(path: str | None) -> dict[str, Any]:
 
     from amzn_nova_forge.core import storage
 
-    data = yaml.safe_load(storage.read_text(path)) or {}
+    try:
+        data = yaml.safe_load(storage.read_text(path)) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(e, "problem", None) or e
+        raise ValueError(f"{path} is not valid YAML{where}: {problem}.") from e
     if not isinstance(data, dict):
         raise ValueError(f"{path} must hold a YAML mapping.")
+    unknown = sorted(str(k) for k in data if k not in CONFIG_KEYS)
+    if unknown:
+        raise ValueError(f"{path}: unknown key(s) {', '.join(map(repr, unknown))}; "
+                         f"allowed: {', '.join(CONFIG_KEYS)}.")
     return data
+
+
+def _method(name: str) -> Any:
+    """``--method`` text → :class:`TrainingMethod`; an unknown name lists the known ones."""
+    from amzn_nova_forge.core.enums import TrainingMethod
+    from amzn_nova_forge.errors import ConfigError
+
+    try:
+        return TrainingMethod(str(name).lower())
+    except ValueError:
+        known = ", ".join(m.value for m in TrainingMethod)
+        raise ConfigError(f"Unknown --method {name!r}; one of: {known}.") from None
 
 
 def _build_infra(spec: dict[str, Any]) -> Any:
@@ -64,11 +93,20 @@ def _build_infra(spec: dict[str, Any]) -> Any:
     spec = dict(spec)
     platform = spec.pop("platform", None) or spec.pop("type", None) or "SMTJ"
     cls = get_runtime_class(platform)
-    return cls(**spec)
+    try:
+        return cls(**spec)
+    except TypeError as e:  # a missing or unknown infra setting: say which flag / config key to use
+        from amzn_nova_forge.errors import ConfigError
+
+        raise ConfigError(
+            f"Cannot set up the {platform} runtime: {e}. Pass the missing settings as flags "
+            "(--instance-type, --instance-count) or under 'infra:' in --config; "
+            f"see help({cls.__name__}) for the accepted arguments."
+        ) from e
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from amzn_nova_forge.core.enums import Model, TrainingMethod
+    from amzn_nova_forge.core.enums import Model
     from amzn_nova_forge.model._customizer import NovaModelCustomizer
 
     cfg = _load_config(args.config)
@@ -93,7 +131,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         validation["infra"] = False
     customizer = NovaModelCustomizer(
         model=Model.from_model_name(str(model_name)),
-        method=TrainingMethod(str(method_name).lower()),
+        method=_method(str(method_name)),
         infra=_build_infra(infra_spec),
         data_s3_path=args.data or cfg.get("data_s3_path"),
         output_s3_path=args.output or cfg.get("output_s3_path"),
@@ -178,7 +216,8 @@ def register(subparsers: Any) -> None:
     s.add_argument("result", help="a file written by result.dump() or 'nova-forge train'")
     s.add_argument("--wait", action="store_true", help="poll until the job ends")
     s.add_argument("--timeout", type=float, default=None, help="with --wait: give up after N seconds")
-    s.add_argument("--poll", type=float, default=30.0, help="with --wait: seconds between polls")
+    s.add_argument("--poll", type=float, default=None,
+                   help="with --wait: seconds between polls (default 30; 1 for local jobs)")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.add_argument("--update", action="store_true", help="save the resolved checkpoint path back into the file")
     s.set_defaults(handler=_cmd_status)

@@ -26,10 +26,25 @@ _COMMAND_MODULES = (
 )
 
 
+_EPILOG = """examples:
+  nova-forge demo                                   # the whole loop locally, offline, in a few minutes
+  nova-forge data transform raw.jsonl train.jsonl --method sft_lora --model nova_lite_2 \\
+      --map question=input --map answer=output
+  nova-forge recipe keys --model nova_lite_2 --method sft_lora
+  nova-forge train --model nova_lite_2 --method sft_lora --job-name my-job \\
+      --instance-type ml.p5.48xlarge --instance-count 4 \\
+      --data s3://bucket/train.jsonl --output s3://bucket/out --override lr=5e-6 --dry-run
+  nova-forge status my-job-..._SMTJ.json --wait      # then: logs, plot, results, deploy, invoke
+
+Run 'nova-forge COMMAND --help' for the options of a command."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nova-forge",
         description="Amazon Nova Forge: prepare data, customize, evaluate and deploy Nova models.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--debug", action="store_true", help="print full tracebacks on errors")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
@@ -64,10 +79,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `nova-forge ... | head`: the reader left; not an error
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at interpreter exit
+        except OSError:
+            pass
+        return 0
     except (NovaForgeError, FileNotFoundError, ValueError) as e:
         if debug:
             raise
         print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    except Exception as e:
+        # Safety net: a botocore error that escaped the SDK's wrapping is still one line.
+        if debug or not type(e).__module__.startswith("botocore"):
+            raise
+        print(f"error: {type(e).__name__}: {e} (run with --debug for the traceback)", file=sys.stderr)
         return 1
 
 

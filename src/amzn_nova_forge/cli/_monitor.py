@@ -90,8 +90,20 @@ def _results(args: argparse.Namespace) -> int:
     if get is None:  # pragma: no cover - every published result has get()
         print(json.dumps(result.to_dict(), indent=2, default=str))
         return 0
+    from amzn_nova_forge.core.enums import JobStatus
+    from amzn_nova_forge.model.result._evaluation import EvaluationResult
     from amzn_nova_forge.model.result._inference import BatchInferenceResult
 
+    if (
+        isinstance(result, (EvaluationResult, BatchInferenceResult))
+        and not (args.save and isinstance(result, EvaluationResult))
+        and result.status().status is not JobStatus.COMPLETED
+    ):  # say why there is nothing (show() does), without get()'s notebook-oriented warning
+        if args.json:
+            print("{}")
+        else:
+            result.show()
+        return 3
     if isinstance(result, BatchInferenceResult):
         data = result.get(args.save) if args.save else result.get()
         if args.save and data:
@@ -104,8 +116,6 @@ def _results(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
         return 0 if data else 3
-    from amzn_nova_forge.model.result._evaluation import EvaluationResult
-
     if isinstance(result, (EvaluationResult, BatchInferenceResult)):
         result.show()
     else:

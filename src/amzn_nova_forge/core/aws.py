@@ -58,7 +58,7 @@ def client(service: str, region: str | None = None, *, max_attempts: int = 8) ->
     endpoint = os.environ.get(f"AWS_ENDPOINT_URL_{service.upper().replace('-', '_')}") or os.environ.get(
         "AWS_ENDPOINT_URL"
     )
-    key = (service, region, endpoint, os.environ.get("AWS_ACCESS_KEY_ID"))
+    key = (service, region, endpoint, os.environ.get("AWS_ACCESS_KEY_ID"), max_attempts)
     c = cache.get(key)
     if c is None:
         cfg = Config(
@@ -91,4 +91,15 @@ def aws_errors(service: str, hint: str = "") -> Iterator[None]:
     except ClientError as e:
         raise AWSServiceError.from_client_error(e, service=service, hint=hint) from e
     except BotoCoreError as e:
+        if type(e).__name__ in ("NoCredentialsError", "PartialCredentialsError"):
+            hint = _NO_CREDENTIALS_HINT
         raise AWSServiceError(f"{service} call failed: {e}. {hint}".strip(), service=service) from e
+
+
+#: Said whenever a call finds no AWS credentials (the most common first-run problem).
+_NO_CREDENTIALS_HINT = (
+    "Configure AWS credentials (aws configure, AWS_PROFILE, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY). "
+    "To check a configuration offline, turn the AWS checks off: "
+    "validation_config={'iam': False, 'infra': False} with dry_run=True "
+    "(CLI: --dry-run --no-iam-check --no-infra-check)."
+)

@@ -78,19 +78,29 @@ def _s3(region: str | None = None) -> Any:
 
 @contextlib.contextmanager
 def _s3_errors(op: str, uri: str) -> Iterator[None]:
+    from boto3.exceptions import S3UploadFailedError
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         yield
     except ClientError as e:
-        code = (e.response.get("Error") or {}).get("Code")
-        if code in ("NoSuchKey", "404", "NotFound"):
-            raise FileNotFoundError(f"{uri} does not exist (S3 {op}: {code}).") from e
-        if code in ("NoSuchBucket",):
-            raise FileNotFoundError(f"Bucket of {uri} does not exist (S3 {op}: {code}).") from e
-        raise AWSServiceError.from_client_error(e, service="s3", hint=f"while accessing {uri}") from e
+        raise _from_client_error(e, op, uri) from e
+    except S3UploadFailedError as e:  # upload_file wraps the ClientError of the failed part
+        cause = e.__context__
+        if isinstance(cause, ClientError):
+            raise _from_client_error(cause, op, uri) from e
+        raise AWSServiceError(f"S3 {op} of {uri} failed: {e}", service="s3", operation=op) from e
     except BotoCoreError as e:
         raise AWSServiceError(f"S3 {op} of {uri} failed: {e}", service="s3", operation=op) from e
+
+
+def _from_client_error(e: Any, op: str, uri: str) -> Exception:
+    code = (e.response.get("Error") or {}).get("Code")
+    if code in ("NoSuchKey", "404", "NotFound"):
+        return FileNotFoundError(f"{uri} does not exist (S3 {op}: {code}).")
+    if code in ("NoSuchBucket",):
+        return FileNotFoundError(f"Bucket of {uri} does not exist (S3 {op}: {code}).")
+    return AWSServiceError.from_client_error(e, service="s3", hint=f"while accessing {uri}")
 
 
 def iter_lines(uri: str | os.PathLike[str], *, max_line_bytes: int | None = None) -> Iterator[bytes]:
@@ -273,7 +283,7 @@ def download(uri: str, local_path: str | os.PathLike[str]) -> Path:
     dest = Path(local_path)
     dest.parent.mkdir(parents=True, exist_ok=True)
     if not is_s3(uri):
-        shutil.copyfile(uri, dest)
+        upload(uri, str(dest))  # a local copy goes through open_write: atomic too
         return dest
     bucket, key = parse_s3(uri)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)

@@ -526,9 +526,21 @@ def _looks_generic(store: Store) -> bool:
 class JSONLDatasetLoader(DatasetLoader):
     """Loads JSON Lines files (one JSON object per line), local or ``s3://``.
 
+    Column mappings (keyword arguments) name your columns for the standard fields; see
+    :class:`DatasetLoader`. The usual flow is load → transform → validate → save_data.
+
     Example:
         >>> loader = JSONLDatasetLoader()
         >>> loader.load("s3://my-bucket/data/training.jsonl")  # doctest: +SKIP
+
+        A whole preparation, on the bundled sample (columns ``question``/``answer``):
+
+        >>> from amzn_nova_forge.dataset import sample_path
+        >>> loader = JSONLDatasetLoader(question="question", answer="answer")
+        >>> loader.load(sample_path("qa"))  # doctest: +SKIP
+        >>> loader.transform(method=TrainingMethod.SFT_LORA, model=Model.NOVA_LITE_2)  # doctest: +SKIP
+        >>> loader.validate(method=TrainingMethod.SFT_LORA, model=Model.NOVA_LITE_2)  # doctest: +SKIP
+        >>> loader.save_data("prepared-data.jsonl")  # doctest: +SKIP
     """
 
     _format = "jsonl"

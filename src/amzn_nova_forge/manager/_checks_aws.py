@@ -199,11 +199,14 @@ def role_trusts(role_arn: str, service: str, *, region: str | None = None) -> li
 
 def check_bucket_reachable(uri: str, *, region: str | None = None) -> list[str]:
     """Problems if the bucket of ``uri`` does not exist or cannot be reached."""
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import BotoCoreError, ClientError
 
     bucket, _ = storage.parse_s3(uri)
     try:
         client("s3", region).head_bucket(Bucket=bucket)
+    except BotoCoreError:  # no credentials, no network: a one-line AWSServiceError, not a botocore traceback
+        with aws_errors("s3"):
+            raise
     except ClientError as e:
         code = _code(e)
         if code in ("404", "NoSuchBucket", "NotFound"):

@@ -45,6 +45,8 @@ class NovaModelCustomizer:
         output_s3_path: Output location; generated when absent.
         model_path: Checkpoint to start from (iterative training).
         validation_config: ``{"iam": bool, "infra": bool, "recipe": bool}``; all True by default.
+            The iam / infra checks call AWS; ``{"iam": False, "infra": False}`` with
+            ``train(..., dry_run=True)`` checks a configuration offline.
         generated_recipe_dir: Local directory where the generated recipe YAML is written.
         mlflow_monitor: MLflow tracking (SageMaker platforms only).
         deployment_mode: What ``deploy`` does when the endpoint name exists.
@@ -152,6 +154,10 @@ class NovaModelCustomizer:
 
         Raises:
             ValueError: Data mixing is not enabled, or the configuration is invalid.
+
+        Example:
+            >>> customizer.set_data_mixing_config(  # doctest: +SKIP
+            ...     {"customer_data_percent": 50, "nova_code_percent": 30, "nova_general_percent": 70})
         """
         from amzn_nova_forge.model import _mixing
 
@@ -170,9 +176,20 @@ class NovaModelCustomizer:
     ) -> TrainingResult | None:
         """Build the recipe, run the checks and start a training job.
 
+        Override keys depend on the recipe of (model, method, platform): list them with
+        ``nova-forge recipe keys --model nova_lite_2 --method sft_lora`` (Nova 2 Lite recipes count
+        ``max_steps``, Nova 1 recipes ``max_epochs``). An unknown key or a value out of range raises
+        ``RecipeOverrideError`` naming the closest keys and the allowed range.
+
         Returns:
             A ``TrainingResult`` (``SMTJTrainingResult``, ``SMHPTrainingResult``,
             ``BedrockTrainingResult`` or ``LocalTrainingResult``), or None when ``dry_run``.
+
+        Raises:
+            UnsupportedFeatureError: The method is not offered for this model on this platform.
+            RecipeOverrideError: An unknown override key or a value out of range.
+            ValidationCheckError: An IAM / infrastructure check failed (``validation_config``).
+            AWSServiceError: An AWS call failed (e.g. no credentials: the message says how to run offline).
 
         Example:
             >>> result = customizer.train(job_name="my-training-job",  # doctest: +SKIP
@@ -205,7 +222,32 @@ class NovaModelCustomizer:
         dry_run: bool | None = False,
         job_result: TrainingResult | None = None,
     ) -> EvaluationResult | None:
-        """Build the evaluation recipe and start an evaluation job (None when ``dry_run``)."""
+        """Build the evaluation recipe and start an evaluation job (None when ``dry_run``).
+
+        The model evaluated is ``model_path``, else ``job_result``'s checkpoint, else this customizer's
+        last training job's, else the base model.
+
+        Args:
+            job_name: Name of the evaluation job.
+            eval_task: The benchmark or BYOD task, e.g. ``EvaluationTask.MMLU``, ``EvaluationTask.GEN_QA``.
+            model_path: Checkpoint to evaluate (``s3://...``; a local checkpoint folder on the local runtime).
+            subtask: A benchmark subtask, e.g. ``"abstract_algebra"`` for MMLU.
+            data_s3_path: Your data for BYOD tasks (gen_qa, llm_judge, rft_eval).
+            recipe_path: Your own evaluation recipe to merge.
+            overrides: Inference settings, e.g. ``{"max_new_tokens": 2048, "temperature": 0}``.
+            processor: Custom processor config (BYOM evaluation).
+            rl_env: Reward-function config for ``RFT_EVAL``.
+            dry_run: Build and validate only.
+            job_result: A completed ``TrainingResult`` whose checkpoint is evaluated.
+
+        Returns:
+            An ``EvaluationResult``; ``.wait()`` then ``.get()`` / ``.show()`` for the metrics.
+
+        Example:
+            >>> eval_result = customizer.evaluate(job_name="my-eval", eval_task=EvaluationTask.MMLU,  # doctest: +SKIP
+            ...     job_result=training_result)
+            >>> eval_result.wait(); eval_result.show()  # doctest: +SKIP
+        """
         from amzn_nova_forge.model import _evaluate
 
         return _evaluate.evaluate(
@@ -233,7 +275,25 @@ class NovaModelCustomizer:
         overrides: dict[str, Any] | None = None,
         dry_run: bool | None = False,
     ) -> InferenceResult | None:
-        """Start a batch inference job on a trained model (SageMaker platforms and local)."""
+        """Start a batch inference job on a trained model (SageMaker platforms and local).
+
+        Args:
+            job_name: Name of the job.
+            input_path: JSONL of gen_qa rows (``query``, ``response``, optional ``system``, ``metadata``).
+            output_s3_path: Where ``inference_results.jsonl`` is also written.
+            model_path: Checkpoint to run (default: this customizer's last training result, else the base model).
+            recipe_path: Your own recipe to merge.
+            overrides: Inference settings, e.g. ``{"max_new_tokens": 512}``.
+            dry_run: Build and validate only.
+
+        Returns:
+            An inference result; ``.wait()`` then ``.get()`` returns ``{"inference_results": [...]}``.
+
+        Example:
+            >>> inference_result = customizer.batch_inference(job_name="my-batch",  # doctest: +SKIP
+            ...     input_path="s3://my-bucket/eval.jsonl", output_s3_path="s3://my-bucket/batch-out/")
+            >>> inference_result.wait(); inference_result.show()  # doctest: +SKIP
+        """
         from amzn_nova_forge.model import _batch
 
         return _batch.batch_inference(
@@ -253,7 +313,16 @@ class NovaModelCustomizer:
         start_from_head: bool = False,
         end_time: str | None = None,
     ) -> None:
-        """Print the logs of the most recent job started by this customizer."""
+        """Print the logs of the most recent job started by this customizer.
+
+        Args:
+            limit: At most this many log events.
+            start_from_head: Oldest first (default: the latest events).
+            end_time: Only events up to this time.
+
+        Example:
+            >>> customizer.get_logs(limit=50, start_from_head=True)  # doctest: +SKIP
+        """
         from amzn_nova_forge.model import _logs
 
         _logs.get_logs(self, limit=limit, start_from_head=start_from_head, end_time=end_time)
@@ -305,7 +374,18 @@ class NovaModelCustomizer:
         )
 
     def invoke_inference(self, request_body: dict[str, Any], endpoint_arn: str | None = None) -> Any:
-        """Send one inference request to a deployed model; returns a ``SingleInferenceResult``."""
+        """Send one inference request to a deployed model; returns a ``SingleInferenceResult``.
+
+        Args:
+            request_body: The request, e.g. ``{"messages": [{"role": "user", "content": "Hi"}],
+                "max_tokens": 100}`` (Bedrock/SageMaker: the Nova request body; local: OpenAI chat).
+            endpoint_arn: The endpoint (ARN, or the local URL); default: this customizer's last deployment.
+
+        Example:
+            >>> customizer.deploy(deploy_platform=DeployPlatform.LOCAL, job_result=result)  # doctest: +SKIP
+            >>> customizer.invoke_inference(  # doctest: +SKIP
+            ...     request_body={"messages": [{"role": "user", "content": "Hello"}], "max_tokens": 32})
+        """
         from amzn_nova_forge.model import _invoke
 
         return _invoke.invoke_inference(self, request_body=request_body, endpoint_arn=endpoint_arn)

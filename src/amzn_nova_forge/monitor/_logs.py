@@ -355,7 +355,7 @@ class CloudWatchLogMonitor:
 
     def plot_metrics(
         self,
-        training_method: TrainingMethod,
+        training_method: TrainingMethod | None = None,
         metrics: list[str] | None = None,
         starting_step: int | None = None,
         ending_step: int | None = None,
@@ -366,7 +366,8 @@ class CloudWatchLogMonitor:
 
         Args:
             training_method: The job's method; CPT/SFT/DPO plot ``"training_loss"``
-                (also ``"validation_loss"``), RFT plots ``"reward_score"``.
+                (also ``"validation_loss"``), RFT plots ``"reward_score"``. May be left out for a
+                monitor made with :meth:`from_job_result` of a training result (its ``method`` is used).
             metrics: Metric names to plot (default: the method's main metric).
             starting_step: Only steps from this global step on.
             ending_step: Only steps up to this global step.
@@ -386,6 +387,13 @@ class CloudWatchLogMonitor:
         from amzn_nova_forge.monitor._metrics import metric_names
         from amzn_nova_forge.monitor._plot import render
 
+        if training_method is None:
+            training_method = getattr(self._result, "method", None)
+            if training_method is None:
+                raise ConfigError(
+                    f"plot_metrics() needs training_method=... for job {self.job_id!r} "
+                    "(e.g. TrainingMethod.SFT_LORA); it is only inferred for a monitor made from a training result."
+                )
         available = metric_names(training_method)
         wanted = list(metrics) if metrics else list(available[:1])
         unsupported = [m for m in wanted if m not in available]

@@ -9,7 +9,7 @@ notebook down with it.
 Rules checked (every problem is collected, then one ``ValueError`` lists them all):
 
 * input (``validate_format``): each sample is a dict with a non-empty ``messages`` list of
-  ``{role, content}`` messages (roles system/user/assistant/tool/developer; a system message
+  ``{role, content}`` messages (roles system/user/assistant/nova_assistant/tool/developer; a system message
   first; at least one user message); ``id`` when given is non-blank; a missing
   ``reference_answer`` is only a warning;
 * Lambda ARN: ``platform`` is required; on ``Platform.SMHP`` the function name must contain
@@ -38,7 +38,9 @@ __all__ = ["verify_reward_function"]
 
 logger = logging.getLogger(__name__)
 
-_ROLES = {"system", "user", "assistant", "tool", "developer", "bot"}
+#: ``nova_assistant`` is the role of the completion in the request Nova RFT (and the local runtime)
+#: sends, so samples copied from a real request verify too.
+_ROLES = {"system", "user", "assistant", "nova_assistant", "tool", "developer", "bot"}
 _METRIC_TYPES = {"Metric", "Reward"}
 _RUNNER = r"""
 import importlib.util, json, sys

@@ -106,5 +106,5 @@ def test_balanced_bins_are_few_and_even():
     assert len(bins) == 2 and loads[0] > 18000  # two even passes, not 28k + 10k
     assert sorted(i for b in bins for i in b) == list(range(70))
     assert balanced_bins([], 10) == []
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="example of 11 tokens does not fit a budget of 10"):
         balanced_bins([11], 10)

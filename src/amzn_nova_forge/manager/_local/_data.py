@@ -155,7 +155,12 @@ def to_messages(row: Mapping[str, Any]) -> list[dict[str, str]]:
         return msgs
     messages = row.get("messages")
     if not isinstance(messages, list) or not messages:
-        raise DataPrepError("row has no 'messages' list (expected Converse, OpenAI or gen_qa format).")
+        cols = ", ".join(repr(k) for k in list(row)[:6])
+        raise DataPrepError(
+            f"row has no 'messages' list (expected Converse, OpenAI or gen_qa format; its columns: {cols}). "
+            "Prepare the file first, e.g. JSONLDatasetLoader(question='input', answer='output') then "
+            ".transform(method=..., model=...) and .save_data(...)."
+        )
     out: list[dict[str, str]] = []
     sys_text = _system_text(row)
     if sys_text:

@@ -191,13 +191,17 @@ class LocalRuntimeManager(RuntimeManager):
             JobSubmissionError: The worker process could not be started.
         """
         check_local_dependencies()
+        _check_local_eval_task(job_config)
         stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
         job_id = f"{job_config.job_name}-{stamp}-{secrets.token_hex(2)}"
         jd = JobDir(self._job_root(job_config) / job_id)
         data = job_config.data_s3_path
         if data and not str(data).startswith("s3://"):
             if not Path(str(data)).expanduser().exists():
-                raise ConfigError(f"Training data not found: {data}. Pass an existing local JSONL file or folder.")
+                what = {"evaluation": "Evaluation data", "batch_inference": "Batch inference input"}.get(
+                    str(job_config.job_kind or ""), "Training data"
+                )
+                raise ConfigError(f"{what} not found: {data}. Pass an existing local JSONL file or folder.")
             data = str(Path(str(data)).expanduser().resolve())
         model_path = job_config.model_name_or_path or self._recipe_model_path(job_config.recipe_path)
         job = {
@@ -250,7 +254,11 @@ class LocalRuntimeManager(RuntimeManager):
         return JobRef(platform=self.platform, job_id=job_id, region=None, extras={"job_dir": str(path)})
 
     def cleanup(self, job_name: str) -> None:
-        """Stop the job ``job_name`` (its id) if it is running. Idempotent."""
+        """Stop the job ``job_name`` (its id) if it is running. Idempotent.
+
+        Example:
+            >>> infra.cleanup(result.job_id)  # doctest: +SKIP
+        """
         self.stop_job(self.job_ref(job_name))
 
     # ---- queries from a ref (work in any process) -------------------------------------------------
@@ -342,7 +350,14 @@ class LocalRuntimeManager(RuntimeManager):
     def deploy_model(model_path: str, port: int = 0, device: str = "auto", *, timeout: float = 300.0) -> str:
         """Serve ``model_path`` with an OpenAI-compatible HTTP server on 127.0.0.1; return its URL.
 
+        The server runs in a background process that outlives this one; stop it with
+        :meth:`stop_deployment`. ``customizer.deploy(deploy_platform=DeployPlatform.LOCAL)`` calls this.
         See :mod:`amzn_nova_forge.manager._local._serve`.
+
+        Example:
+            >>> url = LocalRuntimeManager.deploy_model(result.model_artifacts.checkpoint_s3_path)  # doctest: +SKIP
+            >>> LocalRuntimeManager.stop_deployment(url)  # doctest: +SKIP
+            True
         """
         from amzn_nova_forge.manager._local._deploy import deploy_model
 
@@ -350,10 +365,30 @@ class LocalRuntimeManager(RuntimeManager):
 
     @staticmethod
     def stop_deployment(url: str) -> bool:
-        """Stop a server started by :meth:`deploy_model`; True when one was running."""
+        """Stop a server started by :meth:`deploy_model`; True when one was running.
+
+        Example:
+            >>> LocalRuntimeManager.stop_deployment(deployment.endpoint.uri)  # doctest: +SKIP
+            True
+        """
         from amzn_nova_forge.manager._local._deploy import stop_deployment
 
         return stop_deployment(url)
+
+
+def _check_local_eval_task(job_config: JobConfig) -> None:
+    """Refuse at submission (not minutes later in the worker) a task the local runtime cannot run."""
+    if str(job_config.job_kind or "") != "evaluation":
+        return
+    from amzn_nova_forge.manager._local._eval import UNSUPPORTED
+
+    task = _enum_value((job_config.extra or {}).get("eval_task"))
+    if task in UNSUPPORTED:
+        raise ConfigError(
+            f"Evaluation task {task!r} is not available on the local runtime: {UNSUPPORTED[task]}. "
+            "Run it on SMTJ or SMHP; locally use gen_qa, rft_eval or a multiple-choice benchmark "
+            "on your own questions."
+        )
 
 
 def _signal(pid: int, sig: int) -> None:

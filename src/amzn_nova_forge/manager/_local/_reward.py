@@ -26,6 +26,14 @@ class RewardFunctionError(RuntimeError):
     """The user's reward function raised or returned something unusable (message has the traceback)."""
 
 
+#: Appended to a reward function's traceback: the usual cause is expecting a string ``content``.
+_SHAPE_HINT = (
+    "Note: the completion arrives as the last message {'role': 'nova_assistant', 'content': "
+    "[{'type': 'text', 'text': ...}]} (a list of text blocks, as Nova RFT sends it), not "
+    "{'role': 'assistant', 'content': '...'}; read both shapes (see docs/local-runtime.md, 'Reward functions')."
+)
+
+
 def make_request(example: dict[str, Any], completion: str) -> dict[str, Any]:
     """One reward-function sample for ``completion`` of the RFT ``example``."""
     row = dict(example["row"])
@@ -88,6 +96,7 @@ def load_reward_function(ref: str, region: str | None = None) -> Callable[[Seque
 
             raise RewardFunctionError(
                 f"reward function {path.name} raised {type(e).__name__}: {e}\n{traceback.format_exc()}"
+                f"{_SHAPE_HINT}"
             ) from e
         return _parse_response(resp, len(samples))
 

@@ -99,7 +99,12 @@ class BaseJobResult(abc.ABC):
         return get_runtime_class(self.platform)
 
     def status(self) -> JobInfo:
-        """One status snapshot (cached once the job is terminal)."""
+        """One status snapshot (cached once the job is terminal).
+
+        Example:
+            >>> info = result.status()  # doctest: +SKIP
+            >>> info.status, info.raw_status, info.message  # doctest: +SKIP
+        """
         if self._final is not None:
             return self._final
         info: JobInfo = self._runtime_class().job_info(self.ref)
@@ -124,14 +129,25 @@ class BaseJobResult(abc.ABC):
         self,
         *,
         timeout: float | None = None,
-        poll_every: float = 30.0,
+        poll_every: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> JobInfo:
         """Poll until the job is terminal; return the final :class:`JobInfo` (does not raise on failure).
 
+        Args:
+            timeout: Give up after this many seconds (default: wait for ever).
+            poll_every: Seconds between status calls (default 30 for cloud jobs, 1 for local ones).
+            sleep: The sleep function (tests pass a fake).
+
         Raises:
             JobTimeoutError: ``timeout`` seconds passed first.
+
+        Example:
+            >>> info = result.wait(timeout=3600, poll_every=60)  # doctest: +SKIP
+            >>> result.raise_for_status()  # doctest: +SKIP
         """
+        if poll_every is None:
+            poll_every = 1.0 if self.platform is Platform.LOCAL else 30.0
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             info = self.status()
@@ -144,7 +160,11 @@ class BaseJobResult(abc.ABC):
             sleep(poll_every)
 
     def raise_for_status(self) -> None:
-        """Raise :class:`JobFailedError` if the job ended FAILED or STOPPED."""
+        """Raise :class:`JobFailedError` if the job ended FAILED or STOPPED (its message has the reason).
+
+        Example:
+            >>> result.wait(); result.raise_for_status()  # doctest: +SKIP
+        """
         info = self.status()
         if info.status in (JobStatus.FAILED, JobStatus.STOPPED):
             raise JobFailedError(
@@ -167,6 +187,9 @@ class BaseJobResult(abc.ABC):
         Raises:
             ValueError: Required parameters are missing or invalid.
             NotificationManagerInfraError: The infrastructure could not be set up.
+
+        Example:
+            >>> result.enable_job_notifications(emails=["me@example.com"])  # doctest: +SKIP
         """
         from amzn_nova_forge.notifications import enable_job_notifications
 
@@ -250,9 +273,19 @@ class BaseJobResult(abc.ABC):
 
         try:
             data = json.loads(read_text(file_path))
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"No saved job result at {file_path!r}: result.dump() writes <job_id>_<PLATFORM>.json "
+                "into the current folder (or into its file_path)."
+            ) from None
         except json.JSONDecodeError as e:
             raise ConfigError(f"{file_path} is not a saved job result (invalid JSON at line {e.lineno}).") from e
-        return cls.from_dict(data)
+        if not isinstance(data, dict) or "job_id" not in data:
+            raise ConfigError(f"{file_path} is not a saved job result (no 'job_id'; save one with result.dump()).")
+        try:
+            return cls.from_dict(data)
+        except ConfigError as e:
+            raise ConfigError(f"{file_path}: {e}") from e
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(job_id={self.job_id!r}, platform={self.platform.value!r})"

@@ -149,7 +149,12 @@ class EvaluationResult(BaseJobResult):
             return self._results
         status, raw = self.get_job_status()
         if status is not JobStatus.COMPLETED:
-            logger.info("Evaluation job %s is %s; results appear once it completes.", self.job_id, raw)
+            logger.warning(
+                "Evaluation job %s is %s, so get() returns {}; call eval_result.wait() first "
+                "(or check eval_result.get_job_status()).",
+                self.job_id,
+                raw,
+            )
             return {}
         root = self._local_dir()
         files = find_files(root, "results_*.json")
@@ -174,7 +179,8 @@ class EvaluationResult(BaseJobResult):
         Example:
             >>> eval_result.show()  # doctest: +SKIP
         """
-        results = self.get()
+        done = self._results is not None or self.status().status is JobStatus.COMPLETED
+        results = self.get() if done else {}  # not get(): its "call wait() first" warning repeats what we print
         task = self.eval_task.value if self.eval_task else "?"
         if not results:
             info = self.status()

@@ -201,7 +201,12 @@ class BatchInferenceResult(InferenceResult):
         if self._records is None:
             status, raw = self.get_job_status()
             if status is not JobStatus.COMPLETED:
-                logger.info("Batch inference job %s is %s; results appear once it completes.", self.job_id, raw)
+                logger.warning(
+                    "Batch inference job %s is %s, so get() returns {}; call inference_result.wait() first "
+                    "(or check inference_result.get_job_status()).",
+                    self.job_id,
+                    raw,
+                )
                 return {}
             records = self._read_records()
             if records is None:
@@ -217,8 +222,13 @@ class BatchInferenceResult(InferenceResult):
         return {"inference_results": self._records}
 
     def show(self) -> None:
-        """Print each inference result as one JSON line (or why there are none yet)."""
-        results = self.get()
+        """Print each inference result as one JSON line (or why there are none yet).
+
+        Example:
+            >>> inference_result.show()  # doctest: +SKIP
+        """
+        done = self._records is not None or self.status().status is JobStatus.COMPLETED
+        results = self.get() if done else {}  # not get(): its "call wait() first" warning repeats what we print
         if not results:
             info = self.status()
             status, raw = info.status, info.raw_status
