@@ -100,14 +100,11 @@ def test_images_per_region_and_platform() -> None:
     assert RecipeBuilder(Model.NOVA_LITE, TrainingMethod.SFT_LORA, Platform.LOCAL).build().image_uri is None
 
 
-def test_catalogue_is_loaded_once_and_quickly() -> None:
-    import time
-
+def test_catalogue_is_loaded_once() -> None:
+    # How long the load takes is measured by bench/recipe_build.py (docs/performance.md), not here.
     from amzn_nova_forge.recipe import _catalogue
 
     _catalogue.catalogue.cache_clear()
-    t0 = time.perf_counter()
     first = _catalogue.catalogue()
-    elapsed = time.perf_counter() - t0
     assert _catalogue.catalogue() is first
-    assert elapsed < 0.5  # measured ~5 ms; generous bound for a loaded CI box
+    assert _catalogue.catalogue.cache_info().hits >= 1
