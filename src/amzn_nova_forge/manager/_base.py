@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 from amzn_nova_forge.core.enums import JobStatus, Platform
 
-__all__ = ["JobConfig", "JobInfo", "JobOutputs", "JobRef", "RuntimeManager"]
+__all__ = ["InstanceCountMixin", "JobConfig", "JobInfo", "JobOutputs", "JobRef", "RuntimeManager"]
 
 
 @dataclass
@@ -150,3 +150,22 @@ class RuntimeManager(abc.ABC):
     def job_outputs(cls, ref: JobRef) -> JobOutputs:
         """Where the job's outputs are. Default: nothing known."""
         return JobOutputs()
+
+
+class InstanceCountMixin:
+    """A validated, settable ``instance_count`` (shared by the instance-based runtimes)."""
+
+    _instance_count: int
+
+    @property
+    def instance_count(self) -> int:
+        """Number of instances."""
+        return self._instance_count
+
+    @instance_count.setter
+    def instance_count(self, value: int) -> None:
+        from amzn_nova_forge.errors import ConfigError
+
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"instance_count must be a positive integer, got {value!r}.")
+        self._instance_count = value

@@ -24,24 +24,22 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from amzn_nova_forge.core.aws import aws_errors, client, resolve_region
 from amzn_nova_forge.core.enums import Model, Platform, TrainingMethod
 from amzn_nova_forge.errors import ConfigError
-from amzn_nova_forge.manager._base import JobConfig, JobInfo, JobOutputs, JobRef, RuntimeManager
+from amzn_nova_forge.manager._base import JobConfig, JobOutputs, JobRef, RuntimeManager
 from amzn_nova_forge.manager._checks_aws import AWSChecksMixin
 from amzn_nova_forge.manager._lambda import RFTLambdaMixin
 from amzn_nova_forge.manager._smtj import (
     DEFAULT_MAX_RUNTIME_S,
     TOKEN_TAG,
+    SageMakerTrainingJobMixin,
     _vpc,
     create_training_job_once,
     data_channels,
-    sagemaker_job_info,
     sagemaker_job_outputs,
-    stop_training_job,
 )
 
 __all__ = ["HUB_CONTENT_NAMES", "SMTJServerlessRuntimeManager"]
@@ -102,7 +100,7 @@ def serverless_hyperparameters(job_config: JobConfig) -> dict[str, str]:
     return hp
 
 
-class SMTJServerlessRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
+class SMTJServerlessRuntimeManager(SageMakerTrainingJobMixin, RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
     """Runs Nova jobs on serverless SageMaker training.
 
     Args:
@@ -304,14 +302,6 @@ class SMTJServerlessRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManage
             raise ConfigError("Serverless jobs need an output_s3_path (s3://bucket/prefix).")
         return create_training_job_once(self.build_request(job_config), self.region)
 
-    def cleanup(self, job_name: str) -> None:
-        """Stop the training job (a job that already ended is left as is)."""
-        stop_training_job(job_name, self.region)
-
-    @classmethod
-    def job_info(cls, ref: JobRef) -> JobInfo:
-        return sagemaker_job_info(ref)
-
     @classmethod
     def job_outputs(cls, ref: JobRef) -> JobOutputs:
         """Serverless jobs register the model: the checkpoint is the output model package's data
@@ -346,10 +336,6 @@ class SMTJServerlessRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManage
             output_archive=base.output_archive,
             output_model_arn=package,
         )
-
-    @classmethod
-    def log_source(cls, ref: JobRef) -> Mapping[str, Any]:
-        return {"log_group": "/aws/sagemaker/TrainingJobs", "stream_prefix": f"{ref.job_id}/"}
 
     def __repr__(self) -> str:
         return f"SMTJServerlessRuntimeManager(model_package_group_name={self.model_package_group_name!r})"

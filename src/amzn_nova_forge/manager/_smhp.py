@@ -20,7 +20,14 @@ from amzn_nova_forge.core import storage
 from amzn_nova_forge.core.aws import aws_errors, client, resolve_region
 from amzn_nova_forge.core.enums import JobStatus, Platform
 from amzn_nova_forge.errors import AWSServiceError, ConfigError
-from amzn_nova_forge.manager._base import JobConfig, JobInfo, JobOutputs, JobRef, RuntimeManager
+from amzn_nova_forge.manager._base import (
+    InstanceCountMixin,
+    JobConfig,
+    JobInfo,
+    JobOutputs,
+    JobRef,
+    RuntimeManager,
+)
 from amzn_nova_forge.manager._checks_aws import AWSChecksMixin
 from amzn_nova_forge.manager._hyperpod_k8s import HyperPodJobSpec, get_launcher
 from amzn_nova_forge.manager._lambda import RFTLambdaMixin
@@ -73,7 +80,7 @@ def _parse_time(value: Any) -> datetime | None:
         return None
 
 
-class SMHPRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
+class SMHPRuntimeManager(InstanceCountMixin, RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
     """Runs Nova jobs on a SageMaker HyperPod cluster.
 
     Args:
@@ -121,17 +128,6 @@ class SMHPRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
         self.region = resolve_region(region)
         self.rft_lambda = rft_lambda
         self._outputs: dict[str, str] = {}
-
-    @property
-    def instance_count(self) -> int:
-        """Number of instances."""
-        return self._instance_count
-
-    @instance_count.setter
-    def instance_count(self, value: int) -> None:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"instance_count must be a positive integer, got {value!r}.")
-        self._instance_count = value
 
     def job_ref(self, job_id: str) -> JobRef:
         extras: dict[str, Any] = {"cluster_name": self.cluster_name, "namespace": self.namespace}

@@ -31,7 +31,14 @@ from amzn_nova_forge.core import storage
 from amzn_nova_forge.core.aws import aws_errors, client, resolve_region
 from amzn_nova_forge.core.enums import JobStatus, Platform
 from amzn_nova_forge.errors import AWSServiceError, ConfigError, JobSubmissionError
-from amzn_nova_forge.manager._base import JobConfig, JobInfo, JobOutputs, JobRef, RuntimeManager
+from amzn_nova_forge.manager._base import (
+    InstanceCountMixin,
+    JobConfig,
+    JobInfo,
+    JobOutputs,
+    JobRef,
+    RuntimeManager,
+)
 from amzn_nova_forge.manager._checks_aws import AWSChecksMixin
 from amzn_nova_forge.manager._lambda import RFTLambdaMixin
 
@@ -240,7 +247,26 @@ def stop_training_job(name: str, region: str | None) -> None:
         raise AWSServiceError.from_client_error(e, service="sagemaker", hint=f"while stopping {name}") from e
 
 
-class SMTJRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
+class SageMakerTrainingJobMixin:
+    """The verbs every runtime built on SageMaker training jobs shares (SMTJ, serverless)."""
+
+    region: str | None
+
+    def cleanup(self, job_name: str) -> None:
+        """Stop the training job (a job that already ended is left as is)."""
+        stop_training_job(job_name, self.region)
+
+    @classmethod
+    def job_info(cls, ref: JobRef) -> JobInfo:
+        return sagemaker_job_info(ref)
+
+    @classmethod
+    def log_source(cls, ref: JobRef) -> dict[str, Any]:
+        """CloudWatch log group and stream prefix of the job."""
+        return {"log_group": "/aws/sagemaker/TrainingJobs", "stream_prefix": f"{ref.job_id}/"}
+
+
+class SMTJRuntimeManager(SageMakerTrainingJobMixin, InstanceCountMixin, RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
     """Runs Nova jobs on SageMaker Training Jobs.
 
     Args:
@@ -295,17 +321,6 @@ class SMTJRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
         self.volume_size_gb = volume_size_gb
         self.region = resolve_region(region)
         self.rft_lambda = rft_lambda
-
-    @property
-    def instance_count(self) -> int:
-        """Number of instances."""
-        return self._instance_count
-
-    @instance_count.setter
-    def instance_count(self, value: int) -> None:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"instance_count must be a positive integer, got {value!r}.")
-        self._instance_count = value
 
     def resolve_execution_role(self) -> str:
         """``execution_role``, else the caller's own role (resolved once via STS/IAM)."""
@@ -392,22 +407,9 @@ class SMTJRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
         request = self.build_request(job_config, prefix)
         return create_training_job_once(request, self.region)
 
-    def cleanup(self, job_name: str) -> None:
-        """Stop the training job (a job that already ended is left as is)."""
-        stop_training_job(job_name, self.region)
-
-    @classmethod
-    def job_info(cls, ref: JobRef) -> JobInfo:
-        return sagemaker_job_info(ref)
-
     @classmethod
     def job_outputs(cls, ref: JobRef) -> JobOutputs:
         return sagemaker_job_outputs(ref)
-
-    @classmethod
-    def log_source(cls, ref: JobRef) -> dict[str, Any]:
-        """CloudWatch log group and stream prefix of the job."""
-        return {"log_group": "/aws/sagemaker/TrainingJobs", "stream_prefix": f"{ref.job_id}/"}
 
     def __repr__(self) -> str:
         return (
