@@ -35,10 +35,40 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DATA = HERE / "_data"
-WORDS = (
-    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon "
-    "phi chi psi omega river stone cloud light sound water table chair"
-).split()
+WORDS = [
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "omicron",
+    "pi",
+    "rho",
+    "sigma",
+    "tau",
+    "upsilon",
+    "phi",
+    "chi",
+    "psi",
+    "omega",
+    "river",
+    "stone",
+    "cloud",
+    "light",
+    "sound",
+    "water",
+    "table",
+    "chair",
+]
 
 
 def make_data(rows: int) -> Path:
@@ -72,8 +102,11 @@ def worker(kind: str, src: str, out: str) -> None:
     os.environ["TELEMETRY_OPT_OUT"] = "true"
     ctx = None
     if kind == "anchor":
-        for var, val in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                         ("AWS_DEFAULT_REGION", "us-east-1")):
+        for var, val in (
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+        ):
             os.environ[var] = val
         import logging
         import warnings
@@ -101,8 +134,19 @@ def worker(kind: str, src: str, out: str) -> None:
         ctx.stop()
     with open(out, "rb") as f:
         rows = sum(1 for _ in f)
-    print("RESULT " + json.dumps({"kind": kind, "rows": rows, "wall_s": wall, "cpu_s": cpu, "import_s": t_import,
-                                  "peak_rss_mb": _peak_rss_mb()}))
+    print(
+        "RESULT "
+        + json.dumps(
+            {
+                "kind": kind,
+                "rows": rows,
+                "wall_s": wall,
+                "cpu_s": cpu,
+                "import_s": t_import,
+                "peak_rss_mb": _peak_rss_mb(),
+            }
+        )
+    )
 
 
 def _run(python: str, kind: str, src: Path, timeout: float) -> dict[str, float]:
@@ -110,8 +154,14 @@ def _run(python: str, kind: str, src: Path, timeout: float) -> dict[str, float]:
     env = dict(os.environ)
     if kind == "ours":
         env["PYTHONPATH"] = str(ROOT / "src")
-    proc = subprocess.run([python, __file__, "--worker", kind, str(src), str(out)], capture_output=True, text=True,
-                          timeout=timeout, env=env, cwd=str(DATA))
+    proc = subprocess.run(
+        [python, __file__, "--worker", kind, str(src), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=str(DATA),
+    )
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             out.unlink(missing_ok=True)
@@ -140,8 +190,12 @@ def main() -> int:
     ap.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--anchor-python", help="python of a venv with amzn-nova-forge==1.4.10 and moto")
     ap.add_argument("--timeout", type=float, default=1800)
-    ap.add_argument("--repeat", type=int, default=3, help="runs of our SDK per size; the fastest is reported "
-                                                          "(noise on a shared machine only ever adds time)")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of our SDK per size; the fastest is reported (noise on a shared machine only ever adds time)",
+    )
     ap.add_argument("--worker", nargs=3, metavar=("KIND", "SRC", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -152,20 +206,26 @@ def main() -> int:
     print(header + "\n|---|---|---|---|---|---|")
     for rows in args.rows:
         src = make_data(rows)
-        ours = min((_run(sys.executable, "ours", src, args.timeout) for _ in range(args.repeat)),
-                   key=lambda r: r["wall_s"])
+        ours = min(
+            (_run(sys.executable, "ours", src, args.timeout) for _ in range(args.repeat)), key=lambda r: r["wall_s"]
+        )
         results = [ours]
         if args.anchor_python:
             results.append(_run(args.anchor_python, "anchor", src, args.timeout))
         for r in results:
             name = "amzn_nova_forge (this repo)" if r["kind"] == "ours" else "amzn-nova-forge 1.4.10"
-            print(f"| {rows:,} | {name} | {r['rows'] / r['wall_s']:,.0f} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | "
-                  f"{r['peak_rss_mb']:.0f} |", flush=True)
+            print(
+                f"| {rows:,} | {name} | {r['rows'] / r['wall_s']:,.0f} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | "
+                f"{r['peak_rss_mb']:.0f} |",
+                flush=True,
+            )
         if len(results) == 2:
             a = results[1]
-            print(f"|   | **ratio** | **{a['wall_s'] / ours['wall_s']:.1f}x** (wall) | | "
-                  f"{a['cpu_s'] / ours['cpu_s']:.1f}x (CPU) | {a['peak_rss_mb'] / ours['peak_rss_mb']:.1f}x less |",
-                  flush=True)
+            print(
+                f"|   | **ratio** | **{a['wall_s'] / ours['wall_s']:.1f}x** (wall) | | "
+                f"{a['cpu_s'] / ours['cpu_s']:.1f}x (CPU) | {a['peak_rss_mb'] / ours['peak_rss_mb']:.1f}x less |",
+                flush=True,
+            )
     return 0
 
 

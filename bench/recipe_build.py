@@ -45,18 +45,42 @@ def _cases():  # type: ignore[no-untyped-def]
     from amzn_nova_forge.recipe import RecipeBuilder
 
     return {
-        "sft_lora_nova2_smtj": (RecipeBuilder(Model.NOVA_LITE_2, TrainingMethod.SFT_LORA, Platform.SMTJ,
-                                              instance_type="ml.p5.48xlarge", instance_count=4),
-                                {"max_steps": 50, "lr": 5e-6, "global_batch_size": 64}),
-        "dpo_full_nova1_smhp": (RecipeBuilder(Model.NOVA_LITE, TrainingMethod.DPO_FULL, Platform.SMHP,
-                                              instance_type="ml.p5.48xlarge", instance_count=8),
-                                {"max_epochs": 3, "beta": 0.05}),
-        "eval_mmlu_smtj": (RecipeBuilder(Model.NOVA_PRO, TrainingMethod.EVALUATION, Platform.SMTJ,
-                                         eval_task=EvaluationTask.MMLU, subtask="anatomy",
-                                         instance_type="ml.p5.48xlarge", instance_count=1),
-                           {"max_new_tokens": 2048, "temperature": 0}),
-        "bedrock_sft_lora": (RecipeBuilder(Model.NOVA_LITE, TrainingMethod.SFT_LORA, Platform.BEDROCK),
-                             {"max_epochs": 3}),
+        "sft_lora_nova2_smtj": (
+            RecipeBuilder(
+                Model.NOVA_LITE_2,
+                TrainingMethod.SFT_LORA,
+                Platform.SMTJ,
+                instance_type="ml.p5.48xlarge",
+                instance_count=4,
+            ),
+            {"max_steps": 50, "lr": 5e-6, "global_batch_size": 64},
+        ),
+        "dpo_full_nova1_smhp": (
+            RecipeBuilder(
+                Model.NOVA_LITE,
+                TrainingMethod.DPO_FULL,
+                Platform.SMHP,
+                instance_type="ml.p5.48xlarge",
+                instance_count=8,
+            ),
+            {"max_epochs": 3, "beta": 0.05},
+        ),
+        "eval_mmlu_smtj": (
+            RecipeBuilder(
+                Model.NOVA_PRO,
+                TrainingMethod.EVALUATION,
+                Platform.SMTJ,
+                eval_task=EvaluationTask.MMLU,
+                subtask="anatomy",
+                instance_type="ml.p5.48xlarge",
+                instance_count=1,
+            ),
+            {"max_new_tokens": 2048, "temperature": 0},
+        ),
+        "bedrock_sft_lora": (
+            RecipeBuilder(Model.NOVA_LITE, TrainingMethod.SFT_LORA, Platform.BEDROCK),
+            {"max_epochs": 3},
+        ),
     }
 
 
@@ -66,8 +90,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
-    colds = [[float(x) for x in subprocess.run([sys.executable, "-c", COLD], check=True, capture_output=True,
-                                               text=True).stdout.split()] for _ in range(7)]
+    colds = [
+        [
+            float(x)
+            for x in subprocess.run(
+                [sys.executable, "-c", COLD], check=True, capture_output=True, text=True
+            ).stdout.split()
+        ]
+        for _ in range(7)
+    ]
     results: dict[str, object] = {
         f"cold_{name}_ms_median_of_7": round(statistics.median(c[i] for c in colds), 2)
         for i, name in enumerate(("import_sdk_and_recipe", "parse_catalogue", "first_build_validate"))
@@ -81,8 +112,10 @@ def main(argv: list[str] | None = None) -> int:
             built = builder.build(run=run, overrides=overrides)
             times.append((time.perf_counter() - t0) * 1000)
         times.sort()
-        results[name] = {"median_ms": round(statistics.median(times), 4),
-                         "p95_ms": round(times[int(len(times) * 0.95)], 4)}
+        results[name] = {
+            "median_ms": round(statistics.median(times), 4),
+            "p95_ms": round(times[int(len(times) * 0.95)], 4),
+        }
     t0 = time.perf_counter()
     for _ in range(200):
         built.to_yaml()

@@ -39,27 +39,25 @@ DEFAULT_REF = ROOT.parent / "shared" / "reference" / "hyperpod-recipes-nova"
 _SCI = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)[eE][+-]?\d+$")
 
 from recipe_catalogue_tables import (  # noqa: E402 - sibling module of this script
-    MODELS,
+    ACCOUNTS,
+    AMBIGUOUS_LEAVES,
+    BEDROCK_RECIPES,
+    EVAL_COUNTS,
+    EVAL_IMAGES,
+    EVAL_KINDS,
+    EVAL_MODELS,
+    EVAL_TYPES,
     FAMILY,
     FIXED_LEAVES,
     FIXED_PATHS,
-    AMBIGUOUS_LEAVES,
-    RUN_KEYS,
+    FORCE,
+    INSTANCES,
+    RECIPE_TYPES,
+    REGIONS,
+    RFT_MT_IMAGE,
     RULES_ALL,
     RULES_BY_RECIPE,
-    FORCE,
-    EVAL_TYPES,
-    EVAL_COUNTS,
-    INSTANCES,
     TRAIN_RECIPES,
-    RECIPE_TYPES,
-    EVAL_KINDS,
-    EVAL_MODELS,
-    ACCOUNTS,
-    REGIONS,
-    EVAL_IMAGES,
-    RFT_MT_IMAGE,
-    BEDROCK_RECIPES,
 )
 
 _TYPE = {bool: "boolean", int: "integer", float: "float", str: "string", list: "list", dict: "dict"}
@@ -104,8 +102,12 @@ def _template_paths(tpl: dict[str, Any], prefix: str = "") -> dict[str, list[str
 def _family_of(rid: str) -> str | None:
     if rid.endswith("_eval"):
         v2 = "_2_0_" in rid
-        for frag, fam in (("general_text_benchmark", "text"), ("general_multi_modal_benchmark", "mm"),
-                          ("bring_your_own_dataset", "byod"), ("_llm_judge", "judge")):
+        for frag, fam in (
+            ("general_text_benchmark", "text"),
+            ("general_multi_modal_benchmark", "mm"),
+            ("bring_your_own_dataset", "byod"),
+            ("_llm_judge", "judge"),
+        ):
             if frag in rid and not ("rubric" in rid and fam == "judge"):
                 key = fam + ("_2_0" if v2 and fam != "judge" else "")
                 return FAMILY.get(key)
@@ -166,7 +168,9 @@ def build_params(rid: str, recipe: dict[str, Any], tfile: dict[str, Any]) -> dic
             for pp in ppaths:
                 leaf = pp.rsplit(".", 1)[-1]
                 spec = by_leaf.get(leaf)
-                if spec is None or pp not in spec["paths"] and not any(p.endswith(pp.split(".", 1)[-1]) for p in spec["paths"]):
+                if spec is None or (
+                    pp not in spec["paths"] and not any(p.endswith(pp.split(".", 1)[-1]) for p in spec["paths"])
+                ):
                     continue
                 if pname != leaf:
                     spec.setdefault("aliases", [])
@@ -216,8 +220,9 @@ def build_params(rid: str, recipe: dict[str, Any], tfile: dict[str, Any]) -> dic
         by_leaf["reward_lambda_arn"].setdefault("aliases", []).append("lambda_arn")
         del by_leaf["lambda_arn"]
     for leaf, spec in by_leaf.items():
-        if leaf == "temperature" or (spec.get("type") == "integer" and any(
-                isinstance(spec.get(b), float) for b in ("min", "max"))):
+        if leaf == "temperature" or (
+            spec.get("type") == "integer" and any(isinstance(spec.get(b), float) for b in ("min", "max"))
+        ):
             spec["type"] = "float"  # a float-valued quantity whose default happens to be written as an int
         if "enum" in spec and spec.get("type") == "string" and None in spec["enum"]:
             spec["nullable"] = True
@@ -230,10 +235,16 @@ def build_params(rid: str, recipe: dict[str, Any], tfile: dict[str, Any]) -> dic
             spec["type"] = "any"
         _coerce_num(spec)
         if "enum" in spec and spec["type"] == "float":
-            spec["enum"] = [float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x
-                            for x in spec["enum"]]
-        if spec.get("category") != "run" and leaf not in ("lambda_arn", "lambda_type", "preset_reward_function",
-                                                        "aggregation", "subtask"):
+            spec["enum"] = [
+                float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x for x in spec["enum"]
+            ]
+        if spec.get("category") != "run" and leaf not in (
+            "lambda_arn",
+            "lambda_type",
+            "preset_reward_function",
+            "aggregation",
+            "subtask",
+        ):
             spec["category"] = "hyperparameter"
         spec.setdefault("category", "other")
         spec.pop("default", None)
@@ -247,12 +258,12 @@ def _check_defaults(rid: str, recipe: dict[str, Any], params: dict[str, Any]) ->
             cur: Any = recipe
             for part in p.split("."):
                 cur = cur[part]
-            if cur is None or isinstance(cur, str) and (cur.startswith("${") or cur == ""):
+            if cur is None or (isinstance(cur, str) and (cur.startswith("${") or cur == "")):
                 continue
             if "enum" in spec and cur not in spec["enum"]:
                 bad.append(f"{rid}: {leaf}={cur!r} not in {spec['enum']}")
             if isinstance(cur, (int, float)) and not isinstance(cur, bool):
-                if "min" in spec and cur < spec["min"] or "max" in spec and cur > spec["max"]:
+                if ("min" in spec and cur < spec["min"]) or ("max" in spec and cur > spec["max"]):
                     bad.append(f"{rid}: {leaf}={cur!r} outside [{spec.get('min')}, {spec.get('max')}]")
     return bad
 
@@ -316,15 +327,22 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     ref: Path = args.ref
     tfile = json.loads((ref / "launcher/recipe_templatization/nova/nova_recipe_template_parameters.json").read_text())[
-        "templates"]
+        "templates"
+    ]
     regional = json.loads((ref / "launcher/recipe_templatization/nova/nova_regional_parameters.json").read_text())
     yamls = {p.stem: p for p in (ref / "recipes_collection/recipes").rglob("*.yaml")}
 
     templates: dict[str, Any] = {}
     problems: list[str] = []
 
-    def add(rid: str, recipe: dict[str, Any], source: str, images: dict[str, str], params: dict[str, Any] | None = None,
-            patch: dict[str, Any] | None = None) -> None:
+    def add(
+        rid: str,
+        recipe: dict[str, Any],
+        source: str,
+        images: dict[str, str],
+        params: dict[str, Any] | None = None,
+        patch: dict[str, Any] | None = None,
+    ) -> None:
         if params is None:
             params = build_params(rid, recipe, tfile)
         problems.extend(_check_defaults(rid, recipe, params))
@@ -352,8 +370,12 @@ def main(argv: list[str] | None = None) -> int:
             if "pretrain" in rid and "SMHP" not in imgs:
                 imgs["SMHP"] = "nova-fine-tune-repo:" + ("SM-HP-CPT-V2-latest" if "_2_0_" in rid else "HP-CPT-latest")
             add(rid, load(rid), src(rid), imgs)
-    for rid in ("nova_lite_2_0_p5_gpu_lora_rft", "nova_lite_2_0_p5_gpu_rft", "nova_lite_v2_smtj_p5_p5en_gpu_lora_rft",
-                "nova_lite_v2_smtj_p5_p5en_gpu_rft"):
+    for rid in (
+        "nova_lite_2_0_p5_gpu_lora_rft",
+        "nova_lite_2_0_p5_gpu_rft",
+        "nova_lite_v2_smtj_p5_p5en_gpu_lora_rft",
+        "nova_lite_v2_smtj_p5_p5en_gpu_rft",
+    ):
         imgs = images_of(rid)
         if "smtj" in rid:
             imgs.setdefault("SMTJ", "nova-fine-tune-repo:SM-TJ-RFT-V2-latest")
@@ -365,8 +387,12 @@ def main(argv: list[str] | None = None) -> int:
         base = "nova_lite_2_0_p5_gpu_lora_rft" if lora else "nova_lite_2_0_p5_gpu_rft"
         rid = base + "_multiturn"
         rec = load(base)
-        add(rid, rec, src(base) + " (multiturn: same structure; rollouts come from the RL environment)",
-            dict(RFT_MT_IMAGE))
+        add(
+            rid,
+            rec,
+            src(base) + " (multiturn: same structure; rollouts come from the RL environment)",
+            dict(RFT_MT_IMAGE),
+        )
     # RFT multiturn on serverless: the MTRL recipe.
     add("mtrl_nova_lite_2_0_lora", load("mtrl_nova_lite_2_0_lora"), src("mtrl_nova_lite_2_0_lora"), {})
     # evaluation recipes
@@ -386,8 +412,13 @@ def main(argv: list[str] | None = None) -> int:
         for k in ("name", "data_s3_path", "validation_data_s3_path", "output_s3_path", "reward_lambda_arn"):
             if k in spec["recipe"]["run"]:
                 params[k] = {"paths": [f"run.{k}"], "type": "string", "category": "run"}
-        add(rid, json.loads(json.dumps(spec["recipe"])), "SDK-defined (Bedrock hyperparameters)", {"BEDROCK": "bedrock-managed"},
-            params=params)
+        add(
+            rid,
+            json.loads(json.dumps(spec["recipe"])),
+            "SDK-defined (Bedrock hyperparameters)",
+            {"BEDROCK": "bedrock-managed"},
+            params=params,
+        )
 
     # entries
     entries: list[dict[str, Any]] = []
@@ -413,17 +444,52 @@ def main(argv: list[str] | None = None) -> int:
         if method in ("sft_lora", "sft_full", "dpo_lora", "dpo_full"):
             entry(model, method, "SMTJServerless", [{"template": rids[0], "instances": None}])
     for method, lora in (("rft_lora", True), ("rft_full", False)):
-        entry("NOVA_LITE_2", method, "SMTJ", [{"template": f"nova_lite_v2_smtj_p5_p5en_gpu_{'lora_' if lora else ''}rft",
-                                               "instances": INSTANCES["SMTJ"]["NOVA_LITE_2"][method]}])
-        entry("NOVA_LITE_2", method, "SMHP", [{"template": f"nova_lite_2_0_p5_gpu_{'lora_' if lora else ''}rft",
-                                               "instances": INSTANCES["SMHP"]["NOVA_LITE_2"][method]}])
+        entry(
+            "NOVA_LITE_2",
+            method,
+            "SMTJ",
+            [
+                {
+                    "template": f"nova_lite_v2_smtj_p5_p5en_gpu_{'lora_' if lora else ''}rft",
+                    "instances": INSTANCES["SMTJ"]["NOVA_LITE_2"][method],
+                }
+            ],
+        )
+        entry(
+            "NOVA_LITE_2",
+            method,
+            "SMHP",
+            [
+                {
+                    "template": f"nova_lite_2_0_p5_gpu_{'lora_' if lora else ''}rft",
+                    "instances": INSTANCES["SMHP"]["NOVA_LITE_2"][method],
+                }
+            ],
+        )
         mt = method.replace("rft_", "rft_multiturn_")
-        entry("NOVA_LITE_2", mt, "SMHP", [{"template": f"nova_lite_2_0_p5_gpu_{'lora_' if lora else ''}rft_multiturn",
-                                           "instances": INSTANCES["SMHP"]["NOVA_LITE_2"][mt]}])
-    entry("NOVA_LITE_2", "rft_lora", "SMTJServerless", [{"template": "nova_lite_v2_smtj_p5_p5en_gpu_lora_rft",
-                                                          "instances": None}])
-    entry("NOVA_LITE_2", "rft_multiturn_lora", "SMTJServerless", [{"template": "mtrl_nova_lite_2_0_lora",
-                                                                    "instances": None}])
+        entry(
+            "NOVA_LITE_2",
+            mt,
+            "SMHP",
+            [
+                {
+                    "template": f"nova_lite_2_0_p5_gpu_{'lora_' if lora else ''}rft_multiturn",
+                    "instances": INSTANCES["SMHP"]["NOVA_LITE_2"][mt],
+                }
+            ],
+        )
+    entry(
+        "NOVA_LITE_2",
+        "rft_lora",
+        "SMTJServerless",
+        [{"template": "nova_lite_v2_smtj_p5_p5en_gpu_lora_rft", "instances": None}],
+    )
+    entry(
+        "NOVA_LITE_2",
+        "rft_multiturn_lora",
+        "SMTJServerless",
+        [{"template": "mtrl_nova_lite_2_0_lora", "instances": None}],
+    )
     for model in ("NOVA_MICRO", "NOVA_LITE", "NOVA_PRO", "NOVA_LITE_2"):
         entry(model, "sft_lora", "BEDROCK", [{"template": "bedrock_sft_lora", "instances": None}])
     entry("NOVA_LITE_2", "rft_lora", "BEDROCK", [{"template": "bedrock_rft_lora", "instances": None}])
@@ -444,14 +510,17 @@ def main(argv: list[str] | None = None) -> int:
     cat = {
         "format": 1,
         "source": "aws/sagemaker-hyperpod-recipes@263199555b2e1f8eb9b17459892e440f3242b5d9 (Nova), "
-                  "seeds/readme.txt instance tables, official-sdk-facts.md section 3",
+        "seeds/readme.txt instance tables, official-sdk-facts.md section 3",
         "accounts": ACCOUNTS,
         "regions": REGIONS,
         "templates": templates,
         "entries": entries,
     }
     args.out.write_text(json.dumps(cat, separators=(",", ":"), sort_keys=False) + "\n")
-    yamls_mt = {**yamls, **{f"{r}_multiturn": yamls[r] for r in ("nova_lite_2_0_p5_gpu_lora_rft", "nova_lite_2_0_p5_gpu_rft")}}
+    yamls_mt = {
+        **yamls,
+        **{f"{r}_multiturn": yamls[r] for r in ("nova_lite_2_0_p5_gpu_lora_rft", "nova_lite_2_0_p5_gpu_rft")},
+    }
     write_expectations(ref, templates, yamls_mt)
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes, {len(templates)} recipes, {len(entries)} entries)")
     return 0

@@ -16,8 +16,16 @@ from collections.abc import Iterator
 import pytest
 
 _AWS_VARS = (
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
-    "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
 )
 
 
@@ -37,9 +45,9 @@ _RESULT_SUFFIXES = {f"{p}.json" for p in ("SMTJ", "SMHP", "BEDROCK", "SMTJServer
 def _sdk_litter(names: set[str]) -> list[str]:
     """Entries the SDK writes into the current directory by default (job cache, saved results, demos)."""
     return sorted(
-        n for n in names
-        if n == ".cached-nova-jobs" or n.startswith("nova-forge-demo")
-        or n.rsplit("_", 1)[-1] in _RESULT_SUFFIXES
+        n
+        for n in names
+        if n == ".cached-nova-jobs" or n.startswith("nova-forge-demo") or n.rsplit("_", 1)[-1] in _RESULT_SUFFIXES
     )
 
 

@@ -7,8 +7,21 @@ import subprocess
 import sys
 import time
 
-HEAVY = ("torch", "transformers", "matplotlib", "mlflow", "pandas", "numpy", "pyarrow", "boto3", "botocore",
-         "sagemaker", "peft", "trl", "tqdm")
+HEAVY = (
+    "torch",
+    "transformers",
+    "matplotlib",
+    "mlflow",
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "boto3",
+    "botocore",
+    "sagemaker",
+    "peft",
+    "trl",
+    "tqdm",
+)
 
 
 def _fresh(code: str) -> dict:
@@ -17,17 +30,20 @@ def _fresh(code: str) -> dict:
 
 
 def test_import_pulls_in_no_heavy_module():
-    for stmt in ("import amzn_nova_forge", "import amzn_nova_forge.dataset",
-                 "from amzn_nova_forge.dataset import JSONLDatasetLoader, Model, TrainingMethod",
-                 "import amzn_nova_customization_sdk"):
-        got = _fresh(f"import sys, json\n{stmt}\n"
-                     f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))")
+    for stmt in (
+        "import amzn_nova_forge",
+        "import amzn_nova_forge.dataset",
+        "from amzn_nova_forge.dataset import JSONLDatasetLoader, Model, TrainingMethod",
+        "import amzn_nova_customization_sdk",
+    ):
+        got = _fresh(f"import sys, json\n{stmt}\nprint(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))")
         assert got == [], f"{stmt!r} imported {got}"
 
 
 def test_import_time_under_300ms():
-    code = ("import time, json\nt = time.perf_counter()\nimport amzn_nova_forge\n"
-            "print(json.dumps(time.perf_counter() - t))")
+    code = (
+        "import time, json\nt = time.perf_counter()\nimport amzn_nova_forge\nprint(json.dumps(time.perf_counter() - t))"
+    )
     best = min(_fresh(code) for _ in range(5))
     assert best < 0.3, f"import amzn_nova_forge took {best:.3f} s"
 

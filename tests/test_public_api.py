@@ -94,6 +94,14 @@ def test_every_alias_exports_the_same_public_names(alias_name):
 def test_dataset_star_import_has_the_spec_names():
     ns: dict = {}
     exec("from amzn_nova_forge.dataset import *", ns)
-    for name in ("JSONLDatasetLoader", "JSONDatasetLoader", "CSVDatasetLoader", "DatasetLoader", "TrainingMethod",
-                 "Model", "EvaluationTask", "DataPrepError"):
+    for name in (
+        "JSONLDatasetLoader",
+        "JSONDatasetLoader",
+        "CSVDatasetLoader",
+        "DatasetLoader",
+        "TrainingMethod",
+        "Model",
+        "EvaluationTask",
+        "DataPrepError",
+    ):
         assert name in ns

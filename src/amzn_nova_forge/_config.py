@@ -7,9 +7,9 @@ import os
 __all__ = [
     "DEFAULT_REGION",
     "SUPPORTED_REGIONS",
+    "default_region",
     "job_cache_dir",
     "progress_disabled",
-    "default_region",
 ]
 
 #: Regions where Nova customization (SageMaker recipes, escrow buckets) is offered.

@@ -5,18 +5,47 @@ from __future__ import annotations
 ENUMS = {
     n: "amzn_nova_forge.core.enums"
     for n in (
-        "Model", "Version", "TrainingMethod", "Platform", "DeployPlatform", "DeploymentMode",
-        "EvaluationTask", "JobStatus", "EnvType", "VFEnvId",
+        "Model",
+        "Version",
+        "TrainingMethod",
+        "Platform",
+        "DeployPlatform",
+        "DeploymentMode",
+        "EvaluationTask",
+        "JobStatus",
+        "EnvType",
+        "VFEnvId",
+        "EvaluationMetric",
+        "EvaluationStrategy",
+        "ModelStatus",
+        "FilterMethod",
+        "TransformMethod",
+        "ValidateMethod",
+        "SMTJRuntimeMode",
     )
 }
 ERRORS = {
     n: "amzn_nova_forge.errors"
     for n in (
-        "NovaForgeError", "ConfigError", "DataPrepError", "DatasetValidationError", "RecipeValidationError",
-        "RecipeOverrideError", "InstanceConfigError", "UnsupportedRegionError", "UnknownRuntimeError",
-        "UnsupportedFeatureError", "MissingDependencyError", "AWSServiceError", "ValidationCheckError",
-        "NotificationManagerInfraError", "DeploymentError", "JobError", "JobSubmissionError",
-        "JobFailedError", "JobTimeoutError",
+        "NovaForgeError",
+        "ConfigError",
+        "DataPrepError",
+        "DatasetValidationError",
+        "RecipeValidationError",
+        "RecipeOverrideError",
+        "InstanceConfigError",
+        "UnsupportedRegionError",
+        "UnknownRuntimeError",
+        "UnsupportedFeatureError",
+        "MissingDependencyError",
+        "AWSServiceError",
+        "ValidationCheckError",
+        "NotificationManagerInfraError",
+        "DeploymentError",
+        "JobError",
+        "JobSubmissionError",
+        "JobFailedError",
+        "JobTimeoutError",
     )
 }
 MANAGERS = {
@@ -50,6 +79,10 @@ RESULTS = {
     "EndpointInfo": "amzn_nova_forge.model.result._deployment",
 }
 CUSTOMIZER = {"NovaModelCustomizer": "amzn_nova_forge.model._customizer"}
+CONFIGS = {
+    n: "amzn_nova_forge.core.config"
+    for n in ("ForgeConfig", "ValidationConfig", "JobCachingConfig", "DEFAULT_JOB_CACHE_DIR")
+}
 DATASET = {
     n: "amzn_nova_forge.dataset._loaders"
     for n in ("DatasetLoader", "JSONLDatasetLoader", "JSONDatasetLoader", "CSVDatasetLoader", "ParquetDatasetLoader")
@@ -80,6 +113,17 @@ RFT = {
 }
 
 TOP_LEVEL = {
-    **ENUMS, **ERRORS, **MANAGERS, **RESULTS, **CUSTOMIZER, **DATASET, **MONITOR, **RECIPE,
-    **IAM, **UTIL, **NOTIFICATIONS, **RFT,
+    **ENUMS,
+    **ERRORS,
+    **MANAGERS,
+    **RESULTS,
+    **CUSTOMIZER,
+    **CONFIGS,
+    **DATASET,
+    **MONITOR,
+    **RECIPE,
+    **IAM,
+    **UTIL,
+    **NOTIFICATIONS,
+    **RFT,
 }

@@ -11,7 +11,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 
-def attach(module_name: str, table: Mapping[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]], list[str]]:
+def attach(
+    module_name: str, table: Mapping[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]], list[str]]:
     """Return ``(__getattr__, __dir__, __all__)`` for a package exporting ``table``."""
     import sys
 

@@ -2,18 +2,17 @@
 the comment above each constant names where it comes from). Do not edit a snippet: the tests
 execute exactly this text."""
 
-
 # api-spec.txt, SMTJRuntimeManager > Constructor > Example (lines 677-681)
-SPEC_SMTJ_MANAGER = r'''
+SPEC_SMTJ_MANAGER = r"""
 from amzn_nova_forge.manager import *
 infra = SMTJRuntimeManager(
  instance_type="ml.p5.48xlarge",
  instance_count=2
 )
-'''
+"""
 
 # api-spec.txt, SMHPRuntimeManager > Constructor > Example (lines 744-750)
-SPEC_SMHP_MANAGER = r'''
+SPEC_SMHP_MANAGER = r"""
 from amzn_nova_forge.manager import *
 infra = SMHPRuntimeManager(
  instance_type="ml.p5.48xlarge",
@@ -21,83 +20,83 @@ infra = SMHPRuntimeManager(
  cluster_name="my-hyperpod-cluster",
  namespace="default"
 )
-'''
+"""
 
 # api-spec.txt, BedrockRuntimeManager > Constructor > Example (lines 902-906)
-SPEC_BEDROCK_MANAGER = r'''
+SPEC_BEDROCK_MANAGER = r"""
 from amzn_nova_forge.manager import *
 infra = BedrockRuntimeManager(
  execution_role="arn:aws:iam::123456789012:role/BedrockRole",
  base_model_identifier="arn:aws:bedrock:us-east-1::custom-model/amazon.nova-2-lite-v1:0:256k:abcdefghijk" # optional: your custom model ARN for iterative training
 )
-'''
+"""
 
 # api-spec.txt, SMTJServerlessRuntimeManager > Constructor (lines 964-967)
-SPEC_SERVERLESS_MANAGER = r'''
+SPEC_SERVERLESS_MANAGER = r"""
 from amzn_nova_forge.manager import *
 infra = SMTJServerlessRuntimeManager(
   model_package_group_name="model-group",
 )
-'''
+"""
 
 # api-spec.txt, BaseJobResult > get_job_status() > Example (lines 1345-1347)
-SPEC_GET_JOB_STATUS = r'''
+SPEC_GET_JOB_STATUS = r"""
 status, raw_status = result.get_job_status()
 if status == JobStatus.COMPLETED:
  print("Job finished!")
-'''
+"""
 
 # api-spec.txt, BaseJobResult > dump() > Example (lines 1371-1374)
-SPEC_DUMP = r'''
+SPEC_DUMP = r"""
 result.dump()
 # Result will be saved to ./{job_id}_{platform}.json under current dir
 result.dump(file_path='/customized/path', file_name='customized_name.json')
 # Result will be saved to /customized/path/customized_name.json
-'''
+"""
 
 # api-spec.txt, BaseJobResult > load() > Example (lines 1393-1393)
-SPEC_LOAD = r'''
+SPEC_LOAD = r"""
 job_result = BaseJobResult.load('./my_job_result.json')
-'''
+"""
 
 # api-spec.txt, EvaluationResult > get() > Example (lines 1544-1547)
-SPEC_EVAL_GET = r'''
+SPEC_EVAL_GET = r"""
 eval_result = customizer.evaluate(...)
 # Wait for job to complete
 results = eval_result.get()
 print(results)
-'''
+"""
 
 # api-spec.txt, SMTJBatchInferenceResult > get() (lines 1618-1620)
-SPEC_BATCH_GET = r'''
+SPEC_BATCH_GET = r"""
 inference_result = customizer.batch_inference(...)
 # Wait for job to complete
 results = inference_result.get(s3_path="s3://my-bucket/formatted-results.jsonl")
-'''
+"""
 
 # api-spec.txt, CloudWatchLogMonitor > from_job_result() > Example (lines 1924-1925)
-SPEC_FROM_JOB_RESULT = r'''
+SPEC_FROM_JOB_RESULT = r"""
 result = customizer.train(job_name="my-job")
 monitor = CloudWatchLogMonitor.from_job_result(job_result=result)
-'''
+"""
 
 # api-spec.txt, CloudWatchLogMonitor > get_logs() > Example (lines 1954-1954)
-SPEC_GET_LOGS = r'''
+SPEC_GET_LOGS = r"""
 logs = monitor.get_logs(limit=100)
-'''
+"""
 
 # api-spec.txt, CloudWatchLogMonitor > show_logs() > Example (lines 1977-1977)
-SPEC_SHOW_LOGS = r'''
+SPEC_SHOW_LOGS = r"""
 monitor.show_logs(limit=50, start_from_head=True)
-'''
+"""
 
 # api-spec.txt, Model Enum > from_model_type() > Example (lines 2218-2218)
-SPEC_FROM_MODEL_TYPE = r'''
+SPEC_FROM_MODEL_TYPE = r"""
 model = Model.from_model_type("amazon.nova-micro-v1:0:128k")
-'''
+"""
 
 # api-spec.txt, Job Notifications > Using Job Notifications (lines 2538-2557)
-SPEC_NOTIFICATIONS = r'''
+SPEC_NOTIFICATIONS = r"""
 from amzn_nova_forge_sdk import *
 
 # Start a training job
@@ -118,20 +117,20 @@ result.enable_job_notifications(
     kms_key_id="1234abcd-12ab-34cd-56ef-1234567890ab", # Optional customer KMS key
     output_s3_path="s3://my-bucket/custom-output-path/" # Optional output path
 )
-'''
+"""
 
 # api-spec.txt, Error Handling (lines 2724-2729)
-SPEC_ERROR_HANDLING = r'''
+SPEC_ERROR_HANDLING = r"""
 try:
  result = customizer.train(job_name="my-job")
 except ValueError as e:
  print(f"Configuration error: {e}")
 except Exception as e:
  print(f"Training failed: {e}")
-'''
+"""
 
 # api-spec.txt, NovaModelCustomizer > evaluate() > Example (lines 301-324)
-SPEC_EVALUATE = r'''
+SPEC_EVALUATE = r"""
 from amzn_nova_forge.recipe import *
 
 # General eval task (with overrides)
@@ -156,10 +155,10 @@ byom_eval_result = customizer.evaluate(
         "lambda_arn": "arn:aws:lambda:<region>:123456789012:function:byom-lambda"
     }
 )
-'''
+"""
 
 # api-spec.txt, SMHPRuntimeManager > scale_cluster() > Example (lines 814-834)
-SPEC_SCALE_CLUSTER = r'''
+SPEC_SCALE_CLUSTER = r"""
 from amzn_nova_forge.manager import *
 
 # Create a runtime manager for your cluster
@@ -181,10 +180,10 @@ result = manager.scale_cluster(
     instance_group_name="worker-group",
     target_instance_count=2
 )
-'''
+"""
 
 # api-spec.txt, SMHPRuntimeManager > get_instance_groups() > Example (lines 864-875)
-SPEC_GET_INSTANCE_GROUPS = r'''
+SPEC_GET_INSTANCE_GROUPS = r"""
 from amzn_nova_forge.manager import *
 
 # Create a runtime manager for your cluster
@@ -197,22 +196,22 @@ manager = SMHPRuntimeManager(
 
 # Get the instance groups available on the current cluster.
 instance_groups = manager.get_instance_groups()
-'''
+"""
 
 # api-spec.txt, EvaluationResult > upload_tensorboard_results() > Example (lines 1580-1582)
-SPEC_UPLOAD_TENSORBOARD = r'''
+SPEC_UPLOAD_TENSORBOARD = r"""
 eval_result.upload_tensorboard_results(
  tensorboard_s3_path="s3://my-bucket/tensorboard/"
 )
-'''
+"""
 
 # api-spec.txt, EvaluationResult > show() > Example (lines 1561-1561)
-SPEC_EVAL_SHOW = r'''
+SPEC_EVAL_SHOW = r"""
 eval_result.show()
-'''
+"""
 
 # api-spec.txt, MLflowMonitor > Constructor > Example (lines 2066-2088)
-SPEC_MLFLOW_MONITOR = r'''
+SPEC_MLFLOW_MONITOR = r"""
 from amzn_nova_forge.monitor import *
 
 # With explicit tracking URI
@@ -236,10 +235,10 @@ customizer = NovaModelCustomizer(
     data_s3_path="s3://bucket/data",
     mlflow_monitor=monitor
 )
-'''
+"""
 
 # api-spec.txt, MLflowMonitor > get_presigned_url() > Example (lines 2146-2160)
-SPEC_PRESIGNED_URL = r'''
+SPEC_PRESIGNED_URL = r"""
 monitor = MLflowMonitor(
     tracking_uri="arn:aws:sagemaker:us-east-1:123456789012:mlflow-app/app-xxx",
     experiment_name="nova-customization"
@@ -255,10 +254,10 @@ url = monitor.get_presigned_url(
     session_expiration_duration_in_seconds=3600,  # 1 hour session
     expires_in_seconds=60  # URL expires in 1 minute
 )
-'''
+"""
 
 # api-spec.txt, RFT Multiturn Infrastructure > RFTMultiturnInfrastructure > Example (lines 2392-2439)
-SPEC_RFT_MULTITURN = r'''
+SPEC_RFT_MULTITURN = r"""
 from amzn_nova_forge import RFTMultiturnInfrastructure, CustomEnvironment, VFEnvId
 
 # Option 1: LOCAL with built-in environment
@@ -306,20 +305,20 @@ training_result = customizer.train(
     job_name="rft-training",
     rft_multiturn_infra=rft_infra
 )
-'''
+"""
 
 # readme.txt, code block 12 (line 489)
-README_SMTJ_RUNTIME = r'''
+README_SMTJ_RUNTIME = r"""
 from amzn_nova_customization_sdk.manager import *
 
 runtime = SMTJRuntimeManager(
     instance_type="ml.p5.48xlarge",
     instance_count=4
 )
-'''
+"""
 
 # readme.txt, code block 13 (line 533)
-README_SMHP_RUNTIME = r'''
+README_SMHP_RUNTIME = r"""
 from amzn_nova_customization_sdk.manager import *
 
 runtime = SMHPRuntimeManager(
@@ -328,10 +327,10 @@ runtime = SMHPRuntimeManager(
     cluster_name="my-hyperpod-cluster",
     namespace="kubeflow"
 )
-'''
+"""
 
 # readme.txt, code block 14 (line 589)
-README_CUSTOMIZER_OPTIONS = r'''
+README_CUSTOMIZER_OPTIONS = r"""
 from amzn_nova_customization_sdk.model import *
 from amzn_nova_customization_sdk.monitor import *
 
@@ -353,10 +352,10 @@ customizer = NovaModelCustomizer(
     mlflow_monitor=mlflow_monitor,         # Optional: Enable MLflow tracking
     data_mixing_enabled=True               # Optional: Enable data mixing (CPT and SFT only on HyperPod)
 )
-'''
+"""
 
 # readme.txt, code block 15 (line 625)
-README_DATA_MIXING = r'''
+README_DATA_MIXING = r"""
 # Initialize with data mixing enabled
 customizer = NovaModelCustomizer(
     model=Model.NOVA_LITE_2,
@@ -380,10 +379,10 @@ customizer.set_data_mixing_config({
     "nova_code_percent": 0,
     "nova_general_percent": 0
 })
-'''
+"""
 
 # readme.txt, code block 17 (line 678)
-README_EVALUATE = r'''
+README_EVALUATE = r"""
 from amzn_nova_customization_sdk.recipe import *
 
 eval_result = customizer.evaluate(
@@ -419,10 +418,10 @@ eval_result.dump(file_path='my/custom/path', file_name='my-custom-name.json') # 
 
 from amzn_nova_customization_sdk.model.result import BaseJobResult
 eval_result = BaseJobResult.load('my-path/my-job-result.json') # Load job result from the local file
-'''
+"""
 
 # readme.txt, code block 20 (line 751)
-README_BATCH_INFERENCE = r'''
+README_BATCH_INFERENCE = r"""
 inference_result = customizer.batch_inference(
     job_name="batch-inference",
     input_path="s3://bucket/inference-input.jsonl",
@@ -432,19 +431,19 @@ inference_result = customizer.batch_inference(
 
 inference_result.get_job_status() # This can be run to check the job status of the current evaluation job.
 inference_result.get("s3://bucket/output/inference_results.jsonl") # After the job status is COMPLETED, this will download a user-friendly "inference_results.jsonl" file to a user-provided s3 location.
-'''
+"""
 
 # readme.txt, code block 21 (line 765)
-README_GET_LOGS = r'''
+README_GET_LOGS = r"""
 # View recent logs
 customizer.get_logs(limit=100, start_from_head=False)
 
 # View logs from beginning
 customizer.get_logs(start_from_head=True)
-'''
+"""
 
 # readme.txt, code block 22 (line 781)
-README_MLFLOW = r'''
+README_MLFLOW = r"""
 from amzn_nova_customization_sdk.monitor import *
 
 # Create MLflow monitor with explicit tracking URI
@@ -468,10 +467,10 @@ customizer = NovaModelCustomizer(
     data_s3_path="s3://bucket/data",
     mlflow_monitor=mlflow_monitor
 )
-'''
+"""
 
 # readme.txt, code block 23 (line 816)
-README_MONITOR = r'''
+README_MONITOR = r"""
 from amzn_nova_customization_sdk.monitor import *
 from amzn_nova_customization_sdk.model import *
 
@@ -506,10 +505,10 @@ monitor.show_logs(limit=50, start_from_head=False)
 
 # Get raw logs as list
 logs = monitor.get_logs(limit=100)
-'''
+"""
 
 # readme.txt, code block 25 (line 898)
-README_DRY_RUN = r'''
+README_DRY_RUN = r"""
 # Training dry run
 customizer.train(
     job_name="train_dry_run",
@@ -523,10 +522,10 @@ customizer.evaluate(
     dry_run=True,
     ...
 )
-'''
+"""
 
 # readme.txt, code block 6 (line 284)
-README_EXPLICIT_ROLE = r'''
+README_EXPLICIT_ROLE = r"""
 customizer = NovaModelCustomizer(
     infra=SMTJRuntimeManager(
         execution_role='arn:aws:iam::123456789012:role/MyExecutionRole' # Explicitly set execution role
@@ -537,4 +536,4 @@ customizer = NovaModelCustomizer(
     method=TrainingMethod.SFT_LORA,
     data_s3_path='s3://input-bucket/input.jsonl'
 )
-'''
+"""

@@ -31,8 +31,11 @@ MMLU_RESULTS = {
 }
 
 INFERENCE_ROWS = [
-    {"prompt": repr([{"role": "user", "content": "What is the capital of France?"}]), "inference": repr(["Paris"]),
-     "gold": "Paris"},
+    {
+        "prompt": repr([{"role": "user", "content": "What is the capital of France?"}]),
+        "inference": repr(["Paris"]),
+        "gold": "Paris",
+    },
     {"prompt": repr([{"role": "user", "content": "What is 2+2?"}]), "inference": repr(["4"]), "gold": "4"},
 ]
 
@@ -62,8 +65,11 @@ def _write_outputs(job: str, output_path: str) -> None:
         pass
     logs.create_log_stream(logGroupName=group, logStreamName=stream)
     now = int(time.time() * 1000)
-    logs.put_log_events(logGroupName=group, logStreamName=stream,
-                        logEvents=[{"timestamp": now + i, "message": m} for i, m in enumerate(log_lines())])
+    logs.put_log_events(
+        logGroupName=group,
+        logStreamName=stream,
+        logEvents=[{"timestamp": now + i, "message": m} for i, m in enumerate(log_lines())],
+    )
 
 
 def fill(snippet: str, placeholders: dict[str, str]) -> str:
@@ -106,8 +112,14 @@ def simulate_sagemaker_service() -> list[dict[str, Any]]:
 @pytest.fixture
 def notebook(aws: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
     role = A.assume_role(monkeypatch)
-    for bucket in ("my-bucket", "bucket", "your-bucket", "escrow-bucket", "input-bucket",
-                   "customer-escrow-123456789012-smtj-abc123"):
+    for bucket in (
+        "my-bucket",
+        "bucket",
+        "your-bucket",
+        "escrow-bucket",
+        "input-bucket",
+        "customer-escrow-123456789012-smtj-abc123",
+    ):
         boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=bucket)
     sims = A.allow_simulation()
     work = tmp_path / "work"
@@ -130,7 +142,7 @@ def redirect_absolute_dir(placeholder: str, target: Path, monkeypatch: pytest.Mo
     def redirected(uri: Any, *args: Any, **kwargs: Any) -> Any:
         text = str(uri)
         if text == placeholder or text.startswith(placeholder.rstrip("/") + "/"):
-            text = str(target) + text[len(placeholder.rstrip("/")):]
+            text = str(target) + text[len(placeholder.rstrip("/")) :]
         return real_open_write(text, *args, **kwargs)
 
     monkeypatch.setattr(storage, "open_write", redirected)

@@ -26,8 +26,14 @@ def _customizer(ns: dict[str, Any], **kwargs: Any) -> Any:
     """The api-spec constructor example's SMTJ customizer (section "NovaModelCustomizer")."""
     A.put("s3://my-bucket/training-data/train.jsonl", A.SFT_JSONL)
     infra = ns["SMTJRuntimeManager"](instance_type="ml.p5.48xlarge", instance_count=2)
-    args = {"model": Model.NOVA_MICRO, "method": TrainingMethod.SFT_LORA, "infra": infra,
-            "data_s3_path": "s3://my-bucket/training-data/", "output_s3_path": "s3://my-bucket/output/", **kwargs}
+    args = {
+        "model": Model.NOVA_MICRO,
+        "method": TrainingMethod.SFT_LORA,
+        "infra": infra,
+        "data_s3_path": "s3://my-bucket/training-data/",
+        "output_s3_path": "s3://my-bucket/output/",
+        **kwargs,
+    }
     return ns["NovaModelCustomizer"](**args)
 
 
@@ -46,11 +52,18 @@ def test_runtime_manager_constructor_examples(aws: Any) -> None:
     ns: dict[str, Any] = {}
     exec(S.SPEC_SMTJ_MANAGER, ns)
     assert (ns["infra"].platform, ns["infra"].instance_type, ns["infra"].instance_count) == (
-        Platform.SMTJ, "ml.p5.48xlarge", 2)
+        Platform.SMTJ,
+        "ml.p5.48xlarge",
+        2,
+    )
     exec(S.SPEC_SMHP_MANAGER, ns)
     smhp = ns["infra"]
     assert (smhp.platform, smhp.cluster_name, smhp.namespace, smhp.instance_count) == (
-        Platform.SMHP, "my-hyperpod-cluster", "default", 4)
+        Platform.SMHP,
+        "my-hyperpod-cluster",
+        "default",
+        4,
+    )
     exec(S.SPEC_BEDROCK_MANAGER, ns)
     bedrock = ns["infra"]
     assert bedrock.platform is Platform.BEDROCK
@@ -61,8 +74,9 @@ def test_runtime_manager_constructor_examples(aws: Any) -> None:
     assert ns["infra"].model_package_group_name == "model-group"
 
 
-def test_job_result_status_dump_and_load_examples(notebook: dict[str, Any], absolute_placeholder_dirs: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_job_result_status_dump_and_load_examples(
+    notebook: dict[str, Any], absolute_placeholder_dirs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from amzn_nova_forge.model.result import SMTJTrainingResult
 
     ns = star()
@@ -87,8 +101,9 @@ def test_job_result_status_dump_and_load_examples(notebook: dict[str, Any], abso
     assert loaded.model_artifacts.checkpoint_s3_path == CHECKPOINT.format(job=result.job_id)
 
 
-def test_monitor_from_job_result_get_and_show_logs(notebook: dict[str, Any],
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_monitor_from_job_result_get_and_show_logs(
+    notebook: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
     ns = star()
     ns["customizer"] = _customizer(ns)
     exec(S.SPEC_FROM_JOB_RESULT, ns)
@@ -106,14 +121,32 @@ def test_evaluation_and_batch_get_examples(notebook: dict[str, Any], capsys: pyt
     ns["customizer"] = _customizer(ns)
     A.put("s3://my-bucket/inference-input/part-0.jsonl", '{"query": "What is 2+2?", "response": "4"}\n')
     # The spec writes "(...)" for the call's arguments: those of the evaluate() / batch_inference() examples.
-    exec(fill(S.SPEC_EVAL_GET, {"customizer.evaluate(...)": (
-        'customizer.evaluate(job_name="my-eval-job", eval_task=EvaluationTask.MMLU, '
-        'model_path="s3://my-bucket/checkpoints/my-model/")')}), ns)
+    exec(
+        fill(
+            S.SPEC_EVAL_GET,
+            {
+                "customizer.evaluate(...)": (
+                    'customizer.evaluate(job_name="my-eval-job", eval_task=EvaluationTask.MMLU, '
+                    'model_path="s3://my-bucket/checkpoints/my-model/")'
+                )
+            },
+        ),
+        ns,
+    )
     assert ns["results"]["results"]["mmlu|0"]["accuracy"] == 0.71
     assert "0.71" in capsys.readouterr().out
-    exec(fill(S.SPEC_BATCH_GET, {"customizer.batch_inference(...)": (
-        'customizer.batch_inference(job_name="batch-inference-job", input_path="s3://my-bucket/inference-input/", '
-        'output_s3_path="s3://my-bucket/inference-output/", model_path="s3://my-bucket/trained-model/")')}), ns)
+    exec(
+        fill(
+            S.SPEC_BATCH_GET,
+            {
+                "customizer.batch_inference(...)": (
+                    'customizer.batch_inference(job_name="batch-inference-job", input_path="s3://my-bucket/inference-input/", '
+                    'output_s3_path="s3://my-bucket/inference-output/", model_path="s3://my-bucket/trained-model/")'
+                )
+            },
+        ),
+        ns,
+    )
     saved = [json.loads(line) for line in A.get("s3://my-bucket/formatted-results.jsonl").decode().splitlines()]
     assert [r["gold_response"] for r in saved] == ["Paris", "4"]
     assert saved[0]["inference_response"] == "Paris"
@@ -141,7 +174,7 @@ def test_error_handling_example(notebook: dict[str, Any], capsys: pytest.Capture
 
 
 def test_job_notifications_example(notebook: dict[str, Any]) -> None:
-    """"Using Job Notifications", verbatim (its import name ``amzn_nova_forge_sdk`` is an alias)."""
+    """ "Using Job Notifications", verbatim (its import name ``amzn_nova_forge_sdk`` is an alias)."""
     A.put("s3://my-bucket/training-data/train.jsonl", A.SFT_JSONL)
     ns: dict[str, Any] = {}
     exec(S.SPEC_NOTIFICATIONS, ns)
@@ -152,13 +185,15 @@ def test_job_notifications_example(notebook: dict[str, Any]) -> None:
     stack = cfn.describe_stacks(StackName="NovaForgeSDK-SMTJ-JobNotifications")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     item = boto3.client("dynamodb", region_name=region).get_item(
-        TableName="NovaForgeSDK-SMTJ-JobNotifications", Key={"job_id": {"S": result.job_id}})["Item"]
+        TableName="NovaForgeSDK-SMTJ-JobNotifications", Key={"job_id": {"S": result.job_id}}
+    )["Item"]
     assert item["output_s3_path"]["S"] == "s3://my-bucket/custom-output-path/"
     assert sorted(item["emails"]["SS"]) == ["team@example.com", "user@example.com"]
 
 
-def test_evaluate_example_then_show_and_tensorboard(notebook: dict[str, Any],
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_evaluate_example_then_show_and_tensorboard(
+    notebook: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
     """evaluate() verbatim except the BYOM Lambda ARN's ``<region>`` placeholder, which the SDK refuses
     as written (it is not an ARN; the error says which key and what an ARN looks like)."""
     from amzn_nova_forge.errors import RecipeOverrideError
@@ -176,7 +211,8 @@ def test_evaluate_example_then_show_and_tensorboard(notebook: dict[str, Any],
     mmlu_req, byom_req = notebook["creates"]
     assert mmlu_req["TrainingJobName"] == eval_result.job_id and byom_req["TrainingJobName"] == byom.job_id
     assert byom_req["HyperParameters"]["eval_lambda_arn"] == (
-        "arn:aws:lambda:us-east-1:123456789012:function:byom-lambda")
+        "arn:aws:lambda:us-east-1:123456789012:function:byom-lambda"
+    )
     exec(S.SPEC_EVAL_SHOW, ns)
     assert "0.7100" in capsys.readouterr().out
     exec(S.SPEC_UPLOAD_TENSORBOARD, ns)
@@ -187,21 +223,42 @@ def test_evaluate_example_then_show_and_tensorboard(notebook: dict[str, Any],
 def test_scale_cluster_and_instance_groups_examples(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
     # moto's DescribeCluster drops RestrictedInstanceGroups and moto has no UpdateCluster: both answered.
     arn = "arn:aws:sagemaker:us-east-1:123456789012:cluster/abc123"
-    rig = {"InstanceGroupName": "worker-group", "InstanceType": "ml.p4d.24xlarge", "CurrentCount": 4,
-           "TargetCount": 4, "ExecutionRole": "arn:aws:iam::123456789012:role/HyperPodRole", "ThreadsPerCore": 1,
-           "EnvironmentConfig": {"FSxLustreConfig": {"SizeInGiB": 1200, "PerUnitStorageThroughput": 250}}}
-    A.stub_one("sagemaker", "DescribeCluster", lambda p: {
-        "ClusterArn": arn, "ClusterName": p["ClusterName"], "ClusterStatus": "InService",
-        "CreationTime": "2026-01-01T00:00:00Z", "InstanceGroups": [], "RestrictedInstanceGroups": [rig]})
+    rig = {
+        "InstanceGroupName": "worker-group",
+        "InstanceType": "ml.p4d.24xlarge",
+        "CurrentCount": 4,
+        "TargetCount": 4,
+        "ExecutionRole": "arn:aws:iam::123456789012:role/HyperPodRole",
+        "ThreadsPerCore": 1,
+        "EnvironmentConfig": {"FSxLustreConfig": {"SizeInGiB": 1200, "PerUnitStorageThroughput": 250}},
+    }
+    A.stub_one(
+        "sagemaker",
+        "DescribeCluster",
+        lambda p: {
+            "ClusterArn": arn,
+            "ClusterName": p["ClusterName"],
+            "ClusterStatus": "InService",
+            "CreationTime": "2026-01-01T00:00:00Z",
+            "InstanceGroups": [],
+            "RestrictedInstanceGroups": [rig],
+        },
+    )
     updates = A.stub_one("sagemaker", "UpdateCluster", lambda p: {"ClusterArn": arn})
     ns: dict[str, Any] = {}
     exec(S.SPEC_SCALE_CLUSTER, ns)
     assert [u["RestrictedInstanceGroups"][0]["InstanceCount"] for u in updates] == [8, 2]
-    assert ns["result"] == {"ClusterArn": arn, "InstanceGroupName": "worker-group",
-                            "InstanceType": "ml.p4d.24xlarge", "PreviousCount": 4, "TargetCount": 2}
+    assert ns["result"] == {
+        "ClusterArn": arn,
+        "InstanceGroupName": "worker-group",
+        "InstanceType": "ml.p4d.24xlarge",
+        "PreviousCount": 4,
+        "TargetCount": 2,
+    }
     exec(S.SPEC_GET_INSTANCE_GROUPS, ns)
     assert ns["instance_groups"] == [
-        {"InstanceGroupName": "worker-group", "InstanceType": "ml.p4d.24xlarge", "CurrentCount": 4}]
+        {"InstanceGroupName": "worker-group", "InstanceType": "ml.p4d.24xlarge", "CurrentCount": 4}
+    ]
     assert "worker-group" in capsys.readouterr().out
 
 
@@ -216,24 +273,38 @@ def test_mlflow_monitor_example(notebook: dict[str, Any]) -> None:
 
 def test_presigned_url_example(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
     # moto has no CreatePresignedMlflowAppUrl: that one call is answered (and its arguments recorded).
-    calls = A.stub_one("sagemaker", "CreatePresignedMlflowAppUrl",
-                       lambda p: {"AuthorizedUrl": f"https://app-xxx.mlflow.example/auth?ttl={p['ExpiresInSeconds']}"})
+    calls = A.stub_one(
+        "sagemaker",
+        "CreatePresignedMlflowAppUrl",
+        lambda p: {"AuthorizedUrl": f"https://app-xxx.mlflow.example/auth?ttl={p['ExpiresInSeconds']}"},
+    )
     ns = star()
     exec(S.SPEC_PRESIGNED_URL, ns)
     assert capsys.readouterr().out == "Access MLflow UI at: https://app-xxx.mlflow.example/auth?ttl=300\n"
     assert ns["url"].endswith("ttl=60")
     assert [(c["ExpiresInSeconds"], c["SessionExpirationDurationInSeconds"]) for c in calls] == [
-        (300, 43200), (60, 3600)]
+        (300, 43200),
+        (60, 3600),
+    ]
 
 
 def test_job_config_has_the_spec_fields_and_defaults() -> None:
-    """"Runtime Managers": the JobConfig dataclass as the spec prints it (names, order, defaults)."""
+    """ "Runtime Managers": the JobConfig dataclass as the spec prints it (names, order, defaults)."""
     import dataclasses
 
     from amzn_nova_forge.manager import JobConfig
 
-    spec_fields = ["job_name", "image_uri", "recipe_path", "output_s3_path", "data_s3_path", "input_s3_data_type",
-                   "mlflow_tracking_uri", "mlflow_experiment_name", "mlflow_run_name"]
+    spec_fields = [
+        "job_name",
+        "image_uri",
+        "recipe_path",
+        "output_s3_path",
+        "data_s3_path",
+        "input_s3_data_type",
+        "mlflow_tracking_uri",
+        "mlflow_experiment_name",
+        "mlflow_run_name",
+    ]
     fields = [f.name for f in dataclasses.fields(JobConfig)]
     assert fields[: len(spec_fields)] == spec_fields
     cfg = JobConfig("job", "image:latest", "/tmp/recipe.yaml")
@@ -267,11 +338,20 @@ def rft_world(notebook: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_pat
     boto3.client("ecs", region_name="us-east-1").create_cluster(clusterName="my-cluster")
     A.put("s3://bucket/data.jsonl", A.RFT_JSONL)
     # moto's DescribeCluster has no RestrictedInstanceGroups: that one call is answered.
-    A.stub_one("sagemaker", "DescribeCluster", lambda p: {
-        "ClusterArn": "arn:aws:sagemaker:us-east-1:123456789012:cluster/abc", "ClusterName": p["ClusterName"],
-        "ClusterStatus": "InService", "CreationTime": "2026-01-01T00:00:00Z", "InstanceGroups": [],
-        "RestrictedInstanceGroups": [{"InstanceGroupName": "rig", "InstanceType": "ml.p5.48xlarge",
-                                      "CurrentCount": 4}]})
+    A.stub_one(
+        "sagemaker",
+        "DescribeCluster",
+        lambda p: {
+            "ClusterArn": "arn:aws:sagemaker:us-east-1:123456789012:cluster/abc",
+            "ClusterName": p["ClusterName"],
+            "ClusterStatus": "InService",
+            "CreationTime": "2026-01-01T00:00:00Z",
+            "InstanceGroups": [],
+            "RestrictedInstanceGroups": [
+                {"InstanceGroupName": "rig", "InstanceType": "ml.p5.48xlarge", "CurrentCount": 4}
+            ],
+        },
+    )
 
     class Recorder:
         def __init__(self) -> None:
@@ -299,8 +379,9 @@ def test_rft_multiturn_example_in_one_cell(rft_world: dict[str, Any]) -> None:
     import yaml
 
     ns = star()
-    ns["runtime"] = ns["SMHPRuntimeManager"](instance_type="ml.p5.48xlarge", instance_count=2,
-                                             cluster_name="my-hp-cluster", namespace="kubeflow")
+    ns["runtime"] = ns["SMHPRuntimeManager"](
+        instance_type="ml.p5.48xlarge", instance_count=2, cluster_name="my-hp-cluster", namespace="kubeflow"
+    )
     try:
         exec(S.SPEC_RFT_MULTITURN, ns)
         rft_infra, result = ns["rft_infra"], ns["training_result"]

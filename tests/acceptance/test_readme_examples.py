@@ -24,7 +24,7 @@ MODEL_ARN = f"arn:aws:bedrock:us-east-1:{ACCT}:custom-model/imported/abc123"
 OD_ARN = f"arn:aws:bedrock:us-east-1:{ACCT}:custom-model-deployment/dep123"
 
 # readme.txt, "Quick Start" (the whole block, verbatim).
-QUICK_START = '''
+QUICK_START = """
 import time
 from amzn_nova_customization_sdk import *
 
@@ -100,7 +100,7 @@ eval_result.show() # Print eval results
 # 9. Deploy model to Bedrock for inference
 # Note: Defaults to on-demand deployment when `deploy_platform` is not provided
 deployment = customizer.deploy(job_result=training_result)
-'''
+"""
 
 
 @pytest.fixture
@@ -126,21 +126,37 @@ def bedrock_stub(notebook: dict[str, Any]) -> Any:
 def _od_deploy_responses(stub: Stubber) -> None:
     now = "2026-01-15T12:00:00Z"
     stub.add_response("list_custom_model_deployments", {"modelDeploymentSummaries": []}, None)
-    stub.add_response("create_custom_model", {"modelArn": MODEL_ARN},
-                      {"modelName": ANY, "modelSourceConfig": {"s3DataSource": {"s3Uri": ANY}},
-                       "modelTags": ANY, "roleArn": ANY})
-    stub.add_response("get_custom_model", {"modelArn": MODEL_ARN, "modelName": "m", "creationTime": now,
-                                           "modelStatus": "Active"}, {"modelIdentifier": MODEL_ARN})
+    stub.add_response(
+        "create_custom_model",
+        {"modelArn": MODEL_ARN},
+        {"modelName": ANY, "modelSourceConfig": {"s3DataSource": {"s3Uri": ANY}}, "modelTags": ANY, "roleArn": ANY},
+    )
+    stub.add_response(
+        "get_custom_model",
+        {"modelArn": MODEL_ARN, "modelName": "m", "creationTime": now, "modelStatus": "Active"},
+        {"modelIdentifier": MODEL_ARN},
+    )
     stub.add_response("create_custom_model_deployment", {"customModelDeploymentArn": OD_ARN}, None)
-    stub.add_response("get_custom_model_deployment", {
-        "customModelDeploymentArn": OD_ARN, "modelDeploymentName": "n", "modelArn": MODEL_ARN,
-        "createdAt": now, "status": "Active"}, {"customModelDeploymentIdentifier": OD_ARN})
+    stub.add_response(
+        "get_custom_model_deployment",
+        {
+            "customModelDeploymentArn": OD_ARN,
+            "modelDeploymentName": "n",
+            "modelArn": MODEL_ARN,
+            "createdAt": now,
+            "status": "Active",
+        },
+        {"customModelDeploymentIdentifier": OD_ARN},
+    )
 
 
-def test_quick_start_runs_end_to_end(notebook: dict[str, Any], bedrock_stub: Stubber, volume_path: Path,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
-    A.put("s3://your-bucket/training-data.jsonl",
-          "".join(json.dumps({"input": f"What is {i}+{i}?", "output": str(2 * i)}) + "\n" for i in range(5)))
+def test_quick_start_runs_end_to_end(
+    notebook: dict[str, Any], bedrock_stub: Stubber, volume_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    A.put(
+        "s3://your-bucket/training-data.jsonl",
+        "".join(json.dumps({"input": f"What is {i}+{i}?", "output": str(2 * i)}) + "\n" for i in range(5)),
+    )
     _od_deploy_responses(bedrock_stub)
     ns: dict[str, Any] = {}
     exec(QUICK_START, ns)
@@ -187,19 +203,29 @@ def _rigs(cluster: str = "my-hyperpod-cluster") -> None:
     """The HyperPod cluster the readme's SMHP examples name (moto, InService, a p5 group of 4)."""
     A.plain_client("sagemaker").create_cluster(
         ClusterName=cluster,
-        InstanceGroups=[{
-            "InstanceCount": 4, "InstanceGroupName": "worker-group", "InstanceType": "ml.p5.48xlarge",
-            "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-lifecycle/", "OnCreate": "on_create.sh"},
-            "ExecutionRole": f"arn:aws:iam::{ACCT}:role/NovaForgeExecutionRole", "ThreadsPerCore": 1,
-        }],
+        InstanceGroups=[
+            {
+                "InstanceCount": 4,
+                "InstanceGroupName": "worker-group",
+                "InstanceType": "ml.p5.48xlarge",
+                "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-lifecycle/", "OnCreate": "on_create.sh"},
+                "ExecutionRole": f"arn:aws:iam::{ACCT}:role/NovaForgeExecutionRole",
+                "ThreadsPerCore": 1,
+            }
+        ],
     )
 
 
 def _smtj_customizer(ns: dict[str, Any]) -> Any:
     A.put("s3://bucket/data.jsonl", A.SFT_JSONL)
     infra = ns["SMTJRuntimeManager"](instance_type="ml.p5.48xlarge", instance_count=4)
-    return ns["NovaModelCustomizer"](model=Model.NOVA_LITE_2, method=TrainingMethod.SFT_LORA, infra=infra,
-                                     data_s3_path="s3://bucket/data.jsonl", output_s3_path="s3://bucket/output/")
+    return ns["NovaModelCustomizer"](
+        model=Model.NOVA_LITE_2,
+        method=TrainingMethod.SFT_LORA,
+        infra=infra,
+        data_s3_path="s3://bucket/data.jsonl",
+        output_s3_path="s3://bucket/output/",
+    )
 
 
 def test_runtime_setup_examples(aws: Any) -> None:
@@ -210,20 +236,27 @@ def test_runtime_setup_examples(aws: Any) -> None:
     assert (ns["runtime"].platform, ns["runtime"].instance_count) == (Platform.SMTJ, 4)
     exec(S.README_SMHP_RUNTIME, ns)
     assert (ns["runtime"].platform, ns["runtime"].cluster_name, ns["runtime"].namespace) == (
-        Platform.SMHP, "my-hyperpod-cluster", "kubeflow")
+        Platform.SMHP,
+        "my-hyperpod-cluster",
+        "kubeflow",
+    )
 
 
 def test_customizer_options_example_with_data_mixing(notebook: dict[str, Any]) -> None:
-    """"Initialize the customizer": ``runtime_manager`` is the HyperPod runtime of the block above
+    """ "Initialize the customizer": ``runtime_manager`` is the HyperPod runtime of the block above
     (data mixing needs HyperPod)."""
     _rigs()
     ns = star("amzn_nova_customization_sdk")
-    ns["runtime_manager"] = ns["SMHPRuntimeManager"](instance_type="ml.p5.48xlarge", instance_count=4,
-                                                     cluster_name="my-hyperpod-cluster", namespace="kubeflow")
+    ns["runtime_manager"] = ns["SMHPRuntimeManager"](
+        instance_type="ml.p5.48xlarge", instance_count=4, cluster_name="my-hyperpod-cluster", namespace="kubeflow"
+    )
     exec(S.README_CUSTOMIZER_OPTIONS, ns)
     c = ns["customizer"]
     assert (c.model_path, c.generated_recipe_dir, c.output_s3_path) == (
-        "custom/model/path", "directory-path", "s3://bucket/output/")
+        "custom/model/path",
+        "directory-path",
+        "s3://bucket/output/",
+    )
     assert c.data_mixing_enabled and c.mlflow_monitor.run_name == "sft-experiment-1"
     assert c.get_data_mixing_config()["customer_data_percent"] == 50
 
@@ -232,11 +265,23 @@ def test_data_mixing_example(notebook: dict[str, Any]) -> None:
     _rigs()
     ns = star("amzn_nova_customization_sdk")
     # The readme writes SMHPRuntimeManager(...) for "your HyperPod runtime" (its arguments: the block above).
-    exec(fill(S.README_DATA_MIXING, {"SMHPRuntimeManager(...)": (
-        'SMHPRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=4, '
-        'cluster_name="my-hyperpod-cluster", namespace="kubeflow")')}), ns)
+    exec(
+        fill(
+            S.README_DATA_MIXING,
+            {
+                "SMHPRuntimeManager(...)": (
+                    'SMHPRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=4, '
+                    'cluster_name="my-hyperpod-cluster", namespace="kubeflow")'
+                )
+            },
+        ),
+        ns,
+    )
     assert ns["customizer"].get_data_mixing_config() == {
-        "customer_data_percent": 100, "nova_code_percent": 0, "nova_general_percent": 0}
+        "customer_data_percent": 100,
+        "nova_code_percent": 0,
+        "nova_general_percent": 0,
+    }
 
 
 def test_evaluate_dump_and_load_example(notebook: dict[str, Any]) -> None:
@@ -245,8 +290,9 @@ def test_evaluate_dump_and_load_example(notebook: dict[str, Any]) -> None:
     ns = star("amzn_nova_customization_sdk")
     ns["customizer"] = _smtj_customizer(ns)
     # the block's last line loads 'my-path/my-job-result.json': a result saved there by an earlier session
-    earlier = ns["customizer"].evaluate(job_name="earlier-eval", eval_task=ns["EvaluationTask"].MMLU,
-                                        model_path="s3://bucket/model-artifacts/")
+    earlier = ns["customizer"].evaluate(
+        job_name="earlier-eval", eval_task=ns["EvaluationTask"].MMLU, model_path="s3://bucket/model-artifacts/"
+    )
     earlier.dump(file_path="my-path", file_name="my-job-result.json")
 
     exec(S.README_EVALUATE, ns)
@@ -301,7 +347,8 @@ def test_monitor_example(notebook: dict[str, Any], capsys: pytest.CaptureFixture
     ns["customizer"] = _smtj_customizer(ns)
     # ``my_evaluation_job_result``: a result of an earlier evaluation (the readme's placeholder name)
     ns["my_evaluation_job_result"] = ns["customizer"].evaluate(
-        job_name="earlier-eval", eval_task=ns["EvaluationTask"].MMLU, model_path="s3://bucket/model-artifacts/")
+        job_name="earlier-eval", eval_task=ns["EvaluationTask"].MMLU, model_path="s3://bucket/model-artifacts/"
+    )
     # the job "job-id" of from_job_id, with its log stream (events now: after the example's start time;
     # CloudWatch, and moto, reject events older than 14 days)
     import time
@@ -309,8 +356,11 @@ def test_monitor_example(notebook: dict[str, Any], capsys: pytest.CaptureFixture
     now = int(time.time() * 1000)
     logs = A.plain_client("logs")
     logs.create_log_stream(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName="job-id/algo-1-1762027200")
-    logs.put_log_events(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName="job-id/algo-1-1762027200",
-                        logEvents=[{"timestamp": now + i, "message": m} for i, m in enumerate(log_lines())])
+    logs.put_log_events(
+        logGroupName="/aws/sagemaker/TrainingJobs",
+        logStreamName="job-id/algo-1-1762027200",
+        logEvents=[{"timestamp": now + i, "message": m} for i, m in enumerate(log_lines())],
+    )
     capsys.readouterr()
     exec(S.README_MONITOR, ns)
     assert ns["monitor"].job_id == "job-id"
@@ -326,11 +376,14 @@ def test_dry_run_example(notebook: dict[str, Any], tmp_path: Path) -> None:
     ns = star("amzn_nova_customization_sdk")
     ns["customizer"] = _smtj_customizer(ns)
     ns["customizer"].generated_recipe_dir = str(tmp_path / "recipes")
-    code = fill(S.README_DRY_RUN, {
-        '    dry_run=True,\n    ...\n)\n\n# Evaluation': '    dry_run=True,\n)\n\n# Evaluation',
-        '    dry_run=True,\n    ...\n)\n': '    dry_run=True,\n    eval_task=EvaluationTask.MMLU,\n'
-                                          '    model_path="s3://bucket/model-artifacts/",\n)\n',
-    })
+    code = fill(
+        S.README_DRY_RUN,
+        {
+            "    dry_run=True,\n    ...\n)\n\n# Evaluation": "    dry_run=True,\n)\n\n# Evaluation",
+            "    dry_run=True,\n    ...\n)\n": "    dry_run=True,\n    eval_task=EvaluationTask.MMLU,\n"
+            '    model_path="s3://bucket/model-artifacts/",\n)\n',
+        },
+    )
     exec(code, ns)
     assert notebook["creates"] == []  # nothing started
     names = sorted(p.name for p in (tmp_path / "recipes").glob("*.yaml"))

@@ -17,7 +17,9 @@ def _fail(capsys: pytest.CaptureFixture[str], argv: list[str], code: int = 1) ->
     return captured.err.strip()
 
 
-def test_unknown_config_key_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str], no_aws_credentials: None) -> None:
+def test_unknown_config_key_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_aws_credentials: None
+) -> None:
     cfg = tmp_path / "job.yaml"
     cfg.write_text("model: NOVA_LITE_2\nmethod: sft_lora\njob_name: j\noveride: {max_steps: 5}\n")
     err = _fail(capsys, ["train", "--config", str(cfg)])
@@ -45,13 +47,28 @@ def test_missing_config_file_is_named(tmp_path: Path, capsys: pytest.CaptureFixt
 
 def test_train_needs_model_method_and_job_name(capsys: pytest.CaptureFixture[str]) -> None:
     err = _fail(capsys, ["train", "--model", "NOVA_LITE_2", "--method", "sft_lora"])
-    assert err == ("error: ValueError: train needs a model, a method and a job name "
-                   "(--model, --method, --job-name or --config).")
+    assert err == (
+        "error: ValueError: train needs a model, a method and a job name (--model, --method, --job-name or --config)."
+    )
 
 
 def test_override_without_equals_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
-    err = _fail(capsys, ["train", "--model", "NOVA_LITE_2", "--method", "sft_lora", "--job-name", "j",
-                         "--platform", "LOCAL", "--override", "max_steps"])
+    err = _fail(
+        capsys,
+        [
+            "train",
+            "--model",
+            "NOVA_LITE_2",
+            "--method",
+            "sft_lora",
+            "--job-name",
+            "j",
+            "--platform",
+            "LOCAL",
+            "--override",
+            "max_steps",
+        ],
+    )
     assert err == "error: ValueError: --override expects KEY=VALUE, got 'max_steps'."
 
 
@@ -68,12 +85,15 @@ def test_status_of_a_missing_result_file(capsys: pytest.CaptureFixture[str], tmp
     assert "gone_SMTJ.json" in err and err.startswith("error: ")
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ('{\n  "job_id": "x",\n  oops\n}', "is not a saved job result (invalid JSON at line 3)"),
-    ('["job_id"]', "is not a saved job result (no 'job_id'"),
-    ('{"platform": "SMTJ"}', "is not a saved job result (no 'job_id'"),
-    ('{"job_id": "x", "__class_name__": "NoSuchResult"}', "Unknown result class 'NoSuchResult'"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{\n  "job_id": "x",\n  oops\n}', "is not a saved job result (invalid JSON at line 3)"),
+        ('["job_id"]', "is not a saved job result (no 'job_id'"),
+        ('{"platform": "SMTJ"}', "is not a saved job result (no 'job_id'"),
+        ('{"job_id": "x", "__class_name__": "NoSuchResult"}', "Unknown result class 'NoSuchResult'"),
+    ],
+)
 def test_status_of_a_file_that_is_not_a_result_names_it(
     content: str, message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -23,7 +23,9 @@ def test_clients_retry_adaptively_and_carry_the_user_agent(aws_credentials: None
     assert aws.client("s3", "us-east-1").meta.config.retries["total_max_attempts"] == 9
 
 
-def test_region_falls_back_to_environment_then_us_east_1(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_region_falls_back_to_environment_then_us_east_1(
+    aws_credentials: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     assert aws.resolve_region() == "us-east-1"
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")
@@ -55,8 +57,10 @@ def test_clients_are_cached_per_service_region_and_thread(aws_credentials: None)
 
 def test_aws_errors_keeps_operation_code_and_request_id() -> None:
     err = ClientError(
-        {"Error": {"Code": "ValidationException", "Message": "Role is invalid"},
-         "ResponseMetadata": {"RequestId": "req-123", "HTTPStatusCode": 400}},
+        {
+            "Error": {"Code": "ValidationException", "Message": "Role is invalid"},
+            "ResponseMetadata": {"RequestId": "req-123", "HTTPStatusCode": 400},
+        },
         "CreateTrainingJob",
     )
     with pytest.raises(AWSServiceError) as e, aws.aws_errors("sagemaker", hint="check the execution role"):
@@ -66,7 +70,11 @@ def test_aws_errors_keeps_operation_code_and_request_id() -> None:
         "check the execution role"
     )
     assert (e.value.service, e.value.operation, e.value.code, e.value.request_id) == (
-        "sagemaker", "CreateTrainingJob", "ValidationException", "req-123")
+        "sagemaker",
+        "CreateTrainingJob",
+        "ValidationException",
+        "req-123",
+    )
     assert e.value.__cause__ is err
 
 

@@ -83,11 +83,14 @@ def test_local_paths_never_create_an_aws_client(tmp_path: Path, monkeypatch: pyt
         storage.read_bytes(tmp_path / "nope")
 
 
-@pytest.mark.parametrize(("uri", "message"), [
-    ("/local/path", "Not an S3 URI: '/local/path'"),
-    ("s3://", "has no bucket name"),
-    ("s3:///key", "has no bucket name"),
-])
+@pytest.mark.parametrize(
+    ("uri", "message"),
+    [
+        ("/local/path", "Not an S3 URI: '/local/path'"),
+        ("s3://", "has no bucket name"),
+        ("s3:///key", "has no bucket name"),
+    ],
+)
 def test_parse_s3_errors_say_what_is_expected(uri: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message) as e:
         storage.parse_s3(uri)
@@ -123,7 +126,8 @@ def test_s3_write_with_kms_key_is_encrypted(s3_bucket: str) -> None:
 def test_s3_iter_lines_across_chunks(s3_bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(storage, "_CHUNK", 4)  # lines straddle reads
     boto3.client("s3", region_name="us-east-1").put_object(
-        Bucket=s3_bucket, Key="d.jsonl", Body=b"first line\r\nsecond\n\nthird-no-newline")
+        Bucket=s3_bucket, Key="d.jsonl", Body=b"first line\r\nsecond\n\nthird-no-newline"
+    )
     assert list(storage.iter_lines("s3://my-bucket/d.jsonl")) == [b"first line", b"second", b"", b"third-no-newline"]
     boto3.client("s3", region_name="us-east-1").put_object(Bucket=s3_bucket, Key="long.jsonl", Body=b"a\nbbbbbbbb\n")
     with pytest.raises(ValueError, match="line 2 is 8 bytes, over the 5-byte limit"):
@@ -190,9 +194,13 @@ def test_s3_access_denied_is_an_aws_service_error(s3_bucket: str) -> None:
 
     from amzn_nova_forge.errors import AWSServiceError
 
-    err = ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"},
-                       "ResponseMetadata": {"RequestId": "rid-1"}}, "GetObject")
-    expected = r"s3 GetObject failed \(AccessDenied\): Access Denied \[request id rid-1\]\. while accessing s3://my-bucket/k"
+    err = ClientError(
+        {"Error": {"Code": "AccessDenied", "Message": "Access Denied"}, "ResponseMetadata": {"RequestId": "rid-1"}},
+        "GetObject",
+    )
+    expected = (
+        r"s3 GetObject failed \(AccessDenied\): Access Denied \[request id rid-1\]\. while accessing s3://my-bucket/k"
+    )
     with pytest.raises(AWSServiceError, match=expected) as e, storage._s3_errors("GetObject", "s3://my-bucket/k"):
         raise err
     assert e.value.code == "AccessDenied"

@@ -21,8 +21,22 @@ def _qa_file(tmp_path, rows=None):
 
 def test_transform_then_validate(tmp_path, capsys):
     out = tmp_path / "train.jsonl"
-    rc = main(["data", "transform", _qa_file(tmp_path), str(out), "--method", "sft_lora", "--model", "nova_lite_2",
-               "--map", "question=input", "--map", "answer=output"])
+    rc = main(
+        [
+            "data",
+            "transform",
+            _qa_file(tmp_path),
+            str(out),
+            "--method",
+            "sft_lora",
+            "--model",
+            "nova_lite_2",
+            "--map",
+            "question=input",
+            "--map",
+            "answer=output",
+        ]
+    )
     assert rc == 0
     text = capsys.readouterr().out
     assert "Validation succeeded for 10 samples on an SFT dataset" in text and "Saved 10 records" in text
@@ -32,8 +46,15 @@ def test_transform_then_validate(tmp_path, capsys):
 
 def test_validate_invalid_exits_1_and_lists_problems(tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
-    recs = [{"schemaVersion": "bedrock-conversation-2024", "messages": [
-        {"role": "user", "content": [{"text": "User: hi"}]}, {"role": "assistant", "content": [{"text": ""}]}]}] * 3
+    recs = [
+        {
+            "schemaVersion": "bedrock-conversation-2024",
+            "messages": [
+                {"role": "user", "content": [{"text": "User: hi"}]},
+                {"role": "assistant", "content": [{"text": ""}]},
+            ],
+        }
+    ] * 3
     bad.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
     rc = main(["data", "validate", str(bad), "--method", "sft_lora", "--model", "nova_lite", "--max-problems", "4"])
     out = capsys.readouterr().out
@@ -45,18 +66,45 @@ def test_validate_invalid_exits_1_and_lists_problems(tmp_path, capsys):
 
 def test_validate_platform_row_counts(tmp_path, capsys):
     out = tmp_path / "t.jsonl"
-    main(["data", "transform", _qa_file(tmp_path), str(out), "--method", "sft_lora", "--model", "nova_lite_2",
-          "--map", "question=input", "--map", "answer=output"])
-    rc = main(["data", "validate", str(out), "--method", "sft_lora", "--model", "nova_lite_2", "--platform",
-               "BEDROCK"])
+    main(
+        [
+            "data",
+            "transform",
+            _qa_file(tmp_path),
+            str(out),
+            "--method",
+            "sft_lora",
+            "--model",
+            "nova_lite_2",
+            "--map",
+            "question=input",
+            "--map",
+            "answer=output",
+        ]
+    )
+    rc = main(["data", "validate", str(out), "--method", "sft_lora", "--model", "nova_lite_2", "--platform", "BEDROCK"])
     assert rc == 1 and "needs at least 200" in capsys.readouterr().out
 
 
 def test_transform_refuses_to_save_invalid(tmp_path, capsys):
     rows = [{"input": "ok?", "output": "fine"}, {"input": "", "output": "x"}]
     out = tmp_path / "o.jsonl"
-    rc = main(["data", "transform", _qa_file(tmp_path, rows), str(out), "--method", "sft_lora", "--model", "nova_lite",
-               "--map", "question=input", "--map", "answer=output"])
+    rc = main(
+        [
+            "data",
+            "transform",
+            _qa_file(tmp_path, rows),
+            str(out),
+            "--method",
+            "sft_lora",
+            "--model",
+            "nova_lite",
+            "--map",
+            "question=input",
+            "--map",
+            "answer=output",
+        ]
+    )
     assert rc == 1 and not out.exists()
     assert "Not saved" in capsys.readouterr().err
 
@@ -68,8 +116,21 @@ def test_validate_with_transform_flag_and_missing_mapping(tmp_path, capsys):
 
 
 def test_split_and_show(tmp_path, capsys):
-    rc = main(["data", "split", _qa_file(tmp_path), "--out-dir", str(tmp_path / "parts"), "--ratios", "0.6", "0.2",
-               "0.2", "--seed", "1"])
+    rc = main(
+        [
+            "data",
+            "split",
+            _qa_file(tmp_path),
+            "--out-dir",
+            str(tmp_path / "parts"),
+            "--ratios",
+            "0.6",
+            "0.2",
+            "0.2",
+            "--seed",
+            "1",
+        ]
+    )
     assert rc == 0
     sizes = {p.name: len(p.read_text().splitlines()) for p in (tmp_path / "parts").iterdir()}
     assert sizes == {"train.jsonl": 6, "val.jsonl": 2, "test.jsonl": 2}
@@ -88,8 +149,13 @@ def test_bad_arguments(tmp_path, capsys):
 
 
 def test_console_entry_point_runs(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "amzn_nova_forge", "data", "show", sample_path("qa"), "-n", "2"],
-                          capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "amzn_nova_forge", "data", "show", sample_path("qa"), "-n", "2"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 0 and proc.stdout.count("\n[") == 2
 
 

@@ -97,8 +97,9 @@ def test_wrong_encoding_json(tmp_path):
     assert e.value.path == path and e.value.line is not None
 
 
-@pytest.mark.parametrize("loader_cls, name", [(JSONLDatasetLoader, "e.jsonl"), (JSONDatasetLoader, "e.json"),
-                                              (CSVDatasetLoader, "e.csv")])
+@pytest.mark.parametrize(
+    "loader_cls, name", [(JSONLDatasetLoader, "e.jsonl"), (JSONDatasetLoader, "e.json"), (CSVDatasetLoader, "e.csv")]
+)
 def test_empty_file(tmp_path, loader_cls, name):
     path = _path_of(tmp_path, name, b"")
     with pytest.raises(DataPrepError, match="empty") as e:

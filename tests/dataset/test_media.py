@@ -25,10 +25,19 @@ def jpeg(w: int, h: int) -> bytes:
 
 
 def rec(uri: str, fmt: str = "png", kind: str = "image") -> dict:
-    return {"schemaVersion": "bedrock-conversation-2024", "messages": [
-        {"role": "user", "content": [{kind: {"format": fmt, "source": {"s3Location": {
-            "uri": uri, "bucketOwner": "123456789012"}}}}, {"text": "Describe it."}]},
-        {"role": "assistant", "content": [{"text": "A picture."}]}]}
+    return {
+        "schemaVersion": "bedrock-conversation-2024",
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {kind: {"format": fmt, "source": {"s3Location": {"uri": uri, "bucketOwner": "123456789012"}}}},
+                    {"text": "Describe it."},
+                ],
+            },
+            {"role": "assistant", "content": [{"text": "A picture."}]},
+        ],
+    }
 
 
 @pytest.fixture
@@ -53,15 +62,21 @@ def test_sniff_and_dimensions():
 
 def test_good_media_pass(media):
     recs = [rec("s3://my-bucket/m/ok.png"), rec("s3://my-bucket/m/photo.jpg", "jpeg")]
-    r = JSONLDatasetLoader.from_records(recs)._validate_report(TrainingMethod.SFT_LORA, Model.NOVA_LITE,
-                                                               check_media=True)
+    r = JSONLDatasetLoader.from_records(recs)._validate_report(
+        TrainingMethod.SFT_LORA, Model.NOVA_LITE, check_media=True
+    )
     assert r.ok, r.summary()
     assert (r.records, r.problems, r.warnings) == (2, [], [])
 
 
 def test_bad_media_fail_with_lines(media):
-    recs = [rec("s3://my-bucket/m/ok.png"), rec("s3://my-bucket/m/missing.png"), rec("s3://my-bucket/m/tiny.png"),
-            rec("s3://my-bucket/m/photo.jpg", "png"), rec("s3://my-bucket/m/huge.png")]
+    recs = [
+        rec("s3://my-bucket/m/ok.png"),
+        rec("s3://my-bucket/m/missing.png"),
+        rec("s3://my-bucket/m/tiny.png"),
+        rec("s3://my-bucket/m/photo.jpg", "png"),
+        rec("s3://my-bucket/m/huge.png"),
+    ]
     loader = JSONLDatasetLoader.from_records(recs)
     with pytest.raises(DataPrepError) as e:
         loader.validate(TrainingMethod.SFT_LORA, Model.NOVA_LITE, check_media=True)
@@ -74,15 +89,18 @@ def test_bad_media_fail_with_lines(media):
 
 def test_video_and_no_aws_without_the_flag(media, monkeypatch):
     r = JSONLDatasetLoader.from_records([rec("s3://my-bucket/m/clip.mp4", "mp4", "video")])._validate_report(
-        TrainingMethod.SFT_LORA, Model.NOVA_LITE, check_media=True)
+        TrainingMethod.SFT_LORA, Model.NOVA_LITE, check_media=True
+    )
     assert r.ok, r.summary()
     assert (r.records, r.problems) == (1, [])
     # the same video declared as a format it is not is caught, so the pass above was a real check
     bad = JSONLDatasetLoader.from_records([rec("s3://my-bucket/m/clip.mp4", "mkv", "video")])._validate_report(
-        TrainingMethod.SFT_LORA, Model.NOVA_LITE, check_media=True)
+        TrainingMethod.SFT_LORA, Model.NOVA_LITE, check_media=True
+    )
     assert any("clip.mp4 is 'mp4' but the record declares 'mkv'" in pr[2] for pr in bad.problems), bad.summary()
     from amzn_nova_forge.core import aws
 
     monkeypatch.setattr(aws, "client", lambda *a, **k: (_ for _ in ()).throw(AssertionError("AWS called")))
-    JSONLDatasetLoader.from_records([rec("s3://my-bucket/m/nope.png")]).validate(TrainingMethod.SFT_LORA,
-                                                                                 Model.NOVA_LITE)
+    JSONLDatasetLoader.from_records([rec("s3://my-bucket/m/nope.png")]).validate(
+        TrainingMethod.SFT_LORA, Model.NOVA_LITE
+    )

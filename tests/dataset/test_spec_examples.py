@@ -28,8 +28,13 @@ def workdir(tmp_path, monkeypatch):
     (tmp_path / "data" / "conversations.csv").write_text(rows, encoding="utf-8")
     (tmp_path / "path" / "to").mkdir(parents=True)
     (tmp_path / "path" / "to" / "data.jsonl").write_text(
-        "".join(json.dumps({"user_input": f"Hi {i}", "assistant_response": f"Hello {i}",
-                            "system_prompt": "Be friendly."}) + "\n" for i in range(10)), encoding="utf-8")
+        "".join(
+            json.dumps({"user_input": f"Hi {i}", "assistant_response": f"Hello {i}", "system_prompt": "Be friendly."})
+            + "\n"
+            for i in range(10)
+        ),
+        encoding="utf-8",
+    )
     return tmp_path
 
 
@@ -41,7 +46,8 @@ def run(code: str) -> dict:
 
 def put(bucket: str, key: str, records: list[dict]) -> None:
     boto3.client("s3", region_name="us-east-1").put_object(
-        Bucket=bucket, Key=key, Body="".join(json.dumps(r) + "\n" for r in records).encode())
+        Bucket=bucket, Key=key, Body="".join(json.dumps(r) + "\n" for r in records).encode()
+    )
 
 
 def get(bucket: str, key: str) -> list[dict]:
@@ -52,35 +58,37 @@ def get(bucket: str, key: str) -> list[dict]:
 # ---------------------------------------------------------------- api-spec.txt, "Dataset Loaders"
 def test_jsonl_loader_s3_example(s3_bucket):
     put("my-bucket", "data/training.jsonl", QA)
-    ns = run('''
+    ns = run("""
 from amzn_nova_forge.dataset import *
 loader = JSONLDatasetLoader()
 loader.load("s3://my-bucket/data/training.jsonl")
-''')
+""")
     assert len(ns["loader"]) == 30
 
 
 def test_json_loader_example(workdir):
-    ns = run('''
+    ns = run("""
 from amzn_nova_forge.dataset import *
 loader = JSONDatasetLoader()
 loader.load("data/training.json")
-''')
+""")
     assert list(ns["loader"])[0] == QA[0]
 
 
 def test_csv_loader_example(workdir):
-    ns = run('''
+    ns = run("""
 from amzn_nova_forge.dataset import *
 loader = CSVDatasetLoader(question="user_query", answer="bot_response")
 loader.load("data/conversations.csv")
-''')
-    assert len(ns["loader"]) == 12 and ns["loader"].column_mappings == {"question": "user_query",
-                                                                         "answer": "bot_response"}
+""")
+    assert len(ns["loader"]) == 12 and ns["loader"].column_mappings == {
+        "question": "user_query",
+        "answer": "bot_response",
+    }
 
 
 def test_column_mapping_example(workdir):
-    ns = run('''
+    ns = run("""
 from amzn_nova_forge.dataset import *
 loader = JSONDatasetLoader(
     question="input",
@@ -88,20 +96,22 @@ loader = JSONDatasetLoader(
 )
 loader.load("data/training.json")
 loader.transform(method=TrainingMethod.SFT_LORA, model=Model.NOVA_MICRO)
-''')
+""")
     first = next(iter(ns["loader"]))
     assert first["messages"][0]["content"] == [{"text": "What is 0 + 1?"}]
 
 
-COMMON = '''
+COMMON = """
 from amzn_nova_forge.dataset import *
 loader = CSVDatasetLoader(question="user_query", answer="bot_response")
 loader.load("data/conversations.csv")
-'''
+"""
 
 
 def test_show_split_transform_validate_save_examples(workdir, s3_bucket, capsys):
-    ns = run(COMMON + '''
+    ns = run(
+        COMMON
+        + """
 loader.show(5) # Show first 5 rows
 train_loader, val_loader, test_loader = loader.split_data(
  train_ratio=0.7,
@@ -120,7 +130,8 @@ loader.validate(
 loader.save_data("output/training_data.jsonl")
 # Save to S3
 loader.save_data("s3://my-bucket/data/training_data.jsonl")
-''')
+"""
+    )
     out = capsys.readouterr().out
     assert out.count("\n[") == 5
     assert "Validation succeeded for 12 samples on an SFT dataset" in out
@@ -132,8 +143,9 @@ loader.save_data("s3://my-bucket/data/training_data.jsonl")
 
 def test_gen_qa_validate_example(workdir, capsys):
     Path("data/gen_qa.jsonl").write_text(
-        "".join(json.dumps({"query": f"q{i}", "response": f"r{i}"}) + "\n" for i in range(22)), encoding="utf-8")
-    run('''
+        "".join(json.dumps({"query": f"q{i}", "response": f"r{i}"}) + "\n" for i in range(22)), encoding="utf-8"
+    )
+    run("""
 from amzn_nova_forge.dataset import *
 loader = JSONLDatasetLoader()
 loader.load("data/gen_qa.jsonl")
@@ -142,7 +154,7 @@ loader.validate(
     model=Model.NOVA_LITE_2,
     eval_task=EvaluationTask.GEN_QA
 )
-''')
+""")
     assert capsys.readouterr().out.strip() == "Validation succeeded for 22 samples on an Evaluation BYOD dataset"
 
 
@@ -157,7 +169,7 @@ def test_readme_quick_start_dataset_part(s3_bucket):
     assert missing is None, f"`from amzn_nova_customization_sdk import *` needs every public module; {missing}"
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="your-bucket")
     put("your-bucket", "training-data.jsonl", QA)
-    run('''
+    run("""
 import time
 from amzn_nova_customization_sdk import *
 
@@ -166,13 +178,13 @@ loader = JSONLDatasetLoader(question="input", answer="output")
 loader.load("s3://your-bucket/training-data.jsonl")
 loader.transform(method=TrainingMethod.SFT_LORA, model=Model.NOVA_LITE)
 loader.save_data("s3://your-bucket/prepared-data.jsonl")
-''')
+""")
     recs = get("your-bucket", "prepared-data.jsonl")
     assert len(recs) == 30 and recs[0]["schemaVersion"] == "bedrock-conversation-2024"
 
 
 def test_readme_loader_example(workdir):
-    ns = run('''
+    ns = run("""
 # Import DatasetLoaders and use the correct DatasetLoader for your data type.
 from amzn_nova_customization_sdk.dataset import *
 
@@ -186,12 +198,12 @@ loader = JSONLDatasetLoader(
 
 # Load from local file or S3 so the data can be transformed, split, or saved.
 loader.load("path/to/data.jsonl")
-''')
+""")
     assert len(ns["loader"]) == 10
 
 
 def test_readme_transform_validate_example(workdir, capsys):
-    ns = run('''
+    ns = run("""
 from amzn_nova_customization_sdk.dataset import *
 from amzn_nova_customization_sdk.model import *
 
@@ -212,14 +224,14 @@ loader.transform(
 
 # Validate that the transformed data is correctly formatted. This will print out a validation success method or point you toward potential errors. 
 loader.validate(method=TrainingMethod.SFT_LORA, model=Model.NOVA_LITE_2)
-''')
+""")
     assert "Validation succeeded for 10 samples on an SFT dataset" in capsys.readouterr().out
     assert next(iter(ns["loader"]))["system"] == [{"text": "Be friendly."}]
 
 
 def test_readme_byod_validate_example(workdir, capsys):
     Path("gen_qa.jsonl").write_text(json.dumps({"query": "2+2?", "response": "4"}) + "\n", encoding="utf-8")
-    run('''
+    run("""
 from amzn_nova_customization_sdk.dataset import *
 loader = JSONLDatasetLoader()
 loader.load("gen_qa.jsonl")
@@ -228,5 +240,5 @@ loader.validate(
     model=Model.NOVA_LITE_2, 
     eval_task=EvaluationTask.GEN_QA
 ) 
-''')
+""")
     assert "Validation succeeded for 1 samples on an Evaluation BYOD dataset" in capsys.readouterr().out

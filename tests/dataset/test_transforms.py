@@ -33,10 +33,18 @@ def _round_trip(loader, method, model, tmp_path, eval_task=None):
 
 
 SUPPORT = [
-    {"ticket": "My order #1234 hasn't arrived yet. Can you check?", "reply": "I'm sorry! Order #1234 ships tomorrow.",
-     "persona": "You are a polite support agent for an online store.", "why": "Look up the order; it is delayed."},
-    {"ticket": "How do I reset my password?", "reply": "Click 'Forgot password' on the sign-in page.",
-     "persona": "You are a polite support agent for an online store.", "why": "Password resets are self-service."},
+    {
+        "ticket": "My order #1234 hasn't arrived yet. Can you check?",
+        "reply": "I'm sorry! Order #1234 ships tomorrow.",
+        "persona": "You are a polite support agent for an online store.",
+        "why": "Look up the order; it is delayed.",
+    },
+    {
+        "ticket": "How do I reset my password?",
+        "reply": "Click 'Forgot password' on the sign-in page.",
+        "persona": "You are a polite support agent for an online store.",
+        "why": "Password resets are self-service.",
+    },
 ]
 
 
@@ -70,8 +78,9 @@ def test_reasoning_needs_nova2():
         loader.transform(SFT, Model.NOVA_LITE)
 
 
-@pytest.mark.parametrize("kind, fmt, expect", [("image", "JPG", "jpeg"), ("image", "png", "png"),
-                                               ("video", "mp4", "mp4")])
+@pytest.mark.parametrize(
+    "kind, fmt, expect", [("image", "JPG", "jpeg"), ("image", "png", "png"), ("video", "mp4", "mp4")]
+)
 def test_generic_multimodal_sft(tmp_path, kind, fmt, expect):
     csv = tmp_path / "mm.csv"
     csv.write_text(
@@ -80,12 +89,19 @@ def test_generic_multimodal_sft(tmp_path, kind, fmt, expect):
         f"Describe the {kind}.,Two dogs playing.,{fmt},s3://media-bkt/items/dogs_2.{fmt.lower()},123456789012\n",
         encoding="utf-8",
     )
-    loader = CSVDatasetLoader(question="q", answer="a", s3_uri="uri", bucket_owner="owner",
-                              **{f"{kind}_format": "fmt"}).load(str(csv))
+    loader = CSVDatasetLoader(
+        question="q", answer="a", s3_uri="uri", bucket_owner="owner", **{f"{kind}_format": "fmt"}
+    ).load(str(csv))
     recs = _round_trip(loader, SFT, Model.NOVA_LITE, tmp_path)
     assert recs[0]["messages"][0]["content"] == [
-        {kind: {"format": expect, "source": {"s3Location": {"uri": f"s3://media-bkt/items/cat-1.{fmt.lower()}",
-                                                             "bucketOwner": "123456789012"}}}},
+        {
+            kind: {
+                "format": expect,
+                "source": {
+                    "s3Location": {"uri": f"s3://media-bkt/items/cat-1.{fmt.lower()}", "bucketOwner": "123456789012"}
+                },
+            }
+        },
         {"text": f"What is in this {kind}?"},
     ]
 
@@ -94,100 +110,151 @@ def test_multimodal_needs_all_three_mappings_and_not_micro():
     rows = [{"q": "x", "a": "y", "f": "png"}]
     with pytest.raises(ValueError, match="bucket_owner"):
         JSONLDatasetLoader.from_records(rows, question="q", answer="a", image_format="f", s3_uri="u").transform(
-            SFT, Model.NOVA_LITE)
+            SFT, Model.NOVA_LITE
+        )
     with pytest.raises(ValueError, match="text-only"):
-        JSONLDatasetLoader.from_records(rows, question="q", answer="a", image_format="f", s3_uri="u",
-                                        bucket_owner="o").transform(SFT, Model.NOVA_MICRO)
+        JSONLDatasetLoader.from_records(
+            rows, question="q", answer="a", image_format="f", s3_uri="u", bucket_owner="o"
+        ).transform(SFT, Model.NOVA_MICRO)
 
 
 def test_generic_to_rft(tmp_path):
-    rows = [{"uid": f"p{i}", "problem": f"What is {i} * 3?", "solution": str(i * 3), "level": "easy"}
-            for i in range(3)]
-    loader = JSONLDatasetLoader.from_records(rows, question="problem", reference_answer="solution", id="uid",
-                                             system="sys", difficulty="level")
+    rows = [{"uid": f"p{i}", "problem": f"What is {i} * 3?", "solution": str(i * 3), "level": "easy"} for i in range(3)]
+    loader = JSONLDatasetLoader.from_records(
+        rows, question="problem", reference_answer="solution", id="uid", system="sys", difficulty="level"
+    )
     with pytest.raises(DataPrepError, match="'sys'"):  # mapped optional column must exist
         loader.transform(TrainingMethod.RFT_LORA, Model.NOVA_LITE_2)
-    loader = JSONLDatasetLoader.from_records(rows, question="problem", reference_answer="solution", id="uid",
-                                             difficulty="level")
+    loader = JSONLDatasetLoader.from_records(
+        rows, question="problem", reference_answer="solution", id="uid", difficulty="level"
+    )
     recs = _round_trip(loader, TrainingMethod.RFT_LORA, Model.NOVA_LITE_2, tmp_path)
-    assert recs[2] == {"id": "p2", "messages": [{"role": "user", "content": "What is 2 * 3?"}],
-                       "reference_answer": "6", "difficulty": "easy"}
+    assert recs[2] == {
+        "id": "p2",
+        "messages": [{"role": "user", "content": "What is 2 * 3?"}],
+        "reference_answer": "6",
+        "difficulty": "easy",
+    }
 
 
 def test_generic_to_rft_with_system(tmp_path):
     rows = [{"question": "Solve 2x = 4.", "reference_answer": {"x": 2}, "system": "Show your work."}]
     recs = _round_trip(JSONLDatasetLoader.from_records(rows), TrainingMethod.RFT_FULL, Model.NOVA_LITE_2, tmp_path)
-    assert recs[0]["messages"] == [{"role": "system", "content": "Show your work."},
-                                   {"role": "user", "content": "Solve 2x = 4."}]
+    assert recs[0]["messages"] == [
+        {"role": "system", "content": "Show your work."},
+        {"role": "user", "content": "Solve 2x = 4."},
+    ]
     assert recs[0]["reference_answer"] == {"x": 2}
 
 
 def test_rft_needs_nova2():
     with pytest.raises(ValueError, match="NOVA_LITE_2"):
         JSONLDatasetLoader.from_records([{"question": "q", "reference_answer": "a"}]).transform(
-            TrainingMethod.RFT_LORA, Model.NOVA_PRO)
+            TrainingMethod.RFT_LORA, Model.NOVA_PRO
+        )
 
 
 def test_generic_to_eval_byod(tmp_path):
-    rows = [{"in": "Capital of France?", "out": "Paris", "img": "data:image/png;base64,iVBORw0KGgo=",
-             "meta": {"source": "geo", "difficulty": 1}}]
+    rows = [
+        {
+            "in": "Capital of France?",
+            "out": "Paris",
+            "img": "data:image/png;base64,iVBORw0KGgo=",
+            "meta": {"source": "geo", "difficulty": 1},
+        }
+    ]
     loader = JSONLDatasetLoader.from_records(rows, query="in", response="out", images="img", metadata="meta")
     recs = _round_trip(loader, TrainingMethod.EVALUATION, Model.NOVA_LITE_2, tmp_path, EvaluationTask.GEN_QA)
-    assert recs[0] == {"query": "Capital of France?", "response": "Paris",
-                       "images": [{"data": "data:image/png;base64,iVBORw0KGgo="}],
-                       "metadata": '{"source":"geo","difficulty":1}'}
+    assert recs[0] == {
+        "query": "Capital of France?",
+        "response": "Paris",
+        "images": [{"data": "data:image/png;base64,iVBORw0KGgo="}],
+        "metadata": '{"source":"geo","difficulty":1}',
+    }
 
 
 def test_generic_to_llm_judge(tmp_path):
     rows = [{"p": "Write a haiku about rain.", "a": "Rain falls...", "b": "Drops on the roof..."}]
     loader = JSONLDatasetLoader.from_records(rows, prompt="p", response_A="a", response_B="b")
     recs = _round_trip(loader, TrainingMethod.EVALUATION, Model.NOVA_LITE_2, tmp_path, EvaluationTask.LLM_JUDGE)
-    assert recs == [{"prompt": "Write a haiku about rain.", "response_A": "Rain falls...",
-                     "response_B": "Drops on the roof..."}]
+    assert recs == [
+        {"prompt": "Write a haiku about rain.", "response_A": "Rain falls...", "response_B": "Drops on the roof..."}
+    ]
 
 
 def test_generic_to_cpt(tmp_path):
     rows = [{"body": "Nova models can be customized with your data."}, {"body": 42}]
-    recs = _round_trip(JSONLDatasetLoader.from_records(rows, text="body"), TrainingMethod.CPT, Model.NOVA_LITE,
-                       tmp_path)
+    recs = _round_trip(
+        JSONLDatasetLoader.from_records(rows, text="body"), TrainingMethod.CPT, Model.NOVA_LITE, tmp_path
+    )
     assert recs == [{"text": "Nova models can be customized with your data."}, {"text": "42"}]
 
 
 def test_generic_to_rft_multiturn(tmp_path):
-    rows = [{"prompt": "Book a table for two.", "answer": "booked", "task": "booking", "info": {"city": "Oslo"}},
-            {"id": "x9", "prompt": "Cancel it.", "answer": "cancelled", "task": "booking", "info": "{}"}]
-    recs = _round_trip(JSONLDatasetLoader.from_records(rows), TrainingMethod.RFT_MULTITURN_LORA, Model.NOVA_LITE_2,
-                       tmp_path)
-    assert recs[0] == {"id": "sample_000001", "metadata": {"prompt": "Book a table for two.", "answer": "booked",
-                                                           "task": "booking", "info": {"city": "Oslo"}}}
+    rows = [
+        {"prompt": "Book a table for two.", "answer": "booked", "task": "booking", "info": {"city": "Oslo"}},
+        {"id": "x9", "prompt": "Cancel it.", "answer": "cancelled", "task": "booking", "info": "{}"},
+    ]
+    recs = _round_trip(
+        JSONLDatasetLoader.from_records(rows), TrainingMethod.RFT_MULTITURN_LORA, Model.NOVA_LITE_2, tmp_path
+    )
+    assert recs[0] == {
+        "id": "sample_000001",
+        "metadata": {
+            "prompt": "Book a table for two.",
+            "answer": "booked",
+            "task": "booking",
+            "info": {"city": "Oslo"},
+        },
+    }
     assert recs[1]["id"] == "x9"
 
 
 def test_dpo_has_no_generic_transform():
     with pytest.raises(ValueError, match="DPO"):
-        JSONLDatasetLoader.from_records([{"question": "q", "answer": "a"}]).transform(TrainingMethod.DPO_LORA,
-                                                                                      Model.NOVA_LITE)
+        JSONLDatasetLoader.from_records([{"question": "q", "answer": "a"}]).transform(
+            TrainingMethod.DPO_LORA, Model.NOVA_LITE
+        )
 
 
 def test_builtin_benchmark_has_no_transform():
     with pytest.raises(ValueError, match="built-in benchmark"):
         JSONLDatasetLoader.from_records([{"query": "q", "response": "a"}]).transform(
-            TrainingMethod.EVALUATION, Model.NOVA_LITE, eval_task=EvaluationTask.MMLU)
+            TrainingMethod.EVALUATION, Model.NOVA_LITE, eval_task=EvaluationTask.MMLU
+        )
 
 
 # ---------------------------------------------------------------- OpenAI messages → Converse
-WEATHER_TOOL = {"type": "function", "function": {
-    "name": "get_weather", "description": "Current weather for a city.",
-    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather for a city.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
 
 OPENAI_TOOLS = {
     "messages": [
         {"role": "system", "content": "You are a weather assistant."},
         {"role": "user", "content": "What's the weather in Paris and Rome?"},
-        {"role": "assistant", "content": "", "reasoning": "I need both cities' weather.", "tool_calls": [
-            {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}},
-            {"id": "call_2", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "Rome"}}},
-        ]},
+        {
+            "role": "assistant",
+            "content": "",
+            "reasoning": "I need both cities' weather.",
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+                },
+                {
+                    "id": "call_2",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": {"city": "Rome"}},
+                },
+            ],
+        },
         {"role": "tool", "tool_call_id": "call_1", "content": "18C, sunny"},
         {"role": "tool", "tool_call_id": "call_2", "content": "24C, clear"},
         {"role": "assistant", "content": "Paris is 18C and sunny; Rome is 24C and clear."},
@@ -203,56 +270,101 @@ def test_openai_with_tools_to_converse2(tmp_path):
         "system": [{"text": "You are a weather assistant."}],
         "messages": [
             {"role": "user", "content": [{"text": "What's the weather in Paris and Rome?"}]},
-            {"role": "assistant", "content": [
-                {"reasoningContent": {"reasoningText": {"text": "I need both cities' weather."}}},
-                {"toolUse": {"toolUseId": "call_1", "name": "get_weather", "input": {"city": "Paris"}}},
-                {"toolUse": {"toolUseId": "call_2", "name": "get_weather", "input": {"city": "Rome"}}},
-            ]},
-            {"role": "user", "content": [
-                {"toolResult": {"toolUseId": "call_1", "content": [{"text": "18C, sunny"}]}},
-                {"toolResult": {"toolUseId": "call_2", "content": [{"text": "24C, clear"}]}},
-            ]},
+            {
+                "role": "assistant",
+                "content": [
+                    {"reasoningContent": {"reasoningText": {"text": "I need both cities' weather."}}},
+                    {"toolUse": {"toolUseId": "call_1", "name": "get_weather", "input": {"city": "Paris"}}},
+                    {"toolUse": {"toolUseId": "call_2", "name": "get_weather", "input": {"city": "Rome"}}},
+                ],
+            },
+            {
+                "role": "user",
+                "content": [
+                    {"toolResult": {"toolUseId": "call_1", "content": [{"text": "18C, sunny"}]}},
+                    {"toolResult": {"toolUseId": "call_2", "content": [{"text": "24C, clear"}]}},
+                ],
+            },
             {"role": "assistant", "content": [{"text": "Paris is 18C and sunny; Rome is 24C and clear."}]},
         ],
-        "toolConfig": {"tools": [{"toolSpec": {
-            "name": "get_weather", "description": "Current weather for a city.",
-            "inputSchema": {"json": WEATHER_TOOL["function"]["parameters"]}}}]},
+        "toolConfig": {
+            "tools": [
+                {
+                    "toolSpec": {
+                        "name": "get_weather",
+                        "description": "Current weather for a city.",
+                        "inputSchema": {"json": WEATHER_TOOL["function"]["parameters"]},
+                    }
+                }
+            ]
+        },
     }
 
 
 def test_openai_multiturn_to_converse1(tmp_path):
-    rec = {"messages": [
-        {"role": "developer", "content": "Answer briefly."},
-        {"role": "user", "content": [{"type": "text", "text": "Hi!"}]},
-        {"role": "assistant", "content": "Hello."},
-        {"role": "user", "content": "What is 2+2?"},
-        {"role": "assistant", "content": [{"type": "text", "text": "4"}]},
-    ], "id": "dropped"}
+    rec = {
+        "messages": [
+            {"role": "developer", "content": "Answer briefly."},
+            {"role": "user", "content": [{"type": "text", "text": "Hi!"}]},
+            {"role": "assistant", "content": "Hello."},
+            {"role": "user", "content": "What is 2+2?"},
+            {"role": "assistant", "content": [{"type": "text", "text": "4"}]},
+        ],
+        "id": "dropped",
+    }
     recs = _round_trip(JSONLDatasetLoader.from_records([rec]), SFT, Model.NOVA_PRO, tmp_path)
-    assert recs[0] == {"schemaVersion": "bedrock-conversation-2024", "system": [{"text": "Answer briefly."}],
-                       "messages": [{"role": "user", "content": [{"text": "Hi!"}]},
-                                    {"role": "assistant", "content": [{"text": "Hello."}]},
-                                    {"role": "user", "content": [{"text": "What is 2+2?"}]},
-                                    {"role": "assistant", "content": [{"text": "4"}]}]}
+    assert recs[0] == {
+        "schemaVersion": "bedrock-conversation-2024",
+        "system": [{"text": "Answer briefly."}],
+        "messages": [
+            {"role": "user", "content": [{"text": "Hi!"}]},
+            {"role": "assistant", "content": [{"text": "Hello."}]},
+            {"role": "user", "content": [{"text": "What is 2+2?"}]},
+            {"role": "assistant", "content": [{"text": "4"}]},
+        ],
+    }
 
 
 def test_openai_s3_image_part(tmp_path):
-    rec = {"bucket_owner": "123456789012", "messages": [
-        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "s3://bkt/imgs/a.jpg"}},
-                                     {"type": "text", "text": "What is this?"}]},
-        {"role": "assistant", "content": "A lighthouse."}]}
+    rec = {
+        "bucket_owner": "123456789012",
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "image_url", "image_url": {"url": "s3://bkt/imgs/a.jpg"}},
+                    {"type": "text", "text": "What is this?"},
+                ],
+            },
+            {"role": "assistant", "content": "A lighthouse."},
+        ],
+    }
     recs = _round_trip(JSONLDatasetLoader.from_records([rec]), SFT, Model.NOVA_LITE, tmp_path)
-    assert recs[0]["messages"][0]["content"][0] == {"image": {"format": "jpeg", "source": {
-        "s3Location": {"uri": "s3://bkt/imgs/a.jpg", "bucketOwner": "123456789012"}}}}
+    assert recs[0]["messages"][0]["content"][0] == {
+        "image": {
+            "format": "jpeg",
+            "source": {"s3Location": {"uri": "s3://bkt/imgs/a.jpg", "bucketOwner": "123456789012"}},
+        }
+    }
 
 
-@pytest.mark.parametrize("rec, match", [
-    (OPENAI_TOOLS, "Nova 2"),
-    ({"messages": [{"role": "user", "content": "hi"}]}, "at least one user and one assistant"),
-    ({"messages": [{"role": "narrator", "content": "x"}]}, "unknown role"),
-    ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x/a.png"}}]},
-                   {"role": "assistant", "content": "x"}]}, "s3://"),
-])
+@pytest.mark.parametrize(
+    "rec, match",
+    [
+        (OPENAI_TOOLS, "Nova 2"),
+        ({"messages": [{"role": "user", "content": "hi"}]}, "at least one user and one assistant"),
+        ({"messages": [{"role": "narrator", "content": "x"}]}, "unknown role"),
+        (
+            {
+                "messages": [
+                    {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x/a.png"}}]},
+                    {"role": "assistant", "content": "x"},
+                ]
+            },
+            "s3://",
+        ),
+    ],
+)
 def test_openai_conversion_errors(rec, match):
     with pytest.raises(DataPrepError, match=match) as e:
         JSONLDatasetLoader.from_records([rec]).transform(SFT, Model.NOVA_LITE)
@@ -260,16 +372,22 @@ def test_openai_conversion_errors(rec, match):
 
 
 def test_openai_bad_tool_arguments():
-    rec = {"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "tool_calls": [
-        {"id": "c", "function": {"name": "f", "arguments": "{not json"}}]}]}
+    rec = {
+        "messages": [
+            {"role": "user", "content": "x"},
+            {"role": "assistant", "tool_calls": [{"id": "c", "function": {"name": "f", "arguments": "{not json"}}]},
+        ]
+    }
     with pytest.raises(DataPrepError, match="not valid JSON") as e:
         JSONLDatasetLoader.from_records([rec]).transform(SFT, Model.NOVA_LITE_2)
     assert e.value.field == "$.messages[1].tool_calls[0].function"
 
 
 def test_converse_records_pass_through(tmp_path):
-    rec = {"schemaVersion": "bedrock-conversation-2024", "messages": [
-        {"role": "user", "content": [{"text": "a"}]}, {"role": "assistant", "content": [{"text": "b"}]}]}
+    rec = {
+        "schemaVersion": "bedrock-conversation-2024",
+        "messages": [{"role": "user", "content": [{"text": "a"}]}, {"role": "assistant", "content": [{"text": "b"}]}],
+    }
     assert _round_trip(JSONLDatasetLoader.from_records([rec]), SFT, Model.NOVA_LITE, tmp_path) == [rec]
 
 
@@ -283,14 +401,19 @@ def test_transform_twice_is_idempotent(tmp_path):
     assert out.read_bytes() == (tmp_path / "once.jsonl").read_bytes()
 
 
-@pytest.mark.parametrize("mappings, rec", [
-    ({"question": "q", "answer": "a"}, {"q": "What?", "a": "That."}),
-    ({"question": "q", "answer": "a", "system": "s"}, {"q": 'quote " and \\ and é', "a": 7, "s": "sys"}),
-    ({"question": "q", "answer": "a", "reasoning_text": "r"}, {"q": "x", "a": "y", "r": "think"}),
-    ({"question": "q", "answer": "a", "reasoning_text": "r"}, {"q": "x", "a": "y", "r": ""}),
-    ({"question": "q", "answer": "a", "video_format": "f", "s3_uri": "u", "bucket_owner": "o"},
-     {"q": "x", "a": "y", "f": "MP4", "u": "s3://b/v.mp4", "o": 123456789012}),
-])
+@pytest.mark.parametrize(
+    "mappings, rec",
+    [
+        ({"question": "q", "answer": "a"}, {"q": "What?", "a": "That."}),
+        ({"question": "q", "answer": "a", "system": "s"}, {"q": 'quote " and \\ and é', "a": 7, "s": "sys"}),
+        ({"question": "q", "answer": "a", "reasoning_text": "r"}, {"q": "x", "a": "y", "r": "think"}),
+        ({"question": "q", "answer": "a", "reasoning_text": "r"}, {"q": "x", "a": "y", "r": ""}),
+        (
+            {"question": "q", "answer": "a", "video_format": "f", "s3_uri": "u", "bucket_owner": "o"},
+            {"q": "x", "a": "y", "f": "MP4", "u": "s3://b/v.mp4", "o": 123456789012},
+        ),
+    ],
+)
 def test_fast_path_writes_the_same_bytes(mappings, rec):
     """The generic SFT transform's byte template equals serialising the dict it builds."""
     fn = build_transform(SFT, Model.NOVA_LITE_2, mappings)

@@ -15,8 +15,12 @@ from amzn_nova_forge.dataset._validate import resolve
 from amzn_nova_forge.dataset._validate_converse import check_converse, check_fields
 
 L2 = Model.NOVA_LITE_2
-RFT, MT, EVAL, CPT = (TrainingMethod.RFT_LORA, TrainingMethod.RFT_MULTITURN_LORA, TrainingMethod.EVALUATION,
-                      TrainingMethod.CPT)
+RFT, MT, EVAL, CPT = (
+    TrainingMethod.RFT_LORA,
+    TrainingMethod.RFT_MULTITURN_LORA,
+    TrainingMethod.EVALUATION,
+    TrainingMethod.CPT,
+)
 
 
 def report(records, method, model=L2, eval_task=None, platform=None):
@@ -33,12 +37,24 @@ def has(found, path, part) -> bool:
 
 # ------------------------------------------------------------------ RFT
 def rft(**kw) -> dict[str, Any]:
-    r: dict[str, Any] = {"id": "q1", "messages": [{"role": "system", "content": "Answer with a number."},
-                                                  {"role": "user", "content": "What is 6 * 7?"}],
-                         "reference_answer": "42",
-                         "tools": [{"type": "function", "function": {"name": "calc", "description": "Calculator",
-                                                                     "parameters": {"type": "object",
-                                                                                    "properties": {}}}}]}
+    r: dict[str, Any] = {
+        "id": "q1",
+        "messages": [
+            {"role": "system", "content": "Answer with a number."},
+            {"role": "user", "content": "What is 6 * 7?"},
+        ],
+        "reference_answer": "42",
+        "tools": [
+            {
+                "type": "function",
+                "function": {
+                    "name": "calc",
+                    "description": "Calculator",
+                    "parameters": {"type": "object", "properties": {}},
+                },
+            }
+        ],
+    }
     r.update(kw)
     return {k: v for k, v in r.items() if v is not None}
 
@@ -49,37 +65,89 @@ def test_rft_valid():
     assert probs([rft(messages=[{"role": "user", "content": [{"type": "text", "text": "6*7?"}]}])], RFT) == []
 
 
-@pytest.mark.parametrize("record, path, part", [
-    (rft(messages=[]), "$.messages", "non-empty"),
-    (rft(messages=None), "$.messages", "missing"),
-    (rft(messages=[{"role": "system", "content": "x"}]), "$.messages", "needs a user message"),
-    (rft(messages=[{"role": "user", "content": "a"}, {"role": "system", "content": "b"}]), "$.messages[1].role",
-     "must be the first"),
-    (rft(messages=[{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"},
-                   {"role": "user", "content": "c"}]), "$.messages", "single-turn"),
-    (rft(messages=[{"role": "critic", "content": "a"}]), "$.messages[0].role", "must be one of"),
-    (rft(messages=[{"role": "user", "content": "  "}]), "$.messages[0].content", "blank"),
-    (rft(messages=[{"role": "user", "content": "Bot: hi"}]), "$.messages[0].content", "reserved"),
-    (rft(messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]),
-     "$.messages[0].content[0]", "text-only"),
-    (rft(messages=[{"role": "user", "content": "a", "name": "x"}]), "$.messages[0]", "unknown fields"),
-    (rft(reference_answer=""), "$.reference_answer", "non-empty"),
-    (rft(id=" "), "$.id", "non-blank"),
-    (rft(tools=[]), "$.tools", "non-empty"),
-    (rft(tools=[{"type": "retrieval", "function": {"name": "a", "description": "b",
-                                                   "parameters": {"type": "object"}}}]), "$.tools[0].type",
-     "'function'"),
-    (rft(tools=[{"type": "function", "function": {"name": "a", "description": "",
-                                                  "parameters": {"type": "object"}}}]),
-     "$.tools[0].function.description", "non-blank"),
-    (rft(tools=[{"type": "function", "function": {"name": "a", "description": "b",
-                                                  "parameters": {"type": "array"}}}]),
-     "$.tools[0].function.parameters", '"object"'),
-    (rft(tools=[{"type": "function", "function": {"name": "a", "description": "b",
-                                                  "parameters": {"type": "object", "properties": []}}}]),
-     "$.tools[0].function.parameters.properties", "object"),
-    (rft(tools=rft()["tools"] * 2), "$.tools[1].function.name", "duplicate"),
-])
+@pytest.mark.parametrize(
+    "record, path, part",
+    [
+        (rft(messages=[]), "$.messages", "non-empty"),
+        (rft(messages=None), "$.messages", "missing"),
+        (rft(messages=[{"role": "system", "content": "x"}]), "$.messages", "needs a user message"),
+        (
+            rft(messages=[{"role": "user", "content": "a"}, {"role": "system", "content": "b"}]),
+            "$.messages[1].role",
+            "must be the first",
+        ),
+        (
+            rft(
+                messages=[
+                    {"role": "user", "content": "a"},
+                    {"role": "assistant", "content": "b"},
+                    {"role": "user", "content": "c"},
+                ]
+            ),
+            "$.messages",
+            "single-turn",
+        ),
+        (rft(messages=[{"role": "critic", "content": "a"}]), "$.messages[0].role", "must be one of"),
+        (rft(messages=[{"role": "user", "content": "  "}]), "$.messages[0].content", "blank"),
+        (rft(messages=[{"role": "user", "content": "Bot: hi"}]), "$.messages[0].content", "reserved"),
+        (
+            rft(messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]),
+            "$.messages[0].content[0]",
+            "text-only",
+        ),
+        (rft(messages=[{"role": "user", "content": "a", "name": "x"}]), "$.messages[0]", "unknown fields"),
+        (rft(reference_answer=""), "$.reference_answer", "non-empty"),
+        (rft(id=" "), "$.id", "non-blank"),
+        (rft(tools=[]), "$.tools", "non-empty"),
+        (
+            rft(
+                tools=[
+                    {
+                        "type": "retrieval",
+                        "function": {"name": "a", "description": "b", "parameters": {"type": "object"}},
+                    }
+                ]
+            ),
+            "$.tools[0].type",
+            "'function'",
+        ),
+        (
+            rft(
+                tools=[
+                    {"type": "function", "function": {"name": "a", "description": "", "parameters": {"type": "object"}}}
+                ]
+            ),
+            "$.tools[0].function.description",
+            "non-blank",
+        ),
+        (
+            rft(
+                tools=[
+                    {"type": "function", "function": {"name": "a", "description": "b", "parameters": {"type": "array"}}}
+                ]
+            ),
+            "$.tools[0].function.parameters",
+            '"object"',
+        ),
+        (
+            rft(
+                tools=[
+                    {
+                        "type": "function",
+                        "function": {
+                            "name": "a",
+                            "description": "b",
+                            "parameters": {"type": "object", "properties": []},
+                        },
+                    }
+                ]
+            ),
+            "$.tools[0].function.parameters.properties",
+            "object",
+        ),
+        (rft(tools=rft()["tools"] * 2), "$.tools[1].function.name", "duplicate"),
+    ],
+)
 def test_rft_invalid(record, path, part):
     found = probs([record], RFT)
     assert has(found, path, part), found
@@ -102,12 +170,21 @@ def test_rft_row_counts_and_model():
 
 # ------------------------------------------------------------------ RFT multiturn
 def mt(**meta) -> dict[str, Any]:
-    m: dict[str, Any] = {"prompt": [{"role": "system", "content": "You are a booking agent."},
-                                    {"role": "user", "content": "Book a table."},
-                                    {"role": "assistant", "content": "", "tool_calls": [
-                                        {"type": "function", "function": {"name": "book", "arguments": "{}"}}]},
-                                    {"role": "tool", "tool_call_id": "c1", "content": "booked"}],
-                         "answer": "booked", "task": "booking", "info": {"party": 2}}
+    m: dict[str, Any] = {
+        "prompt": [
+            {"role": "system", "content": "You are a booking agent."},
+            {"role": "user", "content": "Book a table."},
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [{"type": "function", "function": {"name": "book", "arguments": "{}"}}],
+            },
+            {"role": "tool", "tool_call_id": "c1", "content": "booked"},
+        ],
+        "answer": "booked",
+        "task": "booking",
+        "info": {"party": 2},
+    }
     m.update(meta)
     return {"id": "s1", "metadata": {k: v for k, v in m.items() if v is not None}}
 
@@ -117,22 +194,28 @@ def test_rft_multiturn_valid():
     assert probs([{"prompt": "Plan a trip."}, {"prompt": "Book a hotel.", "extra": 1}], MT) == []
 
 
-@pytest.mark.parametrize("record, path, part", [
-    ({"id": "", "metadata": {"prompt": "x"}}, "$.id", "non-blank"),
-    ({"id": "a", "metadata": {"prompt": "x"}, "extra": 1}, "$", "unknown fields"),
-    ({"id": "a"}, "$.metadata", "must be an object"),
-    (mt(prompt=""), "$.metadata.prompt", "blank"),
-    (mt(prompt=[{"content": "x"}]), "$.metadata.prompt[0]", "with a role"),
-    (mt(prompt=[{"role": "narrator", "content": "x"}]), "$.metadata.prompt[0].role", "must be one of"),
-    (mt(prompt=[{"role": "assistant", "content": ""}]), "$.metadata.prompt[0]", "content or tool_calls"),
-    (mt(prompt=[{"role": "assistant", "tool_calls": [{"type": "x", "function": {"name": "a"}}]}]),
-     "$.metadata.prompt[0].tool_calls[0].function", "name and arguments"),
-    (mt(prompt=[{"role": "tool", "content": "x"}]), "$.metadata.prompt[0].tool_call_id", "needs tool_call_id"),
-    (mt(prompt=[{"role": "user", "content": ""}]), "$.metadata.prompt[0].content", "non-blank"),
-    (mt(answer=3), "$.metadata.answer", "string"),
-    (mt(info="not json"), "$.metadata.info", "JSON"),
-    ({"prompt": " "}, "$.prompt", "non-blank"),
-])
+@pytest.mark.parametrize(
+    "record, path, part",
+    [
+        ({"id": "", "metadata": {"prompt": "x"}}, "$.id", "non-blank"),
+        ({"id": "a", "metadata": {"prompt": "x"}, "extra": 1}, "$", "unknown fields"),
+        ({"id": "a"}, "$.metadata", "must be an object"),
+        (mt(prompt=""), "$.metadata.prompt", "blank"),
+        (mt(prompt=[{"content": "x"}]), "$.metadata.prompt[0]", "with a role"),
+        (mt(prompt=[{"role": "narrator", "content": "x"}]), "$.metadata.prompt[0].role", "must be one of"),
+        (mt(prompt=[{"role": "assistant", "content": ""}]), "$.metadata.prompt[0]", "content or tool_calls"),
+        (
+            mt(prompt=[{"role": "assistant", "tool_calls": [{"type": "x", "function": {"name": "a"}}]}]),
+            "$.metadata.prompt[0].tool_calls[0].function",
+            "name and arguments",
+        ),
+        (mt(prompt=[{"role": "tool", "content": "x"}]), "$.metadata.prompt[0].tool_call_id", "needs tool_call_id"),
+        (mt(prompt=[{"role": "user", "content": ""}]), "$.metadata.prompt[0].content", "non-blank"),
+        (mt(answer=3), "$.metadata.answer", "string"),
+        (mt(info="not json"), "$.metadata.info", "JSON"),
+        ({"prompt": " "}, "$.prompt", "non-blank"),
+    ],
+)
 def test_rft_multiturn_invalid(record, path, part):
     found = probs([record], MT)
     assert has(found, path, part), found
@@ -156,15 +239,18 @@ def test_gen_qa_valid_and_spec_message(capsys):
     assert capsys.readouterr().out.strip() == "Validation succeeded for 22 samples on an Evaluation BYOD dataset"
 
 
-@pytest.mark.parametrize("record, path, part", [
-    ({"response": "x"}, "$.query", "missing"),
-    (qa(response="  "), "$.response", "non-blank"),
-    (qa(answer="extra"), "$.answer", "unknown field"),
-    (qa(system=3), "$.system", "string"),
-    (qa(metadata={"a": 1}), "$.metadata", "string"),
-    (qa(images=[{"data": "s3://b/cat.png"}]), "$.images[0].data", "S3 image URIs are not supported"),
-    (qa(images="data:image/png;base64,xx"), "$.images", "list"),
-])
+@pytest.mark.parametrize(
+    "record, path, part",
+    [
+        ({"response": "x"}, "$.query", "missing"),
+        (qa(response="  "), "$.response", "non-blank"),
+        (qa(answer="extra"), "$.answer", "unknown field"),
+        (qa(system=3), "$.system", "string"),
+        (qa(metadata={"a": 1}), "$.metadata", "string"),
+        (qa(images=[{"data": "s3://b/cat.png"}]), "$.images[0].data", "S3 image URIs are not supported"),
+        (qa(images="data:image/png;base64,xx"), "$.images", "list"),
+    ],
+)
 def test_gen_qa_invalid(record, path, part):
     found = probs([record], EVAL, eval_task=EvaluationTask.GEN_QA)
     assert has(found, path, part), found
@@ -197,8 +283,12 @@ def test_llm_judge(task):
 
 
 def test_mm_llm_judge_needs_base64_images():
-    good = {"prompt": "Which caption fits?", "images": [{"data": "data:image/jpeg;Base64,/9j/"}],
-            "response_A": "A dog.", "response_B": "A cat."}
+    good = {
+        "prompt": "Which caption fits?",
+        "images": [{"data": "data:image/jpeg;Base64,/9j/"}],
+        "response_A": "A dog.",
+        "response_B": "A cat.",
+    }
     good["images"][0]["data"] = "data:image/jpeg;base64,/9j/"
     assert probs([good], EVAL, eval_task=EvaluationTask.MM_LLM_JUDGE) == []
     bad = good | {"images": [{"data": "s3://bkt/a.jpg"}]}
@@ -226,8 +316,21 @@ def test_bedrock_cpt_row_bounds():
 
 # ------------------------------------------------------------------ templated fast path == full walk
 def _random_values(rng: random.Random) -> dict[str, Any]:
-    texts = ["", " ", "Plain text.", "User: hi", "see <image>", "end [EOS]", "thought: hmm", "a: b", "<b>ok</b>",
-             "[link]", "Système: é", "ASSISTANT: x", "<thinking>x</thinking>"]
+    texts = [
+        "",
+        " ",
+        "Plain text.",
+        "User: hi",
+        "see <image>",
+        "end [EOS]",
+        "thought: hmm",
+        "a: b",
+        "<b>ok</b>",
+        "[link]",
+        "Système: é",
+        "ASSISTANT: x",
+        "<thinking>x</thinking>",
+    ]
     row = {"q": rng.choice(texts), "a": rng.choice(texts)}
     if rng.random() < 0.5:
         row["s"] = rng.choice(texts[1:])

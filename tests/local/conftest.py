@@ -17,24 +17,68 @@ from local_toy import Jobs
 
 #: name -> (model, method, dataset builder, overrides, extra manager kwargs)
 JOB_SPECS: dict[str, tuple[str, str, str, dict[str, Any], dict[str, Any]]] = {
-    "sft_lora": ("NOVA_MICRO", "sft_lora", "sft", {"lr": 3e-3, "global_batch_size": 16, "max_epochs": 6,
-                                                  "warmup_steps": 1}, {}),
-    "sft_full": ("NOVA_MICRO", "sft_full", "sft", {"lr": 3e-3, "global_batch_size": 16, "max_epochs": 4,
-                                                  "warmup_steps": 1}, {}),
-    "dpo_lora": ("NOVA_MICRO", "dpo_lora", "dpo", {"lr": 5e-3, "global_batch_size": 16, "max_epochs": 4,
-                                                  "warmup_steps": 1}, {}),
-    "dpo_full": ("NOVA_MICRO", "dpo_full", "dpo", {"lr": 1e-3, "global_batch_size": 16, "max_epochs": 3,
-                                                  "warmup_steps": 1}, {}),
-    "cpt": ("NOVA_MICRO", "cpt", "cpt", {"lr": 3e-3, "global_batch_size": 32, "max_epochs": 6,
-                                        "max_length": 1024}, {"training_overrides": {"max_length": 64}}),
+    "sft_lora": (
+        "NOVA_MICRO",
+        "sft_lora",
+        "sft",
+        {"lr": 3e-3, "global_batch_size": 16, "max_epochs": 6, "warmup_steps": 1},
+        {},
+    ),
+    "sft_full": (
+        "NOVA_MICRO",
+        "sft_full",
+        "sft",
+        {"lr": 3e-3, "global_batch_size": 16, "max_epochs": 4, "warmup_steps": 1},
+        {},
+    ),
+    "dpo_lora": (
+        "NOVA_MICRO",
+        "dpo_lora",
+        "dpo",
+        {"lr": 5e-3, "global_batch_size": 16, "max_epochs": 4, "warmup_steps": 1},
+        {},
+    ),
+    "dpo_full": (
+        "NOVA_MICRO",
+        "dpo_full",
+        "dpo",
+        {"lr": 1e-3, "global_batch_size": 16, "max_epochs": 3, "warmup_steps": 1},
+        {},
+    ),
+    "cpt": (
+        "NOVA_MICRO",
+        "cpt",
+        "cpt",
+        {"lr": 3e-3, "global_batch_size": 32, "max_epochs": 6, "max_length": 1024},
+        {"training_overrides": {"max_length": 64}},
+    ),
     # The tiny random model needs a far larger learning rate than the RFT recipe allows (<= 1e-3),
     # so the test passes it as a local-runtime setting.
-    "rft_full": ("NOVA_LITE_2", "rft_full", "rft", {"global_batch_size": 32, "max_steps": 10},
-                 {"training_overrides": {"lr": 1e-2, "number_generation": 8, "kl_loss_coef": 0.0},
-                  "max_new_tokens": 8, "reward": "good"}),
-    "rft_bad_reward": ("NOVA_LITE_2", "rft_lora", "rft", {"global_batch_size": 16, "max_steps": 5},
-                       {"max_new_tokens": 4, "reward": "bad"}),
-    "from_folder": ("NOVA_MICRO", "sft_lora", "sft", {"global_batch_size": 16}, {"max_steps": 2, "base_model": "FOLDER"}),
+    "rft_full": (
+        "NOVA_LITE_2",
+        "rft_full",
+        "rft",
+        {"global_batch_size": 32, "max_steps": 10},
+        {
+            "training_overrides": {"lr": 1e-2, "number_generation": 8, "kl_loss_coef": 0.0},
+            "max_new_tokens": 8,
+            "reward": "good",
+        },
+    ),
+    "rft_bad_reward": (
+        "NOVA_LITE_2",
+        "rft_lora",
+        "rft",
+        {"global_batch_size": 16, "max_steps": 5},
+        {"max_new_tokens": 4, "reward": "bad"},
+    ),
+    "from_folder": (
+        "NOVA_MICRO",
+        "sft_lora",
+        "sft",
+        {"global_batch_size": 16},
+        {"max_steps": 2, "base_model": "FOLDER"},
+    ),
     "killed": ("NOVA_MICRO", "sft_lora", "sft", {"global_batch_size": 16}, {"max_steps": 100000}),
     "stopped": ("NOVA_MICRO", "sft_lora", "sft", {"global_batch_size": 16}, {"max_steps": 100000}),
 }
@@ -73,17 +117,23 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jobs]:
 
                 extra["base_model"] = str(save_tiny_model(root / "hf-folder-model"))
             infra = LocalRuntimeManager(
-                output_root=root / "jobs", device="cpu",
-                rft_lambda=str(data_dir / f"reward_{reward}.py") if reward else None, **extra,
+                output_root=root / "jobs",
+                device="cpu",
+                rft_lambda=str(data_dir / f"reward_{reward}.py") if reward else None,
+                **extra,
             )
             customizer = NovaModelCustomizer(
-                model=Model[model], method=TrainingMethod(method), infra=infra, data_s3_path=jobs.data[data],
+                model=Model[model],
+                method=TrainingMethod(method),
+                infra=infra,
+                data_s3_path=jobs.data[data],
                 output_s3_path=str(root / "jobs"),
             )
             jobs.customizers[name] = customizer
             validation = jobs.data["sft"] if name == "sft_full" else None
-            jobs.results[name] = customizer.train(job_name=name.replace("_", "-"), overrides=overrides,
-                                                  validation_data_s3_path=validation)
+            jobs.results[name] = customizer.train(
+                job_name=name.replace("_", "-"), overrides=overrides, validation_data_s3_path=validation
+            )
         deadline = time.monotonic() + 600
         for name, result in jobs.results.items():
             if name in LONG_RUNNING:

@@ -8,7 +8,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-REWARD_LOWERCASE = '''
+REWARD_LOWERCASE = """
 import string
 
 def lambda_handler(event, context):
@@ -19,15 +19,15 @@ def lambda_handler(event, context):
         out.append({"id": sample["id"], "aggregate_reward_score": score,
                     "metrics_list": [{"name": "lowercase", "value": score, "type": "Reward"}]})
     return out
-'''
+"""
 
-REWARD_RAISES = '''
+REWARD_RAISES = """
 def _grade(sample):
     return sample["reference_answer"]["expected_score_field"]
 
 def lambda_handler(event, context):
     return [{"id": s["id"], "aggregate_reward_score": _grade(s)} for s in event]
-'''
+"""
 
 
 def _write(path: Path, rows: list[dict]) -> str:
@@ -41,12 +41,16 @@ def sft(path: Path, n: int = 32) -> str:
     rows = []
     for _ in range(n):
         a, b = rng.randint(0, 9), rng.randint(0, 9)
-        rows.append({
-            "schemaVersion": "bedrock-conversation-2024",
-            "system": [{"text": "You add numbers."}],
-            "messages": [{"role": "user", "content": [{"text": f"What is {a}+{b}?"}]},
-                         {"role": "assistant", "content": [{"text": f"The answer is {a + b}."}]}],
-        })
+        rows.append(
+            {
+                "schemaVersion": "bedrock-conversation-2024",
+                "system": [{"text": "You add numbers."}],
+                "messages": [
+                    {"role": "user", "content": [{"text": f"What is {a}+{b}?"}]},
+                    {"role": "assistant", "content": [{"text": f"The answer is {a + b}."}]},
+                ],
+            }
+        )
     return _write(path, rows)
 
 
@@ -56,16 +60,21 @@ def dpo(path: Path, n: int = 24) -> str:
     rows = []
     for _ in range(n):
         a, b = rng.randint(0, 9), rng.randint(0, 9)
-        rows.append({
-            "schemaVersion": "bedrock-conversation-2024",
-            "messages": [
-                {"role": "user", "content": [{"text": f"What is {a}+{b}?"}]},
-                {"role": "assistant", "candidates": [
-                    {"content": [{"text": f"It is {a + b}."}], "preferenceLabel": "preferred"},
-                    {"content": [{"text": "I refuse to answer that."}], "preferenceLabel": "non-preferred"},
-                ]},
-            ],
-        })
+        rows.append(
+            {
+                "schemaVersion": "bedrock-conversation-2024",
+                "messages": [
+                    {"role": "user", "content": [{"text": f"What is {a}+{b}?"}]},
+                    {
+                        "role": "assistant",
+                        "candidates": [
+                            {"content": [{"text": f"It is {a + b}."}], "preferenceLabel": "preferred"},
+                            {"content": [{"text": "I refuse to answer that."}], "preferenceLabel": "non-preferred"},
+                        ],
+                    },
+                ],
+            }
+        )
     return _write(path, rows)
 
 
@@ -74,15 +83,24 @@ def cpt(path: Path, n: int = 24) -> str:
 
 
 def rft(path: Path, n: int = 16) -> str:
-    rows = [{"id": f"s{i}", "messages": [{"role": "system", "content": "Write lowercase letters."},
-                                         {"role": "user", "content": f"Write some letters ({i})."}],
-             "reference_answer": {"letters": "abc"}} for i in range(n)]
+    rows = [
+        {
+            "id": f"s{i}",
+            "messages": [
+                {"role": "system", "content": "Write lowercase letters."},
+                {"role": "user", "content": f"Write some letters ({i})."},
+            ],
+            "reference_answer": {"letters": "abc"},
+        }
+        for i in range(n)
+    ]
     return _write(path, rows)
 
 
 def gen_qa(path: Path) -> str:
-    rows = [{"query": f"What is {a}+{a}?", "response": f"The answer is {2 * a}.", "metadata": f"row{a}"}
-            for a in range(6)]
+    rows = [
+        {"query": f"What is {a}+{a}?", "response": f"The answer is {2 * a}.", "metadata": f"row{a}"} for a in range(6)
+    ]
     return _write(path, rows)
 
 

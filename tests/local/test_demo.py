@@ -10,8 +10,9 @@ import pytest
 pytestmark = pytest.mark.torch
 
 
-def test_demo_runs_offline_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_runs_offline_end_to_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("torch")
     pytest.importorskip("peft")
     monkeypatch.setenv("NOVA_FORGE_LOCAL_JOBS_DIR", str(tmp_path / "default-jobs"))

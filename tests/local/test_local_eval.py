@@ -27,22 +27,31 @@ def followups(trained: Jobs) -> dict[str, Any]:
     ckpt = base.model_artifacts.checkpoint_s3_path
     customizer = trained.customizers["sft_lora"]
     out: dict[str, Any] = {"ckpt": ckpt, "customizer": customizer}
-    out["gen_qa"] = customizer.evaluate(job_name="eval-genqa", eval_task=EvaluationTask.GEN_QA,
-                                        data_s3_path=trained.data["gen_qa"], model_path=ckpt)
-    out["mmlu"] = customizer.evaluate(job_name="eval-mmlu", eval_task=EvaluationTask.MMLU,
-                                      data_s3_path=trained.data["mcq"], job_result=base)
+    out["gen_qa"] = customizer.evaluate(
+        job_name="eval-genqa", eval_task=EvaluationTask.GEN_QA, data_s3_path=trained.data["gen_qa"], model_path=ckpt
+    )
+    out["mmlu"] = customizer.evaluate(
+        job_name="eval-mmlu", eval_task=EvaluationTask.MMLU, data_s3_path=trained.data["mcq"], job_result=base
+    )
     out["batch_dir"] = trained.root / "batch-out"
-    out["batch"] = customizer.batch_inference(job_name="batch", input_path=trained.data["gen_qa"],
-                                              output_s3_path=str(out["batch_dir"]), model_path=ckpt)
+    out["batch"] = customizer.batch_inference(
+        job_name="batch", input_path=trained.data["gen_qa"], output_s3_path=str(out["batch_dir"]), model_path=ckpt
+    )
     iterative = NovaModelCustomizer(
-        model=Model.NOVA_MICRO, method=TrainingMethod.SFT_LORA,
+        model=Model.NOVA_MICRO,
+        method=TrainingMethod.SFT_LORA,
         infra=LocalRuntimeManager(output_root=trained.root / "jobs", device="cpu", max_steps=2),
-        data_s3_path=trained.data["sft"], output_s3_path=str(trained.root / "jobs"), model_path=ckpt,
+        data_s3_path=trained.data["sft"],
+        output_s3_path=str(trained.root / "jobs"),
+        model_path=ckpt,
     )
     out["iterative"] = iterative.train(job_name="iterative", overrides={"lr": 1e-3, "global_batch_size": 16})
     out["rft_eval"] = trained.customizers["rft_full"].evaluate(
-        job_name="eval-rft", eval_task=EvaluationTask.RFT_EVAL, data_s3_path=trained.data["rft"],
-        job_result=trained.results["rft_full"])
+        job_name="eval-rft",
+        eval_task=EvaluationTask.RFT_EVAL,
+        data_s3_path=trained.data["rft"],
+        job_result=trained.results["rft_full"],
+    )
     for key in ("gen_qa", "mmlu", "batch", "iterative", "rft_eval"):
         out[key].wait(poll_every=0.5, timeout=300)
     return out
@@ -65,7 +74,9 @@ def test_gen_qa_evaluation_reports_real_metrics(followups: dict[str, Any]) -> No
         names = tar.getnames()
     assert any(n.endswith("inference_output.jsonl") for n in names)
     assert any(n.split("/")[-1].startswith("results_") for n in names)
-    rows = [json.loads(x) for x in (job_dir / "output" / "eval_results" / "inference_output.jsonl").read_text().splitlines()]
+    rows = [
+        json.loads(x) for x in (job_dir / "output" / "eval_results" / "inference_output.jsonl").read_text().splitlines()
+    ]
     assert len(rows) == 6 and rows[0]["gold"] == "The answer is 0." and rows[0]["metadata"] == "row0"
 
 
@@ -106,15 +117,21 @@ def test_local_deployment_answers_openai_chat_requests(followups: dict[str, Any]
     try:
         assert url.startswith("http://127.0.0.1:")
         body = {"messages": [{"role": "user", "content": "What is 2+2?"}], "max_tokens": 8}
-        req = urllib.request.Request(url + "/v1/chat/completions", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
+        req = urllib.request.Request(
+            url + "/v1/chat/completions",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
         with urllib.request.urlopen(req, timeout=60) as resp:
             data = json.loads(resp.read())
         assert data["object"] == "chat.completion" and data["choices"][0]["message"]["role"] == "assistant"
         assert data["usage"]["completion_tokens"] <= 8
         single = customizer.invoke_inference(
-            request_body={"messages": [{"role": "user", "content": [{"text": "What is 1+1?"}]}],
-                          "inferenceConfig": {"maxTokens": 6}},
+            request_body={
+                "messages": [{"role": "user", "content": [{"text": "What is 1+1?"}]}],
+                "inferenceConfig": {"maxTokens": 6},
+            },
             endpoint_arn=url,
         )
         assert isinstance(single.text, str) and single.endpoint_arn.startswith(url)

@@ -22,9 +22,16 @@ def test_sft_lora_trains_on_cuda_in_bf16(tmp_path: Path) -> None:
     from amzn_nova_forge.manager._base import JobConfig
 
     infra = LocalRuntimeManager(output_root=tmp_path, device="cuda", max_steps=4)
-    job_id = infra.execute(JobConfig(job_name="gpu", image_uri="", recipe_path="",
-                                     data_s3_path=local_toy.sft(tmp_path / "sft.jsonl"),
-                                     method=TrainingMethod.SFT_LORA, hyperparameters={"lr": 3e-3}))
+    job_id = infra.execute(
+        JobConfig(
+            job_name="gpu",
+            image_uri="",
+            recipe_path="",
+            data_s3_path=local_toy.sft(tmp_path / "sft.jsonl"),
+            method=TrainingMethod.SFT_LORA,
+            hyperparameters={"lr": 3e-3},
+        )
+    )
     ref = infra.job_ref(job_id)
     deadline = time.monotonic() + 300
     while not (info := LocalRuntimeManager.job_info(ref)).status.is_terminal and time.monotonic() < deadline:

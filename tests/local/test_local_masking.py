@@ -22,12 +22,15 @@ def _trained_text(tok, ex) -> str:  # type: ignore[no-untyped-def]
 def test_only_assistant_turns_carry_labels_in_multi_turn_chats(tok) -> None:  # type: ignore[no-untyped-def]
     from amzn_nova_forge.manager._local._data import to_messages, tokenize_chat
 
-    row = {"system": [{"text": "SYS"}], "messages": [
-        {"role": "user", "content": [{"text": "first question"}]},
-        {"role": "assistant", "content": [{"text": "ANSWER1"}]},
-        {"role": "user", "content": [{"text": "second question"}]},
-        {"role": "assistant", "content": [{"text": "ANSWER2"}]},
-    ]}
+    row = {
+        "system": [{"text": "SYS"}],
+        "messages": [
+            {"role": "user", "content": [{"text": "first question"}]},
+            {"role": "assistant", "content": [{"text": "ANSWER1"}]},
+            {"role": "user", "content": [{"text": "second question"}]},
+            {"role": "assistant", "content": [{"text": "ANSWER2"}]},
+        ],
+    }
     ex = tokenize_chat(tok, to_messages(row), max_length=512)
     assert _trained_text(tok, ex) == "ANSWER1<|eot|>ANSWER2<|eot|>"
     assert len(ex["input_ids"]) == len(ex["labels"])

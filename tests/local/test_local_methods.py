@@ -91,8 +91,9 @@ def test_results_load_and_report_status_in_another_process(trained: Jobs, tmp_pa
         "    out.append([type(r).__name__, s.name, raw, r.model_artifacts.checkpoint_s3_path])\n"
         "print(json.dumps(out))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code, *paths], capture_output=True, text=True, timeout=120,
-                          check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *paths], capture_output=True, text=True, timeout=120, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout.strip().splitlines()[-1])
     assert [r[:3] for r in rows] == [
@@ -169,9 +170,11 @@ def test_s3_data_and_output_over_moto(moto_server: str, s3_bucket: str, tmp_path
     s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_server)
     s3.upload_file(local_toy.sft(tmp_path / "sft.jsonl"), s3_bucket, "train/sft.jsonl")
     customizer = NovaModelCustomizer(
-        model=Model.NOVA_MICRO, method=TrainingMethod.SFT_LORA,
+        model=Model.NOVA_MICRO,
+        method=TrainingMethod.SFT_LORA,
         infra=LocalRuntimeManager(output_root=tmp_path / "jobs", device="cpu", max_steps=2),
-        data_s3_path=f"s3://{s3_bucket}/train/sft.jsonl", output_s3_path=f"s3://{s3_bucket}/out",
+        data_s3_path=f"s3://{s3_bucket}/train/sft.jsonl",
+        output_s3_path=f"s3://{s3_bucket}/out",
     )
     result = customizer.train(job_name="s3-job", overrides={"global_batch_size": 16})
     info = result.wait(poll_every=0.5, timeout=300)

@@ -21,11 +21,22 @@ from amzn_nova_forge.manager._local._manager import LocalRuntimeManager, spawn_d
 
 # ---- hyperparameters ------------------------------------------------------------------------------
 def test_resolve_config_prefers_hyperparameters_then_recipe_leaves() -> None:
-    recipe = {"training_config": {"model": {"optim": {"lr": 5e-6, "sched": {"warmup_steps": 7}},
-                                            "peft": {"peft_scheme": "lora", "lora_tuning": {"alpha": 64}}},
-                                  "trainer": {"max_epochs": 3}, "max_length": 4096}}
-    cfg = _hparams.resolve_config({"lr": 1e-3, "learning_rate_ratio": 8.0}, recipe, method_is_lora=True,
-                                  overrides={"micro_batch_size": 2, "lora_rank": 4})
+    recipe = {
+        "training_config": {
+            "model": {
+                "optim": {"lr": 5e-6, "sched": {"warmup_steps": 7}},
+                "peft": {"peft_scheme": "lora", "lora_tuning": {"alpha": 64}},
+            },
+            "trainer": {"max_epochs": 3},
+            "max_length": 4096,
+        }
+    }
+    cfg = _hparams.resolve_config(
+        {"lr": 1e-3, "learning_rate_ratio": 8.0},
+        recipe,
+        method_is_lora=True,
+        overrides={"micro_batch_size": 2, "lora_rank": 4},
+    )
     assert cfg.lr == 1e-3  # hyperparameter wins over the recipe leaf
     assert cfg.warmup_steps == 7 and cfg.max_epochs == 3 and cfg.max_length == 4096  # recipe leaves
     assert cfg.lora_alpha == 64.0 and cfg.loraplus_lr_ratio == 8.0
@@ -47,10 +58,16 @@ def test_lr_schedule_warms_up_then_decays_to_min() -> None:
 
 # ---- data conversion ----------------------------------------------------------------------------------
 def test_converse_row_to_messages_keeps_system_and_text_blocks() -> None:
-    row = {"system": [{"text": "Be brief."}],
-           "messages": [{"role": "user", "content": [{"text": "Hi "}, {"text": "there"}]},
-                        {"role": "assistant", "content": [{"reasoningContent": {"reasoningText": {"text": "r"}}},
-                                                          {"text": "Hello"}]}]}
+    row = {
+        "system": [{"text": "Be brief."}],
+        "messages": [
+            {"role": "user", "content": [{"text": "Hi "}, {"text": "there"}]},
+            {
+                "role": "assistant",
+                "content": [{"reasoningContent": {"reasoningText": {"text": "r"}}}, {"text": "Hello"}],
+            },
+        ],
+    }
     assert _data.to_messages(row) == [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Hi there"},
@@ -59,10 +76,18 @@ def test_converse_row_to_messages_keeps_system_and_text_blocks() -> None:
 
 
 def test_dpo_row_splits_preferred_and_rejected() -> None:
-    row = {"messages": [{"role": "user", "content": [{"text": "Q"}]},
-                        {"role": "assistant", "candidates": [
-                            {"content": [{"text": "bad"}], "preferenceLabel": "non-preferred"},
-                            {"content": [{"text": "good"}], "preferenceLabel": "preferred"}]}]}
+    row = {
+        "messages": [
+            {"role": "user", "content": [{"text": "Q"}]},
+            {
+                "role": "assistant",
+                "candidates": [
+                    {"content": [{"text": "bad"}], "preferenceLabel": "non-preferred"},
+                    {"content": [{"text": "good"}], "preferenceLabel": "preferred"},
+                ],
+            },
+        ]
+    }
     ex = _data.dpo_example(row)
     assert ex == {"prompt": [{"role": "user", "content": "Q"}], "chosen": "good", "rejected": "bad"}
     with pytest.raises(DataPrepError, match="candidates"):
@@ -70,9 +95,18 @@ def test_dpo_row_splits_preferred_and_rejected() -> None:
 
 
 def test_media_blocks_are_detected_and_dropped_from_text() -> None:
-    row = {"messages": [{"role": "user", "content": [
-        {"image": {"format": "png", "source": {"s3Location": {"uri": "s3://b/i.png", "bucketOwner": "1"}}}},
-        {"text": "What is shown?"}]}, {"role": "assistant", "content": [{"text": "A cat."}]}]}
+    row = {
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"image": {"format": "png", "source": {"s3Location": {"uri": "s3://b/i.png", "bucketOwner": "1"}}}},
+                    {"text": "What is shown?"},
+                ],
+            },
+            {"role": "assistant", "content": [{"text": "A cat."}]},
+        ]
+    }
     assert _data.has_media(row) and not _data.has_media({"messages": [{"role": "user", "content": "hi"}]})
     assert _data.to_messages(row)[0] == {"role": "user", "content": "What is shown?"}
 
@@ -81,8 +115,14 @@ def test_qa_example_reads_gen_qa_converse_and_bedrock_batch_rows() -> None:
     gq = _data.qa_example({"query": "Q1", "response": "A1", "system": "S", "metadata": "m"})
     assert (gq["system"], gq["query"], gq["gold"], gq["metadata"]) == ("S", "Q1", "A1", "m")
     assert gq["prompt"] == [{"role": "system", "content": "S"}, {"role": "user", "content": "Q1"}]
-    conv = _data.qa_example({"messages": [{"role": "user", "content": [{"text": "Q2"}]},
-                                          {"role": "assistant", "content": [{"text": "A2"}]}]})
+    conv = _data.qa_example(
+        {
+            "messages": [
+                {"role": "user", "content": [{"text": "Q2"}]},
+                {"role": "assistant", "content": [{"text": "A2"}]},
+            ]
+        }
+    )
     assert (conv["query"], conv["gold"]) == ("Q2", "A2")
     batch = _data.qa_example({"recordId": "r1", "modelInput": {"messages": [{"role": "user", "content": "Q3"}]}})
     assert (batch["query"], batch["gold"], batch["metadata"]) == ("Q3", None, "r1")
@@ -186,9 +226,11 @@ def test_execute_missing_data_fails_before_starting(tmp_path: Path) -> None:
 
 
 def test_manager_import_pulls_no_torch() -> None:
-    code = ("import sys; import amzn_nova_forge.manager._local as m; m.LocalRuntimeManager(); "
-            "import amzn_nova_forge.cli._demo; "
-            "print(sorted(k for k in ('torch', 'transformers', 'peft', 'trl', 'matplotlib') if k in sys.modules))")
+    code = (
+        "import sys; import amzn_nova_forge.manager._local as m; m.LocalRuntimeManager(); "
+        "import amzn_nova_forge.cli._demo; "
+        "print(sorted(k for k in ('torch', 'transformers', 'peft', 'trl', 'matplotlib') if k in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

@@ -126,7 +126,7 @@ def put(uri: str, body: bytes | str) -> None:
     s3 = plain_client("s3")
     try:
         s3.head_bucket(Bucket=bucket)
-    except Exception:  # noqa: BLE001 - create on first use
+    except Exception:
         s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key=key, Body=body.encode() if isinstance(body, str) else body)
 
@@ -233,8 +233,10 @@ def fail_first(service: str, operation: str, statuses: list[int], monkeypatch: A
         if service == "s3":
             body = f"<Error><Code>{code}</Code><Message>injected</Message></Error>".encode()
         elif service in ("sts", "iam"):
-            body = (f"<ErrorResponse><Error><Type>Receiver</Type><Code>{code}</Code><Message>injected</Message>"
-                    "</Error><RequestId>r</RequestId></ErrorResponse>").encode()
+            body = (
+                f"<ErrorResponse><Error><Type>Receiver</Type><Code>{code}</Code><Message>injected</Message>"
+                "</Error><RequestId>r</RequestId></ErrorResponse>"
+            ).encode()
         return AWSResponse(request.url, status, {}, _RawBody(body))
 
     def after(request: Any, **_: Any) -> None:

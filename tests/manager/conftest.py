@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import aws_support as A  # noqa: E402
+import aws_support as A
 
 
 @pytest.fixture

@@ -14,9 +14,13 @@ from amzn_nova_forge.manager._artifacts import checkpoint_from_manifest, read_ma
 
 
 def test_manifest_member_is_read_in_memory_ignoring_unsafe_names(tmp_path: Path) -> None:
-    data = A.tar_gz({"/etc/manifest.json": b'{"checkpoint_s3_bucket": "s3://evil/"}',
-                     "../manifest.json": b'{"checkpoint_s3_bucket": "s3://evil2/"}',
-                     "output/manifest.json": json.dumps({"checkpoint_s3_bucket": "s3://good/ckpt/"}).encode()})
+    data = A.tar_gz(
+        {
+            "/etc/manifest.json": b'{"checkpoint_s3_bucket": "s3://evil/"}',
+            "../manifest.json": b'{"checkpoint_s3_bucket": "s3://evil2/"}',
+            "output/manifest.json": json.dumps({"checkpoint_s3_bucket": "s3://good/ckpt/"}).encode(),
+        }
+    )
     assert json.loads(read_member(data, "manifest.json") or b"{}") == {"checkpoint_s3_bucket": "s3://good/ckpt/"}
     archive = tmp_path / "output.tar.gz"
     archive.write_bytes(data)
@@ -50,6 +54,8 @@ def test_safe_extract_refuses_links_and_extracts_regular_files(tmp_path: Path) -
     good.write_bytes(A.tar_gz({"manifest.json": b"{}", "metrics/step_wise_training_metrics.csv": b"a\n"}))
     files = safe_extract(good, tmp_path / "y")
     assert sorted(p.relative_to(tmp_path / "y").as_posix() for p in files) == [
-        "manifest.json", "metrics/step_wise_training_metrics.csv"]
+        "manifest.json",
+        "metrics/step_wise_training_metrics.csv",
+    ]
     assert checkpoint_from_manifest({"checkpoint_s3_path": "s3://b/c"}) == "s3://b/c"
     assert checkpoint_from_manifest({}) is None

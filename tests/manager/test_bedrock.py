@@ -32,7 +32,8 @@ def _cfg(**kw: Any) -> JobConfig:
 def test_sft_request_shape_with_kms_and_vpc(nova_aws: Any) -> None:
     calls = A.capture("bedrock", "CreateModelCustomizationJob")
     infra = BedrockRuntimeManager(
-        execution_role=ROLE, kms_key_id="kms-1",
+        execution_role=ROLE,
+        kms_key_id="kms-1",
         vpc_config={"subnet_ids": ["subnet-1"], "security_group_ids": ["sg-1"]},
     )
     job_arn = infra.execute(_cfg(validation_data_s3_path="s3://my-bucket/val.jsonl"))
@@ -43,7 +44,10 @@ def test_sft_request_shape_with_kms_and_vpc(nova_aws: Any) -> None:
     assert req["baseModelIdentifier"] == "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0:128k"
     assert req["customizationType"] == "FINE_TUNING"
     assert req["hyperParameters"] == {
-        "epochCount": "3", "learningRate": "1e-05", "learningRateWarmupSteps": "10", "batchSize": "64",
+        "epochCount": "3",
+        "learningRate": "1e-05",
+        "learningRateWarmupSteps": "10",
+        "batchSize": "64",
     }
     assert req["trainingDataConfig"] == {"s3Uri": "s3://my-bucket/training-data/train.jsonl"}
     assert req["validationDataConfig"] == {"validators": [{"s3Uri": "s3://my-bucket/val.jsonl"}]}
@@ -66,11 +70,14 @@ def test_rft_request_uses_lambda_grader_and_iterative_base_model(nova_aws: Any) 
     custom = "arn:aws:bedrock:us-east-1::custom-model/amazon.nova-2-lite-v1:0:256k:abcdefghijk"
     infra = BedrockRuntimeManager(execution_role=ROLE, base_model_identifier=custom)
     infra.rft_lambda = "arn:aws:lambda:us-east-1:123456789012:function:my-reward-fn"
-    infra.execute(_cfg(
-        method=TrainingMethod.RFT_LORA, model=Model.NOVA_LITE_2,
-        hyperparameters={"max_epochs": 2, "number_generation": 4, "reasoning_effort": "low"},
-        validation_data_s3_path="s3://my-bucket/val.jsonl",
-    ))
+    infra.execute(
+        _cfg(
+            method=TrainingMethod.RFT_LORA,
+            model=Model.NOVA_LITE_2,
+            hyperparameters={"max_epochs": 2, "number_generation": 4, "reasoning_effort": "low"},
+            validation_data_s3_path="s3://my-bucket/val.jsonl",
+        )
+    )
     req = calls[0]
     assert req["baseModelIdentifier"] == custom
     assert req["customizationType"] == "REINFORCEMENT_FINE_TUNING"
@@ -97,7 +104,8 @@ def test_cleanup_stops_and_is_idempotent(nova_aws: Any) -> None:
     arn = infra.execute(_cfg())
     infra.cleanup("bedrock-job-0123abcd")
     job = boto3.client("bedrock", region_name="us-east-1").get_model_customization_job(
-        jobIdentifier="bedrock-job-0123abcd")
+        jobIdentifier="bedrock-job-0123abcd"
+    )
     assert job["status"] == "Stopped"
     assert BedrockRuntimeManager.job_info(infra.job_ref(arn)).status is JobStatus.STOPPED
 

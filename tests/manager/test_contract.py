@@ -41,23 +41,45 @@ def test_published_constructor_signatures() -> None:
 
     def params(cls: type) -> list[tuple[str, object]]:
         sig = inspect.signature(cls.__init__)
-        return [(p.name, p.default) for p in sig.parameters.values()
-                if p.name != "self" and p.kind is not p.KEYWORD_ONLY]
+        return [
+            (p.name, p.default) for p in sig.parameters.values() if p.name != "self" and p.kind is not p.KEYWORD_ONLY
+        ]
 
     empty = inspect.Parameter.empty
     assert params(SMTJRuntimeManager) == [
-        ("instance_type", empty), ("instance_count", empty), ("execution_role", None), ("kms_key_id", None),
-        ("encrypt_inter_container_traffic", False), ("subnets", None), ("security_group_ids", None),
-        ("rft_lambda", None)]
+        ("instance_type", empty),
+        ("instance_count", empty),
+        ("execution_role", None),
+        ("kms_key_id", None),
+        ("encrypt_inter_container_traffic", False),
+        ("subnets", None),
+        ("security_group_ids", None),
+        ("rft_lambda", None),
+    ]
     assert params(SMHPRuntimeManager) == [
-        ("instance_type", empty), ("instance_count", empty), ("cluster_name", empty), ("namespace", empty),
-        ("kms_key_id", None), ("rft_lambda", None)]
+        ("instance_type", empty),
+        ("instance_count", empty),
+        ("cluster_name", empty),
+        ("namespace", empty),
+        ("kms_key_id", None),
+        ("rft_lambda", None),
+    ]
     assert params(BedrockRuntimeManager) == [
-        ("execution_role", empty), ("base_model_identifier", None), ("kms_key_id", None), ("rft_lambda", None)]
+        ("execution_role", empty),
+        ("base_model_identifier", None),
+        ("kms_key_id", None),
+        ("rft_lambda", None),
+    ]
     assert params(SMTJServerlessRuntimeManager) == [
-        ("model_package_group_name", empty), ("execution_role", None), ("kms_key_id", None),
-        ("encrypt_inter_container_traffic", False), ("subnets", None), ("security_group_ids", None),
-        ("max_job_runtime", 86400), ("rft_lambda", None)]
+        ("model_package_group_name", empty),
+        ("execution_role", None),
+        ("kms_key_id", None),
+        ("encrypt_inter_container_traffic", False),
+        ("subnets", None),
+        ("security_group_ids", None),
+        ("max_job_runtime", 86400),
+        ("rft_lambda", None),
+    ]
 
 
 def test_job_ref_round_trips_through_json() -> None:

@@ -14,7 +14,7 @@ from botocore.response import StreamingBody
 
 from amzn_nova_forge.manager import BedrockRuntimeManager, SMHPRuntimeManager, SMTJRuntimeManager
 
-REWARD = '''
+REWARD = """
 def lambda_handler(event, context):
     out = []
     for sample in event:
@@ -22,7 +22,7 @@ def lambda_handler(event, context):
         out.append({"id": sample["id"], "aggregate_reward_score": float(answer == sample.get("reference_answer")),
                     "metrics_list": [{"name": "exact", "value": 1.0, "type": "Metric"}]})
     return out
-'''
+"""
 
 
 @pytest.fixture
@@ -36,15 +36,16 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_rft_lambda_property_semantics() -> None:
     runtime = SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=4)
     # Set an ARN directly — rft_lambda_arn is updated immediately
-    runtime.rft_lambda = 'arn:aws:lambda:us-east-1:123456789012:function:my-reward-fn'
+    runtime.rft_lambda = "arn:aws:lambda:us-east-1:123456789012:function:my-reward-fn"
     print(runtime.rft_lambda_arn)  # 'arn:aws:lambda:us-east-1:123456789012:function:my-reward-fn'
-    assert runtime.rft_lambda_arn == 'arn:aws:lambda:us-east-1:123456789012:function:my-reward-fn'
+    assert runtime.rft_lambda_arn == "arn:aws:lambda:us-east-1:123456789012:function:my-reward-fn"
     # Set a file path — rft_lambda_arn is cleared until deploy_lambda() is called
-    runtime.rft_lambda = 'reward.py'
+    runtime.rft_lambda = "reward.py"
     print(runtime.rft_lambda_arn)  # None
     assert runtime.rft_lambda_arn is None and runtime.rft_lambda == "reward.py"
-    built = SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=4,
-                               rft_lambda="arn:aws:lambda:us-east-1:123456789012:function:f")
+    built = SMTJRuntimeManager(
+        instance_type="ml.p5.48xlarge", instance_count=4, rft_lambda="arn:aws:lambda:us-east-1:123456789012:function:f"
+    )
     assert built.rft_lambda_arn == "arn:aws:lambda:us-east-1:123456789012:function:f"
 
 
@@ -52,19 +53,23 @@ def test_deploy_lambda_creates_then_updates(nova_aws: Any, workdir: Path) -> Non
     creates = A.capture("lambda", "CreateFunction")
     updates = A.capture("lambda", "UpdateFunctionCode")
     runtime = SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=4, execution_role=nova_aws["role"])
-    runtime.rft_lambda = 'reward.py'
-    runtime.deploy_lambda(lambda_name='my-reward-fn')
+    runtime.rft_lambda = "reward.py"
+    runtime.deploy_lambda(lambda_name="my-reward-fn")
     print(runtime.rft_lambda_arn)
-    assert runtime.rft_lambda_arn == 'arn:aws:lambda:us-east-1:123456789012:function:my-reward-fn'
+    assert runtime.rft_lambda_arn == "arn:aws:lambda:us-east-1:123456789012:function:my-reward-fn"
     (req,) = creates
     assert (req["Runtime"], req["Handler"], req["Timeout"], req["Role"]) == (
-        "python3.12", "lambda_function.lambda_handler", 300, nova_aws["role"])
+        "python3.12",
+        "lambda_function.lambda_handler",
+        300,
+        nova_aws["role"],
+    )
     with zipfile.ZipFile(io.BytesIO(req["Code"]["ZipFile"])) as zf:
         assert zf.namelist() == ["lambda_function.py"]
         assert zf.read("lambda_function.py").decode() == REWARD
     # deploying again updates the code of the same function
     (workdir / "reward.py").write_text(REWARD + "\n# v2\n")
-    lambda_arn = runtime.deploy_lambda(lambda_name='my-reward-fn')
+    lambda_arn = runtime.deploy_lambda(lambda_name="my-reward-fn")
     assert lambda_arn == runtime.rft_lambda_arn and len(creates) == 1
     with zipfile.ZipFile(io.BytesIO(updates[0]["ZipFile"])) as zf:
         assert zf.read("lambda_function.py").decode().endswith("# v2\n")
@@ -72,14 +77,15 @@ def test_deploy_lambda_creates_then_updates(nova_aws: Any, workdir: Path) -> Non
 
 def test_deploy_lambda_default_name_and_role_argument(nova_aws: Any, workdir: Path) -> None:
     runtime = BedrockRuntimeManager(execution_role="arn:aws:iam::123456789012:role/DoesNotMatter")
-    runtime.rft_lambda = 'rft_training_reward.py'
+    runtime.rft_lambda = "rft_training_reward.py"
     lambda_arn = runtime.deploy_lambda(execution_role_arn=nova_aws["role"])
     assert lambda_arn.endswith(":function:rft-training-reward")
 
 
 def test_deploy_lambda_errors(aws: Any, workdir: Path) -> None:
-    runtime = SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=4,
-                                 execution_role="arn:aws:iam::123456789012:role/R")
+    runtime = SMTJRuntimeManager(
+        instance_type="ml.p5.48xlarge", instance_count=4, execution_role="arn:aws:iam::123456789012:role/R"
+    )
     with pytest.raises(ValueError, match="not set"):
         runtime.deploy_lambda()
     runtime.rft_lambda = "arn:aws:lambda:us-east-1:123456789012:function:f"
@@ -88,8 +94,9 @@ def test_deploy_lambda_errors(aws: Any, workdir: Path) -> None:
     runtime.rft_lambda = "missing.py"
     with pytest.raises(ValueError, match="not found"):
         runtime.deploy_lambda()
-    hp = SMHPRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=4, cluster_name="c1", namespace="default",
-                            rft_lambda="reward.py")
+    hp = SMHPRuntimeManager(
+        instance_type="ml.p5.48xlarge", instance_count=4, cluster_name="c1", namespace="default", rft_lambda="reward.py"
+    )
     with pytest.raises(ValueError, match="execution role"):
         hp.deploy_lambda()
     with pytest.raises(ValueError, match="must contain 'SageMaker'"):
@@ -99,16 +106,16 @@ def test_deploy_lambda_errors(aws: Any, workdir: Path) -> None:
 def test_validate_lambda_with_a_local_file(nova_aws: Any, workdir: Path) -> None:
     runtime = SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=4)
     # Validate a local file without deploying
-    runtime.rft_lambda = 'rft_training_reward.py'
+    runtime.rft_lambda = "rft_training_reward.py"
     A.put("s3://bucket/data.jsonl", A.RFT_JSONL)
-    runtime.validate_lambda(data_s3_path='s3://bucket/data.jsonl')
+    runtime.validate_lambda(data_s3_path="s3://bucket/data.jsonl")
     (workdir / "bad.py").write_text("def lambda_handler(event, context):\n    return [{'id': 's0'}]\n")
     runtime.rft_lambda = "bad.py"
     with pytest.raises(ValueError, match="aggregate_reward_score"):
-        runtime.validate_lambda(data_s3_path='s3://bucket/data.jsonl')
+        runtime.validate_lambda(data_s3_path="s3://bucket/data.jsonl")
     runtime.rft_lambda = None
     with pytest.raises(ValueError, match="not set"):
-        runtime.validate_lambda(data_s3_path='s3://bucket/data.jsonl')
+        runtime.validate_lambda(data_s3_path="s3://bucket/data.jsonl")
 
 
 def test_validate_a_deployed_lambda(nova_aws: Any) -> None:
@@ -123,10 +130,10 @@ def test_validate_a_deployed_lambda(nova_aws: Any) -> None:
     calls = A.stub_one("lambda", "Invoke", invoke)
     runtime = SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=4)
     # Validate a deployed lambda
-    runtime.rft_lambda = 'arn:aws:lambda:us-east-1:123456789012:function:my-reward-fn'
-    runtime.validate_lambda(data_s3_path='s3://bucket/data.jsonl', validation_samples=20)
+    runtime.rft_lambda = "arn:aws:lambda:us-east-1:123456789012:function:my-reward-fn"
+    runtime.validate_lambda(data_s3_path="s3://bucket/data.jsonl", validation_samples=20)
     (call,) = calls
     assert call["FunctionName"] == runtime.rft_lambda_arn
     assert [s["id"] for s in json.loads(call["Payload"])] == ["s0", "s1", "s2"]  # the file has 3 records
-    runtime.validate_lambda(data_s3_path='s3://bucket/data.jsonl', validation_samples=2)
+    runtime.validate_lambda(data_s3_path="s3://bucket/data.jsonl", validation_samples=2)
     assert len(json.loads(calls[1]["Payload"])) == 2

@@ -15,11 +15,13 @@ from amzn_nova_forge.manager._base import JobRef
 @pytest.mark.parametrize("statuses", [[429], [500, 503], [503, 429, 500]])
 def test_describe_training_job_is_retried(nova_aws: Any, monkeypatch: Any, statuses: list[int]) -> None:
     A.plain_client("sagemaker").create_training_job(
-        TrainingJobName="j1", RoleArn=nova_aws["role"],
+        TrainingJobName="j1",
+        RoleArn=nova_aws["role"],
         AlgorithmSpecification={"TrainingImage": "img", "TrainingInputMode": "File"},
         OutputDataConfig={"S3OutputPath": "s3://my-bucket/output/"},
         ResourceConfig={"InstanceType": "ml.p5.48xlarge", "InstanceCount": 1, "VolumeSizeInGB": 1},
-        StoppingCondition={"MaxRuntimeInSeconds": 60})
+        StoppingCondition={"MaxRuntimeInSeconds": 60},
+    )
     seen = A.fail_first("sagemaker", "DescribeTrainingJob", statuses, monkeypatch)
     info = SMTJRuntimeManager.job_info(JobRef(Platform.SMTJ, "j1", "us-east-1"))
     assert info.status is JobStatus.COMPLETED
@@ -29,10 +31,17 @@ def test_describe_training_job_is_retried(nova_aws: Any, monkeypatch: Any, statu
 def test_bedrock_create_is_retried_without_a_second_job(nova_aws: Any, monkeypatch: Any) -> None:
     seen = A.fail_first("bedrock", "CreateModelCustomizationJob", [503, 500], monkeypatch)
     infra = BedrockRuntimeManager(execution_role="arn:aws:iam::123456789012:role/BedrockRole")
-    arn = infra.execute(JobConfig(job_name="b-0123abcd", image_uri="", recipe_path="x",
-                                  output_s3_path="s3://my-bucket/output/",
-                                  data_s3_path="s3://my-bucket/training-data/train.jsonl",
-                                  method=TrainingMethod.SFT_LORA, model=Model.NOVA_MICRO))
+    arn = infra.execute(
+        JobConfig(
+            job_name="b-0123abcd",
+            image_uri="",
+            recipe_path="x",
+            output_s3_path="s3://my-bucket/output/",
+            data_s3_path="s3://my-bucket/training-data/train.jsonl",
+            method=TrainingMethod.SFT_LORA,
+            model=Model.NOVA_MICRO,
+        )
+    )
     assert "b-0123abcd" in arn and len(seen) == 3
     jobs = A.plain_client("bedrock").list_model_customization_jobs()["modelCustomizationJobSummaries"]
     assert [j["jobName"] for j in jobs] == ["b-0123abcd"]
@@ -44,10 +53,17 @@ def test_recipe_upload_and_caller_identity_are_retried(nova_aws: Any, monkeypatc
     put = A.fail_first("s3", "PutObject", [503], monkeypatch)
     who = A.fail_first("sts", "GetCallerIdentity", [500], monkeypatch)
     infra = SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2)
-    job = infra.execute(JobConfig(job_name="r-0123abcd", image_uri="img:tag", recipe_path=str(recipe),
-                                  output_s3_path="s3://my-bucket/output/",
-                                  data_s3_path="s3://my-bucket/training-data/train.jsonl",
-                                  method=TrainingMethod.SFT_LORA, model=Model.NOVA_MICRO))
+    job = infra.execute(
+        JobConfig(
+            job_name="r-0123abcd",
+            image_uri="img:tag",
+            recipe_path=str(recipe),
+            output_s3_path="s3://my-bucket/output/",
+            data_s3_path="s3://my-bucket/training-data/train.jsonl",
+            method=TrainingMethod.SFT_LORA,
+            model=Model.NOVA_MICRO,
+        )
+    )
     assert job == "r-0123abcd"
     assert len(put) == 2 and len(who) == 2
     assert A.get("s3://my-bucket/output/r-0123abcd/input/recipe/recipe.yaml").startswith(b"run:")

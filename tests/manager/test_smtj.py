@@ -23,8 +23,13 @@ IMAGE = "708977205387.dkr.ecr.us-east-1.amazonaws.com/nova-fine-tune-repo:SM-TJ-
 
 def _recipe(tmp_path: Any, **run: Any) -> str:
     recipe = {
-        "run": {"name": "job", "model_type": "amazon.nova-micro-v1:0:128k", "model_name_or_path": "nova-micro/prod",
-                "replicas": 2, **run},
+        "run": {
+            "name": "job",
+            "model_type": "amazon.nova-micro-v1:0:128k",
+            "model_name_or_path": "nova-micro/prod",
+            "replicas": 2,
+            **run,
+        },
         "training_config": {"max_length": 8192, "global_batch_size": 64},
     }
     p = tmp_path / "recipe.yaml"
@@ -182,11 +187,13 @@ def test_timeout_without_a_job_is_a_clear_submission_error(nova_aws: Any, tmp_pa
 def test_name_taken_by_another_job_is_an_error(nova_aws: Any, tmp_path: Any, monkeypatch: Any) -> None:
     A.enforce_unique_training_job_names(monkeypatch)
     boto3.client("sagemaker", region_name="us-east-1").create_training_job(
-        TrainingJobName="my-job-0123abcd", RoleArn=nova_aws["role"],
+        TrainingJobName="my-job-0123abcd",
+        RoleArn=nova_aws["role"],
         AlgorithmSpecification={"TrainingImage": "other", "TrainingInputMode": "File"},
         OutputDataConfig={"S3OutputPath": "s3://elsewhere/"},
         ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
-        StoppingCondition={"MaxRuntimeInSeconds": 60}, Tags=[{"Key": TOKEN_TAG, "Value": "someone-else"}],
+        StoppingCondition={"MaxRuntimeInSeconds": 60},
+        Tags=[{"Key": TOKEN_TAG, "Value": "someone-else"}],
     )
     infra = SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2)
     with pytest.raises(JobSubmissionError, match="already exists"):
@@ -219,8 +226,14 @@ def test_throttling_and_5xx_are_retried(nova_aws: Any, tmp_path: Any, monkeypatc
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("InProgress", JobStatus.IN_PROGRESS), ("Stopping", JobStatus.IN_PROGRESS), ("Completed", JobStatus.COMPLETED),
-     ("Failed", JobStatus.FAILED), ("Stopped", JobStatus.STOPPED), ("SomethingNew", JobStatus.UNKNOWN)],
+    [
+        ("InProgress", JobStatus.IN_PROGRESS),
+        ("Stopping", JobStatus.IN_PROGRESS),
+        ("Completed", JobStatus.COMPLETED),
+        ("Failed", JobStatus.FAILED),
+        ("Stopped", JobStatus.STOPPED),
+        ("SomethingNew", JobStatus.UNKNOWN),
+    ],
 )
 def test_job_info_maps_raw_status_without_unknown_to_failed(
     nova_aws: Any, tmp_path: Any, raw: str, expected: JobStatus
@@ -241,9 +254,13 @@ def test_job_outputs_reads_checkpoint_from_manifest_in_output_tar(nova_aws: Any,
     manifest = {"checkpoint_s3_bucket": "s3://customer-escrow-123456789012-smtj-x/my-job/checkpoints/"}
     A.put(
         f"s3://my-bucket/output/{job_id}/output/output.tar.gz",
-        A.tar_gz({"../../evil.json": b'{"checkpoint_s3_bucket": "s3://evil/"}',
-                  "manifest.json": json.dumps(manifest).encode(),
-                  "step_wise_training_metrics.csv": b"step_number,training_loss\n1,2.0\n"}),
+        A.tar_gz(
+            {
+                "../../evil.json": b'{"checkpoint_s3_bucket": "s3://evil/"}',
+                "manifest.json": json.dumps(manifest).encode(),
+                "step_wise_training_metrics.csv": b"step_number,training_loss\n1,2.0\n",
+            }
+        ),
     )
     out = SMTJRuntimeManager.job_outputs(JobRef(Platform.SMTJ, job_id, "us-east-1"))
     assert out.checkpoint_s3_path == manifest["checkpoint_s3_bucket"]
@@ -261,9 +278,12 @@ def test_cleanup_stops_the_job(nova_aws: Any) -> None:
 def test_cleanup_of_finished_job_is_not_an_error(nova_aws: Any) -> None:
     # moto does not implement StopTrainingJob: answer that one call with SageMaker's error.
     calls = A.stub_one(
-        "sagemaker", "StopTrainingJob",
-        lambda p: {"Error": {"Code": "ValidationException", "Message": "The job status is Completed"},
-                   "ResponseMetadata": {"HTTPStatusCode": 400}},
+        "sagemaker",
+        "StopTrainingJob",
+        lambda p: {
+            "Error": {"Code": "ValidationException", "Message": "The job status is Completed"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        },
     )
     assert SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2).cleanup("done-job") is None
     assert calls == [{"TrainingJobName": "done-job"}]
@@ -274,9 +294,12 @@ def test_cleanup_other_service_errors_are_raised_typed(nova_aws: Any) -> None:
 
     # moto does not implement StopTrainingJob: answer that one call with an access error.
     A.stub_one(
-        "sagemaker", "StopTrainingJob",
-        lambda p: {"Error": {"Code": "AccessDeniedException", "Message": "not authorized to stop"},
-                   "ResponseMetadata": {"HTTPStatusCode": 400}},
+        "sagemaker",
+        "StopTrainingJob",
+        lambda p: {
+            "Error": {"Code": "AccessDeniedException", "Message": "not authorized to stop"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        },
     )
     with pytest.raises(AWSServiceError, match="stopping my-job") as info:
         SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2).cleanup("my-job")

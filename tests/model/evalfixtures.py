@@ -15,8 +15,13 @@ import tarfile
 from typing import Any
 
 MMLU_ALGEBRA = {
-    "config_general": {"model_name": "nova-lite-2/prod", "start_time": 1768480200.1, "end_time": 1768480800.7,
-                       "total_evaluation_time_secondes": "600.6", "max_samples": None},
+    "config_general": {
+        "model_name": "nova-lite-2/prod",
+        "start_time": 1768480200.1,
+        "end_time": 1768480800.7,
+        "total_evaluation_time_secondes": "600.6",
+        "max_samples": None,
+    },
     "results": {
         "mmlu:abstract_algebra|0": {"accuracy": 0.65, "accuracy_stderr": 0.04793724854411023},
         "all": {"accuracy": 0.65, "accuracy_stderr": 0.04793724854411023},
@@ -32,9 +37,20 @@ MMLU_ANATOMY = {
 GEN_QA = {
     "results": {
         "custom|gen_qa_gen_qa|0": {
-            "rouge1": 0.5218, "rouge1_stderr": 0.0301, "rouge2": 0.3102, "rouge2_stderr": 0.0288,
-            "rougeL": 0.4877, "rougeL_stderr": 0.0297, "em": 0.12, "em_stderr": 0.0326, "qem": 0.15,
-            "qem_stderr": 0.0359, "f1": 0.5531, "f1_stderr": 0.0292, "f1_score_quasi": 0.5702, "bleu": 21.44,
+            "rouge1": 0.5218,
+            "rouge1_stderr": 0.0301,
+            "rouge2": 0.3102,
+            "rouge2_stderr": 0.0288,
+            "rougeL": 0.4877,
+            "rougeL_stderr": 0.0297,
+            "em": 0.12,
+            "em_stderr": 0.0326,
+            "qem": 0.15,
+            "qem_stderr": 0.0359,
+            "f1": 0.5531,
+            "f1_stderr": 0.0292,
+            "f1_score_quasi": 0.5702,
+            "bleu": 21.44,
             "bleu_stderr": 2.01,
         }
     },
@@ -44,22 +60,30 @@ GEN_QA = {
 # Lines as the container writes them: prompt/inference are repr() strings of Python lists.
 INFERENCE_ROWS: list[dict[str, Any]] = [
     {
-        "prompt": repr([{"role": "system", "content": "You are a terse assistant."},
-                        {"role": "user", "content": "What is the capital of France?"}]),
+        "prompt": repr(
+            [
+                {"role": "system", "content": "You are a terse assistant."},
+                {"role": "user", "content": "What is the capital of France?"},
+            ]
+        ),
         "inference": repr(["Paris"]),
         "gold": "Paris",
         "metadata": "geo-1",
     },
-    {   # quotes, apostrophes, brackets and newlines inside the text (broke the regex parser)
+    {  # quotes, apostrophes, brackets and newlines inside the text (broke the regex parser)
         "prompt": repr([{"role": "user", "content": "Quote: \"it's ['fine']\"\nthen say 'ok'"}]),
         "inference": repr(["It's ['fine'].\nok"]),
         "gold": "ok",
     },
-    {   # multi-turn, content blocks, a JSON (not repr) prompt, unicode
-        "prompt": json.dumps([{"role": "system", "content": [{"text": "Réponds en français."}]},
-                              {"role": "user", "content": "Bonjour"},
-                              {"role": "assistant", "content": "Salut !"},
-                              {"role": "user", "content": [{"type": "text", "text": "Ça va ?"}]}]),
+    {  # multi-turn, content blocks, a JSON (not repr) prompt, unicode
+        "prompt": json.dumps(
+            [
+                {"role": "system", "content": [{"text": "Réponds en français."}]},
+                {"role": "user", "content": "Bonjour"},
+                {"role": "assistant", "content": "Salut !"},
+                {"role": "user", "content": [{"type": "text", "text": "Ça va ?"}]},
+            ]
+        ),
         "inference": ["Oui, ça va très bien."],
         "gold": "Oui",
         "metadata": {"lang": "fr"},
@@ -84,8 +108,7 @@ def eval_members(job: str) -> dict[str, bytes]:
     return {
         f"{job}/eval_results/results_2026-01-15T12-40-00.654321.json": json.dumps(MMLU_ANATOMY).encode(),
         f"{job}/eval_results/results_2026-01-15T12-30-00.123456.json": json.dumps(MMLU_ALGEBRA).encode(),
-        f"{job}/eval_results/details/model/2026-01-15T12-30-00/details_mmlu_#_2026-01-15T12-30-00.parquet":
-            b"PAR1\x00\x00fake-parquet\x00PAR1",
+        f"{job}/eval_results/details/model/2026-01-15T12-30-00/details_mmlu_#_2026-01-15T12-30-00.parquet": b"PAR1\x00\x00fake-parquet\x00PAR1",
         f"{job}/tensorboard_results/eval/events.out.tfevents.1768480800.algo-1": b"\x18\x00\x00\x00tfevents",
     }
 

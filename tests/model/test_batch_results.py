@@ -17,12 +17,27 @@ from amzn_nova_forge.model.result._inference import format_record
 
 JOB = "batch-inference-job-0a1b2c3d"
 EXPECTED = [
-    {"system": "You are a terse assistant.", "query": "What is the capital of France?", "gold_response": "Paris",
-     "inference_response": "Paris", "metadata": "geo-1"},
-    {"system": "", "query": "Quote: \"it's ['fine']\"\nthen say 'ok'", "gold_response": "ok",
-     "inference_response": "It's ['fine'].\nok", "metadata": None},
-    {"system": "Réponds en français.", "query": "Ça va ?", "gold_response": "Oui",
-     "inference_response": "Oui, ça va très bien.", "metadata": {"lang": "fr"}},
+    {
+        "system": "You are a terse assistant.",
+        "query": "What is the capital of France?",
+        "gold_response": "Paris",
+        "inference_response": "Paris",
+        "metadata": "geo-1",
+    },
+    {
+        "system": "",
+        "query": "Quote: \"it's ['fine']\"\nthen say 'ok'",
+        "gold_response": "ok",
+        "inference_response": "It's ['fine'].\nok",
+        "metadata": None,
+    },
+    {
+        "system": "Réponds en français.",
+        "query": "Ça va ?",
+        "gold_response": "Oui",
+        "inference_response": "Oui, ça va très bien.",
+        "metadata": {"lang": "fr"},
+    },
 ]
 
 
@@ -34,8 +49,9 @@ def _done(r: BaseJobResult, raw: str = "Completed", message: str | None = None) 
 @pytest.fixture
 def result(s3_bucket: str) -> SMTJBatchInferenceResult:
     s3 = boto3.client("s3", region_name="us-east-1")
-    s3.put_object(Bucket="my-bucket", Key=f"inference-output/{JOB}/output/output.tar.gz",
-                  Body=tar_gz(inference_members(JOB)))
+    s3.put_object(
+        Bucket="my-bucket", Key=f"inference-output/{JOB}/output/output.tar.gz", Body=tar_gz(inference_members(JOB))
+    )
     r = SMTJBatchInferenceResult(JOB, None, f"s3://my-bucket/inference-output/{JOB}/output/output.tar.gz")
     _done(r)
     return r
@@ -48,12 +64,17 @@ def test_get_formats_every_record(result: SMTJBatchInferenceResult) -> None:
 def test_get_saves_jsonl_to_s3_spec_example(result: SMTJBatchInferenceResult) -> None:
     inference_result = result
     results = inference_result.get(s3_path="s3://my-bucket/formatted-results.jsonl")
-    body = boto3.client("s3", region_name="us-east-1").get_object(
-        Bucket="my-bucket", Key="formatted-results.jsonl")["Body"].read().decode()
+    body = (
+        boto3.client("s3", region_name="us-east-1")
+        .get_object(Bucket="my-bucket", Key="formatted-results.jsonl")["Body"]
+        .read()
+        .decode()
+    )
     assert [json.loads(line) for line in body.splitlines()] == results["inference_results"] == EXPECTED
     inference_result.get("s3://my-bucket/save-location/file-name.jsonl")  # second spec form (positional)
     assert boto3.client("s3", region_name="us-east-1").head_object(
-        Bucket="my-bucket", Key="save-location/file-name.jsonl")["ContentLength"] == len(body.encode())
+        Bucket="my-bucket", Key="save-location/file-name.jsonl"
+    )["ContentLength"] == len(body.encode())
 
 
 def test_get_saves_locally_too(result: SMTJBatchInferenceResult, tmp_path: Path) -> None:
@@ -90,8 +111,14 @@ def test_bad_line_names_the_line(tmp_path: Path) -> None:
 def test_repr_decoding_never_evaluates_code() -> None:
     rec = format_record({"prompt": "[__import__('os').system('echo pwned')]", "inference": "['x']", "gold": "y"})
     assert rec["query"] == "[__import__('os').system('echo pwned')]"  # kept as text, not run
-    assert format_record({"prompt": "plain question", "inference": "plain answer", "gold": "g"})["query"] == "plain question"
-    assert format_record({"prompt": "[]", "inference": "['a', 'b']", "gold": "['g']"})["inference_response"] == ["a", "b"]
+    assert (
+        format_record({"prompt": "plain question", "inference": "plain answer", "gold": "g"})["query"]
+        == "plain question"
+    )
+    assert format_record({"prompt": "[]", "inference": "['a', 'b']", "gold": "['g']"})["inference_response"] == [
+        "a",
+        "b",
+    ]
 
 
 def test_round_trip(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ request and response against the service model); IAM role creation runs against 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from botocore.stub import ANY, Stubber
@@ -26,7 +26,7 @@ ACCT = "123456789012"
 MODEL_ARN = f"arn:aws:bedrock:us-east-1:{ACCT}:custom-model/imported/abc123"
 OD_ARN = f"arn:aws:bedrock:us-east-1:{ACCT}:custom-model-deployment/dep123"
 PT_ARN = f"arn:aws:bedrock:us-east-1:{ACCT}:provisioned-model/pt123"
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 # Verbatim from api-spec.txt ("deploy()" example, Bedrock part).

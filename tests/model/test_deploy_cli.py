@@ -90,11 +90,24 @@ def test_deploy_from_saved_training_result(aws, tmp_path, capsys):
         StoppingCondition={"MaxRuntimeInSeconds": 60},
     )
     saved = SMTJTrainingResult(
-        "job-1", TrainingMethod.SFT_LORA, model_type=Model.NOVA_LITE_2, region="us-east-1",
+        "job-1",
+        TrainingMethod.SFT_LORA,
+        model_type=Model.NOVA_LITE_2,
+        region="us-east-1",
         model_artifacts=ModelArtifacts(checkpoint_s3_path="s3://escrow/job-1/ckpt/"),
     ).dump(str(tmp_path))
-    argv = ["deploy", "--training-result", str(saved), "--platform", "sagemaker", "--unit-count", "1",
-            "--save-dir", str(tmp_path), "--json"]
+    argv = [
+        "deploy",
+        "--training-result",
+        str(saved),
+        "--platform",
+        "sagemaker",
+        "--unit-count",
+        "1",
+        "--save-dir",
+        str(tmp_path),
+        "--json",
+    ]
     assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["endpoint"]["endpoint_name"] == "nova-lite-2-sft-lora-sagemaker"  # model and method from the result

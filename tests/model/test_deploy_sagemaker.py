@@ -8,7 +8,7 @@ operations on the client still go to moto), as reference/moto-coverage.md descri
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from botocore.awsrequest import AWSResponse
@@ -114,8 +114,8 @@ def test_endpoint_that_fails_to_come_up_lists_what_is_left(customizer, aws):
             "EndpointName": "ep-fails",
             "EndpointArn": f"arn:aws:sagemaker:us-east-1:{ACCT}:endpoint/ep-fails",
             "EndpointStatus": status,
-            "CreationTime": datetime.now(timezone.utc),
-            "LastModifiedTime": datetime.now(timezone.utc),
+            "CreationTime": datetime.now(UTC),
+            "LastModifiedTime": datetime.now(UTC),
         }
         if status == "Failed":
             parsed["FailureReason"] = "CUDA out of memory while loading the model"

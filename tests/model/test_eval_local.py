@@ -22,8 +22,13 @@ def test_local_evaluate_batch_and_logs(tmp_path: Path, capsys: pytest.CaptureFix
     rows = [{"query": f"What is {i}+{i}?", "response": str(2 * i), "system": "Answer briefly."} for i in range(4)]
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
     infra = LocalRuntimeManager(output_root=str(tmp_path / "jobs"), device="cpu", max_new_tokens=4)
-    customizer = NovaModelCustomizer(model=Model.NOVA_MICRO, method=TrainingMethod.SFT_LORA, infra=infra,
-                                     data_s3_path=str(data), output_s3_path=str(tmp_path / "jobs"))
+    customizer = NovaModelCustomizer(
+        model=Model.NOVA_MICRO,
+        method=TrainingMethod.SFT_LORA,
+        infra=infra,
+        data_s3_path=str(data),
+        output_s3_path=str(tmp_path / "jobs"),
+    )
     ev = customizer.evaluate(job_name="local-eval", eval_task=EvaluationTask.GEN_QA, data_s3_path=str(data))
     assert isinstance(ev, LocalEvaluationResult)
     assert ev.eval_output_path == str(Path(ev.extras["job_dir"]) / "output" / "output.tar.gz")

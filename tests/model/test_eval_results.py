@@ -36,8 +36,9 @@ def s3(s3_bucket: str) -> Any:
 
 def _smtj(s3: Any) -> SMTJEvaluationResult:
     s3.put_object(Bucket="my-bucket", Key=f"output/{JOB}/output/output.tar.gz", Body=tar_gz(eval_members(JOB)))
-    r = SMTJEvaluationResult(JOB, None, EvaluationTask.MMLU, f"s3://my-bucket/output/{JOB}/output/output.tar.gz",
-                             region="us-east-1")
+    r = SMTJEvaluationResult(
+        JOB, None, EvaluationTask.MMLU, f"s3://my-bucket/output/{JOB}/output/output.tar.gz", region="us-east-1"
+    )
     _status(r)
     return r
 
@@ -50,7 +51,9 @@ def test_get_merges_every_results_file(s3: Any) -> None:
     assert results["versions"] == {"mmlu:abstract_algebra|0": 0, "mmlu:anatomy|0": 0}
     assert results["config_general"]["end_time"] == 1768481500.2  # later file wins for scalars
     assert [Path(p).name for p in result.result_files] == [
-        "results_2026-01-15T12-30-00.123456.json", "results_2026-01-15T12-40-00.654321.json"]
+        "results_2026-01-15T12-30-00.123456.json",
+        "results_2026-01-15T12-40-00.654321.json",
+    ]
     assert result.get() is results  # cached
 
 
@@ -83,7 +86,9 @@ def test_smhp_prefix_layout_and_tensorboard_upload(s3: Any) -> None:
     assert keys == ["tensorboard/eval/events.out.tfevents.1768480800.algo-1"]
     r.upload_tensorboard_results()  # default: next to the results
     default = s3.list_objects_v2(Bucket="my-bucket", Prefix=f"output/{JOB}/tensorboard_results/")["Contents"]
-    assert [o["Key"] for o in default] == [f"output/{JOB}/tensorboard_results/eval/events.out.tfevents.1768480800.algo-1"]
+    assert [o["Key"] for o in default] == [
+        f"output/{JOB}/tensorboard_results/eval/events.out.tfevents.1768480800.algo-1"
+    ]
 
 
 def test_upload_tensorboard_before_completion_is_an_error(s3: Any) -> None:
@@ -129,13 +134,21 @@ def test_local_folder_and_dump_load_round_trip(tmp_path: Path) -> None:
     folder = tmp_path / "job" / "output" / "eval_results"
     folder.mkdir(parents=True)
     (folder / "results_20260115_120000.json").write_text(json.dumps(GEN_QA))
-    r = LocalEvaluationResult("local-3", None, EvaluationTask.GEN_QA, str(tmp_path / "job" / "output"),
-                              extras={"job_dir": str(tmp_path / "job")})
+    r = LocalEvaluationResult(
+        "local-3",
+        None,
+        EvaluationTask.GEN_QA,
+        str(tmp_path / "job" / "output"),
+        extras={"job_dir": str(tmp_path / "job")},
+    )
     path = r.dump(file_path=str(tmp_path))
     again = BaseJobResult.load(str(path))
     assert type(again) is LocalEvaluationResult
-    assert (again.eval_task, again.eval_output_path, again.platform) == (EvaluationTask.GEN_QA, r.eval_output_path,
-                                                                          Platform.LOCAL)
+    assert (again.eval_task, again.eval_output_path, again.platform) == (
+        EvaluationTask.GEN_QA,
+        r.eval_output_path,
+        Platform.LOCAL,
+    )
     _status(again)
     assert again.get()["results"]["custom|gen_qa_gen_qa|0"]["bleu"] == 21.44
 

@@ -16,10 +16,10 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "manager"))
-import aws_support as A  # noqa: E402
+import aws_support as A
 
-from amzn_nova_forge.core.enums import JobStatus, Model, Platform, TrainingMethod  # noqa: E402
-from amzn_nova_forge.errors import RecipeOverrideError, ValidationCheckError  # noqa: E402
+from amzn_nova_forge.core.enums import JobStatus, Model, Platform, TrainingMethod
+from amzn_nova_forge.errors import RecipeOverrideError, ValidationCheckError
 
 
 def star(module: str = "amzn_nova_forge") -> dict[str, Any]:
@@ -54,31 +54,31 @@ def test_api_spec_constructor_and_train_examples(nova_aws: Any) -> None:
     infra = SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2)
 
     customizer = NovaModelCustomizer(
-     model=Model.NOVA_MICRO,
-     method=TrainingMethod.SFT_LORA,
-     infra=infra,
-     data_s3_path="s3://my-bucket/training-data/",
-     output_s3_path="s3://my-bucket/output/"
+        model=Model.NOVA_MICRO,
+        method=TrainingMethod.SFT_LORA,
+        infra=infra,
+        data_s3_path="s3://my-bucket/training-data/",
+        output_s3_path="s3://my-bucket/output/",
     )
     assert (customizer.platform, customizer.region, customizer.output_s3_path) == (
-        Platform.SMTJ, "us-east-1", "s3://my-bucket/output/")
+        Platform.SMTJ,
+        "us-east-1",
+        "s3://my-bucket/output/",
+    )
     assert customizer.validation_config == {"iam": True, "infra": True, "recipe": True}
     # The train() example's overrides (global_batch_size=128, max_epochs) fit a Nova 1 DPO recipe on
     # p5 (SFT LoRA allows 16/32/64 only: see the next test), so the example runs on such a customizer.
     customizer = NovaModelCustomizer(
-        model=Model.NOVA_LITE, method=TrainingMethod.DPO_LORA,
+        model=Model.NOVA_LITE,
+        method=TrainingMethod.DPO_LORA,
         infra=SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=4),
-        data_s3_path="s3://my-bucket/training-data/", output_s3_path="s3://my-bucket/output/",
+        data_s3_path="s3://my-bucket/training-data/",
+        output_s3_path="s3://my-bucket/output/",
     )
     # --- api-spec: train() example ---
     result = customizer.train(
         job_name="my-training-job",
-        overrides={
-            'max_epochs': 10,
-            'lr': 5e-6,
-            'warmup_steps': 20,
-            'global_batch_size': 128
-        }
+        overrides={"max_epochs": 10, "lr": 5e-6, "warmup_steps": 20, "global_batch_size": 128},
     )
     print(f"Training job started: {result.job_id}")
     print(f"Checkpoint path: {result.model_artifacts.checkpoint_s3_path}")
@@ -106,9 +106,11 @@ def test_invalid_override_fails_before_anything_is_created(nova_aws: Any) -> Non
     from amzn_nova_forge.model import NovaModelCustomizer
 
     customizer = NovaModelCustomizer(
-        model=Model.NOVA_MICRO, method=TrainingMethod.SFT_LORA,
+        model=Model.NOVA_MICRO,
+        method=TrainingMethod.SFT_LORA,
         infra=SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2),
-        data_s3_path="s3://my-bucket/training-data/", output_s3_path="s3://my-bucket/output/",
+        data_s3_path="s3://my-bucket/training-data/",
+        output_s3_path="s3://my-bucket/output/",
     )
     with pytest.raises(RecipeOverrideError, match="global_batch_size") as e:
         customizer.train(job_name="my-training-job", overrides={"global_batch_size": 128})
@@ -123,21 +125,24 @@ def test_readme_training_example_with_recipe_file_and_overrides(nova_aws: Any, t
     Path("custom-recipe.yaml").write_text("training_config:\n  model:\n    hidden_dropout: 0.1\n")
     runtime_manager = SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=4)
     customizer = NovaModelCustomizer(
-        model=Model.NOVA_LITE, method=TrainingMethod.SFT_LORA, infra=runtime_manager,
-        data_s3_path="s3://bucket/data.jsonl", output_s3_path="s3://bucket/output/",
+        model=Model.NOVA_LITE,
+        method=TrainingMethod.SFT_LORA,
+        infra=runtime_manager,
+        data_s3_path="s3://bucket/data.jsonl",
+        output_s3_path="s3://bucket/output/",
     )
     result = customizer.train(
         job_name="my-training-job",
         recipe_path="custom-recipe.yaml",  # Optional if you bring your own recipe YAML
-        overrides={                        # Optional overrides
-            'max_epochs': 3,
-            'lr': 5e-6,
-            'warmup_steps': 100,
-            'loraplus_lr_ratio': 16.0,
-            'global_batch_size': 64,
-            'max_length': 8192
+        overrides={  # Optional overrides
+            "max_epochs": 3,
+            "lr": 5e-6,
+            "warmup_steps": 100,
+            "loraplus_lr_ratio": 16.0,
+            "global_batch_size": 64,
+            "max_length": 8192,
         },
-        rft_lambda_arn="arn:aws:lambda:..."  # For RFT only
+        rft_lambda_arn="arn:aws:lambda:...",  # For RFT only
     )
     req = nova_aws["creates"][0]
     recipe = yaml.safe_load(A.get(req["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] + "recipe.yaml"))
@@ -151,7 +156,7 @@ def test_quick_start_steps_2_to_6(nova_aws: Any, tmp_path: Path) -> None:
     """Quick start (readme) steps 2-6 verbatim; step 1's prepared data is put in place by the test."""
     ns = star("amzn_nova_customization_sdk")
     A.put("s3://your-bucket/prepared-data.jsonl", A.SFT_JSONL)
-    code = '''
+    code = """
 # 2. Setup runtime
 runtime = SMTJRuntimeManager(
     instance_type="ml.p5.48xlarge",
@@ -181,7 +186,7 @@ training_result.dump() # Save job result as local file so it can be reloaded aft
 
 # 6. Check training job results
 training_result.get_job_status()  # InProgress, Completed, Failed
-'''
+"""
     exec(code, ns)
     result = ns["training_result"]
     assert result.get_job_status() == (JobStatus.COMPLETED, "Completed")  # moto completes jobs at once
@@ -199,13 +204,13 @@ training_result.get_job_status()  # InProgress, Completed, Failed
 def test_quick_start_step_1_prepares_the_data(nova_aws: Any) -> None:
     ns = star("amzn_nova_customization_sdk")
     A.put("s3://your-bucket/training-data.jsonl", '{"input": "What is 2+2?", "output": "4"}\n' * 3)
-    code = '''
+    code = """
 # 1. Load and prepare your dataset
 loader = JSONLDatasetLoader(question="input", answer="output")
 loader.load("s3://your-bucket/training-data.jsonl")
 loader.transform(method=TrainingMethod.SFT_LORA, model=Model.NOVA_LITE)
 loader.save_data("s3://your-bucket/prepared-data.jsonl")
-'''
+"""
     exec(code, ns)
     first = json.loads(A.get("s3://your-bucket/prepared-data.jsonl").splitlines()[0])
     assert first["messages"][0]["role"] == "user"
@@ -224,14 +229,16 @@ def test_iterative_training_continues_from_stage1_checkpoint(nova_aws: Any) -> N
         method=TrainingMethod.SFT_LORA,
         infra=infra,
         data_s3_path="s3://bucket/stage1-data.jsonl",
-        output_s3_path="s3://bucket/stage1-output"
+        output_s3_path="s3://bucket/stage1-output",
     )
 
     stage1_result = stage1_customizer.train(job_name="stage1-training")
     # Wait for completion... (moto: Completed at once); the job wrote its output archive
     ckpt = "s3://customer-escrow-123456789012-smtj-a1b2c3/stage1-training/checkpoints/"
-    A.put(f"s3://bucket/stage1-output/{stage1_result.job_id}/output/output.tar.gz",
-          A.tar_gz({"manifest.json": json.dumps({"checkpoint_s3_bucket": ckpt}).encode()}))
+    A.put(
+        f"s3://bucket/stage1-output/{stage1_result.job_id}/output/output.tar.gz",
+        A.tar_gz({"manifest.json": json.dumps({"checkpoint_s3_bucket": ckpt}).encode()}),
+    )
     stage1_checkpoint = stage1_result.model_artifacts.checkpoint_s3_path
     assert stage1_checkpoint == ckpt
 
@@ -242,7 +249,7 @@ def test_iterative_training_continues_from_stage1_checkpoint(nova_aws: Any) -> N
         infra=infra,
         data_s3_path="s3://bucket/stage2-data.jsonl",
         output_s3_path="s3://bucket/stage2-output",
-        model_path=stage1_checkpoint  # Use previous checkpoint
+        model_path=stage1_checkpoint,  # Use previous checkpoint
     )
 
     stage2_result = stage2_customizer.train(job_name="stage2-training")
@@ -256,10 +263,16 @@ def test_iterative_training_continues_from_stage1_checkpoint(nova_aws: Any) -> N
 
     with pytest.raises(ValueError, match="SageMaker Training Jobs checkpoint"):
         NovaModelCustomizer(
-            model=Model.NOVA_LITE, method=TrainingMethod.SFT_LORA,
-            infra=SMHPRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=4,
-                                     cluster_name="my-hyperpod-cluster", namespace="kubeflow"),
-            data_s3_path="s3://bucket/stage2-data.jsonl", model_path=stage1_checkpoint,
+            model=Model.NOVA_LITE,
+            method=TrainingMethod.SFT_LORA,
+            infra=SMHPRuntimeManager(
+                instance_type="ml.p5.48xlarge",
+                instance_count=4,
+                cluster_name="my-hyperpod-cluster",
+                namespace="kubeflow",
+            ),
+            data_s3_path="s3://bucket/stage2-data.jsonl",
+            model_path=stage1_checkpoint,
         )
 
 
@@ -269,10 +282,11 @@ def test_failed_iam_check_stops_before_anything_is_created(nova_aws: Any) -> Non
 
     nova_aws["denied"].add("iam:PassRole")
     customizer = NovaModelCustomizer(
-        model=Model.NOVA_MICRO, method=TrainingMethod.SFT_LORA,
-        infra=SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2,
-                                 execution_role=nova_aws["role"]),
-        data_s3_path="s3://my-bucket/training-data/", output_s3_path="s3://my-bucket/output/",
+        model=Model.NOVA_MICRO,
+        method=TrainingMethod.SFT_LORA,
+        infra=SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2, execution_role=nova_aws["role"]),
+        data_s3_path="s3://my-bucket/training-data/",
+        output_s3_path="s3://my-bucket/output/",
     )
     with pytest.raises(ValidationCheckError, match="iam:PassRole") as e:
         customizer.train(job_name="denied")
@@ -286,12 +300,21 @@ def test_failed_infra_check_reports_missing_data_and_untrusting_role(nova_aws: A
     from amzn_nova_forge.manager import SMTJRuntimeManager
     from amzn_nova_forge.model import NovaModelCustomizer
 
-    bad_role = A.create_role("LambdaOnly", trust={"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    bad_role = A.create_role(
+        "LambdaOnly",
+        trust={
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
+        },
+    )
     customizer = NovaModelCustomizer(
-        model=Model.NOVA_MICRO, method=TrainingMethod.SFT_LORA,
+        model=Model.NOVA_MICRO,
+        method=TrainingMethod.SFT_LORA,
         infra=SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2, execution_role=bad_role),
-        data_s3_path="s3://my-bucket/missing-data/", output_s3_path="s3://no-such-bucket/output/",
+        data_s3_path="s3://my-bucket/missing-data/",
+        output_s3_path="s3://no-such-bucket/output/",
         validation_config={"iam": False},
     )
     with pytest.raises(ValidationCheckError) as e:
@@ -315,9 +338,11 @@ def test_job_caching_returns_the_cached_result_for_identical_config(nova_aws: An
 
     def make() -> Any:
         return NovaModelCustomizer(
-            model=Model.NOVA_MICRO, method=TrainingMethod.SFT_LORA,
+            model=Model.NOVA_MICRO,
+            method=TrainingMethod.SFT_LORA,
             infra=SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2),
-            data_s3_path="s3://my-bucket/training-data/", output_s3_path="s3://my-bucket/output/",
+            data_s3_path="s3://my-bucket/training-data/",
+            output_s3_path="s3://my-bucket/output/",
             enable_job_caching=True,
         )
 
@@ -350,8 +375,11 @@ def test_rft_needs_a_deployed_reward_lambda(nova_aws: Any) -> None:
     A.put("s3://my-bucket/rft/train.jsonl", A.RFT_JSONL)
     infra = SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=4, rft_lambda="reward.py")
     customizer = NovaModelCustomizer(
-        model=Model.NOVA_LITE_2, method=TrainingMethod.RFT_LORA, infra=infra,
-        data_s3_path="s3://my-bucket/rft/train.jsonl", output_s3_path="s3://my-bucket/output/",
+        model=Model.NOVA_LITE_2,
+        method=TrainingMethod.RFT_LORA,
+        infra=infra,
+        data_s3_path="s3://my-bucket/rft/train.jsonl",
+        output_s3_path="s3://my-bucket/output/",
     )
     with pytest.raises(ValueError, match="deploy_lambda"):
         customizer.train(job_name="rft")
@@ -373,8 +401,12 @@ def test_train_rejects_evaluation_method_and_missing_data(nova_aws: Any) -> None
     with pytest.raises(ValueError, match="data_s3_path is required"):
         c.train(job_name="x")
     with pytest.raises(ValueError, match="no letter or digit"):
-        NovaModelCustomizer(model=Model.NOVA_MICRO, method=TrainingMethod.SFT_LORA, infra=infra,
-                            data_s3_path="s3://my-bucket/training-data/").train(job_name="__")
+        NovaModelCustomizer(
+            model=Model.NOVA_MICRO,
+            method=TrainingMethod.SFT_LORA,
+            infra=infra,
+            data_s3_path="s3://my-bucket/training-data/",
+        ).train(job_name="__")
     assert _jobs() == []
 
 
@@ -386,18 +418,19 @@ def test_customizer_construction_checks(aws: Any) -> None:
     with pytest.raises(ValueError, match="CPT"):  # CPT is HyperPod-only
         NovaModelCustomizer(model=Model.NOVA_LITE, method=TrainingMethod.CPT, infra=smtj)
     with pytest.raises(ValueError, match="Data mixing"):
-        NovaModelCustomizer(model=Model.NOVA_LITE, method=TrainingMethod.SFT_LORA, infra=smtj,
-                            data_mixing_enabled=True)
+        NovaModelCustomizer(model=Model.NOVA_LITE, method=TrainingMethod.SFT_LORA, infra=smtj, data_mixing_enabled=True)
     with pytest.raises(ValueError, match="Region 'ap-south-1'"):
-        NovaModelCustomizer(model=Model.NOVA_LITE, method=TrainingMethod.SFT_LORA,
-                            infra=SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=4,
-                                                     region="ap-south-1"))
+        NovaModelCustomizer(
+            model=Model.NOVA_LITE,
+            method=TrainingMethod.SFT_LORA,
+            infra=SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=4, region="ap-south-1"),
+        )
     bedrock = BedrockRuntimeManager(execution_role="arn:aws:iam::123456789012:role/BedrockRole")
     with pytest.raises(ValueError, match="DPO_LORA"):
         NovaModelCustomizer(model=Model.NOVA_MICRO, method=TrainingMethod.DPO_LORA, infra=bedrock)
     with pytest.raises(ValueError, match="infra must be a runtime manager"):
         NovaModelCustomizer(model=Model.NOVA_MICRO, method=TrainingMethod.SFT_LORA, infra="SMTJ")  # type: ignore[arg-type]
-    assert Platform.SMTJ == smtj.platform
+    assert smtj.platform == Platform.SMTJ
 
 
 def test_readme_explicit_execution_role_example_and_instance_matrix(nova_aws: Any) -> None:
@@ -410,13 +443,13 @@ def test_readme_explicit_execution_role_example_and_instance_matrix(nova_aws: An
     # readme example (the readme omits the comma after execution_role=...; added here)
     customizer = NovaModelCustomizer(
         infra=SMTJRuntimeManager(
-            execution_role='arn:aws:iam::123456789012:role/MyExecutionRole', # Explicitly set execution role
+            execution_role="arn:aws:iam::123456789012:role/MyExecutionRole",  # Explicitly set execution role
             instance_count=1,
-            instance_type='ml.g5.12xlarge',
+            instance_type="ml.g5.12xlarge",
         ),
         model=Model.NOVA_LITE_2,
         method=TrainingMethod.SFT_LORA,
-        data_s3_path='s3://input-bucket/input.jsonl'
+        data_s3_path="s3://input-bucket/input.jsonl",
     )
     # Nova 2 Lite SFT on SMTJ runs on p5/p5en only: the recipe check says so before anything is created
     with pytest.raises(InstanceConfigError, match="ml.p5.48xlarge") as e:
@@ -432,7 +465,7 @@ def test_readme_explicit_execution_role_example_and_instance_matrix(nova_aws: An
 
 def test_api_spec_constructor_block_verbatim(nova_aws: Any) -> None:
     ns = star("amzn_nova_forge")
-    code = '''
+    code = """
 from amzn_nova_forge import *
 
 # SageMaker Training Jobs (SMTJ)
@@ -475,7 +508,7 @@ customizer_with_mlflow = NovaModelCustomizer(
  output_s3_path="s3://my-bucket/output/",
  mlflow_monitor=mlflow_monitor
 )
-'''
+"""
     exec(code, ns)
     assert ns["bedrock_customizer"].platform is Platform.BEDROCK
     assert ns["customizer_with_mlflow"].mlflow_monitor is ns["mlflow_monitor"]
@@ -483,9 +516,12 @@ customizer_with_mlflow = NovaModelCustomizer(
     from amzn_nova_forge.model import NovaModelCustomizer
 
     with pytest.raises(ValueError, match="MLflow"):  # not supported on Bedrock
-        NovaModelCustomizer(model=Model.NOVA_MICRO, method=TrainingMethod.SFT_LORA,
-                            infra=BedrockRuntimeManager(execution_role="arn:aws:iam::123456789012:role/BedrockRole"),
-                            mlflow_monitor=ns["mlflow_monitor"])
+        NovaModelCustomizer(
+            model=Model.NOVA_MICRO,
+            method=TrainingMethod.SFT_LORA,
+            infra=BedrockRuntimeManager(execution_role="arn:aws:iam::123456789012:role/BedrockRole"),
+            mlflow_monitor=ns["mlflow_monitor"],
+        )
     result = ns["customizer_with_mlflow"].train(job_name="with-mlflow", overrides={"max_epochs": 1})
     recipe = yaml.safe_load(A.get(f"s3://my-bucket/output/{result.job_id}/input/recipe/recipe.yaml"))
     assert recipe["run"]["mlflow_experiment_name"] == "nova-customization"

@@ -16,17 +16,18 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "manager"))
-import aws_support as A  # noqa: E402
+import aws_support as A
 
-from amzn_nova_forge.core.enums import JobStatus, Model, TrainingMethod  # noqa: E402
+from amzn_nova_forge.core.enums import JobStatus, Model, TrainingMethod
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 def _fresh_python(code: str, cwd: Path) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, env=env, timeout=120, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -52,11 +53,20 @@ def test_train_over_http_then_status_and_checkpoint_in_a_fresh_process(server: s
     from amzn_nova_forge.manager import SMTJRuntimeManager
     from amzn_nova_forge.model import NovaModelCustomizer
 
-    infra = SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2, kms_key_id="kms-1",
-                               encrypt_inter_container_traffic=True, subnets=["subnet-1"], security_group_ids=["sg-1"])
+    infra = SMTJRuntimeManager(
+        instance_type="ml.p5.48xlarge",
+        instance_count=2,
+        kms_key_id="kms-1",
+        encrypt_inter_container_traffic=True,
+        subnets=["subnet-1"],
+        security_group_ids=["sg-1"],
+    )
     customizer = NovaModelCustomizer(
-        model=Model.NOVA_MICRO, method=TrainingMethod.SFT_LORA, infra=infra,
-        data_s3_path="s3://my-bucket/training-data/", output_s3_path="s3://my-bucket/output/",
+        model=Model.NOVA_MICRO,
+        method=TrainingMethod.SFT_LORA,
+        infra=infra,
+        data_s3_path="s3://my-bucket/training-data/",
+        output_s3_path="s3://my-bucket/output/",
     )
     result = customizer.train(job_name="e2e-job")
     saved = result.dump()
@@ -71,8 +81,10 @@ def test_train_over_http_then_status_and_checkpoint_in_a_fresh_process(server: s
     assert {c["ChannelName"] for c in job["InputDataConfig"]} == {"recipe", "train"}
 
     ckpt = "s3://customer-escrow-123456789012-smtj-x/e2e/checkpoints/"
-    A.put(f"s3://my-bucket/output/{result.job_id}/output/output.tar.gz",
-          A.tar_gz({"manifest.json": json.dumps({"checkpoint_s3_bucket": ckpt}).encode()}))
+    A.put(
+        f"s3://my-bucket/output/{result.job_id}/output/output.tar.gz",
+        A.tar_gz({"manifest.json": json.dumps({"checkpoint_s3_bucket": ckpt}).encode()}),
+    )
     out = _fresh_python(
         "import json\n"
         "from amzn_nova_forge.model.result import BaseJobResult\n"
@@ -83,14 +95,28 @@ def test_train_over_http_then_status_and_checkpoint_in_a_fresh_process(server: s
         "  'started': r.started_time.isoformat()}))\n",
         tmp_path,
     )
-    assert out == {"cls": "SMTJTrainingResult", "status": "COMPLETED", "raw": "Completed", "method": "sft_lora",
-                   "model": "NOVA_MICRO", "ckpt": ckpt, "job": result.job_id,
-                   "started": result.started_time.isoformat()}
+    assert out == {
+        "cls": "SMTJTrainingResult",
+        "status": "COMPLETED",
+        "raw": "Completed",
+        "method": "sft_lora",
+        "model": "NOVA_MICRO",
+        "ckpt": ckpt,
+        "job": result.job_id,
+        "started": result.started_time.isoformat(),
+    }
 
     # the CLI reads the same file in another fresh process
     env = {**os.environ, "PYTHONPATH": SRC}
-    proc = subprocess.run([sys.executable, "-m", "amzn_nova_forge", "status", str(saved), "--json"],
-                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "amzn_nova_forge", "status", str(saved), "--json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     status = json.loads(proc.stdout)
     assert (status["status"], status["checkpoint_s3_path"]) == ("COMPLETED", ckpt)
@@ -99,12 +125,19 @@ def test_train_over_http_then_status_and_checkpoint_in_a_fresh_process(server: s
 def test_cli_train_from_yaml_over_http(server: str, tmp_path: Path) -> None:
     from amzn_nova_forge.cli._main import main
 
-    (tmp_path / "job.yaml").write_text(yaml.safe_dump({
-        "model": "NOVA_LITE_2", "method": "sft_lora", "job_name": "cli-job",
-        "data_s3_path": "s3://my-bucket/training-data/train.jsonl", "output_s3_path": "s3://my-bucket/output/",
-        "infra": {"platform": "SMTJ", "instance_type": "ml.p5.48xlarge", "instance_count": 4},
-        "overrides": {"max_steps": 20},
-    }))
+    (tmp_path / "job.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "model": "NOVA_LITE_2",
+                "method": "sft_lora",
+                "job_name": "cli-job",
+                "data_s3_path": "s3://my-bucket/training-data/train.jsonl",
+                "output_s3_path": "s3://my-bucket/output/",
+                "infra": {"platform": "SMTJ", "instance_type": "ml.p5.48xlarge", "instance_count": 4},
+                "overrides": {"max_steps": 20},
+            }
+        )
+    )
     assert main(["train", "--config", "job.yaml", "--override", "lr=5e-6", "--save-dir", str(tmp_path)]) == 0
     (saved,) = tmp_path.glob("cli-job-*_SMTJ.json")
     job_id = json.loads(saved.read_text())["job_id"]
@@ -132,7 +165,8 @@ def test_dry_run_without_checks_makes_no_network_call(
     monkeypatch.setattr(aws_factory, "client", _NoNetwork())
     monkeypatch.setattr(socket.socket, "connect", _NoNetwork())
     customizer = NovaModelCustomizer(
-        model=Model.NOVA_LITE_2, method=TrainingMethod.SFT_LORA,
+        model=Model.NOVA_LITE_2,
+        method=TrainingMethod.SFT_LORA,
         infra=SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=4),
         data_s3_path="s3://bucket/data.jsonl",
         validation_config={"iam": False, "infra": False},
@@ -154,8 +188,9 @@ def test_dry_run_without_checks_makes_no_network_call(
         customizer.train(job_name="train_dry_run", dry_run=True, overrides={"max_steps": 1})
 
 
-def test_dry_run_with_checks_validates_but_creates_nothing(aws: Any, monkeypatch: pytest.MonkeyPatch,
-                                                            tmp_path: Path) -> None:
+def test_dry_run_with_checks_validates_but_creates_nothing(
+    aws: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from amzn_nova_forge.manager import SMTJRuntimeManager
     from amzn_nova_forge.model import NovaModelCustomizer
 
@@ -163,9 +198,11 @@ def test_dry_run_with_checks_validates_but_creates_nothing(aws: Any, monkeypatch
     A.put("s3://my-bucket/training-data/train.jsonl", A.SFT_JSONL)
     sims = A.allow_simulation()
     customizer = NovaModelCustomizer(
-        model=Model.NOVA_MICRO, method=TrainingMethod.SFT_LORA,
+        model=Model.NOVA_MICRO,
+        method=TrainingMethod.SFT_LORA,
         infra=SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2),
-        data_s3_path="s3://my-bucket/training-data/", generated_recipe_dir=str(tmp_path),
+        data_s3_path="s3://my-bucket/training-data/",
+        generated_recipe_dir=str(tmp_path),
     )
     assert customizer.train(job_name="dry", dry_run=True) is None
     assert sims  # the IAM check ran
@@ -189,9 +226,14 @@ def test_dump_and_load_round_trip_every_training_result(tmp_path: Path) -> None:
         SMTJTrainingResult("j1", TrainingMethod.SFT_LORA, None, arts, Model.NOVA_LITE, region="us-west-2"),
         SMTJServerlessTrainingResult("j2", "sft_full", None, arts, "NOVA_PRO"),
         SMHPTrainingResult("j3", TrainingMethod.CPT, None, arts, Model.NOVA_LITE_2, "my-cluster", "default"),
-        BedrockTrainingResult("arn:aws:bedrock:us-east-1:123456789012:model-customization-job/abc",
-                              TrainingMethod.RFT_LORA, None, ModelArtifacts(output_model_arn="arn:m"), Model.NOVA_LITE_2,
-                              extras={"job_name": "abc"}),
+        BedrockTrainingResult(
+            "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/abc",
+            TrainingMethod.RFT_LORA,
+            None,
+            ModelArtifacts(output_model_arn="arn:m"),
+            Model.NOVA_LITE_2,
+            extras={"job_name": "abc"},
+        ),
     ]
     paths = [r.dump(file_path=str(tmp_path)) for r in results]
     assert paths[3].name == "arn-aws-bedrock-us-east-1-123456789012-model-customization-job-abc_BEDROCK.json"
@@ -217,7 +259,8 @@ def test_unknown_status_is_not_failed_after_load(aws: Any, tmp_path: Path) -> No
 
     sm = boto3.client("sagemaker", region_name="us-east-1")
     sm.create_training_job(
-        TrainingJobName="j-stop", RoleArn="arn:aws:iam::123456789012:role/R",
+        TrainingJobName="j-stop",
+        RoleArn="arn:aws:iam::123456789012:role/R",
         AlgorithmSpecification={"TrainingImage": "img", "TrainingInputMode": "File"},
         OutputDataConfig={"S3OutputPath": "s3://my-bucket/output/"},
         ResourceConfig={"InstanceType": "ml.p5.48xlarge", "InstanceCount": 1, "VolumeSizeInGB": 1},

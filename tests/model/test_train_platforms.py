@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "manager"))
-import aws_support as A  # noqa: E402
+import aws_support as A
 
-from amzn_nova_forge.core.enums import JobStatus, Model, Platform, TrainingMethod  # noqa: E402
-from amzn_nova_forge.manager import _hyperpod_k8s as K  # noqa: E402
+from amzn_nova_forge.core.enums import JobStatus, Model, Platform, TrainingMethod
+from amzn_nova_forge.manager import _hyperpod_k8s as K
 
 
 @pytest.fixture
@@ -50,10 +50,18 @@ def launcher() -> Any:
 
 def _rigs(groups: list[dict[str, Any]]) -> None:
     # moto's DescribeCluster has no RestrictedInstanceGroups: answer that one call.
-    A.stub_one("sagemaker", "DescribeCluster", lambda p: {
-        "ClusterArn": "arn:aws:sagemaker:us-east-1:123456789012:cluster/abc", "ClusterName": p["ClusterName"],
-        "ClusterStatus": "InService", "CreationTime": "2026-01-01T00:00:00Z", "InstanceGroups": [],
-        "RestrictedInstanceGroups": groups})
+    A.stub_one(
+        "sagemaker",
+        "DescribeCluster",
+        lambda p: {
+            "ClusterArn": "arn:aws:sagemaker:us-east-1:123456789012:cluster/abc",
+            "ClusterName": p["ClusterName"],
+            "ClusterStatus": "InService",
+            "CreationTime": "2026-01-01T00:00:00Z",
+            "InstanceGroups": [],
+            "RestrictedInstanceGroups": groups,
+        },
+    )
 
 
 def test_bedrock_constructor_example_and_train(nova_aws: Any) -> None:
@@ -63,16 +71,16 @@ def test_bedrock_constructor_example_and_train(nova_aws: Any) -> None:
     A.create_role("BedrockRole")
     creates = A.capture("bedrock", "CreateModelCustomizationJob")
     bedrock_infra = BedrockRuntimeManager(
-     execution_role="arn:aws:iam::123456789012:role/BedrockRole",
-     base_model_identifier="arn:aws:bedrock:us-east-1::custom-model/amazon.nova-2-lite-v1:0:256k:abcdefghijk"
+        execution_role="arn:aws:iam::123456789012:role/BedrockRole",
+        base_model_identifier="arn:aws:bedrock:us-east-1::custom-model/amazon.nova-2-lite-v1:0:256k:abcdefghijk",
     )
 
     bedrock_customizer = NovaModelCustomizer(
-     model=Model.NOVA_MICRO,
-     method=TrainingMethod.SFT_LORA,
-     infra=bedrock_infra,
-     data_s3_path="s3://my-bucket/training-data/",
-     output_s3_path="s3://my-bucket/output/"
+        model=Model.NOVA_MICRO,
+        method=TrainingMethod.SFT_LORA,
+        infra=bedrock_infra,
+        data_s3_path="s3://my-bucket/training-data/",
+        output_s3_path="s3://my-bucket/output/",
     )
     result = bedrock_customizer.train(job_name="bedrock-job", overrides={"max_epochs": 2})
     (req,) = creates
@@ -90,20 +98,37 @@ def test_serverless_constructor_example_and_train(nova_aws: Any) -> None:
     from amzn_nova_forge.model import NovaModelCustomizer
 
     # moto implements neither DescribeHubContent nor serverless CreateTrainingJob: answer those calls.
-    A.stub_one("sagemaker", "DescribeHubContent", lambda p: {
-        "HubContentName": p["HubContentName"], "HubContentType": "Model", "DocumentSchemaVersion": "2.0.0",
-        "HubContentArn": "arn:aws:sagemaker:us-east-1:aws:hub-content/SageMakerPublicHub/Model/x/1.0.0",
-        "HubContentVersion": "1.0.0", "HubName": "SageMakerPublicHub", "HubContentDocument": "{}",
-        "HubArn": "arn:aws:sagemaker:us-east-1:aws:hub/SageMakerPublicHub", "HubContentStatus": "Available",
-        "CreationTime": "2025-01-01T00:00:00Z"})
-    creates = A.stub_one("sagemaker", "CreateTrainingJob", lambda p: {
-        "TrainingJobArn": f"arn:aws:sagemaker:us-east-1:123456789012:training-job/{p['TrainingJobName']}"})
-    infra = SMTJServerlessRuntimeManager(
-      model_package_group_name="model-group",
+    A.stub_one(
+        "sagemaker",
+        "DescribeHubContent",
+        lambda p: {
+            "HubContentName": p["HubContentName"],
+            "HubContentType": "Model",
+            "DocumentSchemaVersion": "2.0.0",
+            "HubContentArn": "arn:aws:sagemaker:us-east-1:aws:hub-content/SageMakerPublicHub/Model/x/1.0.0",
+            "HubContentVersion": "1.0.0",
+            "HubName": "SageMakerPublicHub",
+            "HubContentDocument": "{}",
+            "HubArn": "arn:aws:sagemaker:us-east-1:aws:hub/SageMakerPublicHub",
+            "HubContentStatus": "Available",
+            "CreationTime": "2025-01-01T00:00:00Z",
+        },
     )
-    customizer = NovaModelCustomizer(model=Model.NOVA_LITE_2, method=TrainingMethod.SFT_FULL, infra=infra,
-                                     data_s3_path="s3://my-bucket/training-data/",
-                                     output_s3_path="s3://my-bucket/output/")
+    creates = A.stub_one(
+        "sagemaker",
+        "CreateTrainingJob",
+        lambda p: {"TrainingJobArn": f"arn:aws:sagemaker:us-east-1:123456789012:training-job/{p['TrainingJobName']}"},
+    )
+    infra = SMTJServerlessRuntimeManager(
+        model_package_group_name="model-group",
+    )
+    customizer = NovaModelCustomizer(
+        model=Model.NOVA_LITE_2,
+        method=TrainingMethod.SFT_FULL,
+        infra=infra,
+        data_s3_path="s3://my-bucket/training-data/",
+        output_s3_path="s3://my-bucket/output/",
+    )
     result = customizer.train(job_name="serverless-job", overrides={"max_steps": 8})
     (req,) = creates
     assert type(result).__name__ == "SMTJServerlessTrainingResult" and result.job_id == req["TrainingJobName"]
@@ -117,14 +142,15 @@ def test_hyperpod_constructor_example_and_train(nova_aws: Any, launcher: Recordi
 
     _rigs([{"InstanceGroupName": "rig", "InstanceType": "ml.p5.48xlarge", "CurrentCount": 4}])
     infra = SMHPRuntimeManager(
-     instance_type="ml.p5.48xlarge",
-     instance_count=4,
-     cluster_name="my-hyperpod-cluster",
-     namespace="default"
+        instance_type="ml.p5.48xlarge", instance_count=4, cluster_name="my-hyperpod-cluster", namespace="default"
     )
     customizer = NovaModelCustomizer(
-        model=Model.NOVA_LITE, method=TrainingMethod.CPT, infra=infra,
-        data_s3_path="s3://bucket/data.jsonl", output_s3_path="s3://bucket/output/")
+        model=Model.NOVA_LITE,
+        method=TrainingMethod.CPT,
+        infra=infra,
+        data_s3_path="s3://bucket/data.jsonl",
+        output_s3_path="s3://bucket/output/",
+    )
     result = customizer.train(job_name="hp-cpt", validation_data_s3_path="s3://bucket/data.jsonl")
     (spec,) = launcher.specs
     assert type(result).__name__ == "SMHPTrainingResult"
@@ -141,10 +167,16 @@ def test_hyperpod_without_a_fitting_instance_group_creates_nothing(nova_aws: Any
     from amzn_nova_forge.model import NovaModelCustomizer
 
     _rigs([{"InstanceGroupName": "rig", "InstanceType": "ml.p5.48xlarge", "CurrentCount": 2}])
-    infra = SMHPRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=4,
-                               cluster_name="my-hyperpod-cluster", namespace="default")
-    customizer = NovaModelCustomizer(model=Model.NOVA_LITE, method=TrainingMethod.SFT_LORA, infra=infra,
-                                     data_s3_path="s3://bucket/data.jsonl", output_s3_path="s3://bucket/output/")
+    infra = SMHPRuntimeManager(
+        instance_type="ml.p5.48xlarge", instance_count=4, cluster_name="my-hyperpod-cluster", namespace="default"
+    )
+    customizer = NovaModelCustomizer(
+        model=Model.NOVA_LITE,
+        method=TrainingMethod.SFT_LORA,
+        infra=infra,
+        data_s3_path="s3://bucket/data.jsonl",
+        output_s3_path="s3://bucket/output/",
+    )
     with pytest.raises(ValidationCheckError, match="4 x ml.p5.48xlarge.*scale_cluster"):
         customizer.train(job_name="too-big")
     assert launcher.specs == []
@@ -159,31 +191,30 @@ def test_data_mixing_examples(nova_aws: Any, launcher: RecordingLauncher) -> Non
     customizer = NovaModelCustomizer(
         model=Model.NOVA_LITE_2,
         method=TrainingMethod.SFT_LORA,
-        infra=SMHPRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=4,
-                                 cluster_name="my-hyperpod-cluster", namespace="kubeflow"),
+        infra=SMHPRuntimeManager(
+            instance_type="ml.p5.48xlarge", instance_count=4, cluster_name="my-hyperpod-cluster", namespace="kubeflow"
+        ),
         data_s3_path="s3://bucket/data.jsonl",
-        data_mixing_enabled=True
+        data_mixing_enabled=True,
     )
     config = customizer.get_data_mixing_config()
     print(config)
-    assert config == {'customer_data_percent': 50, 'nova_code_percent': 30, 'nova_general_percent': 70}
+    assert config == {"customer_data_percent": 50, "nova_code_percent": 30, "nova_general_percent": 70}
 
     # Set data mixing configuration
-    customizer.set_data_mixing_config({
-        "customer_data_percent": 50,
-        "nova_code_percent": 30,
-        "nova_general_percent": 70
-    })
+    customizer.set_data_mixing_config(
+        {"customer_data_percent": 50, "nova_code_percent": 30, "nova_general_percent": 70}
+    )
     # Or use 100% customer data (no Nova mixing)
-    customizer.set_data_mixing_config({
+    customizer.set_data_mixing_config({"customer_data_percent": 100, "nova_code_percent": 0, "nova_general_percent": 0})
+    assert customizer.get_data_mixing_config() == {
         "customer_data_percent": 100,
         "nova_code_percent": 0,
-        "nova_general_percent": 0
-    })
-    assert customizer.get_data_mixing_config() == {
-        "customer_data_percent": 100, "nova_code_percent": 0, "nova_general_percent": 0}
-    customizer.set_data_mixing_config({"customer_data_percent": 40, "nova_code_percent": 20,
-                                       "nova_general_percent": 80, "dataset_catalog": "ignored"})
+        "nova_general_percent": 0,
+    }
+    customizer.set_data_mixing_config(
+        {"customer_data_percent": 40, "nova_code_percent": 20, "nova_general_percent": 80, "dataset_catalog": "ignored"}
+    )
     assert "dataset_catalog" not in customizer.get_data_mixing_config()
     with pytest.raises(ValueError, match="sum to 100"):
         customizer.set_data_mixing_config({"customer_data_percent": 50, "nova_code_percent": 30})
@@ -200,9 +231,11 @@ def test_data_mixing_must_be_enabled(aws: Any) -> None:
     from amzn_nova_forge.model import NovaModelCustomizer
 
     customizer = NovaModelCustomizer(
-        model=Model.NOVA_LITE_2, method=TrainingMethod.SFT_LORA,
-        infra=SMHPRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=4,
-                                 cluster_name="my-hyperpod-cluster", namespace="kubeflow"),
+        model=Model.NOVA_LITE_2,
+        method=TrainingMethod.SFT_LORA,
+        infra=SMHPRuntimeManager(
+            instance_type="ml.p5.48xlarge", instance_count=4, cluster_name="my-hyperpod-cluster", namespace="kubeflow"
+        ),
         data_s3_path="s3://bucket/data.jsonl",
     )
     with pytest.raises(ValueError, match="data_mixing_enabled=True"):
@@ -221,8 +254,13 @@ def test_local_rft_dry_run_passes_the_reward_file_on(tmp_path: Path, no_aws_cred
     reward = tmp_path / "reward.py"
     reward.write_text("def lambda_handler(e, c):\n    return []\n")
     infra = LocalRuntimeManager(output_root=str(tmp_path / "jobs"), rft_lambda=str(reward))
-    customizer = NovaModelCustomizer(model=Model.NOVA_LITE_2, method=TrainingMethod.RFT_LORA, infra=infra,
-                                     data_s3_path=str(data), generated_recipe_dir=str(tmp_path / "recipes"))
+    customizer = NovaModelCustomizer(
+        model=Model.NOVA_LITE_2,
+        method=TrainingMethod.RFT_LORA,
+        infra=infra,
+        data_s3_path=str(data),
+        generated_recipe_dir=str(tmp_path / "recipes"),
+    )
     assert customizer.train(job_name="local_rft", dry_run=True) is None
     (recipe_file,) = (tmp_path / "recipes").glob("local-rft-*.yaml")
     # the local runtime's reward file is passed on as the job's reward function (architecture.md)
@@ -238,10 +276,13 @@ def test_bedrock_iterative_training_from_a_custom_model(nova_aws: Any) -> None:
     calls = A.capture("bedrock", "CreateModelCustomizationJob")
     previous = "arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.nova-2-lite-v1:0:256k/abc"
     customizer = NovaModelCustomizer(
-        model=Model.NOVA_LITE_2, method=TrainingMethod.SFT_LORA,
+        model=Model.NOVA_LITE_2,
+        method=TrainingMethod.SFT_LORA,
         infra=BedrockRuntimeManager(execution_role="arn:aws:iam::123456789012:role/BedrockRole"),
-        data_s3_path="s3://my-bucket/training-data/", output_s3_path="s3://my-bucket/output/",
-        model_path=previous)
+        data_s3_path="s3://my-bucket/training-data/",
+        output_s3_path="s3://my-bucket/output/",
+        model_path=previous,
+    )
     customizer.train(job_name="iter")
     assert calls[0]["baseModelIdentifier"] == previous
 
@@ -265,10 +306,14 @@ def test_rft_multiturn_training_is_wired_to_its_infrastructure(nova_aws: Any, la
 
     _rigs([{"InstanceGroupName": "rig", "InstanceType": "ml.p5.48xlarge", "CurrentCount": 4}])
     customizer = NovaModelCustomizer(
-        model=Model.NOVA_LITE_2, method=TrainingMethod.RFT_MULTITURN_LORA,
-        infra=SMHPRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2,
-                                 cluster_name="my-hyperpod-cluster", namespace="kubeflow"),
-        data_s3_path="s3://bucket/data.jsonl", output_s3_path="s3://bucket/output/")
+        model=Model.NOVA_LITE_2,
+        method=TrainingMethod.RFT_MULTITURN_LORA,
+        infra=SMHPRuntimeManager(
+            instance_type="ml.p5.48xlarge", instance_count=2, cluster_name="my-hyperpod-cluster", namespace="kubeflow"
+        ),
+        data_s3_path="s3://bucket/data.jsonl",
+        output_s3_path="s3://bucket/output/",
+    )
     with pytest.raises(ValueError, match="rft_multiturn_infra"):
         customizer.train(job_name="mt")
     customizer.train(job_name="mt", rft_multiturn_infra=FakeMultiturnInfra())

@@ -56,7 +56,10 @@ def sft_lines(steps: int, *, chatter: int = 3, seed: int = 0, total: int | None 
 
 
 def rft_lines(steps: int) -> list[str]:
-    out = ["(TaskRunner pid=812) Started a local Ray instance.", "step:0 - training/global_step:0 - val-score/rewards/mean@1:0.11"]
+    out = [
+        "(TaskRunner pid=812) Started a local Ray instance.",
+        "step:0 - training/global_step:0 - val-score/rewards/mean@1:0.11",
+    ]
     for step in range(1, steps + 1):
         out.append(
             f"(TaskRunner pid=812) step:{step} - global_seqlen/mean:5012.0 - actor/entropy:0.61 - actor/pg_loss:0.0123 "
@@ -65,7 +68,9 @@ def rft_lines(steps: int) -> list[str]:
     return out
 
 
-def put_lines(logs: Any, group: str, stream: str, lines: list[str], *, start_ms: int = BASE_MS, every_ms: int = 10) -> None:
+def put_lines(
+    logs: Any, group: str, stream: str, lines: list[str], *, start_ms: int = BASE_MS, every_ms: int = 10
+) -> None:
     """Create the group/stream if needed and put ``lines`` as events ``every_ms`` apart."""
     try:
         logs.create_log_group(logGroupName=group)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -21,7 +21,10 @@ def _sm_job(name: str) -> None:
     """A real (moto) SageMaker training job, so status comes from DescribeTrainingJob (Completed)."""
     boto3.client("sagemaker", region_name="us-east-1").create_training_job(
         TrainingJobName=name,
-        AlgorithmSpecification={"TrainingImage": "708977205387.dkr.ecr.us-east-1.amazonaws.com/nova:SM-TJ", "TrainingInputMode": "File"},
+        AlgorithmSpecification={
+            "TrainingImage": "708977205387.dkr.ecr.us-east-1.amazonaws.com/nova:SM-TJ",
+            "TrainingInputMode": "File",
+        },
         RoleArn="arn:aws:iam::123456789012:role/SageMakerExecutionRole",
         OutputDataConfig={"S3OutputPath": "s3://my-bucket/output/"},
         ResourceConfig={"InstanceType": "ml.p5.48xlarge", "InstanceCount": 2, "VolumeSizeInGB": 100},
@@ -35,7 +38,7 @@ def training_file(s3_bucket: str, tmp_path: Path) -> Path:
     logs = boto3.client("logs", region_name="us-east-1")
     put_lines(logs, GROUP, "cli-sft-job/algo-1-1", sft_lines(80))
     put_lines(logs, GROUP, "cli-sft-job/algo-2-1", [f"node2 {i}" for i in range(40)], start_ms=BASE_MS + 5)
-    started = datetime.fromtimestamp(BASE_MS / 1000, tz=timezone.utc)
+    started = datetime.fromtimestamp(BASE_MS / 1000, tz=UTC)
     r = SMTJTrainingResult("cli-sft-job", TrainingMethod.SFT_LORA, started, region="us-east-1")
     return r.dump(file_path=str(tmp_path))
 
@@ -71,8 +74,9 @@ def test_results_eval_and_batch(s3_bucket: str, tmp_path: Path, capsys: pytest.C
     s3 = boto3.client("s3", region_name="us-east-1")
     _sm_job("cli-eval")
     s3.put_object(Bucket="my-bucket", Key="output/cli-eval/output/output.tar.gz", Body=tar_gz(eval_members("cli-eval")))
-    ev = SMTJEvaluationResult("cli-eval", None, EvaluationTask.MMLU, "s3://my-bucket/output/cli-eval/output/output.tar.gz",
-                              region="us-east-1").dump(file_path=str(tmp_path))
+    ev = SMTJEvaluationResult(
+        "cli-eval", None, EvaluationTask.MMLU, "s3://my-bucket/output/cli-eval/output/output.tar.gz", region="us-east-1"
+    ).dump(file_path=str(tmp_path))
     assert main(["results", str(ev)]) == 0
     out = capsys.readouterr().out
     assert "Evaluation results for job cli-eval (mmlu):" in out and "mmlu:anatomy|0" in out
@@ -80,9 +84,12 @@ def test_results_eval_and_batch(s3_bucket: str, tmp_path: Path, capsys: pytest.C
     assert json.loads(capsys.readouterr().out)["results"]["mmlu:abstract_algebra|0"]["accuracy"] == 0.65
 
     _sm_job("cli-batch")
-    s3.put_object(Bucket="my-bucket", Key="o/cli-batch/output/output.tar.gz", Body=tar_gz(inference_members("cli-batch")))
-    bi = SMTJBatchInferenceResult("cli-batch", None, "s3://my-bucket/o/cli-batch/output/output.tar.gz",
-                                  region="us-east-1").dump(file_path=str(tmp_path))
+    s3.put_object(
+        Bucket="my-bucket", Key="o/cli-batch/output/output.tar.gz", Body=tar_gz(inference_members("cli-batch"))
+    )
+    bi = SMTJBatchInferenceResult(
+        "cli-batch", None, "s3://my-bucket/o/cli-batch/output/output.tar.gz", region="us-east-1"
+    ).dump(file_path=str(tmp_path))
     assert main(["results", str(bi), "--save", "s3://my-bucket/formatted.jsonl"]) == 0
     captured = capsys.readouterr()
     assert "Saved 3 records to s3://my-bucket/formatted.jsonl." in captured.err
@@ -103,7 +110,12 @@ def test_results_of_a_running_job_exit_3(s3_bucket: str, tmp_path: Path, capsys:
     _sm_job("cli-running")
     # moto jobs are Completed at once; force the state a real job has while it runs (moto internals).
     sagemaker_backends["123456789012"]["us-east-1"].training_jobs["cli-running"].training_job_status = "InProgress"
-    ev = SMTJEvaluationResult("cli-running", None, EvaluationTask.GPQA, "s3://my-bucket/o/cli-running/output/output.tar.gz",
-                              region="us-east-1").dump(file_path=str(tmp_path))
+    ev = SMTJEvaluationResult(
+        "cli-running",
+        None,
+        EvaluationTask.GPQA,
+        "s3://my-bucket/o/cli-running/output/output.tar.gz",
+        region="us-east-1",
+    ).dump(file_path=str(tmp_path))
     assert main(["results", str(ev)]) == 3
     assert "is InProgress; results are available once it completes" in capsys.readouterr().out

@@ -20,12 +20,19 @@ def test_local_sft_logs_plot_and_csv_agree(tmp_path: Path, capsys: pytest.Captur
     from amzn_nova_forge.model import NovaModelCustomizer
 
     data = tmp_path / "sft.jsonl"
-    rows = [{"messages": [{"role": "user", "content": f"Say {i}"}, {"role": "assistant", "content": str(i)}]}
-            for i in range(32)]
+    rows = [
+        {"messages": [{"role": "user", "content": f"Say {i}"}, {"role": "assistant", "content": str(i)}]}
+        for i in range(32)
+    ]
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
     infra = LocalRuntimeManager(output_root=str(tmp_path / "jobs"), device="cpu", max_steps=8)
-    customizer = NovaModelCustomizer(model=Model.NOVA_MICRO, method=TrainingMethod.SFT_LORA, infra=infra,
-                                     data_s3_path=str(data), output_s3_path=str(tmp_path / "jobs"))
+    customizer = NovaModelCustomizer(
+        model=Model.NOVA_MICRO,
+        method=TrainingMethod.SFT_LORA,
+        infra=infra,
+        data_s3_path=str(data),
+        output_s3_path=str(tmp_path / "jobs"),
+    )
     result = customizer.train(job_name="local-sft")
     assert result.wait(poll_every=0.5, timeout=300).status is JobStatus.COMPLETED
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -25,7 +25,9 @@ def _two_node_job(logs: Any, job: str = "my-training-job", steps: int = 400) -> 
     lines = sft_lines(steps)  # ~1,600 lines per node
     put_lines(logs, GROUP, f"{job}/algo-1-1768478400", lines, every_ms=10)
     # node 2 prints the same progress lines 5 ms later and its own chatter
-    put_lines(logs, GROUP, f"{job}/algo-2-1768478400", [f"[node2] {x}" for x in lines], start_ms=BASE_MS + 5, every_ms=10)
+    put_lines(
+        logs, GROUP, f"{job}/algo-2-1768478400", [f"[node2] {x}" for x in lines], start_ms=BASE_MS + 5, every_ms=10
+    )
     # another job sharing the prefix's group must not leak in
     put_lines(logs, GROUP, "my-training-job-2/algo-1-1768478400", ["OTHER JOB"] * 50)
     return lines
@@ -56,7 +58,7 @@ def test_limit_head_tail_and_end_time(logs: Any) -> None:
     assert [e["message"] for e in tail] == ["[node2] " + lines[-2], lines[-1], "[node2] " + lines[-1]]
     cut = monitor.get_logs(start_from_head=True, end_time=BASE_MS + 10 * 9)  # node1 lines 0..9, node2 0..8
     assert len(cut) == 19
-    iso = datetime.fromtimestamp((BASE_MS + 90) / 1000, tz=timezone.utc).isoformat()
+    iso = datetime.fromtimestamp((BASE_MS + 90) / 1000, tz=UTC).isoformat()
     assert len(monitor.get_logs(start_from_head=True, end_time=iso)) == 19
     with pytest.raises(ConfigError, match="limit must be a positive number of log events, got 0"):
         monitor.get_logs(limit=0)
@@ -75,7 +77,7 @@ def test_pages_beyond_one_get_log_events_call(logs: Any) -> None:
 def test_started_time_skips_older_events(logs: Any) -> None:
     put_lines(logs, GROUP, "job-a/algo-1", ["old"] * 3, start_ms=BASE_MS - 3_600_000)
     put_lines(logs, GROUP, "job-a/algo-2", ["new"] * 4, start_ms=BASE_MS)
-    started = datetime.fromtimestamp(BASE_MS / 1000, tz=timezone.utc)
+    started = datetime.fromtimestamp(BASE_MS / 1000, tz=UTC)
     monitor = CloudWatchLogMonitor.from_job_id(job_id="job-a", platform=Platform.SMTJ, started_time=started)
     assert [e["message"] for e in monitor.get_logs()] == ["new"] * 4
 
@@ -136,9 +138,13 @@ def test_smhp_needs_cluster_and_unknown_cluster_is_typed(aws: Any) -> None:
 
 def test_bedrock_has_no_logs_and_prints_the_status(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
     arn = boto3.client("bedrock", region_name="us-east-1").create_model_customization_job(
-        jobName="br-sft-1", customModelName="br-sft-1-model", roleArn="arn:aws:iam::123456789012:role/BR",
-        baseModelIdentifier="amazon.nova-2-lite-v1:0", customizationType="FINE_TUNING",
-        trainingDataConfig={"s3Uri": "s3://my-bucket/train.jsonl"}, outputDataConfig={"s3Uri": "s3://my-bucket/out/"},
+        jobName="br-sft-1",
+        customModelName="br-sft-1-model",
+        roleArn="arn:aws:iam::123456789012:role/BR",
+        baseModelIdentifier="amazon.nova-2-lite-v1:0",
+        customizationType="FINE_TUNING",
+        trainingDataConfig={"s3Uri": "s3://my-bucket/train.jsonl"},
+        outputDataConfig={"s3Uri": "s3://my-bucket/out/"},
     )["jobArn"]
     monitor = CloudWatchLogMonitor(arn, Platform.BEDROCK, region="us-east-1", job_name="br-sft-1")
     assert monitor.get_logs() == []
@@ -157,8 +163,11 @@ def test_follow_yields_new_events_then_stops_when_done(logs: Any) -> None:
     def sleep(_: float) -> None:  # new output arrives between polls, incl. a new stream
         state["polls"] += 1
         if state["polls"] == 1:
-            logs.put_log_events(logGroupName=GROUP, logStreamName="live-job/algo-1",
-                                logEvents=[{"timestamp": BASE_MS + 100, "message": "a2"}])
+            logs.put_log_events(
+                logGroupName=GROUP,
+                logStreamName="live-job/algo-1",
+                logEvents=[{"timestamp": BASE_MS + 100, "message": "a2"}],
+            )
             put_lines(logs, GROUP, "live-job/algo-2", ["b0"], start_ms=BASE_MS + 200)
 
     got = [e["message"] for e in monitor.follow(is_done=lambda: state["polls"] >= 2, sleep=sleep)]

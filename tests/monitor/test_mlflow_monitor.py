@@ -30,16 +30,18 @@ def sm_stub(aws: Any) -> Iterator[Stubber]:
 
 def test_spec_example_to_dict() -> None:
     monitor = MLflowMonitor(
-        tracking_uri="arn:aws:sagemaker:us-east-1:123456789012:mlflow-app/app-xxx",
-        experiment_name="nova-customization"
+        tracking_uri="arn:aws:sagemaker:us-east-1:123456789012:mlflow-app/app-xxx", experiment_name="nova-customization"
     )
     config_dict = monitor.to_dict()
     assert config_dict == {
         "mlflow_tracking_uri": "arn:aws:sagemaker:us-east-1:123456789012:mlflow-app/app-xxx",
         "mlflow_experiment_name": "nova-customization",
     }
-    full = MLflowMonitor(tracking_uri="arn:aws:sagemaker:us-east-1:123456:mlflow-app/app-xxx",  # readme's 6-digit id
-                         experiment_name="nova-customization", run_name="my-training-run")
+    full = MLflowMonitor(
+        tracking_uri="arn:aws:sagemaker:us-east-1:123456:mlflow-app/app-xxx",  # readme's 6-digit id
+        experiment_name="nova-customization",
+        run_name="my-training-run",
+    )
     assert full.to_dict()["mlflow_run_name"] == "my-training-run"
 
 
@@ -68,7 +70,9 @@ def test_default_app_discovered_lazily(sm_stub: Stubber) -> None:
         {"AccountDefaultStatus": "ENABLED", "MaxResults": 10},
     )
     assert monitor.to_dict() == {
-        "mlflow_tracking_uri": APP, "mlflow_experiment_name": "nova-customization", "mlflow_run_name": "sft-run-1"
+        "mlflow_tracking_uri": APP,
+        "mlflow_experiment_name": "nova-customization",
+        "mlflow_run_name": "sft-run-1",
     }
     assert monitor.tracking_uri == APP  # cached: no second call (Stubber would fail)
 
@@ -93,11 +97,16 @@ def test_presigned_url_app_and_ranges(sm_stub: Stubber) -> None:
     )
     url = monitor.get_presigned_url(
         session_expiration_duration_in_seconds=3600,  # 1 hour session
-        expires_in_seconds=60  # URL expires in 1 minute
+        expires_in_seconds=60,  # URL expires in 1 minute
     )
     assert url == "https://u2"
-    for kwargs in ({"session_expiration_duration_in_seconds": 1799}, {"session_expiration_duration_in_seconds": 43201},
-                   {"expires_in_seconds": 4}, {"expires_in_seconds": 301}, {"expires_in_seconds": 30.0}):
+    for kwargs in (
+        {"session_expiration_duration_in_seconds": 1799},
+        {"session_expiration_duration_in_seconds": 43201},
+        {"expires_in_seconds": 4},
+        {"expires_in_seconds": 301},
+        {"expires_in_seconds": 30.0},
+    ):
         with pytest.raises(ValueError, match="between"):
             monitor.get_presigned_url(**kwargs)
 

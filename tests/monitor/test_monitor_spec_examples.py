@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -23,11 +23,16 @@ def logs(aws: Any) -> Any:
 def _cluster() -> str:
     return boto3.client("sagemaker", region_name="us-east-1").create_cluster(
         ClusterName="my-cluster",
-        InstanceGroups=[{
-            "InstanceCount": 1, "InstanceGroupName": "workers", "InstanceType": "ml.p5.48xlarge",
-            "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-lifecycle/", "OnCreate": "on_create.sh"},
-            "ExecutionRole": "arn:aws:iam::123456789012:role/HP", "ThreadsPerCore": 1,
-        }],
+        InstanceGroups=[
+            {
+                "InstanceCount": 1,
+                "InstanceGroupName": "workers",
+                "InstanceType": "ml.p5.48xlarge",
+                "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-lifecycle/", "OnCreate": "on_create.sh"},
+                "ExecutionRole": "arn:aws:iam::123456789012:role/HP",
+                "ThreadsPerCore": 1,
+            }
+        ],
     )["ClusterArn"]
 
 
@@ -37,9 +42,7 @@ def test_api_spec_from_job_id_examples(logs: Any, capsys: pytest.CaptureFixture[
 
     # SMTJ
     monitor = CloudWatchLogMonitor.from_job_id(
-        job_id="my-training-job",
-        platform=Platform.SMTJ,
-        started_time=datetime(2026, 1, 15, 12, 0, 0)
+        job_id="my-training-job", platform=Platform.SMTJ, started_time=datetime(2026, 1, 15, 12, 0, 0)
     )
     logs_ = monitor.get_logs(limit=100)
     assert len(logs_) == 100 and logs_[-1]["message"].startswith("Training completed")
@@ -47,31 +50,35 @@ def test_api_spec_from_job_id_examples(logs: Any, capsys: pytest.CaptureFixture[
     assert capsys.readouterr().out.splitlines()[0].startswith("[2026-01-15 12:00:00,001] [INFO]")
 
     arn = _cluster()
-    put_lines(logs, f"/aws/sagemaker/Clusters/my-cluster/{arn.rsplit('/', 1)[-1]}",
-              "SagemakerHyperPodTrainingJob/workers/i-0abc", [f"my-hyperpod-job-worker-0 | step {i}" for i in range(30)])
+    put_lines(
+        logs,
+        f"/aws/sagemaker/Clusters/my-cluster/{arn.rsplit('/', 1)[-1]}",
+        "SagemakerHyperPodTrainingJob/workers/i-0abc",
+        [f"my-hyperpod-job-worker-0 | step {i}" for i in range(30)],
+    )
     # SMHP
     monitor = CloudWatchLogMonitor.from_job_id(
-        job_id="my-hyperpod-job",
-        platform=Platform.SMHP,
-        cluster_name="my-cluster",
-        namespace="kubeflow"
+        job_id="my-hyperpod-job", platform=Platform.SMHP, cluster_name="my-cluster", namespace="kubeflow"
     )
     assert [e["message"] for e in monitor.get_logs(limit=2)] == [
-        "my-hyperpod-job-worker-0 | step 28", "my-hyperpod-job-worker-0 | step 29"]
+        "my-hyperpod-job-worker-0 | step 28",
+        "my-hyperpod-job-worker-0 | step 29",
+    ]
 
 
 def test_readme_monitor_example(logs: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    # Or Create from job id
+    from datetime import datetime
+
     from amzn_nova_forge.model.model_enums import Platform
     from amzn_nova_forge.monitor import CloudWatchLogMonitor
 
-    # Or Create from job id
-    from datetime import datetime
     monitor = CloudWatchLogMonitor.from_job_id(
         job_id="job-id",
         platform=Platform.SMTJ,
-        started_time=datetime(year=2025, month=11, day=1, hour=20), # Optional, job start time
-        cluster_name="cluster_name", # Optional, SMHP cluster name, only needed when platform is SMHP,
-        namespace="namespace", # Optional, SMHP namespace, only needed when platform is SMHP
+        started_time=datetime(year=2025, month=11, day=1, hour=20),  # Optional, job start time
+        cluster_name="cluster_name",  # Optional, SMHP cluster name, only needed when platform is SMHP,
+        namespace="namespace",  # Optional, SMHP namespace, only needed when platform is SMHP
     )
 
     # View logs
@@ -96,18 +103,16 @@ def test_api_spec_plot_example_from_training_result(logs: Any, tmp_path: Any, mo
         ResourceConfig={"InstanceType": "ml.p5.48xlarge", "InstanceCount": 1, "VolumeSizeInGB": 100},
         StoppingCondition={"MaxRuntimeInSeconds": 86400},
     )
-    training_result = SMTJTrainingResult("my-training-job", TrainingMethod.SFT_LORA,
-                                         datetime.fromtimestamp(BASE_MS / 1000, tz=timezone.utc), region="us-east-1")
+    training_result = SMTJTrainingResult(
+        "my-training-job", TrainingMethod.SFT_LORA, datetime.fromtimestamp(BASE_MS / 1000, tz=UTC), region="us-east-1"
+    )
     monkeypatch.chdir(tmp_path)
 
     # Create monitor from a training result
     monitor = CloudWatchLogMonitor.from_job_result(job_result=training_result)
 
     # Plot training loss for an SFT job
-    monitor.plot_metrics(
-        training_method=TrainingMethod.SFT_LORA,
-        metrics=["training_loss"]
-    )
+    monitor.plot_metrics(training_method=TrainingMethod.SFT_LORA, metrics=["training_loss"])
     assert (tmp_path / "my-training-job_training_loss.png").read_bytes()[:4] == b"\x89PNG"
     assert monitor._final  # the job is Completed in SageMaker: logs are cached from now on
     rows = monitor.get_metrics(TrainingMethod.SFT_LORA)
@@ -134,13 +139,16 @@ def test_mlflow_monitor_use_with_customizer_puts_settings_in_the_eval_recipe(s3_
     from amzn_nova_forge.model import NovaModelCustomizer
     from amzn_nova_forge.monitor import MLflowMonitor
 
-    runtime_manager = SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=1,
-                                         execution_role="arn:aws:iam::123456789012:role/SageMakerExecutionRole")
+    runtime_manager = SMTJRuntimeManager(
+        instance_type="ml.p5.48xlarge",
+        instance_count=1,
+        execution_role="arn:aws:iam::123456789012:role/SageMakerExecutionRole",
+    )
     # With explicit tracking URI
     monitor = MLflowMonitor(
         tracking_uri="arn:aws:sagemaker:us-east-1:123456789012:mlflow-app/app-xxx",
         experiment_name="nova-customization",
-        run_name="sft-run-1"
+        run_name="sft-run-1",
     )
     # Use with NovaModelCustomizer
     customizer = NovaModelCustomizer(
@@ -148,7 +156,7 @@ def test_mlflow_monitor_use_with_customizer_puts_settings_in_the_eval_recipe(s3_
         method=TrainingMethod.SFT_LORA,
         infra=runtime_manager,
         data_s3_path="s3://bucket/data",
-        mlflow_monitor=monitor
+        mlflow_monitor=monitor,
     )
     customizer.generated_recipe_dir = str(tmp_path)
     customizer.validation_config = {"iam": False, "infra": False, "recipe": True}

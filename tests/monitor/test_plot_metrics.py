@@ -50,8 +50,11 @@ def test_plot_saves_png_with_the_loss_curve(sft_job: CloudWatchLogMonitor, tmp_p
     from matplotlib.image import imread
 
     img = imread(out)[:, :, :3]
-    blue = (abs(img[:, :, 0] - 0x1F / 255) < 0.08) & (abs(img[:, :, 1] - 0x77 / 255) < 0.08) & (
-        abs(img[:, :, 2] - 0xB4 / 255) < 0.08)
+    blue = (
+        (abs(img[:, :, 0] - 0x1F / 255) < 0.08)
+        & (abs(img[:, :, 1] - 0x77 / 255) < 0.08)
+        & (abs(img[:, :, 2] - 0xB4 / 255) < 0.08)
+    )
     rows_px, cols_px = blue.nonzero()
     assert len(cols_px) > 500
     left, right = cols_px < cols_px.min() + 60, cols_px > cols_px.max() - 200
@@ -61,8 +64,9 @@ def test_plot_saves_png_with_the_loss_curve(sft_job: CloudWatchLogMonitor, tmp_p
     assert rows_px[left].min() < np.median(rows_px[right]) - 150  # starts far above where it ends
 
 
-def test_plot_default_file_name_outside_notebook(sft_job: CloudWatchLogMonitor, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plot_default_file_name_outside_notebook(
+    sft_job: CloudWatchLogMonitor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     out = sft_job.plot_metrics(training_method=TrainingMethod.SFT_LORA)
     assert out == Path("sft-job_training_loss.png")
@@ -100,10 +104,7 @@ def test_rft_reward_plot_spec_example(aws: Any, tmp_path: Path, monkeypatch: pyt
     monitor = CloudWatchLogMonitor.from_job_id(job_id="rft-job", platform=Platform.SMTJ)
     # Plot reward score for an RFT job, filtered to steps 50-200 (spec example, verbatim)
     monitor.plot_metrics(
-        training_method=TrainingMethod.RFT_LORA,
-        metrics=["reward_score"],
-        starting_step=50,
-        ending_step=200
+        training_method=TrainingMethod.RFT_LORA, metrics=["reward_score"], starting_step=50, ending_step=200
     )
     assert _png_size(tmp_path / "rft-job_reward_score.png")[0] == 800
     rows = monitor.get_metrics(TrainingMethod.RFT_LORA, 50, 200)
@@ -155,8 +156,9 @@ def test_local_follow_reads_only_complete_new_lines(tmp_path: Path) -> None:
     assert os.path.exists(log)
 
 
-def test_inline_in_notebook_and_the_figure_holds_the_curve(sft_job: CloudWatchLogMonitor, tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_inline_in_notebook_and_the_figure_holds_the_curve(
+    sft_job: CloudWatchLogMonitor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import sys
     import types
 
@@ -174,8 +176,12 @@ def test_inline_in_notebook_and_the_figure_holds_the_curve(sft_job: CloudWatchLo
     monkeypatch.setitem(sys.modules, "IPython", ipython)
     monkeypatch.setitem(sys.modules, "IPython.display", display_mod)
     monkeypatch.chdir(tmp_path)
-    assert sft_job.plot_metrics(training_method=TrainingMethod.SFT_LORA, metrics=["training_loss"],
-                                starting_step=20, ending_step=120) is None
+    assert (
+        sft_job.plot_metrics(
+            training_method=TrainingMethod.SFT_LORA, metrics=["training_loss"], starting_step=20, ending_step=120
+        )
+        is None
+    )
     assert list(tmp_path.iterdir()) == []  # nothing written in a notebook
     (fig,) = shown
     (ax,) = fig.axes

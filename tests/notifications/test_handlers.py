@@ -60,8 +60,12 @@ def infra(aws, monkeypatch):
 
 
 def _register(ddb, job_id: str, **extra: str) -> None:
-    item = {"job_id": {"S": job_id}, "emails": {"SS": ["user@example.com"]},
-            "output_s3_path": {"S": "s3://my-bucket/output"}, "ttl": {"N": "1"}}
+    item = {
+        "job_id": {"S": job_id},
+        "emails": {"SS": ["user@example.com"]},
+        "output_s3_path": {"S": "s3://my-bucket/output"},
+        "ttl": {"N": "1"},
+    }
     item.update({k: {"S": v} for k, v in extra.items()})
     ddb.put_item(TableName=TABLE, Item=item)
 
@@ -78,7 +82,7 @@ def test_smtj_completed_with_manifest(infra) -> None:
     boto3.client("s3").put_object(Bucket="my-bucket", Key="output/my-job-abc123/output/output.tar.gz", Body=tar)
     out = smtj_handler.handler(_event("smtj_completed.json"), None)
     assert out["action"] == "notified" and out["manifest_ok"] is True
-    (_, message, subject, attrs, _), = _sent(topic)
+    ((_, message, subject, attrs, _),) = _sent(topic)
     assert subject == "[SMTJ] Job Completed: my-job-abc123"
     assert "Output validation: PASSED" in message
     assert "Platform: SMTJ" in message and "#/jobs/my-job-abc123" in message
@@ -94,9 +98,12 @@ def test_smtj_completed_manifest_missing(infra) -> None:
     )
     out = smtj_handler.handler(_event("smtj_completed.json"), None)
     assert out["manifest_ok"] is False
-    (_, message, subject, _, _), = _sent(topic)
+    ((_, message, subject, _, _),) = _sent(topic)
     assert subject == "[SMTJ] Job Completed (output validation failed): my-job-abc123"
-    assert "Output validation: FAILED - manifest.json is missing from s3://my-bucket/output/my-job-abc123/output/output.tar.gz" in message
+    assert (
+        "Output validation: FAILED - manifest.json is missing from s3://my-bucket/output/my-job-abc123/output/output.tar.gz"
+        in message
+    )
 
 
 def test_smtj_completed_output_archive_absent(infra) -> None:
@@ -104,7 +111,7 @@ def test_smtj_completed_output_archive_absent(infra) -> None:
     _register(ddb, "my-job-abc123")
     out = smtj_handler.handler(_event("smtj_completed.json"), None)
     assert out["manifest_ok"] is False
-    (_, message, _, _, _), = _sent(topic)
+    ((_, message, _, _, _),) = _sent(topic)
     assert "could not be read (NoSuchKey)" in message
 
 
@@ -113,7 +120,7 @@ def test_smtj_failed_includes_reason(infra) -> None:
     _register(ddb, "my-job-abc123")
     out = smtj_handler.handler(_event("smtj_failed.json"), None)
     assert out["status"] == "Failed" and out["manifest_ok"] is None
-    (_, message, subject, _, _), = _sent(topic)
+    ((_, message, subject, _, _),) = _sent(topic)
     assert subject == "[SMTJ] Job Failed: my-job-abc123"
     assert "Reason: AlgorithmError: CUDA out of memory" in message
     assert _item(ddb, "my-job-abc123") is None
@@ -166,10 +173,15 @@ def test_smhp_completed_with_manifest(infra, kubectl) -> None:
     kubectl[("pytorchjob", "my-job-hp1")] = "pytorchjob_succeeded.json"
     out = smhp_handler.handler({"source": "aws.events", "detail-type": "Scheduled Event"}, None)
     assert out["results"] == [
-        {"job_id": "my-job-hp1", "action": "notified", "status": "Completed", "manifest_ok": True,
-         "subject": "[SMHP] Job Completed: my-job-hp1"}
+        {
+            "job_id": "my-job-hp1",
+            "action": "notified",
+            "status": "Completed",
+            "manifest_ok": True,
+            "subject": "[SMHP] Job Completed: my-job-hp1",
+        }
     ]
-    (_, message, _, _, _), = _sent(topic)
+    ((_, message, _, _, _),) = _sent(topic)
     assert "Cluster: my-hp-cluster" in message and "Namespace: kubeflow" in message
     assert "Output validation: PASSED" in message
     assert kubectl["calls"][0] == ["get", "pytorchjob", "my-job-hp1", "-n", "kubeflow", "-o", "json"]
@@ -182,7 +194,7 @@ def test_smhp_completed_manifest_missing(infra, kubectl) -> None:
     kubectl[("pytorchjob", "my-job-hp1")] = "pytorchjob_succeeded.json"
     out = smhp_handler.handler({}, None)["results"][0]
     assert out["manifest_ok"] is False
-    (_, message, subject, _, _), = _sent(topic)
+    ((_, message, subject, _, _),) = _sent(topic)
     assert subject == "[SMHP] Job Completed (output validation failed): my-job-hp1"
     assert "manifest.json is missing: s3://my-bucket/output/my-job-hp1/manifest.json" in message
 
@@ -193,7 +205,7 @@ def test_smhp_failed(infra, kubectl) -> None:
     kubectl[("pytorchjob", "my-job-hp1")] = "pytorchjob_failed.json"
     out = smhp_handler.handler({}, None)["results"][0]
     assert out["status"] == "Failed"
-    (_, message, subject, _, _), = _sent(topic)
+    ((_, message, subject, _, _),) = _sent(topic)
     assert subject == "[SMHP] Job Failed: my-job-hp1"
     assert "1 Master replica(s) failed" in message and "Namespace: team-a" in message
     assert kubectl["calls"][0][4] == "team-a"
@@ -249,7 +261,7 @@ def test_eks_token_format(aws) -> None:
 
     token = smhp_handler._eks_token("my-eks")
     assert token.startswith("k8s-aws-v1.")
-    url = base64.urlsafe_b64decode(token[len("k8s-aws-v1."):] + "==").decode()
+    url = base64.urlsafe_b64decode(token[len("k8s-aws-v1.") :] + "==").decode()
     assert "Action=GetCallerIdentity" in url and "x-k8s-aws-id" in url.lower()
 
 
@@ -263,17 +275,25 @@ def test_zip_is_deterministic_and_self_contained(platform, tmp_path) -> None:
         zf.extractall(tmp_path)
     # Isolated interpreter (-I, no site-packages): the handler imports with the stdlib alone,
     # as top-level modules, exactly as Lambda loads it.
-    code = f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import index; assert callable(index.handler); print('ok')"
-    proc = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    code = (
+        f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import index; assert callable(index.handler); print('ok')"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
     assert proc.stdout.strip() == "ok", proc.stderr
 
 
 def test_evaluation_jobs_skip_the_manifest_check(infra) -> None:
     ddb, topic = infra
     _register(ddb, "my-job-abc123")
-    ddb.update_item(TableName=TABLE, Key={"job_id": {"S": "my-job-abc123"}},
-                    UpdateExpression="SET validate_output = :f", ExpressionAttributeValues={":f": {"BOOL": False}})
+    ddb.update_item(
+        TableName=TABLE,
+        Key={"job_id": {"S": "my-job-abc123"}},
+        UpdateExpression="SET validate_output = :f",
+        ExpressionAttributeValues={":f": {"BOOL": False}},
+    )
     out = smtj_handler.handler(_event("smtj_completed.json"), None)
     assert out["manifest_ok"] is None
-    (_, message, subject, _, _), = _sent(topic)
+    ((_, message, subject, _, _),) = _sent(topic)
     assert subject == "[SMTJ] Job Completed: my-job-abc123" and "Output validation" not in message

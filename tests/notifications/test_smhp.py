@@ -26,9 +26,7 @@ STACK = "NovaForgeSDK-SMHP-JobNotifications-my-hp-cluster"
 def cluster(aws):
     ec2 = boto3.client("ec2", region_name="us-east-1")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24")["Subnet"]["SubnetId"] for i in (1, 2)
-    ]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24")["Subnet"]["SubnetId"] for i in (1, 2)]
     sg = ec2.create_security_group(GroupName="hp", Description="hp", VpcId=vpc)["GroupId"]
     rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
     ec2.associate_route_table(RouteTableId=rt, SubnetId=subnets[0])
@@ -39,11 +37,16 @@ def cluster(aws):
         eks.create_cluster(name=name, roleArn=role, resourcesVpcConfig={"subnetIds": subnets, "securityGroupIds": [sg]})
     boto3.client("sagemaker", region_name="us-east-1").create_cluster(
         ClusterName="my-hp-cluster",
-        InstanceGroups=[{
-            "InstanceGroupName": "workers", "InstanceType": "ml.p5.48xlarge", "InstanceCount": 1, "ThreadsPerCore": 1,
-            "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-lifecycle/scripts", "OnCreate": "on_create.sh"},
-            "ExecutionRole": role,
-        }],
+        InstanceGroups=[
+            {
+                "InstanceGroupName": "workers",
+                "InstanceType": "ml.p5.48xlarge",
+                "InstanceCount": 1,
+                "ThreadsPerCore": 1,
+                "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-lifecycle/scripts", "OnCreate": "on_create.sh"},
+                "ExecutionRole": role,
+            }
+        ],
         VpcConfig={"SecurityGroupIds": [sg], "Subnets": subnets},
     )
 
@@ -71,7 +74,7 @@ def test_spec_basic_usage_with_auto_detection(cluster, smhp_result) -> None:
     result.enable_job_notifications(
         emails=["user@example.com"],
         namespace="kubeflow",  # Required
-        kubectl_layer_arn="arn:aws:lambda:<region>:123456789012:layer:kubectl:1"  # Required
+        kubectl_layer_arn="arn:aws:lambda:<region>:123456789012:layer:kubectl:1",  # Required
     )
     params = _params()
     assert params["EksClusterArn"] == EKS_ARN and params["EksClusterName"] == "hp-eks"
@@ -96,7 +99,9 @@ def test_spec_basic_usage_with_auto_detection(cluster, smhp_result) -> None:
     assert (fn["Timeout"], fn["MemorySize"]) == (300, 512)
     assert fn["VpcConfig"]["SubnetIds"] == cluster["subnets"]
     assert fn["Environment"]["Variables"]["CLUSTER_NAME"] == "my-hp-cluster"
-    rule = boto3.client("events", region_name="us-east-1").describe_rule(Name="NovaForgeSDK-SMHP-Job-Check-my-hp-cluster")
+    rule = boto3.client("events", region_name="us-east-1").describe_rule(
+        Name="NovaForgeSDK-SMHP-Job-Check-my-hp-cluster"
+    )
     assert rule["ScheduleExpression"] == "rate(5 minutes)"
     subs = boto3.client("sns", region_name="us-east-1").list_subscriptions_by_topic(
         TopicArn="arn:aws:sns:us-east-1:123456789012:NovaForgeSDK-SMHP-Notifications-my-hp-cluster"
@@ -111,9 +116,11 @@ def test_spec_polling_interval(cluster, smhp_result) -> None:
         emails=["user@example.com"],
         namespace="kubeflow",
         kubectl_layer_arn="arn:aws:lambda:<region>:123456789012:layer:kubectl:1",
-        polling_interval_minutes=10  # Check every 10 minutes instead of default 5
+        polling_interval_minutes=10,  # Check every 10 minutes instead of default 5
     )
-    rule = boto3.client("events", region_name="us-east-1").describe_rule(Name="NovaForgeSDK-SMHP-Job-Check-my-hp-cluster")
+    rule = boto3.client("events", region_name="us-east-1").describe_rule(
+        Name="NovaForgeSDK-SMHP-Job-Check-my-hp-cluster"
+    )
     assert rule["ScheduleExpression"] == "rate(10 minutes)"
 
 
@@ -144,7 +151,7 @@ def test_spec_explicit_vpc(cluster, smhp_result, monkeypatch) -> None:
         eks_cluster_arn="arn:aws:eks:<region>:123456789012:cluster/my-cluster",
         vpc_id="vpc-12345",
         subnet_ids=["subnet-1", "subnet-2"],
-        security_group_id="sg-12345"
+        security_group_id="sg-12345",
     )
     params = _params()
     assert params["VpcId"] == "vpc-12345"
@@ -159,7 +166,9 @@ def test_spec_explicit_vpc(cluster, smhp_result, monkeypatch) -> None:
 def test_existing_gateway_endpoints_not_recreated(cluster) -> None:
     ec2 = boto3.client("ec2", region_name="us-east-1")
     ec2.create_vpc_endpoint(
-        VpcId=cluster["vpc"], ServiceName="com.amazonaws.us-east-1.dynamodb", VpcEndpointType="Gateway",
+        VpcId=cluster["vpc"],
+        ServiceName="com.amazonaws.us-east-1.dynamodb",
+        VpcEndpointType="Gateway",
         RouteTableIds=[cluster["route_table"]],
     )
     SMHPNotificationManager(
@@ -170,10 +179,14 @@ def test_existing_gateway_endpoints_not_recreated(cluster) -> None:
 
 
 def test_stack_per_cluster_reused(cluster) -> None:
-    mgr = SMHPNotificationManager("my-hp-cluster", kubectl_layer_arn="arn:aws:lambda:us-east-1:123456789012:layer:kubectl:1")
+    mgr = SMHPNotificationManager(
+        "my-hp-cluster", kubectl_layer_arn="arn:aws:lambda:us-east-1:123456789012:layer:kubectl:1"
+    )
     assert mgr.enable_notifications("j1", ["a@example.com"], "s3://b/o", namespace="ns")["created_stack"] is True
     # The layer is only needed to create the stack.
-    again = SMHPNotificationManager("my-hp-cluster").enable_notifications("j2", ["a@example.com"], "s3://b/o", namespace="ns")
+    again = SMHPNotificationManager("my-hp-cluster").enable_notifications(
+        "j2", ["a@example.com"], "s3://b/o", namespace="ns"
+    )
     assert again["created_stack"] is False and again["subscribed"] == []
     mgr.delete_notification_stack()
     assert mgr.stack_status() is None
@@ -184,7 +197,9 @@ def test_missing_required_parameters(cluster, smhp_result) -> None:
         smhp_result.enable_job_notifications(emails=["user@example.com"], namespace="kubeflow")
     with pytest.raises(ConfigError, match="polling_interval_minutes"):
         smhp_result.enable_job_notifications(
-            emails=["user@example.com"], kubectl_layer_arn="arn:aws:lambda:us-east-1:1:layer:k:1", polling_interval_minutes=0
+            emails=["user@example.com"],
+            kubectl_layer_arn="arn:aws:lambda:us-east-1:1:layer:k:1",
+            polling_interval_minutes=0,
         )
     with pytest.raises(ConfigError, match="namespace is required"):
         SMHPNotificationManager("c", kubectl_layer_arn="arn:aws:lambda:us-east-1:1:layer:k:1").enable_notifications(

@@ -33,13 +33,14 @@ def _subscribers(region: str = "us-east-1") -> list[str]:
 def test_spec_basic_usage(aws, smtj_result) -> None:
     result = smtj_result
     # --- spec example, verbatim ---
-    result.enable_job_notifications(
-        emails=["user@example.com", "team@example.com"]
-    )
+    result.enable_job_notifications(emails=["user@example.com", "team@example.com"])
     cfn = boto3.client("cloudformation", region_name="us-east-1")
     stack = cfn.describe_stacks(StackName=STACK)["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
-    resources = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in cfn.list_stack_resources(StackName=STACK)["StackResourceSummaries"]}
+    resources = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in cfn.list_stack_resources(StackName=STACK)["StackResourceSummaries"]
+    }
     assert {"JobTable", "NotificationTopic", "HandlerFunction", "JobStateRule", "HandlerRole"} <= set(resources)
 
     item = boto3.client("dynamodb", region_name="us-east-1").get_item(
@@ -78,7 +79,7 @@ def test_spec_kms_example(aws, smtj_result) -> None:
     # --- spec example, verbatim ---
     result.enable_job_notifications(
         emails=["user@example.com"],
-        kms_key_id="abc-123-def-456"  # Just the key ID, not full ARN
+        kms_key_id="abc-123-def-456",  # Just the key ID, not full ARN
     )
     attrs = boto3.client("sns", region_name="us-east-1").get_topic_attributes(TopicArn=_topic_arn())["Attributes"]
     assert attrs["KmsMasterKeyId"] == "abc-123-def-456"
@@ -94,10 +95,7 @@ def test_spec_region_example(aws) -> None:
     # A job result that does not record its region: the region argument decides.
     result = SMTJTrainingResult("west-job", "sft_lora", model_artifacts=ModelArtifacts(output_s3_path="s3://b/o"))
     # --- spec example, verbatim ---
-    result.enable_job_notifications(
-        emails=["user@example.com"],
-        region="us-west-2"
-    )
+    result.enable_job_notifications(emails=["user@example.com"], region="us-west-2")
     west = boto3.client("cloudformation", region_name="us-west-2")
     assert west.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
     east = boto3.client("cloudformation", region_name="us-east-1")
@@ -111,9 +109,9 @@ def test_spec_overview_example_with_output_path(aws, smtj_result) -> None:
     # --- spec example, verbatim ---
     result.enable_job_notifications(
         emails=["user@example.com", "team@example.com"],
-        region="us-west-2", # Optional
-        kms_key_id="1234abcd-12ab-34cd-56ef-1234567890ab", # Optional customer KMS key
-        output_s3_path="s3://my-bucket/custom-output-path/" # Optional output path
+        region="us-west-2",  # Optional
+        kms_key_id="1234abcd-12ab-34cd-56ef-1234567890ab",  # Optional customer KMS key
+        output_s3_path="s3://my-bucket/custom-output-path/",  # Optional output path
     )
     item = boto3.client("dynamodb", region_name="us-west-2").get_item(
         TableName=TABLE, Key={"job_id": {"S": "my-job-abc123"}}
@@ -135,7 +133,9 @@ def test_job_region_wins_over_default(aws) -> None:
 
 
 @pytest.mark.parametrize(
-    "emails", [["not-an-email"], [], "user@example.com", ["user@example.com", "bad@"]], ids=["bad", "empty", "str", "mixed"]
+    "emails",
+    [["not-an-email"], [], "user@example.com", ["user@example.com", "bad@"]],
+    ids=["bad", "empty", "str", "mixed"],
 )
 def test_invalid_emails_create_nothing(aws, smtj_result, emails) -> None:
     with pytest.raises(ValueError, match="email"):
@@ -163,8 +163,11 @@ def test_unknown_option_and_arn_kms_rejected(aws, smtj_result) -> None:
 def test_other_platforms_unsupported(aws) -> None:
     from amzn_nova_forge.model.result._training import BedrockTrainingResult, ModelArtifacts
 
-    result = BedrockTrainingResult("arn:aws:bedrock:us-east-1:1:model-customization-job/x", "sft_lora",
-                                   model_artifacts=ModelArtifacts(output_s3_path="s3://b/o"))
+    result = BedrockTrainingResult(
+        "arn:aws:bedrock:us-east-1:1:model-customization-job/x",
+        "sft_lora",
+        model_artifacts=ModelArtifacts(output_s3_path="s3://b/o"),
+    )
     with pytest.raises(UnsupportedFeatureError, match="SMTJ and SMHP"):
         result.enable_job_notifications(emails=["user@example.com"])
 
@@ -173,7 +176,9 @@ def test_failed_stack_raises_infra_error(aws) -> None:
     cfn = cached_client("cloudformation")
 
     def rolled_back(**kwargs):
-        body = {"Stacks": [{"StackName": STACK, "StackStatus": "ROLLBACK_COMPLETE", "CreationTime": "2024-01-01T00:00:00Z"}]}
+        body = {
+            "Stacks": [{"StackName": STACK, "StackStatus": "ROLLBACK_COMPLETE", "CreationTime": "2024-01-01T00:00:00Z"}]
+        }
         return AWSResponse(None, 200, {}, None), body
 
     cfn.meta.events.register("before-call.cloudformation.DescribeStacks", rolled_back)
@@ -207,7 +212,9 @@ def test_evaluation_result_notifications(aws) -> None:
     from amzn_nova_forge.model.result._evaluation import SMTJEvaluationResult
 
     result = SMTJEvaluationResult(
-        "eval-job-1", eval_task="mmlu", eval_output_path="s3://my-bucket/out/eval-job-1/output/output.tar.gz",
+        "eval-job-1",
+        eval_task="mmlu",
+        eval_output_path="s3://my-bucket/out/eval-job-1/output/output.tar.gz",
         region="us-east-1",
     )
     result.enable_job_notifications(emails=["user@example.com"])

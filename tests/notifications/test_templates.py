@@ -28,9 +28,7 @@ def _tag(loader: yaml.Loader, suffix: str, node: yaml.Node) -> object:
 _Loader.add_multi_constructor("!", _tag)
 
 PKG = Path(amzn_nova_forge.__file__).parent
-TEMPLATES = sorted(
-    [*PKG.glob("notifications/templates/*.yaml"), *PKG.glob("rft_multiturn/templates/*.yaml")]
-)
+TEMPLATES = sorted([*PKG.glob("notifications/templates/*.yaml"), *PKG.glob("rft_multiturn/templates/*.yaml")])
 
 
 def load(name: str) -> dict:
@@ -62,7 +60,11 @@ def test_smtj_template_resources() -> None:
     assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
     assert res["NotificationTopic"]["Properties"]["TopicName"] == "NovaForgeSDK-SMTJ-Notifications"
     fn = res["HandlerFunction"]["Properties"]
-    assert (fn["FunctionName"], fn["Runtime"], fn["Timeout"]) == ("NovaForgeSDK-SMTJ-NotificationHandler", "python3.12", 180)
+    assert (fn["FunctionName"], fn["Runtime"], fn["Timeout"]) == (
+        "NovaForgeSDK-SMTJ-NotificationHandler",
+        "python3.12",
+        180,
+    )
     rule = res["JobStateRule"]["Properties"]
     assert rule["Name"] == "NovaForgeSDK-SMTJ-Job-State-Change"
     assert rule["EventPattern"]["detail-type"] == ["SageMaker Training Job State Change"]
@@ -76,7 +78,9 @@ def test_smhp_template_resources() -> None:
     assert table["TableName"] == {"Sub": "NovaForgeSDK-SMHP-JobNotifications-${ClusterName}"}
     assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    assert res["NotificationTopic"]["Properties"]["TopicName"] == {"Sub": "NovaForgeSDK-SMHP-Notifications-${ClusterName}"}
+    assert res["NotificationTopic"]["Properties"]["TopicName"] == {
+        "Sub": "NovaForgeSDK-SMHP-Notifications-${ClusterName}"
+    }
     fn = res["HandlerFunction"]["Properties"]
     assert fn["FunctionName"] == {"Sub": "NovaForgeSDK-SMHP-NotificationHandler-${ClusterName}"}
     assert (fn["Runtime"], fn["Timeout"], fn["MemorySize"]) == ("python3.12", 300, 512)

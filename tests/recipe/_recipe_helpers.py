@@ -23,8 +23,9 @@ KIND_TASK = {
 }
 
 
-def builder_for(entry: Entry, variant: Variant | None = None, *, with_instance: bool = True,
-                count: int | None = None) -> RecipeBuilder:
+def builder_for(
+    entry: Entry, variant: Variant | None = None, *, with_instance: bool = True, count: int | None = None
+) -> RecipeBuilder:
     """A builder that selects ``variant`` of ``entry`` (its first instance type when it has any)."""
     variant = variant or entry.variants[0]
     itype = icount = None
@@ -34,8 +35,14 @@ def builder_for(entry: Entry, variant: Variant | None = None, *, with_instance: 
     model = Model[entry.model]
     platform = Platform(entry.platform)
     if entry.method.startswith("eval:"):
-        return RecipeBuilder(model, TrainingMethod.EVALUATION, platform, eval_task=KIND_TASK[entry.method[5:]],
-                             instance_type=itype, instance_count=icount)
+        return RecipeBuilder(
+            model,
+            TrainingMethod.EVALUATION,
+            platform,
+            eval_task=KIND_TASK[entry.method[5:]],
+            instance_type=itype,
+            instance_count=icount,
+        )
     return RecipeBuilder(model, TrainingMethod(entry.method), platform, instance_type=itype, instance_count=icount)
 
 

@@ -20,22 +20,34 @@ LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:MySageMakerReward"
 
 
 def _sft(platform: Platform = Platform.SMTJ, **kw: object) -> RecipeBuilder:
-    return RecipeBuilder(Model.NOVA_LITE_2, TrainingMethod.SFT_LORA, platform, instance_type="ml.p5.48xlarge",
-                         instance_count=4, **kw)  # type: ignore[arg-type]
+    return RecipeBuilder(
+        Model.NOVA_LITE_2, TrainingMethod.SFT_LORA, platform, instance_type="ml.p5.48xlarge", instance_count=4, **kw
+    )  # type: ignore[arg-type]
 
 
 def test_run_settings_fill_the_run_section() -> None:
-    run = RunSettings(job_name="my-job", data_s3_path="s3://b/train.jsonl", output_s3_path="s3://b/out/",
-                      model_name_or_path="s3://escrow/job/checkpoints", validation_data_s3_path="s3://b/val.jsonl",
-                      mlflow={"tracking_uri": "arn:aws:sagemaker:us-east-1:123456789012:mlflow-app/app-1",
-                              "experiment_name": "exp", "mlflow_run_name": "r1"})
+    run = RunSettings(
+        job_name="my-job",
+        data_s3_path="s3://b/train.jsonl",
+        output_s3_path="s3://b/out/",
+        model_name_or_path="s3://escrow/job/checkpoints",
+        validation_data_s3_path="s3://b/val.jsonl",
+        mlflow={
+            "tracking_uri": "arn:aws:sagemaker:us-east-1:123456789012:mlflow-app/app-1",
+            "experiment_name": "exp",
+            "mlflow_run_name": "r1",
+        },
+    )
     built = _sft().build(run=run)
     r = built.recipe["run"]
     assert r["name"] == "my-job" and r["data_s3_path"] == "s3://b/train.jsonl"
     assert r["output_s3_path"] == "s3://b/out/" and r["model_name_or_path"] == "s3://escrow/job/checkpoints"
     assert r["validation_data_s3_path"] == "s3://b/val.jsonl" and r["replicas"] == 4
     assert (r["mlflow_tracking_uri"], r["mlflow_experiment_name"], r["mlflow_run_name"]) == (
-        "arn:aws:sagemaker:us-east-1:123456789012:mlflow-app/app-1", "exp", "r1")
+        "arn:aws:sagemaker:us-east-1:123456789012:mlflow-app/app-1",
+        "exp",
+        "r1",
+    )
     assert r["model_type"] == "amazon.nova-2-lite-v1:0:256k"
     # dict form is equivalent; unknown run settings are refused
     assert _sft().build(run={"job_name": "my-job"}).recipe["run"]["name"] == "my-job"
@@ -47,11 +59,18 @@ def test_run_settings_fill_the_run_section() -> None:
 
 def test_precedence_overrides_beat_file_beat_sdk_values_beat_defaults(tmp_path: Path) -> None:
     user = tmp_path / "mine.yaml"
-    user.write_text(yaml.safe_dump({
-        "run": {"name": "from-file", "model_type": "amazon.nova-pro-v1:0:300k"},
-        "training_config": {"max_steps": 80, "global_batch_size": 64,
-                            "optim_config": {"lr": "5e-6"}},  # sci-notation string → float
-    }))
+    user.write_text(
+        yaml.safe_dump(
+            {
+                "run": {"name": "from-file", "model_type": "amazon.nova-pro-v1:0:300k"},
+                "training_config": {
+                    "max_steps": 80,
+                    "global_batch_size": 64,
+                    "optim_config": {"lr": "5e-6"},
+                },  # sci-notation string → float
+            }
+        )
+    )
     built = _sft().build(run={"job_name": "from-sdk"}, overrides={"max_steps": 90}, recipe_path=str(user))
     tc = built.recipe["training_config"]
     assert tc["max_steps"] == 90  # override > file
@@ -69,7 +88,9 @@ def test_user_recipe_file_is_validated_the_same_way(tmp_path: Path) -> None:
         _sft().build(recipe_path=str(bad))
     typo = tmp_path / "typo.yaml"
     typo.write_text(yaml.safe_dump({"training_config": {"max_step": 10}}))
-    with pytest.raises(RecipeValidationError, match=r"training_config.max_step \(did you mean training_config.max_steps"):
+    with pytest.raises(
+        RecipeValidationError, match=r"training_config.max_step \(did you mean training_config.max_steps"
+    ):
         _sft().build(recipe_path=str(typo))
     notmap = tmp_path / "list.yaml"
     notmap.write_text("- 1\n- 2\n")
@@ -106,14 +127,17 @@ def test_local_uses_the_cloud_recipe_and_skips_cloud_checks(monkeypatch: pytest.
     monkeypatch.setenv("AWS_DEFAULT_REGION", "mars-north-1")
     smtj = RecipeBuilder(Model.NOVA_MICRO, TrainingMethod.SFT_FULL, Platform.SMTJ, region="us-east-1").build()
     local = RecipeBuilder(Model.NOVA_MICRO, TrainingMethod.SFT_FULL, Platform.LOCAL).build(
-        run={"model_name_or_path": "/models/tiny"}, overrides={"max_epochs": 1})
+        run={"model_name_or_path": "/models/tiny"}, overrides={"max_epochs": 1}
+    )
     assert local.template_id == smtj.template_id
     assert local.image_uri is None and local.region is None
     assert local.recipe["run"]["model_name_or_path"] == "/models/tiny"
     assert local.hyperparameters["max_epochs"] == 1 and local.hyperparameters["lr"] == smtj.hyperparameters["lr"]
     # CPT and RFT multiturn exist only on HyperPod in the cloud: LOCAL rehearses those recipes
-    assert RecipeBuilder(Model.NOVA_LITE, TrainingMethod.CPT, Platform.LOCAL).build().template_id == \
-        "nova_lite_1_0_p5x16_gpu_pretrain"
+    assert (
+        RecipeBuilder(Model.NOVA_LITE, TrainingMethod.CPT, Platform.LOCAL).build().template_id
+        == "nova_lite_1_0_p5x16_gpu_pretrain"
+    )
     mt = RecipeBuilder(Model.NOVA_LITE_2, TrainingMethod.RFT_MULTITURN_LORA, Platform.LOCAL).build()
     assert mt.template_id == "nova_lite_2_0_p5_gpu_lora_rft_multiturn"
     with pytest.raises(UnsupportedRegionError, match="Region 'mars-north-1' is not supported"):
@@ -121,24 +145,32 @@ def test_local_uses_the_cloud_recipe_and_skips_cloud_checks(monkeypatch: pytest.
 
 
 def test_hyperparameters_are_flat_effective_values() -> None:
-    hp = RecipeBuilder(Model.NOVA_LITE, TrainingMethod.DPO_LORA, Platform.SMTJ).build(
-        overrides={"beta": 0.05, "alpha": 32}).hyperparameters
+    hp = (
+        RecipeBuilder(Model.NOVA_LITE, TrainingMethod.DPO_LORA, Platform.SMTJ)
+        .build(overrides={"beta": 0.05, "alpha": 32})
+        .hyperparameters
+    )
     assert hp["beta"] == 0.05 and hp["alpha"] == 32 and hp["max_epochs"] == 2 and hp["lr"] == 1e-5
     assert hp["loraplus_lr_ratio"] == 20.0 and hp["adapter_dropout"] == 0.01 and hp["max_length"] == 16384
     assert "name" not in hp and "data_s3_path" not in hp and "replicas" not in hp
-    rft = RecipeBuilder(Model.NOVA_LITE_2, TrainingMethod.RFT_LORA, Platform.SMHP).build(
-        overrides={"max_steps": 30}).hyperparameters
+    rft = (
+        RecipeBuilder(Model.NOVA_LITE_2, TrainingMethod.RFT_LORA, Platform.SMHP)
+        .build(overrides={"max_steps": 30})
+        .hyperparameters
+    )
     assert rft["save_steps"] == 30 and rft["number_generation"] == 8 and rft["lr"] == 7e-7
 
 
 def test_rft_lambda_is_written_everywhere_it_is_needed() -> None:
     built = RecipeBuilder(Model.NOVA_LITE_2, TrainingMethod.RFT_LORA, Platform.SMTJ).build(
-        run={"rft_lambda_arn": LAMBDA})
+        run={"rft_lambda_arn": LAMBDA}
+    )
     assert built.recipe["run"]["reward_lambda_arn"] == LAMBDA
     assert built.recipe["training_config"]["rollout"]["rewards"]["api_endpoint"]["lambda_arn"] == LAMBDA
     with pytest.raises(RecipeOverrideError, match="not a Lambda function ARN"):
         RecipeBuilder(Model.NOVA_LITE_2, TrainingMethod.RFT_LORA, Platform.SMTJ).build(
-            run={"rft_lambda_arn": "my-function"})
+            run={"rft_lambda_arn": "my-function"}
+        )
     hp = RecipeBuilder(Model.NOVA_LITE_2, TrainingMethod.RFT_LORA, Platform.SMHP)
     assert hp.build(run={"rft_lambda_arn": LAMBDA}).recipe["run"]["reward_lambda_arn"] == LAMBDA
     with pytest.raises(RecipeOverrideError, match="must contain one of.*SMHP"):
@@ -146,23 +178,29 @@ def test_rft_lambda_is_written_everywhere_it_is_needed() -> None:
 
 
 def test_evaluation_recipes() -> None:
-    b = RecipeBuilder(Model.NOVA_LITE_2, TrainingMethod.EVALUATION, Platform.SMTJ, eval_task=EvaluationTask.BBH,
-                      subtask="navigate")
-    built = b.build(run={"model_name_or_path": "s3://my-bucket/checkpoints/my-model/"},
-                    overrides={"max_new_tokens": 2048, "temperature": 0, "top_p": 1.0})
+    b = RecipeBuilder(
+        Model.NOVA_LITE_2, TrainingMethod.EVALUATION, Platform.SMTJ, eval_task=EvaluationTask.BBH, subtask="navigate"
+    )
+    built = b.build(
+        run={"model_name_or_path": "s3://my-bucket/checkpoints/my-model/"},
+        overrides={"max_new_tokens": 2048, "temperature": 0, "top_p": 1.0},
+    )
     ev = built.recipe["evaluation"]
     assert (ev["task"], ev["strategy"], ev["metric"], ev["subtask"]) == ("bbh", "fs_cot", "accuracy", "navigate")
     assert built.recipe["inference"]["max_new_tokens"] == 2048 and built.eval_task is EvaluationTask.BBH
     assert built.image_uri.endswith("nova-evaluation-repo:SM-TJ-Eval-V2-latest")
     with pytest.raises(RecipeOverrideError, match=r"Unknown subtask 'anatomyy'.*Did you mean 'anatomy'"):
-        RecipeBuilder(Model.NOVA_PRO, TrainingMethod.EVALUATION, Platform.SMTJ, eval_task=EvaluationTask.MMLU,
-                      subtask="anatomyy").build()
+        RecipeBuilder(
+            Model.NOVA_PRO, TrainingMethod.EVALUATION, Platform.SMTJ, eval_task=EvaluationTask.MMLU, subtask="anatomyy"
+        ).build()
     with pytest.raises(RecipeOverrideError, match="takes no subtask"):
-        RecipeBuilder(Model.NOVA_PRO, TrainingMethod.EVALUATION, Platform.SMTJ, eval_task=EvaluationTask.GEN_QA,
-                      subtask="x").build()
+        RecipeBuilder(
+            Model.NOVA_PRO, TrainingMethod.EVALUATION, Platform.SMTJ, eval_task=EvaluationTask.GEN_QA, subtask="x"
+        ).build()
     with pytest.raises(RecipeValidationError, match="only used by bring-your-own-data"):
-        RecipeBuilder(Model.NOVA_PRO, TrainingMethod.EVALUATION, Platform.SMTJ,
-                      eval_task=EvaluationTask.MMLU).build(run={"data_s3_path": "s3://b/d.jsonl"})
+        RecipeBuilder(Model.NOVA_PRO, TrainingMethod.EVALUATION, Platform.SMTJ, eval_task=EvaluationTask.MMLU).build(
+            run={"data_s3_path": "s3://b/d.jsonl"}
+        )
     with pytest.raises(RecipeValidationError, match="needs eval_task"):
         RecipeBuilder(Model.NOVA_PRO, TrainingMethod.EVALUATION, Platform.SMTJ)
     # the eval task's settings are fixed
@@ -172,9 +210,15 @@ def test_evaluation_recipes() -> None:
 
 def test_byod_processor_and_rft_eval_rl_env() -> None:
     b = RecipeBuilder(Model.NOVA_MICRO, TrainingMethod.EVALUATION, Platform.SMTJ, eval_task=EvaluationTask.GEN_QA)
-    built = b.build(run={"data_s3_path": "s3://bucket/data", "processor": {
-        "lambda_arn": "arn:aws:lambda:us-east-1:123456789012:function:byom-lambda",
-        "postprocessing": {"enabled": False}}})
+    built = b.build(
+        run={
+            "data_s3_path": "s3://bucket/data",
+            "processor": {
+                "lambda_arn": "arn:aws:lambda:us-east-1:123456789012:function:byom-lambda",
+                "postprocessing": {"enabled": False},
+            },
+        }
+    )
     proc = built.recipe["processor"]
     assert proc["lambda_arn"].endswith("byom-lambda") and proc["postprocessing"] == {"enabled": False}
     assert proc["lambda_type"] == "rft"
@@ -191,11 +235,17 @@ def test_byod_processor_and_rft_eval_rl_env() -> None:
 
 
 def test_judges_and_multimodal_tasks_per_model() -> None:
-    assert RecipeBuilder(Model.NOVA_LITE_2, TrainingMethod.EVALUATION, Platform.SMTJ,
-                         eval_task=EvaluationTask.RUBRIC_LLM_JUDGE).build().recipe["evaluation"]["task"] == \
-        "rubric_llm_judge"
-    mm = RecipeBuilder(Model.NOVA_PRO, TrainingMethod.EVALUATION, Platform.SMTJ,
-                       eval_task=EvaluationTask.MM_LLM_JUDGE).build()
+    assert (
+        RecipeBuilder(
+            Model.NOVA_LITE_2, TrainingMethod.EVALUATION, Platform.SMTJ, eval_task=EvaluationTask.RUBRIC_LLM_JUDGE
+        )
+        .build()
+        .recipe["evaluation"]["task"]
+        == "rubric_llm_judge"
+    )
+    mm = RecipeBuilder(
+        Model.NOVA_PRO, TrainingMethod.EVALUATION, Platform.SMTJ, eval_task=EvaluationTask.MM_LLM_JUDGE
+    ).build()
     assert mm.recipe["evaluation"]["task"] == "mm_llm_judge" and mm.recipe["evaluation"]["strategy"] == "judge"
     with pytest.raises(UnsupportedFeatureError, match=r"On SMTJ it is supported for: NOVA_LITE, NOVA_MICRO, NOVA_PRO"):
         RecipeBuilder(Model.NOVA_LITE_2, TrainingMethod.EVALUATION, Platform.SMTJ, eval_task=EvaluationTask.LLM_JUDGE)
@@ -204,16 +254,28 @@ def test_judges_and_multimodal_tasks_per_model() -> None:
     with pytest.raises(RecipeValidationError, match="text-only"):
         RecipeBuilder(Model.NOVA_MICRO, TrainingMethod.EVALUATION, Platform.SMTJ, eval_task=EvaluationTask.MM_LLM_JUDGE)
     with pytest.raises(RecipeValidationError, match="NOVA_LITE_2 only"):
-        RecipeBuilder(Model.NOVA_LITE, TrainingMethod.EVALUATION, Platform.SMTJ,
-                      eval_task=EvaluationTask.RFT_MULTITURN_EVAL)
+        RecipeBuilder(
+            Model.NOVA_LITE, TrainingMethod.EVALUATION, Platform.SMTJ, eval_task=EvaluationTask.RFT_MULTITURN_EVAL
+        )
 
 
 def test_batch_inference_is_a_gen_qa_job() -> None:
-    built = RecipeBuilder(Model.NOVA_LITE_2, TrainingMethod.SFT_LORA, Platform.SMTJ, batch_inference=True,
-                          instance_type="ml.p5.48xlarge", instance_count=1).build(
-        run={"job_name": "batch-inference-job", "data_s3_path": "s3://my-bucket/inference-input/",
-             "output_s3_path": "s3://my-bucket/inference-output/",
-             "model_name_or_path": "s3://my-bucket/trained-model/"}, overrides={"top_logprobs": 5})
+    built = RecipeBuilder(
+        Model.NOVA_LITE_2,
+        TrainingMethod.SFT_LORA,
+        Platform.SMTJ,
+        batch_inference=True,
+        instance_type="ml.p5.48xlarge",
+        instance_count=1,
+    ).build(
+        run={
+            "job_name": "batch-inference-job",
+            "data_s3_path": "s3://my-bucket/inference-input/",
+            "output_s3_path": "s3://my-bucket/inference-output/",
+            "model_name_or_path": "s3://my-bucket/trained-model/",
+        },
+        overrides={"top_logprobs": 5},
+    )
     ev = built.recipe["evaluation"]
     assert (ev["task"], ev["strategy"], ev["metric"]) == ("gen_qa", "gen_qa", "all")
     assert built.recipe["run"]["data_s3_path"] == "s3://my-bucket/inference-input/"
@@ -244,31 +306,39 @@ def test_regions() -> None:
     assert isinstance(info.value, ValueError) and info.value.supported == ["us-east-1"]
     with pytest.raises(UnsupportedRegionError, match="us-east-1, us-west-2, eu-west-2, ap-northeast-1"):
         RecipeBuilder(Model.NOVA_LITE, TrainingMethod.SFT_LORA, Platform.SMTJ, region="sa-east-1").build()
-    built = RecipeBuilder(Model.NOVA_LITE, TrainingMethod.SFT_LORA, Platform.SMTJServerless,
-                          region="eu-central-1").build()
+    built = RecipeBuilder(
+        Model.NOVA_LITE, TrainingMethod.SFT_LORA, Platform.SMTJServerless, region="eu-central-1"
+    ).build()
     assert built.region == "eu-central-1" and built.image_uri is None
 
 
 def test_data_mixing_rules() -> None:
-    assert validate_data_mixing({"customer_data_percent": 50, "nova_code_percent": 30, "nova_general_percent": 70},
-                                Platform.SMHP, TrainingMethod.SFT_LORA) == {
-        "customer_data_percent": 50.0, "nova_code_percent": 30.0, "nova_general_percent": 70.0}
-    assert validate_data_mixing({"customer_data_percent": 100, "dataset_catalog": "x"}, Platform.SMTJServerless,
-                                TrainingMethod.CPT) == {"customer_data_percent": 100.0}
+    assert validate_data_mixing(
+        {"customer_data_percent": 50, "nova_code_percent": 30, "nova_general_percent": 70},
+        Platform.SMHP,
+        TrainingMethod.SFT_LORA,
+    ) == {"customer_data_percent": 50.0, "nova_code_percent": 30.0, "nova_general_percent": 70.0}
+    assert validate_data_mixing(
+        {"customer_data_percent": 100, "dataset_catalog": "x"}, Platform.SMTJServerless, TrainingMethod.CPT
+    ) == {"customer_data_percent": 100.0}
     with pytest.raises(RecipeValidationError, match="sum to 100; they sum to 90"):
-        validate_data_mixing({"customer_data_percent": 50, "nova_code_percent": 20, "nova_general_percent": 70},
-                             Platform.SMHP, TrainingMethod.CPT)
+        validate_data_mixing(
+            {"customer_data_percent": 50, "nova_code_percent": 20, "nova_general_percent": 70},
+            Platform.SMHP,
+            TrainingMethod.CPT,
+        )
     with pytest.raises(RecipeValidationError, match="must sum to 0"):
-        validate_data_mixing({"customer_data_percent": 100, "nova_code_percent": 5}, Platform.SMHP,
-                             TrainingMethod.CPT)
+        validate_data_mixing({"customer_data_percent": 100, "nova_code_percent": 5}, Platform.SMHP, TrainingMethod.CPT)
     with pytest.raises(RecipeValidationError, match="out of range; allowed: 0 to 100"):
         validate_data_mixing({"nova_code_percent": 120}, Platform.SMHP, TrainingMethod.CPT)
     with pytest.raises(RecipeValidationError, match="supported on SMHP, SMTJServerless for CPT, SFT_LORA, SFT_FULL"):
         validate_data_mixing({"customer_data_percent": 100}, Platform.SMTJ, TrainingMethod.SFT_LORA)
     built = RecipeBuilder(Model.NOVA_LITE_2, TrainingMethod.SFT_LORA, Platform.SMHP).build(
-        run={"data_mixing": {"customer_data_percent": 50, "nova_code_percent": 30, "nova_general_percent": 70}})
+        run={"data_mixing": {"customer_data_percent": 50, "nova_code_percent": 30, "nova_general_percent": 70}}
+    )
     assert built.recipe["training_config"]["data_mixing"] == {
-        "sources": {"percent": 50.0, "code": 30.0, "general": 70.0}}
+        "sources": {"percent": 50.0, "code": 30.0, "general": 70.0}
+    }
 
 
 def test_building_makes_no_network_call(no_aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> None:

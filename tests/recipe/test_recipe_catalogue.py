@@ -93,7 +93,10 @@ def test_images_per_region_and_platform() -> None:
     b = RecipeBuilder(Model.NOVA_LITE, TrainingMethod.DPO_FULL, Platform.SMTJ, region="eu-west-2")
     assert b.build().image_uri == "470633809225.dkr.ecr.eu-west-2.amazonaws.com/nova-fine-tune-repo:SM-TJ-DPO-latest"
     b = RecipeBuilder(Model.NOVA_LITE_2, TrainingMethod.RFT_LORA, Platform.SMTJ, region="ap-northeast-1")
-    assert b.build().image_uri == "878185805882.dkr.ecr.ap-northeast-1.amazonaws.com/nova-fine-tune-repo:SM-TJ-RFT-V2-latest"
+    assert (
+        b.build().image_uri
+        == "878185805882.dkr.ecr.ap-northeast-1.amazonaws.com/nova-fine-tune-repo:SM-TJ-RFT-V2-latest"
+    )
     b = RecipeBuilder(Model.NOVA_PRO, TrainingMethod.CPT, Platform.SMHP)
     assert b.build().image_uri.endswith("/nova-fine-tune-repo:HP-CPT-latest")
     assert RecipeBuilder(Model.NOVA_LITE, TrainingMethod.SFT_LORA, Platform.BEDROCK).build().image_uri is None

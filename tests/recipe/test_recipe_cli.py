@@ -12,9 +12,30 @@ from amzn_nova_forge.cli._main import main
 
 
 def test_show_prints_final_yaml(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    rc = main(["recipe", "show", "--model", "NOVA_LITE_2", "--method", "sft_lora", "--platform", "SMTJ",
-               "--instance-type", "ml.p5.48xlarge", "--instance-count", "4", "--set", "max_steps=50",
-               "--set", "lr=5e-6", "--job-name", "cli-job", "--output-dir", str(tmp_path)])
+    rc = main(
+        [
+            "recipe",
+            "show",
+            "--model",
+            "NOVA_LITE_2",
+            "--method",
+            "sft_lora",
+            "--platform",
+            "SMTJ",
+            "--instance-type",
+            "ml.p5.48xlarge",
+            "--instance-count",
+            "4",
+            "--set",
+            "max_steps=50",
+            "--set",
+            "lr=5e-6",
+            "--job-name",
+            "cli-job",
+            "--output-dir",
+            str(tmp_path),
+        ]
+    )
     out, err = capsys.readouterr()
     assert rc == 0
     recipe = yaml.safe_load(out)
@@ -25,8 +46,24 @@ def test_show_prints_final_yaml(capsys: pytest.CaptureFixture[str], tmp_path: Pa
 
 
 def test_show_hyperparameters_json(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["recipe", "show", "--model", "nova_micro", "--method", "evaluation", "--eval-task", "mmlu",
-                 "--subtask", "anatomy", "--hyperparameters"]) == 0
+    assert (
+        main(
+            [
+                "recipe",
+                "show",
+                "--model",
+                "nova_micro",
+                "--method",
+                "evaluation",
+                "--eval-task",
+                "mmlu",
+                "--subtask",
+                "anatomy",
+                "--hyperparameters",
+            ]
+        )
+        == 0
+    )
     hp = json.loads(capsys.readouterr().out)
     assert hp["max_new_tokens"] == 8196 and hp["top_k"] == -1
 
@@ -35,8 +72,23 @@ def test_show_refuses_bad_override_with_explanation(capsys: pytest.CaptureFixtur
     assert main(["recipe", "show", "--model", "NOVA_LITE", "--method", "sft_lora", "--set", "max_epoch=3"]) == 1
     err = capsys.readouterr().err
     assert "RecipeOverrideError" in err and "Did you mean 'max_epochs'" in err
-    assert main(["recipe", "show", "--model", "NOVA_LITE", "--method", "sft_full", "--instance-type",
-                 "ml.g5.12xlarge", "--instance-count", "1"]) == 1
+    assert (
+        main(
+            [
+                "recipe",
+                "show",
+                "--model",
+                "NOVA_LITE",
+                "--method",
+                "sft_full",
+                "--instance-type",
+                "ml.g5.12xlarge",
+                "--instance-count",
+                "1",
+            ]
+        )
+        == 1
+    )
     assert "ml.p5.48xlarge (4, 8, 16)" in capsys.readouterr().err
 
 
@@ -63,8 +115,15 @@ def test_validate_recipe_file(capsys: pytest.CaptureFixture[str], tmp_path: Path
     assert main(["recipe", "validate", str(bad), "--method", "sft_lora"]) == 1
     assert "'max_epochs': 500" in capsys.readouterr().err
     ev = tmp_path / "eval.yaml"
-    ev.write_text(yaml.safe_dump({"run": {"model_type": "amazon.nova-2-lite-v1:0:256k"},
-                                  "evaluation": {"task": "gpqa"}, "inference": {"top_p": 0.5}}))
+    ev.write_text(
+        yaml.safe_dump(
+            {
+                "run": {"model_type": "amazon.nova-2-lite-v1:0:256k"},
+                "evaluation": {"task": "gpqa"},
+                "inference": {"top_p": 0.5},
+            }
+        )
+    )
     assert main(["recipe", "validate", str(ev)]) == 0
     assert "NOVA_LITE_2 evaluation" in capsys.readouterr().out
     assert main(["recipe", "validate", str(good)]) == 1

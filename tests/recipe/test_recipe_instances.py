@@ -34,8 +34,20 @@ ROWS = [
     (Platform.SMHP, L2, [TrainingMethod.RFT_LORA, TrainingMethod.RFT_FULL], {P5: [2, 4, 8, 16]}),
 ]
 EVAL_ROWS = {
-    M: ["ml.g5.4xlarge", "ml.g5.8xlarge", G512, "ml.g5.16xlarge", "ml.g5.24xlarge", "ml.g6.4xlarge", "ml.g6.8xlarge",
-        G612, "ml.g6.16xlarge", "ml.g6.24xlarge", G648, P5],
+    M: [
+        "ml.g5.4xlarge",
+        "ml.g5.8xlarge",
+        G512,
+        "ml.g5.16xlarge",
+        "ml.g5.24xlarge",
+        "ml.g6.4xlarge",
+        "ml.g6.8xlarge",
+        G612,
+        "ml.g6.16xlarge",
+        "ml.g6.24xlarge",
+        G648,
+        P5,
+    ],
     L: [G512, "ml.g5.24xlarge", G612, "ml.g6.24xlarge", G648, P5],
     L2: [P4D, P5],
     P: [P5],
@@ -82,8 +94,14 @@ def test_evaluation_rows_accepted_and_neighbours_refused(platform: Platform, mod
             validate_instance(platform, model, TrainingMethod.EVALUATION, itype, count, eval_task=EvaluationTask.MMLU)
         with pytest.raises(InstanceConfigError, match="Allowed counts: 1, 2, 4, 8, 16"):
             validate_instance(platform, model, TrainingMethod.EVALUATION, itype, 3, eval_task=EvaluationTask.GEN_QA)
-    built = RecipeBuilder(model, TrainingMethod.EVALUATION, platform, eval_task=EvaluationTask.MMLU,
-                          instance_type=types[0], instance_count=8).build()
+    built = RecipeBuilder(
+        model,
+        TrainingMethod.EVALUATION,
+        platform,
+        eval_task=EvaluationTask.MMLU,
+        instance_type=types[0],
+        instance_count=8,
+    ).build()
     assert built.recipe["run"]["replicas"] == 8
     for itype in [t for t in CANDIDATE_TYPES if t not in types][:3]:
         with pytest.raises(InstanceConfigError, match=f"Instance type '{itype}' is not allowed"):
@@ -93,14 +111,24 @@ def test_evaluation_rows_accepted_and_neighbours_refused(platform: Platform, mod
 
 
 def test_instance_type_picks_the_matching_recipe_variant() -> None:
-    assert RecipeBuilder(M, LORA, Platform.SMTJ, instance_type=G512, instance_count=1).build().template_id == \
-        "nova_micro_1_0_g5_g6_12x_gpu_lora_sft"
-    assert RecipeBuilder(M, LORA, Platform.SMTJ, instance_type=G648, instance_count=1).build().template_id == \
-        "nova_micro_1_0_g5_g6_48x_gpu_lora_sft"
-    assert RecipeBuilder(M, LORA, Platform.SMTJ, instance_type=P4D, instance_count=2).build().template_id == \
-        "nova_micro_1_0_p5_p4d_gpu_lora_sft"
-    assert RecipeBuilder(P, TrainingMethod.DPO_FULL, Platform.SMTJ, instance_type=P4D,
-                         instance_count=12).build().template_id == "nova_pro_1_0_p4d_gpu_dpo"
+    assert (
+        RecipeBuilder(M, LORA, Platform.SMTJ, instance_type=G512, instance_count=1).build().template_id
+        == "nova_micro_1_0_g5_g6_12x_gpu_lora_sft"
+    )
+    assert (
+        RecipeBuilder(M, LORA, Platform.SMTJ, instance_type=G648, instance_count=1).build().template_id
+        == "nova_micro_1_0_g5_g6_48x_gpu_lora_sft"
+    )
+    assert (
+        RecipeBuilder(M, LORA, Platform.SMTJ, instance_type=P4D, instance_count=2).build().template_id
+        == "nova_micro_1_0_p5_p4d_gpu_lora_sft"
+    )
+    assert (
+        RecipeBuilder(P, TrainingMethod.DPO_FULL, Platform.SMTJ, instance_type=P4D, instance_count=12)
+        .build()
+        .template_id
+        == "nova_pro_1_0_p4d_gpu_dpo"
+    )
 
 
 def test_managed_platforms_take_any_instance() -> None:

@@ -15,8 +15,12 @@ from amzn_nova_forge.recipe._validate import describe_allowed
 from ._recipe_helpers import first_builder_for_template, get
 
 BUILDERS = first_builder_for_template()
-CASES = [(tid, key) for tid, b in BUILDERS.items() for key, spec in catalogue().template(tid)["params"].items()
-         if spec.get("category") == "hyperparameter" and ("min" in spec or "max" in spec or "enum" in spec)]
+CASES = [
+    (tid, key)
+    for tid, b in BUILDERS.items()
+    for key, spec in catalogue().template(tid)["params"].items()
+    if spec.get("category") == "hyperparameter" and ("min" in spec or "max" in spec or "enum" in spec)
+]
 
 
 def _companions(key: str, value: Any, params: dict[str, Any]) -> dict[str, Any]:
@@ -25,7 +29,9 @@ def _companions(key: str, value: Any, params: dict[str, Any]) -> dict[str, Any]:
     if key == "save_steps" and "max_steps" in params and isinstance(value, int):
         extra["max_steps"] = max(value, params["max_steps"].get("min", 1))
     if key == "max_steps" and "save_steps" in params and isinstance(value, int):
-        extra["save_steps"] = max(min(value, params["save_steps"].get("max", value)), params["save_steps"].get("min", 0))
+        extra["save_steps"] = max(
+            min(value, params["save_steps"].get("max", value)), params["save_steps"].get("min", 0)
+        )
     if key == "min_lr" and "lr" in params:
         extra["lr"] = params["lr"].get("max", 1.0)
     if key == "lr" and "min_lr" in params:
@@ -113,7 +119,10 @@ def test_aliases_and_spelling_variants_reach_the_same_key() -> None:
     built = b1.build(overrides={"learning_rate": 2e-5, "lora_alpha": 64, "lora_plus_lr_ratio": 8.0})
     assert built.hyperparameters["lr"] == 2e-5
     assert built.recipe["training_config"]["model"]["peft"]["lora_tuning"] == {
-        "loraplus_lr_ratio": 8.0, "alpha": 64, "adapter_dropout": 0.01}
+        "loraplus_lr_ratio": 8.0,
+        "alpha": 64,
+        "adapter_dropout": 0.01,
+    }
     b2 = RecipeBuilder(Model.NOVA_LITE_2, TrainingMethod.SFT_LORA, Platform.SMTJ)
     built = b2.build(overrides={"loraplus_lr_ratio": 32.0})
     assert built.recipe["training_config"]["peft"]["lora_tuning"]["lora_plus_lr_ratio"] == 32.0
@@ -121,8 +130,9 @@ def test_aliases_and_spelling_variants_reach_the_same_key() -> None:
 
 def test_spec_training_example_overrides() -> None:
     # api-spec train() example: max_epochs, lr, warmup_steps, global_batch_size (Nova 1 DPO full takes 128)
-    b = RecipeBuilder(Model.NOVA_LITE, TrainingMethod.DPO_FULL, Platform.SMTJ, instance_type="ml.p5.48xlarge",
-                      instance_count=4)
+    b = RecipeBuilder(
+        Model.NOVA_LITE, TrainingMethod.DPO_FULL, Platform.SMTJ, instance_type="ml.p5.48xlarge", instance_count=4
+    )
     built = b.build(overrides={"max_epochs": 10, "lr": 5e-6, "warmup_steps": 20, "global_batch_size": 128})
     hp = built.hyperparameters
     assert (hp["max_epochs"], hp["lr"], hp["warmup_steps"], hp["global_batch_size"]) == (10, 5e-6, 20, 128)
@@ -163,8 +173,9 @@ def test_cross_field_rules() -> None:
 
 
 def test_validate_false_skips_checks() -> None:
-    b = RecipeBuilder(Model.NOVA_LITE, TrainingMethod.SFT_LORA, Platform.SMTJ, instance_type="ml.c5.xlarge",
-                      instance_count=99)
+    b = RecipeBuilder(
+        Model.NOVA_LITE, TrainingMethod.SFT_LORA, Platform.SMTJ, instance_type="ml.c5.xlarge", instance_count=99
+    )
     built = b.build(overrides={"max_epochs": 1000, "nonsense": 1}, validate=False)
     assert built.hyperparameters["max_epochs"] == 1000
     assert "nonsense" not in built.hyperparameters

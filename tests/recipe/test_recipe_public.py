@@ -9,8 +9,15 @@ import sys
 def test_star_import_gives_the_spec_names() -> None:
     ns: dict[str, object] = {}
     exec("from amzn_nova_forge.recipe import *", ns)  # the api-spec evaluate() example's import line
-    for name in ("EvaluationTask", "RecipeBuilder", "BuiltRecipe", "RunSettings", "validate_instance", "check_region",
-                 "bedrock_hyperparameters"):
+    for name in (
+        "EvaluationTask",
+        "RecipeBuilder",
+        "BuiltRecipe",
+        "RunSettings",
+        "validate_instance",
+        "check_region",
+        "bedrock_hyperparameters",
+    ):
         assert name in ns, name
     assert ns["EvaluationTask"].MMLU.value == "mmlu"  # type: ignore[attr-defined]
     ns2: dict[str, object] = {}
@@ -26,10 +33,12 @@ def test_top_level_exports_the_builder() -> None:
 
 
 def test_importing_the_recipe_package_stays_light() -> None:
-    code = ("import sys; from amzn_nova_forge.recipe import RecipeBuilder; "
-            "from amzn_nova_forge.recipe import _builder; "
-            "print(sorted(m for m in ('boto3', 'botocore', 'yaml', 'torch', 'orjson', 'transformers') "
-            "if m in sys.modules))")
+    code = (
+        "import sys; from amzn_nova_forge.recipe import RecipeBuilder; "
+        "from amzn_nova_forge.recipe import _builder; "
+        "print(sorted(m for m in ('boto3', 'botocore', 'yaml', 'torch', 'orjson', 'transformers') "
+        "if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.strip()
     assert out == "[]"
 

@@ -39,8 +39,16 @@ def test_custom_policy_path(aws, tmp_path) -> None:
     from amzn_nova_forge import create_rft_execution_role
 
     path = tmp_path / "policy.json"
-    path.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "sqs:*", "Resource": "arn:aws:sqs:{region}:{account_id}:mine-*"}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "sqs:*", "Resource": "arn:aws:sqs:{region}:{account_id}:mine-*"}
+                ],
+            }
+        )
+    )
     create_rft_execution_role(region="us-west-2", role_name="r2", custom_policy_path=str(path))
     doc = boto3.client("iam").get_role_policy(RoleName="r2", PolicyName="NovaForgeSDK-RFTMultiturn")["PolicyDocument"]
     assert doc["Statement"][0]["Resource"] == "arn:aws:sqs:us-west-2:123456789012:mine-*"
@@ -55,7 +63,8 @@ def test_spec_list_rft_stacks(aws) -> None:
 
     deploy_stack("b-stack-NovaForgeSDK", "us-east-1", create_rft_execution_role())
     boto3.client("cloudformation", region_name="us-east-1").create_stack(
-        StackName="someone-else", TemplateBody=json.dumps({"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}))
+        StackName="someone-else", TemplateBody=json.dumps({"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}})
+    )
     # List only Nova SDK stacks
     nova_stacks = list_rft_stacks(region="us-east-1")
     # List all CloudFormation stacks
@@ -63,7 +72,8 @@ def test_spec_list_rft_stacks(aws) -> None:
     assert nova_stacks == ["b-stack-NovaForgeSDK"]
     assert all_stacks == ["b-stack-NovaForgeSDK", "someone-else"]
     fn = boto3.client("lambda", region_name="us-east-1").get_function_configuration(
-        FunctionName="b-stack-NovaForgeSDK-SageMaker-rollout")
+        FunctionName="b-stack-NovaForgeSDK-SageMaker-rollout"
+    )
     assert fn["Runtime"] == "python3.12" and "SageMaker" in fn["FunctionName"]
     assert fn["Environment"]["Variables"]["ROLLOUT_QUEUE_URL"].endswith("b-stack-NovaForgeSDK-rollout-request")
 
@@ -72,11 +82,9 @@ def test_spec_list_rft_stacks(aws) -> None:
 def test_spec_custom_environment(aws, home, capsys) -> None:
     from amzn_nova_forge import CustomEnvironment
 
-    custom_env = CustomEnvironment(
-        env_id="my-custom-env",
-        output_dir="~/custom_envs/",
-        env_type="single_turn"
-    ).create(overwrite=True)
+    custom_env = CustomEnvironment(env_id="my-custom-env", output_dir="~/custom_envs/", env_type="single_turn").create(
+        overwrite=True
+    )
 
     custom_env.validate()
     custom_env.package_and_upload()
@@ -85,8 +93,13 @@ def test_spec_custom_environment(aws, home, capsys) -> None:
     uri = "s3://sagemaker-us-east-1-123456789012/nova-rft-custom-envs/my-custom-env/my-custom-env.tar.gz"
     assert capsys.readouterr().out.strip() == f"Uploaded to: {uri}"
     assert (home / "custom_envs/my-custom-env/my_custom_env.py").is_file()
-    body = boto3.client("s3").get_object(Bucket="sagemaker-us-east-1-123456789012",
-                                         Key="nova-rft-custom-envs/my-custom-env/my-custom-env.tar.gz")["Body"].read()
+    body = (
+        boto3.client("s3")
+        .get_object(
+            Bucket="sagemaker-us-east-1-123456789012", Key="nova-rft-custom-envs/my-custom-env/my-custom-env.tar.gz"
+        )["Body"]
+        .read()
+    )
     with tarfile.open(fileobj=io.BytesIO(body)) as tar:
         assert sorted(tar.getnames()) == ["README.md", "my_custom_env.py", "requirements.txt", "samples.jsonl"]
 
@@ -99,7 +112,8 @@ def test_custom_environment_rules(home) -> None:
     with pytest.raises(ConfigError, match="overwrite=True"):
         CustomEnvironment("guess-env").create()
     (home / "custom_envs/guess-env/guess_env.py").write_text(
-        "def load_environment(**kw):\n    class E:\n        def rollout(self, s, g):\n            return {'reward': 'high'}\n    return E()\n")
+        "def load_environment(**kw):\n    class E:\n        def rollout(self, s, g):\n            return {'reward': 'high'}\n    return E()\n"
+    )
     with pytest.raises(ConfigError, match="numeric 'reward'"):
         CustomEnvironment("guess-env", local_path=str(home / "custom_envs/guess-env")).validate()
     with pytest.raises(ConfigError, match="env_type"):
@@ -115,8 +129,9 @@ def test_constructor_validation(home) -> None:
     with pytest.raises(ConfigError, match="exactly one"):
         RFTMultiturnInfrastructure(stack_name="s", python_venv_name="v")
     with pytest.raises(ConfigError, match="exactly one"):
-        RFTMultiturnInfrastructure(stack_name="s", python_venv_name="v", vf_env_id=VFEnvId.WORDLE,
-                                   custom_env=CustomEnvironment("e"))
+        RFTMultiturnInfrastructure(
+            stack_name="s", python_venv_name="v", vf_env_id=VFEnvId.WORDLE, custom_env=CustomEnvironment("e")
+        )
     with pytest.raises(ConfigError, match="stack_name"):
         RFTMultiturnInfrastructure(stack_name="1-bad", python_venv_name="v", vf_env_id="wordle")
     with pytest.raises(ConfigError, match="stack_name"):
@@ -126,8 +141,9 @@ def test_constructor_validation(home) -> None:
     with pytest.raises(ConfigError, match="neither an EC2"):
         RFTMultiturnInfrastructure(stack_name="s", vf_env_id="wordle", infrastructure_arn="arn:aws:s3:::bucket")
     with pytest.raises(ConfigError, match="vpc_config"):
-        RFTMultiturnInfrastructure(stack_name="s", vf_env_id="wordle",
-                                   infrastructure_arn="arn:aws:ecs:us-east-1:123456789012:cluster/c")
+        RFTMultiturnInfrastructure(
+            stack_name="s", vf_env_id="wordle", infrastructure_arn="arn:aws:ecs:us-east-1:123456789012:cluster/c"
+        )
     with pytest.raises(ConfigError, match="Unknown vf_env_id"):
         RFTMultiturnInfrastructure(stack_name="s", python_venv_name="v", vf_env_id="chess")
     with pytest.raises(ConfigError, match="local_path"):
@@ -170,22 +186,17 @@ def test_spec_ecs_example(ecs_network, home) -> None:
     from amzn_nova_forge import CustomEnvironment, EnvType, RFTMultiturnInfrastructure
 
     # Option 2: ECS with custom environment and VPC config (spec example, verbatim)
-    custom_env = CustomEnvironment(
-        env_id="my-custom-env", 
-        output_dir="~/custom_envs/", 
-        env_type="single_turn"
-    ).create(overwrite=True)
+    custom_env = CustomEnvironment(env_id="my-custom-env", output_dir="~/custom_envs/", env_type="single_turn").create(
+        overwrite=True
+    )
 
     rft_infra = RFTMultiturnInfrastructure(
         stack_name="my-rft-stack",
         custom_env=custom_env,
         infrastructure_arn="arn:aws:ecs:us-east-1:123456789012:cluster/my-cluster",
-        vpc_config={
-            "subnets": ["subnet-12345", "subnet-67890"],
-            "security_groups": ["sg-12345"]
-        },
+        vpc_config={"subnets": ["subnet-12345", "subnet-67890"], "security_groups": ["sg-12345"]},
         cpu="4096",
-        memory="8192"
+        memory="8192",
     )
 
     # Deploy infrastructure
@@ -195,7 +206,10 @@ def test_spec_ecs_example(ecs_network, home) -> None:
     rft_infra.start_training_environment()
 
     assert rft_infra.platform == "ecs"
-    assert custom_env.s3_uri == "s3://sagemaker-us-east-1-123456789012/nova-rft-custom-envs/my-custom-env/my-custom-env.tar.gz"
+    assert (
+        custom_env.s3_uri
+        == "s3://sagemaker-us-east-1-123456789012/nova-rft-custom-envs/my-custom-env/my-custom-env.tar.gz"
+    )
     ecs = boto3.client("ecs", region_name="us-east-1")
     tasks = ecs.list_tasks(cluster="my-cluster")["taskArns"]
     assert len(tasks) == 1
@@ -209,17 +223,26 @@ def test_spec_ecs_example(ecs_network, home) -> None:
     assert "pip install" in script and "amzn-nova-forge" not in script  # our code ships via S3, not PyPI
     overrides = rft_infra.get_recipe_overrides()
     assert overrides["rollout_request_arn"] == (
-        "arn:aws:lambda:us-east-1:123456789012:function:my-rft-stack-NovaForgeSDK-SageMaker-rollout")
+        "arn:aws:lambda:us-east-1:123456789012:function:my-rft-stack-NovaForgeSDK-SageMaker-rollout"
+    )
     assert overrides["rollout_request_queue_url"] in script
-    assert set(overrides) == {"rollout_request_arn", "rollout_response_sqs_url", "rollout_request_queue_url",
-                              "generate_request_sqs_url", "generate_response_sqs_url"}
+    assert set(overrides) == {
+        "rollout_request_arn",
+        "rollout_response_sqs_url",
+        "rollout_request_queue_url",
+        "generate_request_sqs_url",
+        "generate_response_sqs_url",
+    }
 
     # Logs come from CloudWatch (the awslogs stream of the task).
     logs = boto3.client("logs", region_name="us-east-1")
     stream = f"train/worker/{tasks[0].rsplit('/', 1)[-1]}"
     logs.create_log_stream(logGroupName="/nova-forge/rft/my-rft-stack-NovaForgeSDK", logStreamName=stream)
-    logs.put_log_events(logGroupName="/nova-forge/rft/my-rft-stack-NovaForgeSDK", logStreamName=stream,
-                        logEvents=[{"timestamp": int(time.time() * 1000), "message": "worker ready"}])
+    logs.put_log_events(
+        logGroupName="/nova-forge/rft/my-rft-stack-NovaForgeSDK",
+        logStreamName=stream,
+        logEvents=[{"timestamp": int(time.time() * 1000), "message": "worker ready"}],
+    )
     assert rft_infra.get_logs(EnvType.TRAIN) == ["worker ready"]
 
     # A later session (after dump/load) stops the same tasks.
@@ -241,8 +264,12 @@ def test_ec2_platform_through_ssm(aws, home) -> None:
     ec2 = boto3.client("ec2", region_name="us-east-1")
     image = ec2.describe_images()["Images"][0]["ImageId"]
     iid = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
-    infra = RFTMultiturnInfrastructure(stack_name="ec2-stack", python_venv_name="rft_venv", vf_env_id=VFEnvId.WORDLE,
-                                       infrastructure_arn=f"arn:aws:ec2:us-east-1:123456789012:instance/{iid}")
+    infra = RFTMultiturnInfrastructure(
+        stack_name="ec2-stack",
+        python_venv_name="rft_venv",
+        vf_env_id=VFEnvId.WORDLE,
+        infrastructure_arn=f"arn:aws:ec2:us-east-1:123456789012:instance/{iid}",
+    )
     assert infra.platform == "ec2"
     infra.setup()
     [command_id] = infra.start_training_environment({"max_turns": 4}, num_workers=2)
@@ -251,7 +278,9 @@ def test_ec2_platform_through_ssm(aws, home) -> None:
     assert cmd["DocumentName"] == "AWS-RunShellScript" and cmd["InstanceIds"] == [iid]
     lines = cmd["Parameters"]["commands"]
     starts = [c for c in lines if "-m amzn_nova_forge.rft_multiturn._worker" in c]
-    assert len(starts) == 2 and all("nohup /home/ec2-user/nova-rft/ec2-stack-NovaForgeSDK/rft_venv/bin/python" in c for c in starts)
+    assert len(starts) == 2 and all(
+        "nohup /home/ec2-user/nova-rft/ec2-stack-NovaForgeSDK/rft_venv/bin/python" in c for c in starts
+    )
     assert """--env-args '{"max_turns": 4}'""" in starts[0]
     assert all("PYTHONPATH=/home/ec2-user/nova-rft/ec2-stack-NovaForgeSDK/sdk" in c for c in starts)
     assert any("nova-rft-sdk/" in c and "download_file" in c for c in lines)
@@ -260,8 +289,10 @@ def test_ec2_platform_through_ssm(aws, home) -> None:
     assert f"pids/train-{infra.session_id}-*.pid" in kill and "kill -TERM" in kill
     assert infra.get_logs(EnvType.TRAIN, limit=10) == []  # moto runs no command: empty output
     infra.cleanup(delete_stack=True, cleanup_environment=True)
-    assert any("rm -rf /home/ec2-user/nova-rft/ec2-stack-NovaForgeSDK" in c["Parameters"]["commands"][0]
-               for c in ssm.list_commands()["Commands"])
+    assert any(
+        "rm -rf /home/ec2-user/nova-rft/ec2-stack-NovaForgeSDK" in c["Parameters"]["commands"][0]
+        for c in ssm.list_commands()["Commands"]
+    )
 
 
 # ---- shipping the worker code to remote workers -------------------------------------------------
@@ -280,9 +311,16 @@ def test_sdk_is_shipped_through_s3_and_importable_from_there(moto_server, tmp_pa
     (tmp_path / "sdk").mkdir()
     with tarfile.open(dest) as tar:
         tar.extractall(tmp_path / "sdk", filter="data")
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); import amzn_nova_forge.rft_multiturn.envs.wordle as w; "
-            "print(w.__file__); print(w.feedback('slate', 'crane'))")
-    out = subprocess.run([sys.executable, "-S", "-c", code, str(tmp_path / "sdk")], capture_output=True, text=True,
-                         timeout=60, check=False)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import amzn_nova_forge.rft_multiturn.envs.wordle as w; "
+        "print(w.__file__); print(w.feedback('slate', 'crane'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", code, str(tmp_path / "sdk")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == [str(tmp_path / "sdk/amzn_nova_forge/rft_multiturn/envs/wordle.py"), "--G-G"]

@@ -10,8 +10,13 @@ from amzn_nova_forge.rft_multiturn.envs.wordle import feedback, parse_guess
 
 @pytest.mark.parametrize(
     ("guess", "answer", "marks"),
-    [("crane", "crane", "GGGGG"), ("slate", "crane", "--G-G"), ("eerie", "crane", "--Y-G"), ("allee", "eagle", "YY-YG"),
-     ("speed", "abide", "--Y-Y")],
+    [
+        ("crane", "crane", "GGGGG"),
+        ("slate", "crane", "--G-G"),
+        ("eerie", "crane", "--Y-G"),
+        ("allee", "eagle", "YY-YG"),
+        ("speed", "abide", "--Y-Y"),
+    ],
 )
 def test_wordle_feedback_handles_repeated_letters(guess, answer, marks) -> None:
     assert feedback(guess, answer) == marks
@@ -37,8 +42,10 @@ def test_wordle_rollout_rewards() -> None:
 def test_terminalbench_rollout_runs_commands_in_scratch_dir() -> None:
     env = envs.load_builtin("terminalbench_env", max_turns=4, command_timeout=10)
     replies = iter(["<bash>echo hi > hello.txt</bash>", "```bash\ncat hello.txt\n```", "<done/>"])
-    out = env.rollout({"instruction": "Create hello.txt containing hi", "test_command": "grep -q hi hello.txt"},
-                      lambda messages: next(replies))
+    out = env.rollout(
+        {"instruction": "Create hello.txt containing hi", "test_command": "grep -q hi hello.txt"},
+        lambda messages: next(replies),
+    )
     assert out["reward"] == 1.0 and out["metrics"]["commands"] == 2
     assert "exit code 0\nhi" in out["messages"][5]["content"]
     fail = env.rollout({"instruction": "x", "test_command": "test -f nothing"}, lambda messages: "<done/>")

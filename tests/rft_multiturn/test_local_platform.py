@@ -26,8 +26,11 @@ def _fake_venv(platform: LocalPlatform, body: str) -> None:
 def _group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
-        return any(pid_alive(int(p.name)) for p in __import__("pathlib").Path("/proc").iterdir()
-                   if p.name.isdigit() and _pgid(int(p.name)) == pgid)
+        return any(
+            pid_alive(int(p.name))
+            for p in __import__("pathlib").Path("/proc").iterdir()
+            if p.name.isdigit() and _pgid(int(p.name)) == pgid
+        )
     except ProcessLookupError:
         return False
 
@@ -97,8 +100,13 @@ def test_real_venv_sees_the_sdk(home) -> None:
 
     p = LocalPlatform("v-NovaForgeSDK", "venv", "sess-f")
     p.prepare()
-    out = subprocess.run([str(p.python), "-c", "import amzn_nova_forge.rft_multiturn._worker, boto3, sys; print(sys.prefix)"],
-                         capture_output=True, text=True, timeout=60, check=False)
+    out = subprocess.run(
+        [str(p.python), "-c", "import amzn_nova_forge.rft_multiturn._worker, boto3, sys; print(sys.prefix)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == str(p.venv_dir)
 

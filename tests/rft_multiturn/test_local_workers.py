@@ -20,7 +20,9 @@ from amzn_nova_forge.rft_multiturn.handlers import rollout_handler
 from .conftest import pid_alive, worker_pids
 
 
-def _policy(stop: threading.Event, request_url: str, response_url: str, script: dict[str, list[str]], seen: list) -> None:
+def _policy(
+    stop: threading.Event, request_url: str, response_url: str, script: dict[str, list[str]], seen: list
+) -> None:
     """Answer generate requests: the n-th assistant turn of a rollout gets script[rollout][n]."""
     sqs = boto3.client("sqs", region_name="us-east-1")
     while not stop.is_set():
@@ -30,8 +32,12 @@ def _policy(stop: threading.Event, request_url: str, response_url: str, script: 
             seen.append(req)
             turn = sum(1 for x in req["messages"] if x["role"] == "assistant")
             answers = script[req["rollout_id"]]
-            sqs.send_message(QueueUrl=response_url, MessageBody=json.dumps(
-                {"request_id": req["request_id"], "content": answers[min(turn, len(answers) - 1)]}))
+            sqs.send_message(
+                QueueUrl=response_url,
+                MessageBody=json.dumps(
+                    {"request_id": req["request_id"], "content": answers[min(turn, len(answers) - 1)]}
+                ),
+            )
             sqs.delete_message(QueueUrl=request_url, ReceiptHandle=m["ReceiptHandle"])
 
 
@@ -53,10 +59,7 @@ def test_spec_local_example_runs_real_workers(moto_server, home, monkeypatch, re
 
     # Option 1: LOCAL with built-in environment (spec example, verbatim)
     rft_infra = RFTMultiturnInfrastructure(
-        stack_name="my-rft-stack",
-        region="us-east-1",
-        python_venv_name="my_rft_venv",
-        vf_env_id=VFEnvId.WORDLE
+        stack_name="my-rft-stack", region="us-east-1", python_venv_name="my_rft_venv", vf_env_id=VFEnvId.WORDLE
     )
 
     # Deploy infrastructure
@@ -76,17 +79,24 @@ def test_spec_local_example_runs_real_workers(moto_server, home, monkeypatch, re
     # The trainer's side: queue rollouts through the rollout Lambda's code ...
     monkeypatch.setenv("ROLLOUT_QUEUE_URL", out["rollout_request_queue_url"])
     monkeypatch.setenv("TASKS_TABLE", out["dynamo_table_name"])
-    queued = rollout_handler.handler({"rollouts": [
-        {"rollout_id": "r-solve", "sample": {"answer": "crane"}},
-        {"rollout_id": "r-fail", "sample": {"answer": "crane"}},
-        {"rollout_id": "r-bad", "sample": {"answer": "toolongword"}},
-    ]})
+    queued = rollout_handler.handler(
+        {
+            "rollouts": [
+                {"rollout_id": "r-solve", "sample": {"answer": "crane"}},
+                {"rollout_id": "r-fail", "sample": {"answer": "crane"}},
+                {"rollout_id": "r-bad", "sample": {"answer": "toolongword"}},
+            ]
+        }
+    )
     assert queued == {"queued": 3, "rollout_ids": ["r-solve", "r-fail", "r-bad"]}
     # ... and play the policy.
     stop, seen = threading.Event(), []
     script = {"r-solve": ["<guess>slate</guess>", "<guess>CRANE</guess>"], "r-fail": ["<guess>pious</guess>"]}
-    policy = threading.Thread(target=_policy, args=(stop, out["generate_request_sqs_url"],
-                                                    out["generate_response_sqs_url"], script, seen), daemon=True)
+    policy = threading.Thread(
+        target=_policy,
+        args=(stop, out["generate_request_sqs_url"], out["generate_response_sqs_url"], script, seen),
+        daemon=True,
+    )
     policy.start()
     try:
         results = {r["rollout_id"]: r for r in _collect(out["rollout_response_sqs_url"], 3)}
@@ -103,7 +113,8 @@ def test_spec_local_example_runs_real_workers(moto_server, home, monkeypatch, re
     assert all(r["worker_id"].startswith("my-rft-stack-") and r["env_id"] == "wordle" for r in results.values())
     assert {s["rollout_id"] for s in seen} == {"r-solve", "r-fail"}
     item = boto3.client("dynamodb", region_name="us-east-1").get_item(
-        TableName=out["dynamo_table_name"], Key={"rollout_id": {"S": "r-solve"}})["Item"]
+        TableName=out["dynamo_table_name"], Key={"rollout_id": {"S": "r-solve"}}
+    )["Item"]
     assert item["status"]["S"] == "done" and float(item["reward"]["N"]) == pytest.approx(0.9)
 
     logs = rft_infra.get_logs(limit=50)
@@ -142,8 +153,12 @@ def test_reuse_requires_empty_queues_and_flush(moto_server, home, request) -> No
     second = RFTMultiturnInfrastructure(stack_name="reuse", python_venv_name="v", vf_env_id=VFEnvId.WORDLE)
     with pytest.raises(ConfigError, match="queues are not empty: rollout_request .*flush_all_queues"):
         second.setup()
-    assert second.flush_all_queues() == {"rollout_request": 1, "rollout_response": 0, "generate_request": 0,
-                                          "generate_response": 1}
+    assert second.flush_all_queues() == {
+        "rollout_request": 1,
+        "rollout_response": 0,
+        "generate_request": 0,
+        "generate_response": 1,
+    }
     assert all(v["visible"] == 0 for v in second.check_all_queues().values())
     assert second.setup()["stack_outputs"] == out  # reused, same resources
 
@@ -171,8 +186,17 @@ def test_local_custom_environment_worker_and_tail(moto_server, home, monkeypatch
     monkeypatch.setenv("TASKS_TABLE", out["dynamo_table_name"])
     rollout_handler.handler({"rollout_id": "m1", "sample": {"prompt": "2+3?", "answer": "5"}})
     stop, seen = threading.Event(), []
-    policy = threading.Thread(target=_policy, args=(stop, out["generate_request_sqs_url"], out["generate_response_sqs_url"],
-                                                    {"m1": ["<answer>5</answer>"]}, seen), daemon=True)
+    policy = threading.Thread(
+        target=_policy,
+        args=(
+            stop,
+            out["generate_request_sqs_url"],
+            out["generate_response_sqs_url"],
+            {"m1": ["<answer>5</answer>"]},
+            seen,
+        ),
+        daemon=True,
+    )
     policy.start()
     try:
         [result] = _collect(out["rollout_response_sqs_url"], 1)

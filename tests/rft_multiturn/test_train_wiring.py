@@ -52,37 +52,39 @@ def test_spec_example_train_with_rft_multiturn_infra(aws, home, launcher) -> Non
     )
 
     rft_infra = RFTMultiturnInfrastructure(
-        stack_name="my-rft-stack",
-        region="us-east-1",
-        python_venv_name="my_rft_venv",
-        vf_env_id=VFEnvId.WORDLE
+        stack_name="my-rft-stack", region="us-east-1", python_venv_name="my_rft_venv", vf_env_id=VFEnvId.WORDLE
     )
     rft_infra.setup()
-    runtime = SMHPRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2,
-                                 cluster_name="my-hp-cluster", namespace="kubeflow")
+    runtime = SMHPRuntimeManager(
+        instance_type="ml.p5.48xlarge", instance_count=2, cluster_name="my-hp-cluster", namespace="kubeflow"
+    )
 
     # Use with NovaModelCustomizer (spec example, verbatim)
     customizer = NovaModelCustomizer(
         model=Model.NOVA_LITE_2,
         method=TrainingMethod.RFT_MULTITURN_LORA,
         infra=runtime,
-        data_s3_path="s3://bucket/data.jsonl"
+        data_s3_path="s3://bucket/data.jsonl",
     )
     customizer.validation_config = {"iam": False, "infra": False, "recipe": True}
 
-    training_result = customizer.train(
-        job_name="rft-training",
-        rft_multiturn_infra=rft_infra
-    )
+    training_result = customizer.train(job_name="rft-training", rft_multiturn_infra=rft_infra)
 
     [spec] = launcher.started
     assert training_result.job_id == spec.job_name and spec.job_name.startswith("rft-training")
     recipe = yaml.safe_load(spec.recipe_yaml)
     overrides = rft_infra.get_recipe_overrides()
-    assert recipe["run"]["reward_lambda_arn"] == overrides["rollout_request_arn"] == (
-        "arn:aws:lambda:us-east-1:123456789012:function:my-rft-stack-NovaForgeSDK-SageMaker-rollout")
-    for key in ("rollout_request_queue_url", "rollout_response_sqs_url", "generate_request_sqs_url",
-                "generate_response_sqs_url"):
+    assert (
+        recipe["run"]["reward_lambda_arn"]
+        == overrides["rollout_request_arn"]
+        == ("arn:aws:lambda:us-east-1:123456789012:function:my-rft-stack-NovaForgeSDK-SageMaker-rollout")
+    )
+    for key in (
+        "rollout_request_queue_url",
+        "rollout_response_sqs_url",
+        "generate_request_sqs_url",
+        "generate_response_sqs_url",
+    ):
         assert recipe["run"][key] == overrides[key]
     assert recipe["run"]["model_type"] == "amazon.nova-2-lite-v1:0:256k"
 
@@ -90,16 +92,26 @@ def test_spec_example_train_with_rft_multiturn_infra(aws, home, launcher) -> Non
 def test_multiturn_rules_in_train(aws, home, launcher) -> None:
     from amzn_nova_forge import Model, NovaModelCustomizer, SMHPRuntimeManager, TrainingMethod
 
-    runtime = SMHPRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2,
-                                 cluster_name="my-hp-cluster", namespace="kubeflow")
-    customizer = NovaModelCustomizer(model=Model.NOVA_LITE_2, method=TrainingMethod.RFT_MULTITURN_LORA, infra=runtime,
-                                     data_s3_path="s3://bucket/data.jsonl",
-                                     validation_config={"iam": False, "infra": False})
+    runtime = SMHPRuntimeManager(
+        instance_type="ml.p5.48xlarge", instance_count=2, cluster_name="my-hp-cluster", namespace="kubeflow"
+    )
+    customizer = NovaModelCustomizer(
+        model=Model.NOVA_LITE_2,
+        method=TrainingMethod.RFT_MULTITURN_LORA,
+        infra=runtime,
+        data_s3_path="s3://bucket/data.jsonl",
+        validation_config={"iam": False, "infra": False},
+    )
     with pytest.raises(ConfigError, match="needs rft_multiturn_infra"):
         customizer.train(job_name="no-infra")
     assert launcher.started == []
-    sft = NovaModelCustomizer(model=Model.NOVA_LITE_2, method=TrainingMethod.SFT_LORA, infra=runtime,
-                              data_s3_path="s3://bucket/data.jsonl", validation_config={"iam": False, "infra": False})
+    sft = NovaModelCustomizer(
+        model=Model.NOVA_LITE_2,
+        method=TrainingMethod.SFT_LORA,
+        infra=runtime,
+        data_s3_path="s3://bucket/data.jsonl",
+        validation_config={"iam": False, "infra": False},
+    )
     with pytest.raises(ConfigError, match="only used by RFT_MULTITURN"):
         sft.train(job_name="wrong", rft_multiturn_infra=object())
     assert launcher.started == []

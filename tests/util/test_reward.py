@@ -12,20 +12,17 @@ import pytest
 from botocore.response import StreamingBody
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "manager"))
-import aws_support as A  # noqa: E402
+import aws_support as A
 
-GOOD = '''
+GOOD = """
 def lambda_handler(event, context):
     return [{"id": s["id"], "aggregate_reward_score": 0.75,
              "metrics_list": [{"name": "accuracy", "value": 0.85, "type": "Metric"}]} for s in event]
-'''
+"""
 SAMPLE = {
     "id": "sample_1",
     "reference_answer": "correct answer",
-    "messages": [
-        {"role": "user", "content": "question"},
-        {"role": "assistant", "content": "response"}
-    ]
+    "messages": [{"role": "user", "content": "question"}, {"role": "assistant", "content": "response"}],
 }
 
 
@@ -52,12 +49,9 @@ def test_spec_example_local_file(here: Path) -> None:
             {
                 "id": "sample_1",
                 "reference_answer": "correct answer",
-                "messages": [
-                    {"role": "user", "content": "question"},
-                    {"role": "assistant", "content": "response"}
-                ]
+                "messages": [{"role": "user", "content": "question"}, {"role": "assistant", "content": "response"}],
             }
-        ]
+        ],
     )
     print(f"Verification: {'PASSED' if result['success'] else 'FAILED'}")
     print(f"Tested {result['total_samples']} samples, {result['successful_samples']} successful")
@@ -84,17 +78,14 @@ def test_spec_example_lambda_arn_smhp(aws: Any) -> None:
             {
                 "id": "sample_1",
                 "reference_answer": "correct answer",
-                "messages": [
-                    {"role": "user", "content": "question"},
-                    {"role": "assistant", "content": "response"}
-                ]
+                "messages": [{"role": "user", "content": "question"}, {"role": "assistant", "content": "response"}],
             }
         ],
-        platform=Platform.SMHP  # Required for Lambda ARNs
+        platform=Platform.SMHP,  # Required for Lambda ARNs
     )
-    if result.get('warnings'):
+    if result.get("warnings"):
         print(f"\nWarnings:")  # noqa: F541 - the spec example, verbatim
-        for warning in result['warnings']:
+        for warning in result["warnings"]:
             print(f"  - {warning}")
     assert result["success"] and calls[0]["InvocationType"] == "RequestResponse"
     assert json.loads(calls[0]["Payload"])[0]["id"] == "sample_1"  # the whole list in one call
@@ -107,8 +98,9 @@ def test_lambda_rules_platform_required_and_smhp_name() -> None:
     with pytest.raises(ValueError, match="platform is required"):
         verify_reward_function("arn:aws:lambda:us-east-1:123456789012:function:Reward", [SAMPLE])
     with pytest.raises(ValueError, match="must contain 'SageMaker'"):
-        verify_reward_function("arn:aws:lambda:us-east-1:123456789012:function:reward", [SAMPLE],
-                               platform=Platform.SMHP)
+        verify_reward_function(
+            "arn:aws:lambda:us-east-1:123456789012:function:reward", [SAMPLE], platform=Platform.SMHP
+        )
 
 
 def test_lambda_error_payload_fails_every_sample(aws: Any) -> None:
@@ -116,11 +108,19 @@ def test_lambda_error_payload_fails_every_sample(aws: Any) -> None:
     from amzn_nova_forge.core.enums import Platform
 
     body = json.dumps({"errorMessage": "KeyError: 'x'", "errorType": "KeyError"}).encode()
-    A.stub_one("lambda", "Invoke", lambda p: {"StatusCode": 200, "FunctionError": "Unhandled",
-                                              "Payload": StreamingBody(io.BytesIO(body), len(body))})
+    A.stub_one(
+        "lambda",
+        "Invoke",
+        lambda p: {
+            "StatusCode": 200,
+            "FunctionError": "Unhandled",
+            "Payload": StreamingBody(io.BytesIO(body), len(body)),
+        },
+    )
     with pytest.raises(ValueError, match="2 problem") as e:
-        verify_reward_function("arn:aws:lambda:us-east-1:123456789012:function:r", [SAMPLE, SAMPLE],
-                               platform=Platform.SMTJ)
+        verify_reward_function(
+            "arn:aws:lambda:us-east-1:123456789012:function:r", [SAMPLE, SAMPLE], platform=Platform.SMTJ
+        )
     assert "KeyError" in str(e.value)
 
 
@@ -136,9 +136,14 @@ def test_input_format_rules_are_all_reported(here: Path) -> None:
     with pytest.raises(ValueError) as e:
         verify_reward_function(_write(here, GOOD), bad)
     msg = str(e.value)
-    for fragment in ("sample 0: missing required field 'messages'", "sample 1: 'id' must be non-blank",
-                     "sample 1: messages[0].role 'wizard'", "sample 1: needs at least one user message",
-                     "sample 2: a system message must come first", "sample 3: must be a dict"):
+    for fragment in (
+        "sample 0: missing required field 'messages'",
+        "sample 1: 'id' must be non-blank",
+        "sample 1: messages[0].role 'wizard'",
+        "sample 1: needs at least one user message",
+        "sample 2: a system message must come first",
+        "sample 3: must be a dict",
+    ):
         assert fragment in msg
 
 
@@ -153,15 +158,28 @@ def test_missing_reference_answer_is_a_warning(here: Path) -> None:
     ("body", "fragment"),
     [
         ("def lambda_handler(e, c):\n    return [{'aggregate_reward_score': 1}]\n", "missing required field 'id'"),
-        ("def lambda_handler(e, c):\n    return [{'id': 'sample_1'}]\n", "missing required field 'aggregate_reward_score'"),
-        ("def lambda_handler(e, c):\n    return [{'id': 'sample_1', 'aggregate_reward_score': 'high'}]\n",
-         "must be a number"),
-        ("def lambda_handler(e, c):\n    return [{'id': 'sample_1', 'aggregate_reward_score': 1, 'metrics_list': {}}]\n",
-         "'metrics_list' must be a list"),
-        ("def lambda_handler(e, c):\n    return [{'id': 'sample_1', 'aggregate_reward_score': 1, "
-         "'metrics_list': [{'name': 'a', 'value': 1, 'type': 'Score'}]}]\n", "must be 'Metric' or 'Reward'"),
-        ("def lambda_handler(e, c):\n    return [{'id': 'sample_1', 'aggregate_reward_score': 1, "
-         "'metrics_list': [{'name': '', 'value': 'x', 'type': 'Reward'}]}]\n", "value must be a number"),
+        (
+            "def lambda_handler(e, c):\n    return [{'id': 'sample_1'}]\n",
+            "missing required field 'aggregate_reward_score'",
+        ),
+        (
+            "def lambda_handler(e, c):\n    return [{'id': 'sample_1', 'aggregate_reward_score': 'high'}]\n",
+            "must be a number",
+        ),
+        (
+            "def lambda_handler(e, c):\n    return [{'id': 'sample_1', 'aggregate_reward_score': 1, 'metrics_list': {}}]\n",
+            "'metrics_list' must be a list",
+        ),
+        (
+            "def lambda_handler(e, c):\n    return [{'id': 'sample_1', 'aggregate_reward_score': 1, "
+            "'metrics_list': [{'name': 'a', 'value': 1, 'type': 'Score'}]}]\n",
+            "must be 'Metric' or 'Reward'",
+        ),
+        (
+            "def lambda_handler(e, c):\n    return [{'id': 'sample_1', 'aggregate_reward_score': 1, "
+            "'metrics_list': [{'name': '', 'value': 'x', 'type': 'Reward'}]}]\n",
+            "value must be a number",
+        ),
         ("def lambda_handler(e, c):\n    return []\n", "returned 0 results for 1 samples"),
         ("def handler(e, c):\n    return []\n", "no lambda_handler"),
         ("def lambda_handler(e, c):\n    raise KeyError('reference_answer')\n", "KeyError"),
@@ -195,5 +213,6 @@ def test_missing_file_and_empty_samples(here: Path) -> None:
         verify_reward_function("./nope.py", [SAMPLE])
     with pytest.raises(ValueError, match="non-empty list"):
         verify_reward_function("./my_reward_function.py", [])
-    assert verify_reward_function("./my_reward_function.py", [{"id": "x", "messages": "anything"}],
-                                  validate_format=False)["success"]
+    assert verify_reward_function(
+        "./my_reward_function.py", [{"id": "x", "messages": "anything"}], validate_format=False
+    )["success"]

@@ -9,8 +9,20 @@ import pytest
 
 from amzn_nova_forge.cli._main import build_parser, main
 
-TRAIN = ["train", "--model", "nova_lite_2", "--method", "sft_lora", "--job-name", "t1",
-         "--data", "s3://b/x.jsonl", "--output", "s3://b/out", "--dry-run"]
+TRAIN = [
+    "train",
+    "--model",
+    "nova_lite_2",
+    "--method",
+    "sft_lora",
+    "--job-name",
+    "t1",
+    "--data",
+    "s3://b/x.jsonl",
+    "--output",
+    "s3://b/out",
+    "--dry-run",
+]
 INSTANCES = ["--instance-type", "ml.p5.48xlarge", "--instance-count", "4"]
 
 
@@ -94,10 +106,13 @@ def test_demo_help_has_no_rst_markup(capsys: pytest.CaptureFixture[str]) -> None
     assert "``" not in out and "nova-forge demo" in out
 
 
-@pytest.mark.parametrize("command", [
-    ["train", "--model", "nova_lite_2", "--method", "sft", "--job-name", "j", "--platform", "LOCAL", "--dry-run"],
-    ["deploy", "some/checkpoint", "--method", "sft", "--platform", "local"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["train", "--model", "nova_lite_2", "--method", "sft", "--job-name", "j", "--platform", "LOCAL", "--dry-run"],
+        ["deploy", "some/checkpoint", "--method", "sft", "--platform", "local"],
+    ],
+)
 def test_unknown_method_lists_the_known_ones(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(command) == 1
     err = capsys.readouterr().err

@@ -25,8 +25,9 @@ def _smtj(**kw: Any) -> Any:
 def _customizer(infra: Any, **kw: Any) -> Any:
     from amzn_nova_forge.model import NovaModelCustomizer
 
-    return NovaModelCustomizer(model=Model.NOVA_LITE_2, method=TrainingMethod.SFT_LORA, infra=infra,
-                               data_s3_path="s3://b/x.jsonl", **kw)
+    return NovaModelCustomizer(
+        model=Model.NOVA_LITE_2, method=TrainingMethod.SFT_LORA, infra=infra, data_s3_path="s3://b/x.jsonl", **kw
+    )
 
 
 def test_unsupported_region_says_where_to_set_it(no_aws_credentials: None) -> None:
@@ -54,6 +55,7 @@ def test_bucket_check_without_credentials_is_aws_service_error(no_aws_credential
 
 # ---- monitor / results --------------------------------------------------------------------------
 
+
 def _local_job(tmp_path: Path, job_id: str, status: str, log: str = "") -> Path:
     jd = tmp_path / job_id
     jd.mkdir(parents=True)
@@ -68,8 +70,9 @@ def test_plot_metrics_takes_the_method_from_the_training_result(tmp_path: Path) 
     from amzn_nova_forge.model.result._training import LocalTrainingResult
     from amzn_nova_forge.monitor import CloudWatchLogMonitor
 
-    lines = "".join(f"Epoch 0: : {i + 1}it [00:01, reduced_train_loss={3 - i * 0.1:.3f}, global_step={i}.000]\n"
-                    for i in range(4))
+    lines = "".join(
+        f"Epoch 0: : {i + 1}it [00:01, reduced_train_loss={3 - i * 0.1:.3f}, global_step={i}.000]\n" for i in range(4)
+    )
     jd = _local_job(tmp_path, "sft-1", "Completed", lines)
     result = LocalTrainingResult("sft-1", TrainingMethod.SFT_LORA, extras={"job_dir": str(jd)})
     png = CloudWatchLogMonitor.from_job_result(result).plot_metrics(output_path=tmp_path / "loss.png")
@@ -87,8 +90,9 @@ def test_get_on_a_running_evaluation_warns_what_to_do(tmp_path: Path, caplog: py
     ev = LocalEvaluationResult("ev-1", eval_task=EvaluationTask.GEN_QA, extras={"job_dir": str(jd)})
     with caplog.at_level(logging.WARNING):
         assert ev.get() == {}  # the published contract: an empty dict until the job completes
-    assert any(r.levelno == logging.WARNING and "call eval_result.wait() first" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        r.levelno == logging.WARNING and "call eval_result.wait() first" in r.getMessage() for r in caplog.records
+    )
 
 
 def test_get_on_a_running_batch_inference_warns_what_to_do(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -103,14 +107,19 @@ def test_get_on_a_running_batch_inference_warns_what_to_do(tmp_path: Path, caplo
 
 # ---- local runtime --------------------------------------------------------------------------------
 
+
 def test_local_evaluation_with_missing_data_names_evaluation_data(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     from amzn_nova_forge.manager import LocalRuntimeManager
     from amzn_nova_forge.model import NovaModelCustomizer
 
-    c = NovaModelCustomizer(model=Model.NOVA_LITE_2, method=TrainingMethod.SFT_LORA,
-                            infra=LocalRuntimeManager(output_root=str(tmp_path)),
-                            data_s3_path=str(tmp_path / "train.jsonl"), output_s3_path=str(tmp_path / "runs"))
+    c = NovaModelCustomizer(
+        model=Model.NOVA_LITE_2,
+        method=TrainingMethod.SFT_LORA,
+        infra=LocalRuntimeManager(output_root=str(tmp_path)),
+        data_s3_path=str(tmp_path / "train.jsonl"),
+        output_s3_path=str(tmp_path / "runs"),
+    )
     with pytest.raises(ConfigError, match=r"^Evaluation data not found: .*nope\.jsonl"):
         c.evaluate(job_name="e", eval_task=EvaluationTask.GEN_QA, data_s3_path=str(tmp_path / "nope.jsonl"))
 
@@ -133,9 +142,13 @@ def test_local_llm_judge_is_refused_at_submission(tmp_path: Path) -> None:
 
     data = tmp_path / "gen_qa.jsonl"
     data.write_text(json.dumps({"query": "q", "response": "r"}) + "\n")
-    c = NovaModelCustomizer(model=Model.NOVA_MICRO, method=TrainingMethod.SFT_LORA,
-                            infra=LocalRuntimeManager(output_root=str(tmp_path)),
-                            data_s3_path=str(data), output_s3_path=str(tmp_path / "runs"))
+    c = NovaModelCustomizer(
+        model=Model.NOVA_MICRO,
+        method=TrainingMethod.SFT_LORA,
+        infra=LocalRuntimeManager(output_root=str(tmp_path)),
+        data_s3_path=str(data),
+        output_s3_path=str(tmp_path / "runs"),
+    )
     with pytest.raises(ConfigError, match="'llm_judge' is not available on the local runtime.*gen_qa"):
         c.evaluate(job_name="e", eval_task=EvaluationTask.LLM_JUDGE, data_s3_path=str(data))
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())  # no job folder
@@ -150,24 +163,26 @@ def test_load_of_a_missing_result_file(tmp_path: Path) -> None:
 
 # ---- mistakes that already read well (kept from regressing) ----------------------------------------
 
+
 def test_wrong_model_method_platform_combinations(no_aws_credentials: None) -> None:
     from amzn_nova_forge.errors import UnsupportedFeatureError
     from amzn_nova_forge.model import NovaModelCustomizer
 
     with pytest.raises(UnsupportedFeatureError, match="RFT_LORA is not supported for NOVA_MICRO on SMTJ.*NOVA_LITE_2"):
-        NovaModelCustomizer(model=Model.NOVA_MICRO, method=TrainingMethod.RFT_LORA, infra=_smtj(),
-                            data_s3_path="s3://b/x.jsonl").train(job_name="j", dry_run=True)
+        NovaModelCustomizer(
+            model=Model.NOVA_MICRO, method=TrainingMethod.RFT_LORA, infra=_smtj(), data_s3_path="s3://b/x.jsonl"
+        ).train(job_name="j", dry_run=True)
     with pytest.raises(UnsupportedFeatureError, match="CPT is not supported for NOVA_LITE_2 on SMTJ.*SMHP"):
-        NovaModelCustomizer(model=Model.NOVA_LITE_2, method=TrainingMethod.CPT, infra=_smtj(),
-                            data_s3_path="s3://b/x.jsonl").train(job_name="j", dry_run=True)
+        NovaModelCustomizer(
+            model=Model.NOVA_LITE_2, method=TrainingMethod.CPT, infra=_smtj(), data_s3_path="s3://b/x.jsonl"
+        ).train(job_name="j", dry_run=True)
 
 
 def test_override_typo_suggests_the_key(no_aws_credentials: None) -> None:
     from amzn_nova_forge.errors import RecipeOverrideError
 
     with pytest.raises(RecipeOverrideError, match=r"Unknown override 'learning_rat'.*Did you mean 'lr'"):
-        _customizer(_smtj(), validation_config=OFF).train(job_name="j", overrides={"learning_rat": 1e-5},
-                                                          dry_run=True)
+        _customizer(_smtj(), validation_config=OFF).train(job_name="j", overrides={"learning_rat": 1e-5}, dry_run=True)
     # the spec's max_epochs on a Nova 2 recipe (which counts steps) points at max_steps
     with pytest.raises(RecipeOverrideError, match="Did you mean 'max_steps'"):
         _customizer(_smtj(), validation_config=OFF).train(job_name="j", overrides={"max_epochs": 2}, dry_run=True)

@@ -35,10 +35,12 @@ def test_readme_has_the_blocks_this_file_runs() -> None:
 
 
 def test_quick_start_aws(notebook: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
-    AS.A.put("s3://your-bucket/training-data.jsonl",
-             "".join(json.dumps({"input": f"What is {i}+{i}?", "output": str(2 * i)}) + "\n" for i in range(5)))
+    AS.A.put(
+        "s3://your-bucket/training-data.jsonl",
+        "".join(json.dumps({"input": f"What is {i}+{i}?", "output": str(2 * i)}) + "\n" for i in range(5)),
+    )
     ns: dict[str, Any] = {}
-    exec(_blocks("python")[0], ns)  # noqa: S102 - the README's text
+    exec(_blocks("python")[0], ns)
     result = ns["result"]
     assert result.job_id.startswith("my-nova-training")
     assert (notebook["work"] / f"{result.job_id}_SMTJ.json").is_file()
@@ -49,8 +51,9 @@ def test_quick_start_aws(notebook: dict[str, Any], capsys: pytest.CaptureFixture
     assert b"bedrock-conversation-2024" in AS.A.get("s3://your-bucket/prepared-data.jsonl")
 
 
-def test_cli_examples(no_aws_credentials: None, capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_examples(
+    no_aws_credentials: None, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     bash = next(b for b in _blocks("bash") if "nova-forge recipe keys" in b)
     commands = [c for c in bash.replace("\\\n", " ").splitlines() if c.strip().startswith("nova-forge")]
@@ -79,13 +82,13 @@ def test_rehearse_locally_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.chdir(work)
     train_block, rest_block = _blocks("python")[1:3]
     ns: dict[str, Any] = {}
-    exec(train_block.replace(HF_ID, f"base_model={str(tiny)!r}, max_new_tokens=8"), ns)  # noqa: S102 - the README's text
+    exec(train_block.replace(HF_ID, f"base_model={str(tiny)!r}, max_new_tokens=8"), ns)
     result = ns["result"]
     assert result.get_job_status()[0] is JobStatus.COMPLETED
     assert Path(result.model_artifacts.checkpoint_s3_path).is_dir()
     assert (work / "prepared-data.jsonl").is_file() and (work / "runs" / result.job_id).is_dir()
     try:
-        exec(rest_block, ns)  # noqa: S102 - the README's text
+        exec(rest_block, ns)
     finally:
         dep = ns.get("deployment")
         if dep is not None:

@@ -16,16 +16,24 @@ from amzn_nova_forge.manager._local._reward import RewardFunctionError, load_rew
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "local-runtime.md"
 
-SPEC_SAMPLE = {"id": "sample_1", "reference_answer": "correct answer",
-               "messages": [{"role": "user", "content": "question"}, {"role": "assistant", "content": "response"}]}
-NOVA_SAMPLE = {"id": "sample_1", "reference_answer": "correct answer",
-               "messages": [{"role": "user", "content": "question"},
-                            {"role": "nova_assistant", "content": [{"type": "text", "text": "the correct answer"}]}]}
+SPEC_SAMPLE = {
+    "id": "sample_1",
+    "reference_answer": "correct answer",
+    "messages": [{"role": "user", "content": "question"}, {"role": "assistant", "content": "response"}],
+}
+NOVA_SAMPLE = {
+    "id": "sample_1",
+    "reference_answer": "correct answer",
+    "messages": [
+        {"role": "user", "content": "question"},
+        {"role": "nova_assistant", "content": [{"type": "text", "text": "the correct answer"}]},
+    ],
+}
 
 
 def _doc_reward_function() -> str:
     text = DOC.read_text(encoding="utf-8")
-    section = text[text.index("## Reward functions"):]
+    section = text[text.index("## Reward functions") :]
     blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
     code = next(b for b in blocks if "def lambda_handler" in b)
     return code
@@ -53,8 +61,10 @@ def test_verify_reward_function_accepts_the_nova_request_role(tmp_path: Path) ->
     from amzn_nova_forge import verify_reward_function
 
     f = tmp_path / "r.py"
-    f.write_text("def lambda_handler(event, context):\n"
-                 "    return [{'id': s['id'], 'aggregate_reward_score': 0.5} for s in event]\n")
+    f.write_text(
+        "def lambda_handler(event, context):\n"
+        "    return [{'id': s['id'], 'aggregate_reward_score': 0.5} for s in event]\n"
+    )
     assert verify_reward_function(reward_function=str(f), sample_data=[NOVA_SAMPLE])["successful_samples"] == 1
 
 
@@ -71,9 +81,11 @@ def test_local_runtime_request_scores_with_the_documented_function(reward_file: 
 
 def test_string_only_reward_function_fails_with_a_shape_hint(tmp_path: Path) -> None:
     f = tmp_path / "naive.py"
-    f.write_text("def lambda_handler(event, context):\n"
-                 "    return [{'id': s['id'], 'aggregate_reward_score': float('x' in s['messages'][-1]['content'].lower())}"
-                 " for s in event]\n")
+    f.write_text(
+        "def lambda_handler(event, context):\n"
+        "    return [{'id': s['id'], 'aggregate_reward_score': float('x' in s['messages'][-1]['content'].lower())}"
+        " for s in event]\n"
+    )
     example = {"id": "s0", "row": dict(SPEC_SAMPLE), "prompt": SPEC_SAMPLE["messages"][:1]}
     with pytest.raises(RewardFunctionError) as e:
         load_reward_function(str(f))([make_request(example, "x")])

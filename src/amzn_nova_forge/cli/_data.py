@@ -27,33 +27,43 @@ _FORMATS = {".jsonl": "jsonl", ".json": "json", ".csv": "csv", ".parquet": "parq
 
 def register(subparsers: Any) -> None:
     """Add the ``data`` command group to the ``nova-forge`` parser."""
-    data = subparsers.add_parser("data", help="prepare datasets: validate, transform, split, show",
-                                 description="Prepare Nova datasets (works offline on local files).")
+    data = subparsers.add_parser(
+        "data",
+        help="prepare datasets: validate, transform, split, show",
+        description="Prepare Nova datasets (works offline on local files).",
+    )
     sub = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
     data.set_defaults(handler=lambda args: (data.print_help(), 2)[1])
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--format", choices=sorted(set(_FORMATS.values())), help="input format (default: from the "
-                                                                                 "file extension)")
-        p.add_argument("--map", action="append", default=[], metavar="STANDARD=COLUMN",
-                       help="column mapping, e.g. --map question=input (repeatable)")
+        p.add_argument(
+            "--format", choices=sorted(set(_FORMATS.values())), help="input format (default: from the file extension)"
+        )
+        p.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="STANDARD=COLUMN",
+            help="column mapping, e.g. --map question=input (repeatable)",
+        )
 
     def target(p: argparse.ArgumentParser, required: bool = True) -> None:
-        p.add_argument("--method", required=required, help="training method, e.g. sft_lora, rft_lora, cpt, "
-                                                            "evaluation")
+        p.add_argument("--method", required=required, help="training method, e.g. sft_lora, rft_lora, cpt, evaluation")
         p.add_argument("--model", required=required, help="model, e.g. nova_lite_2, nova_micro, NOVA_PRO")
         p.add_argument("--eval-task", help="evaluation task for BYOD data, e.g. gen_qa, llm_judge")
 
-    p = sub.add_parser("validate", help="check a dataset against the rules of a method and model (exit 1 if "
-                                        "invalid)")
+    p = sub.add_parser("validate", help="check a dataset against the rules of a method and model (exit 1 if invalid)")
     p.add_argument("path", help="local path or s3:// URI")
     common(p)
     target(p)
     p.add_argument("--platform", help="SMTJ, SMHP, BEDROCK, SMTJServerless or LOCAL (enables row-count limits)")
     p.add_argument("--transform", action="store_true", help="transform (with --map) before validating")
     p.add_argument("--max-problems", type=int, default=50, help="problems to list (all are counted)")
-    p.add_argument("--check-media", action="store_true", help="also check referenced S3 media (exists, size, "
-                                                              "format, image size); calls AWS")
+    p.add_argument(
+        "--check-media",
+        action="store_true",
+        help="also check referenced S3 media (exists, size, format, image size); calls AWS",
+    )
     p.set_defaults(handler=_validate)
 
     p = sub.add_parser("transform", help="transform generic or OpenAI data to a method's format and save it")
@@ -92,8 +102,12 @@ def _loader(args: argparse.Namespace) -> Any:
         if not sep or not key or not col:
             raise ConfigError(f"--map expects STANDARD=COLUMN (e.g. question=input), got {item!r}.")
         mappings[key.strip()] = col.strip()
-    cls = {"jsonl": _loaders.JSONLDatasetLoader, "json": _loaders.JSONDatasetLoader,
-           "csv": _loaders.CSVDatasetLoader, "parquet": _loaders.ParquetDatasetLoader}[fmt]
+    cls = {
+        "jsonl": _loaders.JSONLDatasetLoader,
+        "json": _loaders.JSONDatasetLoader,
+        "csv": _loaders.CSVDatasetLoader,
+        "parquet": _loaders.ParquetDatasetLoader,
+    }[fmt]
     return cls(**mappings).load(args.path)
 
 
@@ -108,22 +122,28 @@ def _target(args: argparse.Namespace) -> tuple[Any, Any, Any]:
             f"Unknown --method {args.method!r}; one of: {', '.join(m.value for m in TrainingMethod)}."
         ) from None
     name = args.model
-    model = Model.from_model_type(name) if name.startswith("amazon.") else Model.from_model_name(
-        name.upper() if name.upper() in Model.__members__ else name)
+    model = (
+        Model.from_model_type(name)
+        if name.startswith("amazon.")
+        else Model.from_model_name(name.upper() if name.upper() in Model.__members__ else name)
+    )
     task = None
     if args.eval_task:
         try:
             task = EvaluationTask(args.eval_task.lower())
         except ValueError:
-            raise ConfigError(f"Unknown --eval-task {args.eval_task!r}; one of: "
-                              f"{', '.join(t.value for t in EvaluationTask)}.") from None
+            raise ConfigError(
+                f"Unknown --eval-task {args.eval_task!r}; one of: {', '.join(t.value for t in EvaluationTask)}."
+            ) from None
     return method, model, task
 
 
-def _report(loader: Any, method: Any, model: Any, task: Any, platform: Any, max_problems: int,
-            check_media: bool = False) -> int:
-    report = loader._validate_report(method, model, task, platform=platform, max_problems=max(max_problems, 1),
-                                     check_media=check_media)
+def _report(
+    loader: Any, method: Any, model: Any, task: Any, platform: Any, max_problems: int, check_media: bool = False
+) -> int:
+    report = loader._validate_report(
+        method, model, task, platform=platform, max_problems=max(max_problems, 1), check_media=check_media
+    )
     for w in report.warnings:
         print(f"warning: {w}", file=sys.stderr)
     print(report.summary(limit=max_problems))

@@ -33,8 +33,9 @@ def register(subparsers: Any) -> None:
         description=(__doc__ or "").replace("``", ""),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--base-model", default=None,
-                   help="Hugging Face model id or local folder (default: a tiny model built offline)")
+    p.add_argument(
+        "--base-model", default=None, help="Hugging Face model id or local folder (default: a tiny model built offline)"
+    )
     p.add_argument("--output-dir", default=None, help="where to write data, jobs and plots (default: a temp folder)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps (default: auto)")
     p.add_argument("--epochs", type=int, default=None, help="training epochs (default: 4 tiny, 1 real)")
@@ -43,8 +44,13 @@ def register(subparsers: Any) -> None:
 
 
 def _handler(args: argparse.Namespace) -> int:
-    summary = run_demo(base_model=args.base_model, output_dir=args.output_dir, device=args.device,
-                       epochs=args.epochs, max_steps=args.max_steps)
+    summary = run_demo(
+        base_model=args.base_model,
+        output_dir=args.output_dir,
+        device=args.device,
+        epochs=args.epochs,
+        max_steps=args.max_steps,
+    )
     return 0 if summary["ok"] else 1
 
 
@@ -121,9 +127,11 @@ def run_demo(
     tiny = not base_model
     _say(f"Nova Forge local demo  ->  {out}")
     if tiny:
-        _say("No --base-model given: using a TINY DEMO MODEL built offline (random weights, byte-level tokenizer,\n"
-             "about 0.1M parameters). It rehearses the workflow end to end; its answers are not meaningful.\n"
-             "Run `nova-forge demo --base-model Qwen/Qwen2.5-0.5B-Instruct` (or a local folder) for a real model.")
+        _say(
+            "No --base-model given: using a TINY DEMO MODEL built offline (random weights, byte-level tokenizer,\n"
+            "about 0.1M parameters). It rehearses the workflow end to end; its answers are not meaningful.\n"
+            "Run `nova-forge demo --base-model Qwen/Qwen2.5-0.5B-Instruct` (or a local folder) for a real model."
+        )
     else:
         _say(f"Base model: {base_model}")
     summary: dict[str, Any] = {"ok": False, "output_dir": str(out), "tiny": tiny}
@@ -132,10 +140,21 @@ def run_demo(
     train_path, eval_path = _prepare_data(out / "data", model, method)
     _say(f"  training data: {train_path}\n  held-out questions: {eval_path}")
 
-    infra = LocalRuntimeManager(base_model=base_model, device=device, output_root=out / "jobs",
-                                max_steps=max_steps, max_new_tokens=24 if tiny else 64)
-    customizer = NovaModelCustomizer(model=model, method=method, infra=infra, data_s3_path=train_path,
-                                     output_s3_path=str(out / "jobs"), generated_recipe_dir=str(out / "recipes"))
+    infra = LocalRuntimeManager(
+        base_model=base_model,
+        device=device,
+        output_root=out / "jobs",
+        max_steps=max_steps,
+        max_new_tokens=24 if tiny else 64,
+    )
+    customizer = NovaModelCustomizer(
+        model=model,
+        method=method,
+        infra=infra,
+        data_s3_path=train_path,
+        output_s3_path=str(out / "jobs"),
+        generated_recipe_dir=str(out / "recipes"),
+    )
     overrides = dict(TINY_OVERRIDES if tiny else REAL_OVERRIDES)
     if epochs:
         overrides["max_epochs"] = epochs
@@ -154,17 +173,21 @@ def run_demo(
     first = sum(v for _, v in points[:3]) / min(3, len(points))
     last = sum(v for _, v in points[-3:]) / min(3, len(points))
     checkpoint = result.model_artifacts.checkpoint_s3_path
-    summary.update(loss_first=first, loss_last=last, steps=len(points), checkpoint=checkpoint,
-                   training_job=result.job_id)
-    _say(f"  loss {first:.3f} -> {last:.3f} over {len(points)} steps "
-         f"({'falling' if last < first else 'NOT falling'}); checkpoint: {checkpoint}")
+    summary.update(
+        loss_first=first, loss_last=last, steps=len(points), checkpoint=checkpoint, training_job=result.job_id
+    )
+    _say(
+        f"  loss {first:.3f} -> {last:.3f} over {len(points)} steps "
+        f"({'falling' if last < first else 'NOT falling'}); checkpoint: {checkpoint}"
+    )
     saved = result.dump(str(out))
     _say(f"  result saved to {saved} (reload with BaseJobResult.load)")
 
     _say("\n[3/5] Evaluating the trained model (gen_qa: exact match, F1, ROUGE, BLEU)")
     t_eval = time.monotonic()
-    ev = customizer.evaluate(job_name="demo-eval", eval_task=EvaluationTask.GEN_QA, data_s3_path=eval_path,
-                             model_path=checkpoint)
+    ev = customizer.evaluate(
+        job_name="demo-eval", eval_task=EvaluationTask.GEN_QA, data_s3_path=eval_path, model_path=checkpoint
+    )
     assert ev is not None
     ev_info = follow(ev.ref, desc="evaluating")
     summary["eval_s"] = round(time.monotonic() - t_eval, 1)
@@ -176,14 +199,17 @@ def run_demo(
     shown = {k: round(float(metrics[k]), 4) for k in ("em", "qem", "f1", "rouge1", "rougeL", "bleu") if k in metrics}
     _say("  " + ", ".join(f"{k}={v}" for k, v in shown.items()))
     if tiny:
-        _say("  (the tiny demo model has random weights and ~50 steps of training: scores near 0 are expected;\n"
-             "   the point is the pipeline. Use --base-model for meaningful numbers.)")
+        _say(
+            "  (the tiny demo model has random weights and ~50 steps of training: scores near 0 are expected;\n"
+            "   the point is the pipeline. Use --base-model for meaningful numbers.)"
+        )
 
     _say("\n[4/5] Batch inference on the held-out questions")
     t_batch = time.monotonic()
     batch_out = out / "batch-inference"
-    bi = customizer.batch_inference(job_name="demo-batch", input_path=eval_path, output_s3_path=str(batch_out),
-                                    model_path=checkpoint)
+    bi = customizer.batch_inference(
+        job_name="demo-batch", input_path=eval_path, output_s3_path=str(batch_out), model_path=checkpoint
+    )
     assert bi is not None
     bi_info = follow(bi.ref, desc="inferring")
     summary["batch_s"] = round(time.monotonic() - t_batch, 1)
@@ -209,5 +235,4 @@ def run_demo(
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(_handler(argparse.Namespace(base_model=None, output_dir=None, device="auto", epochs=None,
-                                         max_steps=None)))
+    sys.exit(_handler(argparse.Namespace(base_model=None, output_dir=None, device="auto", epochs=None, max_steps=None)))

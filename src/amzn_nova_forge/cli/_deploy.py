@@ -81,7 +81,7 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
         print(f"Saved: {saved}")
         if deployment.endpoint.platform.value == "local":
             print(
-                "The server runs in the background; stop it with: python -c \"from amzn_nova_forge.manager import "
+                'The server runs in the background; stop it with: python -c "from amzn_nova_forge.manager import '
                 f"LocalRuntimeManager; LocalRuntimeManager.stop_deployment('{deployment.endpoint.uri}')\""
             )
     return 0

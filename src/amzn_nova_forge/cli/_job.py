@@ -47,8 +47,20 @@ def _overrides(items: list[str] | None) -> dict[str, Any]:
 
 #: Top-level keys ``--config`` accepts (anything else is a typo that would be silently ignored).
 CONFIG_KEYS = (
-    "model", "method", "job_name", "data_s3_path", "output_s3_path", "validation_data_s3_path", "model_path",
-    "infra", "overrides", "validation", "recipe_path", "generated_recipe_dir", "rft_lambda_arn", "dry_run",
+    "model",
+    "method",
+    "job_name",
+    "data_s3_path",
+    "output_s3_path",
+    "validation_data_s3_path",
+    "model_path",
+    "infra",
+    "overrides",
+    "validation",
+    "recipe_path",
+    "generated_recipe_dir",
+    "rft_lambda_arn",
+    "dry_run",
 )
 
 
@@ -70,8 +82,7 @@ def _load_config(path: str | None) -> dict[str, Any]:
         raise ValueError(f"{path} must hold a YAML mapping.")
     unknown = sorted(str(k) for k in data if k not in CONFIG_KEYS)
     if unknown:
-        raise ValueError(f"{path}: unknown key(s) {', '.join(map(repr, unknown))}; "
-                         f"allowed: {', '.join(CONFIG_KEYS)}.")
+        raise ValueError(f"{path}: unknown key(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(CONFIG_KEYS)}.")
     return data
 
 
@@ -216,8 +227,9 @@ def register(subparsers: Any) -> None:
     s.add_argument("result", help="a file written by result.dump() or 'nova-forge train'")
     s.add_argument("--wait", action="store_true", help="poll until the job ends")
     s.add_argument("--timeout", type=float, default=None, help="with --wait: give up after N seconds")
-    s.add_argument("--poll", type=float, default=None,
-                   help="with --wait: seconds between polls (default 30; 1 for local jobs)")
+    s.add_argument(
+        "--poll", type=float, default=None, help="with --wait: seconds between polls (default 30; 1 for local jobs)"
+    )
     s.add_argument("--json", action="store_true", help="print JSON")
     s.add_argument("--update", action="store_true", help="save the resolved checkpoint path back into the file")
     s.set_defaults(handler=_cmd_status)

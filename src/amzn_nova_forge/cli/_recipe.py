@@ -27,8 +27,14 @@ def register(subparsers: Any) -> None:
 
     show = sub.add_parser("show", help="print the final recipe YAML for a model/method/platform")
     _common(show)
-    show.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                      help="override a recipe key (repeatable), e.g. --set lr=5e-6")
+    show.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a recipe key (repeatable), e.g. --set lr=5e-6",
+    )
     show.add_argument("--recipe-path", help="your own recipe file (local or s3://) to merge")
     show.add_argument("--job-name", help="run.name")
     show.add_argument("--data-s3-path")
@@ -68,8 +74,9 @@ def _common(p: argparse.ArgumentParser, *, model_required: bool = True, method_r
     p.add_argument("--region")
 
 
-def _builder(args: argparse.Namespace, *, model: str | None = None, method: str | None = None,
-             eval_task: str | None = None) -> Any:
+def _builder(
+    args: argparse.Namespace, *, model: str | None = None, method: str | None = None, eval_task: str | None = None
+) -> Any:
     from amzn_nova_forge.core.enums import Model, TrainingMethod
     from amzn_nova_forge.recipe._builder import RecipeBuilder
 
@@ -87,8 +94,14 @@ def _builder(args: argparse.Namespace, *, model: str | None = None, method: str 
         known = ", ".join(t.value for t in TrainingMethod)
         raise ValueError(f"Unknown --method {method_name!r}. Known: {known}.") from None
     return RecipeBuilder(
-        m, tm, _platform(args.platform), eval_task=(eval_task or args.eval_task or None), subtask=args.subtask,
-        batch_inference=args.batch_inference, region=args.region, instance_type=args.instance_type,
+        m,
+        tm,
+        _platform(args.platform),
+        eval_task=(eval_task or args.eval_task or None),
+        subtask=args.subtask,
+        batch_inference=args.batch_inference,
+        region=args.region,
+        instance_type=args.instance_type,
         instance_count=args.instance_count,
     )
 
@@ -119,10 +132,15 @@ def _parse_overrides(items: list[str]) -> dict[str, Any]:
 def _show(args: argparse.Namespace) -> int:
     from amzn_nova_forge.recipe._recipe import RunSettings
 
-    run = RunSettings(job_name=args.job_name, data_s3_path=args.data_s3_path, output_s3_path=args.output_s3_path,
-                      model_name_or_path=args.model_path)
-    built = _builder(args).build(run=run, overrides=_parse_overrides(args.overrides), recipe_path=args.recipe_path,
-                                 validate=not args.no_validate)
+    run = RunSettings(
+        job_name=args.job_name,
+        data_s3_path=args.data_s3_path,
+        output_s3_path=args.output_s3_path,
+        model_name_or_path=args.model_path,
+    )
+    built = _builder(args).build(
+        run=run, overrides=_parse_overrides(args.overrides), recipe_path=args.recipe_path, validate=not args.no_validate
+    )
     if args.hyperparameters:
         print(json.dumps(built.hyperparameters, indent=2, sort_keys=True))
     else:
@@ -141,12 +159,27 @@ def _keys(args: argparse.Namespace) -> int:
     if not args.all:
         keys = {k: v for k, v in keys.items() if v.get("category") != "run"}
     if args.json:
-        print(json.dumps({k: {"type": v.get("type"), "allowed": v["allowed"], "default": v["default"],
-                              "aliases": v.get("aliases", []), "paths": v["paths"]} for k, v in keys.items()},
-                         indent=2, default=str))
+        print(
+            json.dumps(
+                {
+                    k: {
+                        "type": v.get("type"),
+                        "allowed": v["allowed"],
+                        "default": v["default"],
+                        "aliases": v.get("aliases", []),
+                        "paths": v["paths"],
+                    }
+                    for k, v in keys.items()
+                },
+                indent=2,
+                default=str,
+            )
+        )
         return 0
-    rows = [(k, v["allowed"], "null" if v["default"] is None else str(v["default"]),
-             ", ".join(v.get("aliases", []))) for k, v in keys.items()]
+    rows = [
+        (k, v["allowed"], "null" if v["default"] is None else str(v["default"]), ", ".join(v.get("aliases", [])))
+        for k, v in keys.items()
+    ]
     head = ("KEY", "ALLOWED", "DEFAULT", "ALIASES")
     widths = [max(len(r[i]) for r in [*rows, head]) for i in range(3)]
     print(f"{head[0]:<{widths[0]}}  {head[1]:<{widths[1]}}  {head[2]:<{widths[2]}}  {head[3]}".rstrip())
@@ -179,8 +212,10 @@ def _validate(args: argparse.Namespace) -> int:
         else:
             raise ValueError("Pass --method (e.g. sft_lora) to say which recipe family the file belongs to.")
     built = _builder(args, model=model, method=method, eval_task=eval_task).build(recipe_path=args.path)
-    print(f"OK: {args.path} is a valid {built.template_id} recipe for {built.model.name} "
-          f"{'evaluation' if built.eval_task else built.method.name} on {built.platform.value}.")
+    print(
+        f"OK: {args.path} is a valid {built.template_id} recipe for {built.model.name} "
+        f"{'evaluation' if built.eval_task else built.method.name} on {built.platform.value}."
+    )
     return 0
 
 

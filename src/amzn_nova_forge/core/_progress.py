@@ -35,8 +35,9 @@ def progress(total: int | None, desc: str, *, unit: str = "rec") -> Iterator[Cal
     except ImportError:  # pragma: no cover - tqdm is a base dependency
         yield _noop
         return
-    bar = tqdm(total=total, desc=desc, unit=unit, unit_scale=True, delay=1.0, leave=False, file=sys.stderr,
-               dynamic_ncols=True)
+    bar = tqdm(
+        total=total, desc=desc, unit=unit, unit_scale=True, delay=1.0, leave=False, file=sys.stderr, dynamic_ncols=True
+    )
     try:
         yield bar.update
     finally:

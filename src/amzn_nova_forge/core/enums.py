@@ -13,12 +13,19 @@ __all__ = [
     "DeployPlatform",
     "DeploymentMode",
     "EnvType",
+    "EvaluationMetric",
+    "EvaluationStrategy",
     "EvaluationTask",
+    "FilterMethod",
     "JobStatus",
     "Model",
+    "ModelStatus",
     "Platform",
+    "SMTJRuntimeMode",
     "TrainingMethod",
+    "TransformMethod",
     "VFEnvId",
+    "ValidateMethod",
     "Version",
 ]
 
@@ -129,6 +136,7 @@ class Platform(str, Enum):
     BEDROCK = "BEDROCK"
     SMTJServerless = "SMTJServerless"
     LOCAL = "LOCAL"
+    GLUE = "GLUE"  # data preparation on AWS Glue for Ray (legacy; closed to new customers 2026-04-30)
 
     def __str__(self) -> str:
         return self.value
@@ -277,9 +285,23 @@ _RAW_STATUS = {
     **{
         k: JobStatus.IN_PROGRESS
         for k in (
-            "inprogress", "running", "created", "creating", "pending", "starting", "queued",
-            "submitted", "stopping", "downloading", "training", "uploading", "launching",
-            "provisioning", "restarting", "suspended", "validating",
+            "inprogress",
+            "running",
+            "created",
+            "creating",
+            "pending",
+            "starting",
+            "queued",
+            "submitted",
+            "stopping",
+            "downloading",
+            "training",
+            "uploading",
+            "launching",
+            "provisioning",
+            "restarting",
+            "suspended",
+            "validating",
         )
     },
     **{k: JobStatus.COMPLETED for k in ("completed", "succeeded", "success", "complete")},
@@ -301,3 +323,88 @@ class VFEnvId(str, Enum):
 
     WORDLE = "wordle"
     TERMINAL_BENCH = "terminalbench_env"
+
+
+class EvaluationStrategy(str, Enum):
+    """How an evaluation task prompts the model (the recipe's ``strategy``)."""
+
+    ZERO_SHOT = "zs"
+    ZERO_SHOT_COT = "zs_cot"
+    FEW_SHOT = "fs"
+    FEW_SHOT_COT = "fs_cot"
+    GEN_QA = "gen_qa"
+    JUDGE = "judge"
+    RFT_EVAL = "rft_eval"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class EvaluationMetric(str, Enum):
+    """The metric an evaluation task reports (the recipe's ``metric``)."""
+
+    ACCURACY = "accuracy"
+    EXACT_MATCH = "exact_match"
+    DEFLECTION = "deflection"
+    PASS_AT_1 = "pass@1"
+    ALL = "all"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class ModelStatus(str, Enum):
+    """State of a custom model being imported for deployment (Bedrock ``CreateCustomModel``)."""
+
+    CREATING = "CREATING"
+    ACTIVE = "ACTIVE"
+    FAILED = "FAILED"
+    UNKNOWN = "UNKNOWN"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class FilterMethod(str, Enum):
+    """Data-curation filters for ``loader.filter(method=...)``."""
+
+    DEFAULT_TEXT_FILTER = "default_text_filter"
+    EXACT_DEDUP = "exact_dedup_filter"
+    FUZZY_DEDUP = "fuzzy_dedup"
+    INVALID_RECORDS = "invalid_records_filter"
+    LANGUAGE_DETECTION = "language_detection"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class TransformMethod(str, Enum):
+    """Dataset transforms for ``loader.transform(method=...)`` (current call form)."""
+
+    SCHEMA = "schema"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class ValidateMethod(str, Enum):
+    """Dataset validations for ``loader.validate(method=...)`` (current call form).
+
+    ``SCHEMA`` is the older name of ``INVALID_RECORDS``; both run the same checks.
+    """
+
+    SCHEMA = "schema"
+    INVALID_RECORDS = "invalid_records"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class SMTJRuntimeMode(str, Enum):
+    """What an ``SMTJRuntimeManager`` submits: training jobs (default) or data-preparation jobs."""
+
+    TRAINING = "training"
+    DATA_PREP = "data_prep"
+
+    def __str__(self) -> str:
+        return self.value

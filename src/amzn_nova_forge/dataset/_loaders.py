@@ -76,8 +76,10 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
 
     def __init__(self, **column_mappings: str) -> None:
         if type(self) is DatasetLoader:
-            raise TypeError("DatasetLoader is abstract: use JSONLDatasetLoader, JSONDatasetLoader, CSVDatasetLoader "
-                            "or ParquetDatasetLoader.")
+            raise TypeError(
+                "DatasetLoader is abstract: use JSONLDatasetLoader, JSONDatasetLoader, CSVDatasetLoader "
+                "or ParquetDatasetLoader."
+            )
         bad = {k: v for k, v in column_mappings.items() if not isinstance(v, str)}
         if bad:
             raise ConfigError(f"Column mappings map a standard name to your column name (a string); got {bad}.")
@@ -311,8 +313,9 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         if any(not isinstance(r, int | float) or r < 0 or r > 1 for r in ratios):
             raise DataPrepError(f"Split ratios must be numbers between 0 and 1; got {ratios}.")
         if abs(sum(ratios) - 1.0) > 1e-6:
-            raise DataPrepError(f"Split ratios must sum to 1.0; got {train_ratio} + {val_ratio} + {test_ratio} = "
-                                f"{sum(ratios):g}.")
+            raise DataPrepError(
+                f"Split ratios must sum to 1.0; got {train_ratio} + {val_ratio} + {test_ratio} = {sum(ratios):g}."
+            )
         if self._store is None or self._store.count == 0:
             raise DataPrepError("Cannot split an empty dataset: load data first.")
         store = self._materialize()
@@ -391,13 +394,16 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         check_media: bool = False,
     ) -> ValidationReport:
         spec = resolve(method, model, eval_task, platform)
-        validator = Validator(spec, max_problems=max_problems, global_batch_size=global_batch_size,
-                              check_media=check_media)
+        validator = Validator(
+            spec, max_problems=max_problems, global_batch_size=global_batch_size, check_media=check_media
+        )
         store = self._pass(validator, f"Validating {spec.kind}")
         report = validator.finish(source=self.path or store.source)
         if report.problems and store.count and _looks_generic(store):
-            report.hint = (f"the records look like generic columns, not {spec.kind} records: call "
-                           "transform(method, model) with column mappings before validate()")
+            report.hint = (
+                f"the records look like generic columns, not {spec.kind} records: call "
+                "transform(method, model) with column mappings before validate()"
+            )
         return report
 
     def validate(
@@ -427,13 +433,15 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         Example:
             >>> loader.validate(method=TrainingMethod.SFT_LORA, model=Model.NOVA_MICRO)  # doctest: +SKIP
         """
-        report = self._validate_report(method, model, eval_task, platform=platform, max_problems=max_problems,
-                                       check_media=check_media)
+        report = self._validate_report(
+            method, model, eval_task, platform=platform, max_problems=max_problems, check_media=check_media
+        )
         for w in report.warnings:
             logger.warning("%s: %s", report.source, w)
         if not report.ok:
-            raise DatasetValidationError(report.summary(), problems=report.problems, total=report.total,
-                                         path=report.source)
+            raise DatasetValidationError(
+                report.summary(), problems=report.problems, total=report.total, path=report.source
+            )
         print(report.summary())
 
     def save_data(self, save_path: str) -> str:
@@ -451,13 +459,19 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         save_path = os.fspath(save_path)
         ext = os.path.splitext(save_path)[1].lower()
         if ext not in (".jsonl", ".json"):
-            raise DataPrepError(f"Cannot save as {ext or 'a file without extension'!r}: the path must end in "
-                                ".jsonl (one record per line) or .json (an array).", path=save_path)
+            raise DataPrepError(
+                f"Cannot save as {ext or 'a file without extension'!r}: the path must end in "
+                ".jsonl (one record per line) or .json (an array).",
+                path=save_path,
+            )
         store = self._materialize()
         name = save_path.rsplit("/", 1)[-1]
         if not _SAFE_NAME.match(name):
-            logger.warning("File name %r has characters other than letters, digits, '_', '-' and '.'; Nova "
-                           "training jobs reject such names.", name)
+            logger.warning(
+                "File name %r has characters other than letters, digits, '_', '-' and '.'; Nova "
+                "training jobs reject such names.",
+                name,
+            )
         try:
             if ext == ".jsonl" and storage.is_s3(save_path):
                 storage.upload(store.path, save_path)

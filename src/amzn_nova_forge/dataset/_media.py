@@ -111,8 +111,10 @@ def check_media(refs: Iterable[MediaRef], dataset_uri: str | None = None) -> tup
         seen.add(uri)
         bucket, key = storage.parse_s3(uri)
         if home and bucket != home:
-            warnings.append(f"line {line} {path}: {uri} is not in the dataset's bucket {home!r}; Nova reads media "
-                            "from the dataset's bucket")
+            warnings.append(
+                f"line {line} {path}: {uri} is not in the dataset's bucket {home!r}; Nova reads media "
+                "from the dataset's bucket"
+            )
         try:
             size = int(s3.head_object(Bucket=bucket, Key=key)["ContentLength"])
             head = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{HEAD_BYTES - 1}")["Body"].read()
@@ -135,6 +137,7 @@ def check_media(refs: Iterable[MediaRef], dataset_uri: str | None = None) -> tup
         elif kind == "image":
             dims = image_size(head, found)
             if dims is not None and min(dims) < MIN_SIDE:
-                problems.append((line, path, f"{uri} is {dims[0]}x{dims[1]} px; images must be at least "
-                                             f"{MIN_SIDE}x{MIN_SIDE}"))
+                problems.append(
+                    (line, path, f"{uri} is {dims[0]}x{dims[1]} px; images must be at least {MIN_SIDE}x{MIN_SIDE}")
+                )
     return problems, warnings

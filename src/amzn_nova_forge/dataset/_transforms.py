@@ -45,8 +45,19 @@ _MEDIA_FORMAT_ALIASES = {"jpg": "jpeg"}
 
 #: Standard field names each target understands (for mapping checks and error hints).
 STANDARD_FIELDS = {
-    "sft": ("question", "answer", "system", "image_format", "video_format", "s3_uri", "bucket_owner",
-            "reasoning_text", "messages", "tools", "toolsConfig"),
+    "sft": (
+        "question",
+        "answer",
+        "system",
+        "image_format",
+        "video_format",
+        "s3_uri",
+        "bucket_owner",
+        "reasoning_text",
+        "messages",
+        "tools",
+        "toolsConfig",
+    ),
     "rft": ("question", "reference_answer", "system", "id", "messages", "tools"),
     "eval": ("query", "response", "system", "images", "metadata"),
     "judge": ("prompt", "response_A", "response_B", "images"),
@@ -128,9 +139,14 @@ def _missing(rec: Mapping[str, Any], name: str, col: str, line: int, target: str
         if col != name
         else f"no column {name!r} and no mapping for it"
     )
-    example = {"sft": "question='input', answer='output'", "rft": "question='prompt', reference_answer='label'",
-               "eval": "query='input', response='output'", "cpt": "text='body'",
-               "judge": "prompt='p', response_A='a', response_B='b'", "rft_multiturn": "prompt='p'"}[target]
+    example = {
+        "sft": "question='input', answer='output'",
+        "rft": "question='prompt', reference_answer='label'",
+        "eval": "query='input', response='output'",
+        "cpt": "text='body'",
+        "judge": "prompt='p', response_A='a', response_B='b'",
+        "rft_multiturn": "prompt='p'",
+    }[target]
     return DataPrepError(
         f"cannot transform: {how}. Columns in this record: {cols}. Map your columns with keyword arguments, "
         f"e.g. JSONLDatasetLoader({example}).",
@@ -299,8 +315,7 @@ def _sft(cols: _Columns, model: Model) -> Transform:
         if msg_col in rec:
             return None
         q, a = rec.get(q_col), rec.get(a_col)
-        if (type(q) is str and type(a) is str and plain and "system" not in rec
-                and not (v2 and "reasoning_text" in rec)):
+        if type(q) is str and type(a) is str and plain and "system" not in rec and not (v2 and "reasoning_text" in rec):
             return b"".join((_PRE_Q, dumps(q), _MID, dumps(a), _TAIL)), (q, a, None, None, None, None)
         fields = values(rec, line)
         q, a, system, reasoning, kind, media = fields
@@ -381,8 +396,10 @@ def _images(value: Any) -> list[dict[str, Any]]:
 
 def _eval(cols: _Columns) -> Transform:
     def transform(rec: dict[str, Any], line: int) -> dict[str, Any]:
-        out: dict[str, Any] = {"query": _text(cols.required(rec, "query", line)),
-                               "response": _text(cols.required(rec, "response", line))}
+        out: dict[str, Any] = {
+            "query": _text(cols.required(rec, "query", line)),
+            "response": _text(cols.required(rec, "response", line)),
+        }
         system = cols.optional(rec, "system", line)
         if system is not None:
             out["system"] = _text(system)

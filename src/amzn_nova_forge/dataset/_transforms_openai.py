@@ -107,11 +107,19 @@ def _tool_config(tools: Any, line: int) -> dict[str, Any]:
     for k, t in enumerate(tools):
         fn = t.get("function") if isinstance(t, dict) else None
         if not isinstance(fn, dict) or (t.get("type", "function") != "function"):
-            raise _err("each tool must be {type: 'function', function: {name, description, parameters}}", line,
-                       f"$.tools[{k}]")
+            raise _err(
+                "each tool must be {type: 'function', function: {name, description, parameters}}", line, f"$.tools[{k}]"
+            )
         params = fn.get("parameters") or {"type": "object", "properties": {}}
-        specs.append({"toolSpec": {"name": fn.get("name", ""), "description": fn.get("description", ""),
-                                   "inputSchema": {"json": params}}})
+        specs.append(
+            {
+                "toolSpec": {
+                    "name": fn.get("name", ""),
+                    "description": fn.get("description", ""),
+                    "inputSchema": {"json": params},
+                }
+            }
+        )
     return {"tools": specs}
 
 
@@ -159,15 +167,23 @@ def openai_to_converse(
                     blocks.append(b)
             calls = m.get("tool_calls") or []
             if calls and not v2:
-                raise _err("tool calls need a Nova 2 model (Model.NOVA_LITE_2); Converse 1.0 has no toolUse", line,
-                           path)
+                raise _err(
+                    "tool calls need a Nova 2 model (Model.NOVA_LITE_2); Converse 1.0 has no toolUse", line, path
+                )
             for k, call in enumerate(calls):
                 cpath = f"{path}.tool_calls[{k}]"
                 fn = call.get("function") if isinstance(call, dict) else None
                 if not isinstance(fn, dict):
                     raise _err("each tool call needs a 'function' object", line, cpath)
-                blocks.append({"toolUse": {"toolUseId": str(call.get("id", "")), "name": fn.get("name", ""),
-                                           "input": _tool_input(fn.get("arguments"), line, cpath + ".function")}})
+                blocks.append(
+                    {
+                        "toolUse": {
+                            "toolUseId": str(call.get("id", "")),
+                            "name": fn.get("name", ""),
+                            "input": _tool_input(fn.get("arguments"), line, cpath + ".function"),
+                        }
+                    }
+                )
             push("assistant", blocks)
         elif role == "tool":
             if not v2:
@@ -176,8 +192,9 @@ def openai_to_converse(
             result = [{"text": b["text"]} for b in content if "text" in b] or [{"text": ""}]
             push("user", [{"toolResult": {"toolUseId": str(m.get("tool_call_id", "")), "content": result}}])
         else:
-            raise _err(f"unknown role {role!r} (expected system, developer, user, assistant or tool)", line,
-                       path + ".role")
+            raise _err(
+                f"unknown role {role!r} (expected system, developer, user, assistant or tool)", line, path + ".role"
+            )
     roles = {m["role"] for m in out}
     if "user" not in roles or "assistant" not in roles:
         raise _err("a conversation needs at least one user and one assistant message", line, "$.messages")
@@ -187,7 +204,6 @@ def openai_to_converse(
     rec["messages"] = out
     if tools:
         if not v2:
-            raise _err("tools need a Nova 2 model (Model.NOVA_LITE_2); Converse 1.0 has no toolConfig", line,
-                       "$.tools")
+            raise _err("tools need a Nova 2 model (Model.NOVA_LITE_2); Converse 1.0 has no toolConfig", line, "$.tools")
         rec["toolConfig"] = _tool_config(tools, line)
     return rec

@@ -75,11 +75,18 @@ _CONVERSE_FEATURES = (
 )
 _RFT_FEATURES = ((R.ID, "$.id", "error"), (R.REFERENCE, "$.reference_answer", "error"), (R.TOOLS, "$.tools", "error"))
 _EVAL_FEATURES = ((R.SYSTEM, "$.system", "error"), (R.IMAGES, "$.images", "error"))
-_MT_FEATURES = ((R.ANSWER, "$.metadata.answer", "error"), (R.TASK, "$.metadata.task", "error"),
-                (R.INFO, "$.metadata.info", "error"))
+_MT_FEATURES = (
+    (R.ANSWER, "$.metadata.answer", "error"),
+    (R.TASK, "$.metadata.task", "error"),
+    (R.INFO, "$.metadata.info", "error"),
+)
 
-_MODEL_LABEL = {Model.NOVA_MICRO: "Nova Micro", Model.NOVA_LITE: "Nova Lite", Model.NOVA_PRO: "Nova Pro",
-                Model.NOVA_LITE_2: "Nova 2 Lite"}
+_MODEL_LABEL = {
+    Model.NOVA_MICRO: "Nova Micro",
+    Model.NOVA_LITE: "Nova Lite",
+    Model.NOVA_PRO: "Nova Pro",
+    Model.NOVA_LITE_2: "Nova 2 Lite",
+}
 
 
 def _coerce(method: Any, model: Any, eval_task: Any, platform: Any) -> tuple[TrainingMethod, Model, Any, Any]:
@@ -90,8 +97,11 @@ def _coerce(method: Any, model: Any, eval_task: Any, platform: Any) -> tuple[Tra
             f"Unknown training method {method!r}; use a TrainingMethod, e.g. TrainingMethod.SFT_LORA."
         ) from None
     if not isinstance(model, Model):
-        model = Model.from_model_name(str(model)) if not str(model).startswith("amazon.") else (
-            Model.from_model_type(str(model)))
+        model = (
+            Model.from_model_name(str(model))
+            if not str(model).startswith("amazon.")
+            else (Model.from_model_type(str(model)))
+        )
     if eval_task is not None and not isinstance(eval_task, EvaluationTask):
         eval_task = EvaluationTask(str(eval_task).lower())
     if platform is not None and not isinstance(platform, Platform):
@@ -120,26 +130,43 @@ def resolve(method: Any, model: Any, eval_task: Any = None, platform: Any = None
         if task is EvaluationTask.RFT_EVAL:
             return Spec(check_rft, rules, "RFT evaluation", "RFT evaluation", "evaluation", _RFT_FEATURES)
         if task is EvaluationTask.RFT_MULTITURN_EVAL:
-            return Spec(check_rft_multiturn, rules, "RFT multiturn evaluation", "RFT multiturn evaluation",
-                        "evaluation", _MT_FEATURES)
+            return Spec(
+                check_rft_multiturn,
+                rules,
+                "RFT multiturn evaluation",
+                "RFT multiturn evaluation",
+                "evaluation",
+                _MT_FEATURES,
+            )
         if not task.is_byod:
-            raise ConfigError(f"EvaluationTask.{task.name} is a built-in benchmark and takes no dataset; "
-                              "only BYOD tasks (GEN_QA, LLM_JUDGE, ...) have a dataset to validate.")
+            raise ConfigError(
+                f"EvaluationTask.{task.name} is a built-in benchmark and takes no dataset; "
+                "only BYOD tasks (GEN_QA, LLM_JUDGE, ...) have a dataset to validate."
+            )
         return Spec(check_eval, rules, "Evaluation BYOD", "Evaluation BYOD", "evaluation", _EVAL_FEATURES)
     if fam == "sft":
-        return Spec(check_templated, Rules.for_converse(model, platform), f"SFT ({mlabel})", "SFT", fam,
-                    _CONVERSE_FEATURES)
+        return Spec(
+            check_templated, Rules.for_converse(model, platform), f"SFT ({mlabel})", "SFT", fam, _CONVERSE_FEATURES
+        )
     if fam == "dpo":
         if model.version is Version.TWO:
             raise ConfigError("DPO is supported only on Nova 1 models (NOVA_MICRO, NOVA_LITE, NOVA_PRO).")
-        return Spec(check_templated, Rules.for_converse(model, platform, dpo=True), f"DPO ({mlabel})", "DPO", fam,
-                    _CONVERSE_FEATURES)
+        return Spec(
+            check_templated,
+            Rules.for_converse(model, platform, dpo=True),
+            f"DPO ({mlabel})",
+            "DPO",
+            fam,
+            _CONVERSE_FEATURES,
+        )
     if fam == "cpt":
         return Spec(check_cpt, Rules(model=model, platform=platform), f"CPT ({mlabel})", "CPT", fam)
     if fam in ("rft", "rft_multiturn"):
         if model is not Model.NOVA_LITE_2:
-            raise ConfigError(f"{'RFT' if fam == 'rft' else 'RFT multiturn'} is supported only on Model.NOVA_LITE_2, "
-                              f"not Model.{model.name}.")
+            raise ConfigError(
+                f"{'RFT' if fam == 'rft' else 'RFT multiturn'} is supported only on Model.NOVA_LITE_2, "
+                f"not Model.{model.name}."
+            )
         rules = Rules(model=model, platform=platform, single_turn=fam == "rft")
         if fam == "rft":
             return Spec(check_rft, rules, "RFT (Nova 2 Lite)", "RFT", fam, _RFT_FEATURES)
@@ -147,8 +174,9 @@ def resolve(method: Any, model: Any, eval_task: Any = None, platform: Any = None
     raise ConfigError(f"No dataset rules for method {method!r}.")  # pragma: no cover
 
 
-def row_count_problem(family: str, model: Model, platform: Platform | None, rows: int,
-                      global_batch_size: int | None = None) -> str | None:
+def row_count_problem(
+    family: str, model: Model, platform: Platform | None, rows: int, global_batch_size: int | None = None
+) -> str | None:
     """The row-count rule broken by ``rows`` records, or ``None`` (see the module docstring)."""
     if platform is None or platform is Platform.LOCAL:
         return None
@@ -190,15 +218,18 @@ class ValidationReport:
     def summary(self, limit: int = 25) -> str:
         if self.ok:
             return f"Validation succeeded for {self.records} samples on {_article(self.kind or self.label)} dataset"
-        lines = [f"{self.label} dataset is invalid: {self.total:,} problem{'s' if self.total != 1 else ''} in "
-                 f"{self.bad_records:,} of {self.records:,} records"
-                 + (f" ({self.source})" if self.source else "") + ":"]
+        lines = [
+            f"{self.label} dataset is invalid: {self.total:,} problem{'s' if self.total != 1 else ''} in "
+            f"{self.bad_records:,} of {self.records:,} records" + (f" ({self.source})" if self.source else "") + ":"
+        ]
         if self.hint:
             lines.append(f"  hint: {self.hint}")
         lines += [f"  {p}" for p in self.problems[:limit]]
         if self.total > limit:
-            lines.append(f"  ... and {self.total - limit:,} more (all listed problems are on .problems; "
-                         f"{len(self.problems):,} kept)")
+            lines.append(
+                f"  ... and {self.total - limit:,} more (all listed problems are on .problems; "
+                f"{len(self.problems):,} kept)"
+            )
         return "\n".join(lines)
 
     def raise_for_problems(self) -> None:
@@ -216,8 +247,9 @@ class Validator:
     #: At most this many media objects are checked against S3 (``check_media``).
     MAX_MEDIA = 100_000
 
-    def __init__(self, spec: Spec, *, max_problems: int = 1000, global_batch_size: int | None = None,
-                 check_media: bool = False) -> None:
+    def __init__(
+        self, spec: Spec, *, max_problems: int = 1000, global_batch_size: int | None = None, check_media: bool = False
+    ) -> None:
         self.spec = spec
         self.check = spec.check
         self.ctx = Ctx(rules=spec.rules, media=[] if check_media else None)
@@ -302,8 +334,10 @@ class Validator:
                 continue
             n_have, n_lack = sum(c for c, _ in have), sum(c for c, _ in lack)
             first_have, first_lack = min(f for _, f in have), min(f for _, f in lack)
-            msg = (f"used in {n_have:,} records but missing in {n_lack:,} (first with it: line {first_have}, first "
-                   f"without: line {first_lack}); use it in every record or in none")
+            msg = (
+                f"used in {n_have:,} records but missing in {n_lack:,} (first with it: line {first_have}, first "
+                f"without: line {first_lack}); use it in every record or in none"
+            )
             if level == "error":
                 self._dataset_problem(first_have if n_have < n_lack else first_lack, path, msg)
             else:
@@ -311,10 +345,12 @@ class Validator:
         media = {R.IMAGE: "images", R.VIDEO: "videos", R.DOCUMENT: "documents"}
         kinds = [name for bit, name in media.items() if any(mk & bit for mk in self.masks)]
         if len(kinds) > 1:
-            self._dataset_problem(None, "$.messages", f"the dataset mixes {' and '.join(kinds)}; one dataset holds "
-                                                     "text only, or text with one media type")
-        rows_msg = row_count_problem(spec.family, spec.rules.model, spec.rules.platform, self.n,
-                                     self.global_batch_size)
+            self._dataset_problem(
+                None,
+                "$.messages",
+                f"the dataset mixes {' and '.join(kinds)}; one dataset holds text only, or text with one media type",
+            )
+        rows_msg = row_count_problem(spec.family, spec.rules.model, spec.rules.platform, self.n, self.global_batch_size)
         if rows_msg:
             self._dataset_problem(None, None, rows_msg)
         media_warnings: list[str] = []
@@ -329,6 +365,7 @@ class Validator:
         report = ValidationReport(spec.label, self.n, spec.kind, self.problems, self.total, self.bad, source=source)
         report.warnings.extend(media_warnings)
         for count, first, path, msg in self.warns.values():
-            report.warnings.append(f"{path}: {msg} ({count:,} record{'s' if count != 1 else ''}, first at line "
-                                   f"{first})")
+            report.warnings.append(
+                f"{path}: {msg} ({count:,} record{'s' if count != 1 else ''}, first at line {first})"
+            )
         return report

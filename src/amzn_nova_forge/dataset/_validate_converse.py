@@ -80,13 +80,13 @@ def _check_tool_config(tc: Any, ctx: Ctx) -> set[str]:
         errs.append(("$.toolConfig", f"tool calling is not supported for {why}; remove toolConfig and tool blocks"))
     tools = tc.get("tools") if type(tc) is dict else None
     if type(tools) is not list or not tools:
-        errs.append(("$.toolConfig.tools", "must be a non-empty list of {\"toolSpec\": {...}}"))
+        errs.append(("$.toolConfig.tools", 'must be a non-empty list of {"toolSpec": {...}}'))
         return names
     for k, t in enumerate(tools):
         p = f"$.toolConfig.tools[{k}].toolSpec"
         spec = t.get("toolSpec") if type(t) is dict else None
         if type(spec) is not dict:
-            errs.append((p, "missing: each tool is {\"toolSpec\": {name, description, inputSchema}}"))
+            errs.append((p, 'missing: each tool is {"toolSpec": {name, description, inputSchema}}'))
             continue
         name = spec.get("name")
         if type(name) is not str or not name.strip():
@@ -128,8 +128,12 @@ def _check_media(kind: str, val: Any, path: str, ctx: Ctx) -> None:
     if type(uri) is not str or not uri.startswith("s3://"):
         errs.append((path + ".source.s3Location.uri", "must be an s3:// URI"))
     elif not S3_URI_RE.match(uri):
-        errs.append((path + ".source.s3Location.uri",
-                     "may contain only letters, digits, '_', '-', '/' and '.' after s3:// (Nova file-name rule)"))
+        errs.append(
+            (
+                path + ".source.s3Location.uri",
+                "may contain only letters, digits, '_', '-', '/' and '.' after s3:// (Nova file-name rule)",
+            )
+        )
     owner = loc.get("bucketOwner")
     if owner is None:
         errs.append((path + ".source.s3Location.bucketOwner", "missing (the 12-digit account id owning the bucket)"))
@@ -225,8 +229,9 @@ def _check_candidates(m: dict[str, Any], p: str, ctx: Ctx) -> None:
                 total += _text(b["text"], f"{cp}.content[{j}].text", errs)
         if total == 0:
             errs.append((cp + ".content", "empty text content"))
-    if len(labels) < 2 and all(type(c) is dict and c.get("preferenceLabel") in ("preferred", "non-preferred")
-                                for c in cands):
+    if len(labels) < 2 and all(
+        type(c) is dict and c.get("preferenceLabel") in ("preferred", "non-preferred") for c in cands
+    ):
         errs.append((p + ".candidates", "needs both a 'preferred' and a 'non-preferred' candidate"))
 
 
@@ -244,12 +249,23 @@ def check_converse(rec: Any, ctx: Ctx) -> int:
     if not rec.keys() <= _TOP:
         for k in rec:
             if k not in _TOP:
-                errs.append((f"$.{k}", f"unknown field {k!r}; a Converse record has only schemaVersion, system, "
-                                       "messages and (Nova 2) toolConfig"))
+                errs.append(
+                    (
+                        f"$.{k}",
+                        f"unknown field {k!r}; a Converse record has only schemaVersion, system, "
+                        "messages and (Nova 2) toolConfig",
+                    )
+                )
     sv = rec.get("schemaVersion")
     if sv != SCHEMA_VERSION:
-        errs.append(("$.schemaVersion", f'missing; add "schemaVersion": "{SCHEMA_VERSION}"' if sv is None
-                     else f"must be {SCHEMA_VERSION!r}, got {sv!r}"))
+        errs.append(
+            (
+                "$.schemaVersion",
+                f'missing; add "schemaVersion": "{SCHEMA_VERSION}"'
+                if sv is None
+                else f"must be {SCHEMA_VERSION!r}, got {sv!r}",
+            )
+        )
     system = rec.get("system")
     if system is not None:
         mask |= SYSTEM
@@ -328,11 +344,16 @@ def _dpo_candidates_message(m: dict[str, Any], i: int, n: int, role: Any, ctx: C
 
 def _message_keys(m: dict[str, Any], i: int, n: int, dpo: bool, errs: list[tuple[str, str]]) -> None:
     if not m.keys() <= _MSG_KEYS:
-        errs.append((f"$.messages[{i}]", f"unknown fields {sorted(set(m) - _MSG_KEYS)}; a message has only role "
-                                         "and content"))
+        errs.append(
+            (f"$.messages[{i}]", f"unknown fields {sorted(set(m) - _MSG_KEYS)}; a message has only role and content")
+        )
     if dpo and i == n - 1:
-        errs.append((f"$.messages[{i}]", "DPO: the last assistant turn needs 'candidates' (preferred / "
-                                         "non-preferred) instead of 'content'"))
+        errs.append(
+            (
+                f"$.messages[{i}]",
+                "DPO: the last assistant turn needs 'candidates' (preferred / non-preferred) instead of 'content'",
+            )
+        )
 
 
 def _role_problem(role: Any, expected: str, i: int, errs: list[tuple[str, str]]) -> None:
@@ -411,8 +432,9 @@ def _check_rich_message(content: list[Any], i: int, role: Any, ctx: Ctx, st: _St
             else:
                 _text(t, bp + ".reasoningContent.reasoningText.text", errs)
                 if "<thinking>" in t:
-                    ctx.warns.append(("thinking", bp, "reasoning text contains <thinking> tags; Nova guidance is to "
-                                                      "leave them out"))
+                    ctx.warns.append(
+                        ("thinking", bp, "reasoning text contains <thinking> tags; Nova guidance is to leave them out")
+                    )
         elif kind == "toolUse":
             mask |= TOOL_USE
             after_reasoning = True
@@ -496,8 +518,9 @@ def check_fields(fields: tuple[Any, ...], ctx: Ctx) -> int:
         else:
             _text(reasoning, bp + ".reasoningContent.reasoningText.text", errs)
             if "<thinking>" in reasoning:
-                ctx.warns.append(("thinking", bp, "reasoning text contains <thinking> tags; Nova guidance is to "
-                                                  "leave them out"))
+                ctx.warns.append(
+                    ("thinking", bp, "reasoning text contains <thinking> tags; Nova guidance is to leave them out")
+                )
     if a:
         if ":" in a or "<" in a or "[" in a:
             w = reserved_word(a)

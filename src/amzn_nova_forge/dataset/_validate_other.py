@@ -62,7 +62,7 @@ def _rft_content(content: Any, p: str, ctx: Ctx) -> None:
     for k, part in enumerate(content):
         pp = f"{p}[{k}]"
         if type(part) is not dict or part.get("type") != "text":
-            errs.append((pp, "RFT data is text-only: each part must be {\"type\": \"text\", \"text\": ...}"))
+            errs.append((pp, 'RFT data is text-only: each part must be {"type": "text", "text": ...}'))
         elif _blank(part.get("text")):
             errs.append((pp + ".text", "must be a non-blank string"))
         else:
@@ -141,16 +141,26 @@ def check_rft(rec: Any, ctx: Ctx) -> int:
     if msgs and users == 0:
         errs.append(("$.messages", "needs a user message"))
     elif users > 1:
-        errs.append(("$.messages", f"{users} user messages: RFT is single-turn (one user prompt per record); "
-                                   "use RFT multiturn for conversations"))
+        errs.append(
+            (
+                "$.messages",
+                f"{users} user messages: RFT is single-turn (one user prompt per record); "
+                "use RFT multiturn for conversations",
+            )
+        )
     if "reference_answer" in rec:
         mask |= REFERENCE
         ref = rec["reference_answer"]
         if ref is None or (type(ref) is str and not ref.strip()) or (type(ref) in (dict, list) and not ref):
             errs.append(("$.reference_answer", "must be a non-empty string or object when present"))
     else:
-        ctx.warns.append(("no_reference", "$.reference_answer", "no reference_answer: the reward function has no "
-                                                                  "ground truth to compare against"))
+        ctx.warns.append(
+            (
+                "no_reference",
+                "$.reference_answer",
+                "no reference_answer: the reward function has no ground truth to compare against",
+            )
+        )
     if "tools" in rec:
         mask |= TOOLS
         _rft_tools(rec["tools"], ctx)
@@ -209,8 +219,13 @@ def check_rft_multiturn(rec: Any, ctx: Ctx) -> int:
     if ctx.shape is None:
         ctx.shape = shape
     elif ctx.shape != shape:
-        errs.append(("$", f"mixes record shapes: the dataset uses the {ctx.shape} shape "
-                          "({id, metadata} for HyperPod, {prompt} for serverless)"))
+        errs.append(
+            (
+                "$",
+                f"mixes record shapes: the dataset uses the {ctx.shape} shape "
+                "({id, metadata} for HyperPod, {prompt} for serverless)",
+            )
+        )
     if shape == "flat":
         if _blank(rec.get("prompt")):
             errs.append(("$.prompt", "must be a non-blank string"))
@@ -257,8 +272,11 @@ def _images(images: Any, p: str, ctx: Ctx, *, required: bool) -> None:
     for k, img in enumerate(images):
         data = img.get("data") if type(img) is dict else None
         if type(data) is not str or not DATA_IMAGE_RE.match(data):
-            hint = " (S3 image URIs are not supported; embed the image as Base64)" if (
-                type(data) is str and data.startswith("s3://")) else ""
+            hint = (
+                " (S3 image URIs are not supported; embed the image as Base64)"
+                if (type(data) is str and data.startswith("s3://"))
+                else ""
+            )
             errs.append((f"{p}[{k}].data", f"must be a data:image/<format>;base64,... URI{hint}"))
 
 
@@ -271,8 +289,13 @@ def check_eval(rec: Any, ctx: Ctx) -> int:
     mask = 0
     for k in rec:
         if k not in _EVAL_KEYS:
-            errs.append((f"$.{k}", f"unknown field {k!r}; gen_qa records have only query, response, system, "
-                                   "images and metadata (map your columns and call transform first)"))
+            errs.append(
+                (
+                    f"$.{k}",
+                    f"unknown field {k!r}; gen_qa records have only query, response, system, "
+                    "images and metadata (map your columns and call transform first)",
+                )
+            )
     for name in ("query", "response"):
         v = rec.get(name)
         if _blank(v):
@@ -290,8 +313,13 @@ def check_eval(rec: Any, ctx: Ctx) -> int:
     if type(q) is str:
         chars = len(q) + len(rec.get("system") or "") if type(rec.get("system", "")) is str else len(q)
         if chars > 3500 * 4:
-            ctx.warns.append(("eval_context", "$.query", "system + query look longer than the 3.5k-token limit "
-                                                         f"(~{chars // 4} tokens estimated)"))
+            ctx.warns.append(
+                (
+                    "eval_context",
+                    "$.query",
+                    f"system + query look longer than the 3.5k-token limit (~{chars // 4} tokens estimated)",
+                )
+            )
     return mask
 
 

@@ -30,7 +30,7 @@ from amzn_nova_forge.manager._base import JobConfig, JobInfo, JobOutputs, JobRef
 from amzn_nova_forge.manager._checks_aws import AWSChecksMixin
 from amzn_nova_forge.manager._lambda import RFTLambdaMixin
 
-__all__ = ["BedrockRuntimeManager", "CUSTOMIZATION_TYPES"]
+__all__ = ["CUSTOMIZATION_TYPES", "BedrockRuntimeManager"]
 
 logger = logging.getLogger(__name__)
 

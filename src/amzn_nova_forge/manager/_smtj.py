@@ -42,7 +42,7 @@ from amzn_nova_forge.manager._base import (
 from amzn_nova_forge.manager._checks_aws import AWSChecksMixin
 from amzn_nova_forge.manager._lambda import RFTLambdaMixin
 
-__all__ = ["SMTJRuntimeManager", "TOKEN_TAG", "create_training_job_once", "describe_training_job"]
+__all__ = ["TOKEN_TAG", "SMTJRuntimeManager", "create_training_job_once", "describe_training_job"]
 
 logger = logging.getLogger(__name__)
 

@@ -4,6 +4,4 @@ from __future__ import annotations
 
 from amzn_nova_forge import _exports, _lazy
 
-__getattr__, __dir__, __all__ = _lazy.attach(
-    __name__, {**_exports.CUSTOMIZER, **_exports.ENUMS, **_exports.RESULTS}
-)
+__getattr__, __dir__, __all__ = _lazy.attach(__name__, {**_exports.CUSTOMIZER, **_exports.ENUMS, **_exports.RESULTS})

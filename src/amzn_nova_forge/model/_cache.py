@@ -24,7 +24,7 @@ import json
 import logging
 import os
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -138,7 +138,7 @@ def store(
     from amzn_nova_forge.core.storage import write_text
 
     directory = Path(job_cache_dir())
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")[:-3]
+    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:-3]
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in job_name)
     path = directory / f"{safe}_{kind}_{stamp}.json"
     data = result.to_dict()

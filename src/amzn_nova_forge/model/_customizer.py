@@ -91,9 +91,7 @@ class NovaModelCustomizer:
         cfg = dict(_DEFAULT_VALIDATION)
         for key, value in (validation_config or {}).items():
             if key not in cfg:
-                raise ConfigError(
-                    f"Unknown validation_config key {key!r}; allowed keys: {', '.join(sorted(cfg))}."
-                )
+                raise ConfigError(f"Unknown validation_config key {key!r}; allowed keys: {', '.join(sorted(cfg))}.")
             cfg[key] = bool(value)
         self.model = model
         self.method = method

@@ -230,7 +230,8 @@ def evaluate(
     extra: dict[str, Any] = {
         "eval_task": task.value,
         # SMTJ Serverless: which evaluation service flavour runs the job.
-        "evaluation_type": "CustomScorerEvaluation" if task.is_byod and task.strategy != "judge"
+        "evaluation_type": "CustomScorerEvaluation"
+        if task.is_byod and task.strategy != "judge"
         else "BenchmarkEvaluation",
     }
     reward = (rl_env or {}).get("reward_lambda_arn") or rft_arn

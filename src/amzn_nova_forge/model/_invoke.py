@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from amzn_nova_forge.core import aws
@@ -104,7 +104,7 @@ def invoke(endpoint_arn: str, request_body: Mapping[str, Any]) -> SingleInferenc
     ep = parse_endpoint(endpoint_arn)
     body = dict(request_body)
     stream = bool(body.get("stream"))
-    started, t0 = datetime.now(timezone.utc), time.perf_counter()
+    started, t0 = datetime.now(UTC), time.perf_counter()
     if ep.platform is DeployPlatform.SAGEMAKER:
         parsed, text, chunks, usage, stop = _sagemaker(ep, body, stream)
     elif ep.platform is DeployPlatform.LOCAL:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from amzn_nova_forge.core.enums import Platform, TrainingMethod
@@ -122,7 +122,7 @@ def train(
         return result_class(
             job_id,
             method,
-            datetime.now(timezone.utc),
+            datetime.now(UTC),
             ModelArtifacts(output_s3_path=job_config.output_s3_path),
             customizer.model,
             **_submit.base_result_kwargs(customizer, job_id),

@@ -11,8 +11,8 @@ from amzn_nova_forge.core.enums import (
     Model,
     Platform,
     TrainingMethod,
-    VFEnvId,
     Version,
+    VFEnvId,
 )
 
 __all__ = [

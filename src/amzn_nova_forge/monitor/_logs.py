@@ -20,7 +20,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +31,7 @@ from amzn_nova_forge.monitor._sources import CloudWatchFilter, CloudWatchStreams
 if TYPE_CHECKING:
     from amzn_nova_forge.model.result._base import BaseJobResult
 
-__all__ = ["CloudWatchLogMonitor", "SMTJ_LOG_GROUP", "to_epoch_ms"]
+__all__ = ["SMTJ_LOG_GROUP", "CloudWatchLogMonitor", "to_epoch_ms"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def to_epoch_ms(value: int | float | str | datetime | None) -> int | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        dt = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        dt = value if value.tzinfo else value.replace(tzinfo=UTC)
         return int(dt.timestamp() * 1000)
     if isinstance(value, (int, float)):
         return int(value)

@@ -20,7 +20,7 @@ import heapq
 import os
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from amzn_nova_forge.core.aws import aws_errors
@@ -270,7 +270,7 @@ def _ts_ms(text: str) -> int | None:
     except ValueError:
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return int(dt.timestamp() * 1000)
 
 

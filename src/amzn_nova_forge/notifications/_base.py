@@ -310,7 +310,7 @@ class NotificationManager(abc.ABC):
     def _failure_reason(self) -> str | None:
         try:
             events = client("cloudformation", self.region).describe_stack_events(StackName=self.stack_name)
-        except Exception:  # noqa: BLE001 - only used to enrich an error message
+        except Exception:
             return None
         for ev in events.get("StackEvents", []):
             if str(ev.get("ResourceStatus", "")).endswith("FAILED") and ev.get("ResourceStatusReason"):

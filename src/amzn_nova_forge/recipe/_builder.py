@@ -152,9 +152,18 @@ class RecipeBuilder:
             self._validate(recipe, params, tid, settings, variant, count, region)
         image = cat.image_uri(tid, self.platform, region) if region else None
         return BuiltRecipe(
-            recipe=recipe, template_id=tid, image_uri=image, hyperparameters=self._hyperparameters(recipe, params),
-            model=self.model, method=self.method, platform=self.platform, eval_task=self.eval_task, region=region,
-            instance_type=self.instance_type, instance_count=count, job_name=settings.job_name,
+            recipe=recipe,
+            template_id=tid,
+            image_uri=image,
+            hyperparameters=self._hyperparameters(recipe, params),
+            model=self.model,
+            method=self.method,
+            platform=self.platform,
+            eval_task=self.eval_task,
+            region=region,
+            instance_type=self.instance_type,
+            instance_count=count,
+            job_name=settings.job_name,
         )
 
     def keys(self) -> dict[str, dict[str, Any]]:
@@ -170,8 +179,10 @@ class RecipeBuilder:
     def _check_eval_model(self) -> None:
         task = self.eval_task
         if task is EvaluationTask.MM_LLM_JUDGE and self.model is Model.NOVA_MICRO:
-            raise RecipeValidationError("MM_LLM_JUDGE needs a multimodal model; NOVA_MICRO is text-only. "
-                                        "Use NOVA_LITE or NOVA_PRO, or EvaluationTask.LLM_JUDGE.")
+            raise RecipeValidationError(
+                "MM_LLM_JUDGE needs a multimodal model; NOVA_MICRO is text-only. "
+                "Use NOVA_LITE or NOVA_PRO, or EvaluationTask.LLM_JUDGE."
+            )
         if task is EvaluationTask.RFT_MULTITURN_EVAL and self.model is not Model.NOVA_LITE_2:
             raise RecipeValidationError("RFT_MULTITURN_EVAL is supported for NOVA_LITE_2 only.")
 
@@ -182,10 +193,18 @@ class RecipeBuilder:
         if variant is None:
             if not validate:
                 return self.entry.variants[0]
-            V.validate_instance(self.platform, self.model, self.method, self.instance_type, self.instance_count or 0,
-                                eval_task=self.eval_task, batch_inference=self.batch_inference)
+            V.validate_instance(
+                self.platform,
+                self.model,
+                self.method,
+                self.instance_type,
+                self.instance_count or 0,
+                eval_task=self.eval_task,
+                batch_inference=self.batch_inference,
+            )
             raise InstanceConfigError(  # pragma: no cover - validate_instance raised already
-                f"Instance type {self.instance_type!r} is not allowed.", instance_type=self.instance_type)
+                f"Instance type {self.instance_type!r} is not allowed.", instance_type=self.instance_type
+            )
         return variant
 
     def _fill(self, recipe: dict[str, Any], params: Mapping[str, Any], s: RunSettings, tid: str) -> None:
@@ -195,10 +214,14 @@ class RecipeBuilder:
                 run["model_type"] = self.model.model_type
             if "model_name_or_path" in run:
                 run["model_name_or_path"] = s.model_name_or_path or (
-                    run["model_name_or_path"] if run["model_name_or_path"] else self.model.model_path)
-            for key, value in (("name", s.job_name), ("data_s3_path", s.data_s3_path),
-                               ("output_s3_path", s.output_s3_path),
-                               ("validation_data_s3_path", s.validation_data_s3_path)):
+                    run["model_name_or_path"] if run["model_name_or_path"] else self.model.model_path
+                )
+            for key, value in (
+                ("name", s.job_name),
+                ("data_s3_path", s.data_s3_path),
+                ("output_s3_path", s.output_s3_path),
+                ("validation_data_s3_path", s.validation_data_s3_path),
+            ):
                 if value is not None and key in run:
                     run[key] = value
             count = self.instance_count if self.instance_count is not None else s.replicas
@@ -207,8 +230,9 @@ class RecipeBuilder:
             for k, v in (s.mlflow or {}).items():
                 name = k if k.startswith("mlflow_") else f"mlflow_{k}"
                 if name[7:] not in _MLFLOW_KEYS:
-                    raise RecipeValidationError(f"Unknown MLflow setting {k!r}; use tracking_uri, experiment_name, "
-                                                "run_name.")
+                    raise RecipeValidationError(
+                        f"Unknown MLflow setting {k!r}; use tracking_uri, experiment_name, run_name."
+                    )
                 if name in run and v is not None:
                     run[name] = v
         if s.rft_lambda_arn:
@@ -236,8 +260,13 @@ class RecipeBuilder:
     def _set_subtask(self, ev: dict[str, Any], task: EvaluationTask, tid: str) -> None:
         known = task.subtasks
         if "subtask" not in ev:
-            raise RecipeOverrideError(f"{task.name} takes no subtask (got {self.subtask!r}).", key="subtask",
-                                      value=self.subtask, allowed=[], recipe=tid)
+            raise RecipeOverrideError(
+                f"{task.name} takes no subtask (got {self.subtask!r}).",
+                key="subtask",
+                value=self.subtask,
+                allowed=[],
+                recipe=tid,
+            )
         if known and self.subtask not in known:
             import difflib
 
@@ -245,7 +274,11 @@ class RecipeBuilder:
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise RecipeOverrideError(
                 f"Unknown subtask {self.subtask!r} for {task.name}.{hint} Known subtasks: {', '.join(known)}.",
-                key="subtask", value=self.subtask, allowed=list(known), recipe=tid)
+                key="subtask",
+                value=self.subtask,
+                allowed=list(known),
+                recipe=tid,
+            )
         ev["subtask"] = self.subtask
 
     @staticmethod
@@ -253,15 +286,21 @@ class RecipeBuilder:
         section = recipe.get(name)
         if not isinstance(section, dict):
             where = {"processor": "EvaluationTask.GEN_QA", "rl_env": "EvaluationTask.RFT_EVAL / RFT_MULTITURN_EVAL"}
-            raise RecipeValidationError(f"{name} is only accepted for {where.get(name, 'other recipes')} "
-                                        f"(recipe {tid} has no {name} section).", recipe=tid)
+            raise RecipeValidationError(
+                f"{name} is only accepted for {where.get(name, 'other recipes')} (recipe {tid} has no {name} section).",
+                recipe=tid,
+            )
 
         def merge(dst: dict[str, Any], src: Mapping[str, Any], prefix: str) -> None:
             for k, v in src.items():
                 if strict and k not in dst:
                     raise RecipeOverrideError(
                         f"Unknown {name} key {prefix + k!r}. Allowed: {', '.join(prefix + x for x in dst)}.",
-                        key=prefix + k, value=v, allowed=list(dst), recipe=tid)
+                        key=prefix + k,
+                        value=v,
+                        allowed=list(dst),
+                        recipe=tid,
+                    )
                 if isinstance(v, Mapping) and isinstance(dst.get(k), dict):
                     merge(dst[k], v, f"{prefix}{k}.")
                 else:
@@ -269,8 +308,9 @@ class RecipeBuilder:
 
         merge(section, values, f"{name}.")
 
-    def _merge_file(self, recipe: dict[str, Any], params: Mapping[str, Any], user: dict[str, Any], tid: str,
-                    validate: bool) -> None:
+    def _merge_file(
+        self, recipe: dict[str, Any], params: Mapping[str, Any], user: dict[str, Any], tid: str, validate: bool
+    ) -> None:
         by_path = {p: key for key, spec in params.items() for p in spec["paths"]}
         unknown = []
         for path, value in _leaves(user):
@@ -278,14 +318,21 @@ class RecipeBuilder:
             if leaf in V.FIXED_KEYS or path.endswith("optim.name") or path.endswith("optim.optimizer"):
                 current = _get(recipe, path)
                 if current is not None and value != current:
-                    logger.warning("Recipe file sets %s=%r; keeping %r (%s)", path, value, current,
-                                   V.FIXED_KEYS.get(leaf, "do not change"))
+                    logger.warning(
+                        "Recipe file sets %s=%r; keeping %r (%s)",
+                        path,
+                        value,
+                        current,
+                        V.FIXED_KEYS.get(leaf, "do not change"),
+                    )
                 continue
             if path == "run.model_name_or_path":
                 if isinstance(value, str) and (value.startswith("s3://") or V.MODEL_PACKAGE_ARN.match(value)):
                     _set(recipe, path, value)
                 continue
-            if path.startswith(("processor.", "rl_env.", "training_config.data_mixing.")) and _has(recipe, path.split(".")[0]):
+            if path.startswith(("processor.", "rl_env.", "training_config.data_mixing.")) and _has(
+                recipe, path.split(".")[0]
+            ):
                 _set(recipe, path, value)
                 continue
             key = by_path.get(path)
@@ -302,13 +349,23 @@ class RecipeBuilder:
             known = sorted(by_path)
             import difflib
 
-            hints = [f"{u} (did you mean {m[0]}?)" if (m := difflib.get_close_matches(u, known, n=1)) else u
-                     for u in unknown]
+            hints = [
+                f"{u} (did you mean {m[0]}?)" if (m := difflib.get_close_matches(u, known, n=1)) else u for u in unknown
+            ]
             raise RecipeValidationError(
-                f"Recipe file has keys that recipe {tid} does not accept: {', '.join(hints)}.", recipe=tid)
+                f"Recipe file has keys that recipe {tid} does not accept: {', '.join(hints)}.", recipe=tid
+            )
 
-    def _validate(self, recipe: dict[str, Any], params: Mapping[str, Any], tid: str, s: RunSettings,
-                  variant: Variant, count: int | None, region: str | None) -> None:
+    def _validate(
+        self,
+        recipe: dict[str, Any],
+        params: Mapping[str, Any],
+        tid: str,
+        s: RunSettings,
+        variant: Variant,
+        count: int | None,
+        region: str | None,
+    ) -> None:
         for key, spec in params.items():
             for path in spec["paths"]:
                 if _has(recipe, path):
@@ -318,44 +375,85 @@ class RecipeBuilder:
             assert region is not None
             V.check_region(region, self.platform)
             if self.instance_type is not None and variant.instances is not None:
-                V.validate_instance(self.platform, self.model, self.method, self.instance_type,
-                                    count if count is not None else 0, eval_task=self.eval_task,
-                                    batch_inference=self.batch_inference)
-        if self.key.startswith("eval:") and self.eval_task is not None and not self.batch_inference:
-            # the local runtime runs benchmarks on the user's own questions (no built-in data locally)
-            if s.data_s3_path and not self.eval_task.is_byod and self.platform is not Platform.LOCAL:
-                raise RecipeValidationError(
-                    f"data_s3_path is only used by bring-your-own-data tasks (GEN_QA, judges, RFT_EVAL); "
-                    f"{self.eval_task.name} runs on its built-in benchmark data. Remove data_s3_path.", recipe=tid)
+                V.validate_instance(
+                    self.platform,
+                    self.model,
+                    self.method,
+                    self.instance_type,
+                    count if count is not None else 0,
+                    eval_task=self.eval_task,
+                    batch_inference=self.batch_inference,
+                )
+        # the local runtime runs benchmarks on the user's own questions (no built-in data locally)
+        if (
+            self.key.startswith("eval:")
+            and self.eval_task is not None
+            and not self.batch_inference
+            and s.data_s3_path
+            and not self.eval_task.is_byod
+            and self.platform is not Platform.LOCAL
+        ):
+            raise RecipeValidationError(
+                f"data_s3_path is only used by bring-your-own-data tasks (GEN_QA, judges, RFT_EVAL); "
+                f"{self.eval_task.name} runs on its built-in benchmark data. Remove data_s3_path.",
+                recipe=tid,
+            )
         lam = _get(recipe, "processor.lambda_arn")
         if s.processor and lam and not V.LAMBDA_ARN.match(str(lam)):
-            raise RecipeOverrideError(f"processor.lambda_arn {lam!r} is not a Lambda function ARN "
-                                      "(arn:aws:lambda:<region>:<account>:function:<name>).",
-                                      key="processor.lambda_arn", value=lam, recipe=tid)
+            raise RecipeOverrideError(
+                f"processor.lambda_arn {lam!r} is not a Lambda function ARN "
+                "(arn:aws:lambda:<region>:<account>:function:<name>).",
+                key="processor.lambda_arn",
+                value=lam,
+                recipe=tid,
+            )
         arn = s.rft_lambda_arn or (s.rl_env or {}).get("reward_lambda_arn")
-        if arn and not (V.LAMBDA_ARN.match(arn) or (self.platform is Platform.SMTJServerless
-                                                    and V.HUB_CONTENT_ARN.match(arn))
-                        # local runtime: the reward function may be a local .py file (run in-process)
-                        or (self.platform is Platform.LOCAL and str(arn).endswith(".py"))):
-            raise RecipeOverrideError(f"Reward Lambda {arn!r} is not a Lambda function ARN "
-                                      "(arn:aws:lambda:<region>:<account>:function:<name>).",
-                                      key="reward_lambda_arn", value=arn, recipe=tid)
+        if arn and not (
+            V.LAMBDA_ARN.match(arn)
+            or (self.platform is Platform.SMTJServerless and V.HUB_CONTENT_ARN.match(arn))
+            # local runtime: the reward function may be a local .py file (run in-process)
+            or (self.platform is Platform.LOCAL and str(arn).endswith(".py"))
+        ):
+            raise RecipeOverrideError(
+                f"Reward Lambda {arn!r} is not a Lambda function ARN "
+                "(arn:aws:lambda:<region>:<account>:function:<name>).",
+                key="reward_lambda_arn",
+                value=arn,
+                recipe=tid,
+            )
         if arn and self.platform is Platform.SMHP and not any(w in arn for w in _SMHP_LAMBDA_WORDS):
             raise RecipeOverrideError(
                 f"Reward Lambda {arn!r}: lambda_arn must contain one of: {list(_SMHP_LAMBDA_WORDS)} when running on "
                 "SMHP platform (HyperPod may only invoke functions whose name says SageMaker).",
-                key="reward_lambda_arn", value=arn, allowed=list(_SMHP_LAMBDA_WORDS), recipe=tid)
+                key="reward_lambda_arn",
+                value=arn,
+                allowed=list(_SMHP_LAMBDA_WORDS),
+                recipe=tid,
+            )
         vpath = s.validation_data_s3_path
         if vpath and not V.S3_URI.match(vpath) and self.platform is not Platform.LOCAL:
-            raise RecipeOverrideError(f"validation_data_s3_path {vpath!r} must be an s3://bucket/key URI.",
-                                      key="validation_data_s3_path", value=vpath, recipe=tid)
+            raise RecipeOverrideError(
+                f"validation_data_s3_path {vpath!r} must be an s3://bucket/key URI.",
+                key="validation_data_s3_path",
+                value=vpath,
+                recipe=tid,
+            )
         mpath = _get(recipe, "run.model_name_or_path")
-        if (self.platform is not Platform.LOCAL and isinstance(mpath, str) and mpath
-                and mpath != self.model.model_path and not mpath.startswith("s3://")
-                and not V.MODEL_PACKAGE_ARN.match(mpath)):
+        if (
+            self.platform is not Platform.LOCAL
+            and isinstance(mpath, str)
+            and mpath
+            and mpath != self.model.model_path
+            and not mpath.startswith("s3://")
+            and not V.MODEL_PACKAGE_ARN.match(mpath)
+        ):
             raise RecipeOverrideError(
                 f"model_name_or_path {mpath!r} must be {self.model.model_path!r}, an s3:// checkpoint or a "
-                "SageMaker model-package ARN.", key="model_name_or_path", value=mpath, recipe=tid)
+                "SageMaker model-package ARN.",
+                key="model_name_or_path",
+                value=mpath,
+                recipe=tid,
+            )
 
     def _cross_field(self, recipe: dict[str, Any], params: Mapping[str, Any], tid: str) -> None:
         def val(key: str) -> Any:
@@ -365,13 +463,21 @@ class RecipeBuilder:
         save, steps = val("save_steps"), val("max_steps")
         if _num(save) and _num(steps) and save > steps:
             raise RecipeOverrideError(
-                f"save_steps ({save}) must be <= max_steps ({steps}).", key="save_steps", value=save,
-                allowed=f"<= max_steps ({steps})", recipe=tid)
+                f"save_steps ({save}) must be <= max_steps ({steps}).",
+                key="save_steps",
+                value=save,
+                allowed=f"<= max_steps ({steps})",
+                recipe=tid,
+            )
         lr, min_lr = val("lr"), val("min_lr")
         if _num(lr) and _num(min_lr) and min_lr > lr:
             raise RecipeOverrideError(
-                f"min_lr ({min_lr}) must not exceed lr ({lr}).", key="min_lr", value=min_lr,
-                allowed=f"<= lr ({lr})", recipe=tid)
+                f"min_lr ({min_lr}) must not exceed lr ({lr}).",
+                key="min_lr",
+                value=min_lr,
+                allowed=f"<= lr ({lr})",
+                recipe=tid,
+            )
         task = self.eval_task
         sub = _get(recipe, "evaluation.subtask")
         if task is not None and sub and task.subtasks and sub not in task.subtasks:
@@ -381,7 +487,11 @@ class RecipeBuilder:
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise RecipeOverrideError(
                 f"Unknown subtask {sub!r} for {task.name}.{hint} Known subtasks: {', '.join(task.subtasks)}.",
-                key="subtask", value=sub, allowed=list(task.subtasks), recipe=tid)
+                key="subtask",
+                value=sub,
+                allowed=list(task.subtasks),
+                recipe=tid,
+            )
 
     @staticmethod
     def _hyperparameters(recipe: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:

@@ -87,8 +87,9 @@ class Catalogue:
         self._entries: dict[tuple[str, str, str], Entry] = {}
         for e in data["entries"]:
             variants = tuple(Variant(v["template"], v["instances"]) for v in e["variants"])
-            self._entries[(e["model"], e["method"], e["platform"])] = Entry(e["model"], e["method"], e["platform"],
-                                                                            variants)
+            self._entries[(e["model"], e["method"], e["platform"])] = Entry(
+                e["model"], e["method"], e["platform"], variants
+            )
         self._alias_cache: dict[str, dict[str, str]] = {}
 
     def entries(self) -> list[Entry]:
@@ -127,8 +128,10 @@ class Catalogue:
         if not where and not models:
             anywhere = [e for e in self._entries.values() if e.method == method_key]
             if anywhere:
-                parts.append(f"It is offered for {', '.join(sorted({e.model for e in anywhere}))} on "
-                             f"{', '.join(sorted({e.platform for e in anywhere}))}.")
+                parts.append(
+                    f"It is offered for {', '.join(sorted({e.model for e in anywhere}))} on "
+                    f"{', '.join(sorted({e.platform for e in anywhere}))}."
+                )
             else:
                 parts.append("It is not offered for any model on any platform.")
         raise UnsupportedFeatureError(" ".join(parts), runtime=platform.value, features=[label])

@@ -22,6 +22,7 @@ __all__ = ["BuiltRecipe", "RunSettings", "load_recipe_file"]
 _INTERP = re.compile(r"^\$\{(?:oc\.select:)?([\w.]+)(?:,[^}]*)?\}$")
 _SCI = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)[eE][+-]?\d+$")
 
+
 @dataclass
 class RunSettings:
     """What the SDK fills into a recipe's ``run`` section (and friends) for one job.
@@ -178,10 +179,11 @@ def load_recipe_file(path: str) -> dict[str, Any]:
 
     text = storage.read_text(path)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    data = yaml.load(text, Loader=loader)  # noqa: S506 - safe loader
+    data = yaml.load(text, Loader=loader)
     if not isinstance(data, dict):
-        raise RecipeValidationError(f"Recipe file {path} must hold a YAML mapping, got {type(data).__name__}.",
-                                    recipe=path)
+        raise RecipeValidationError(
+            f"Recipe file {path} must hold a YAML mapping, got {type(data).__name__}.", recipe=path
+        )
     return dict(_norm(data))
 
 

@@ -41,8 +41,14 @@ FIXED_KEYS = {
     "task_type": "it follows the training method",
 }
 DATA_MIXING_HINT = "data mixing percentages are set with customizer.set_data_mixing_config(...), not overrides"
-_TYPE_NAMES = {"integer": "an integer", "float": "a number", "boolean": "true or false", "string": "a string",
-               "list": "a list", "dict": "a mapping"}
+_TYPE_NAMES = {
+    "integer": "an integer",
+    "float": "a number",
+    "boolean": "true or false",
+    "string": "a string",
+    "list": "a list",
+    "dict": "a mapping",
+}
 
 
 def is_interpolation(value: Any) -> bool:
@@ -78,11 +84,13 @@ def resolve_key(key: str, aliases: Mapping[str, str], *, template_id: str) -> st
     if canonical is not None:
         return canonical
     if key in FIXED_KEYS:
-        raise RecipeOverrideError(f"Override {key!r} cannot be set: {FIXED_KEYS[key]}.", key=key,
-                                  allowed=FIXED_KEYS[key], recipe=template_id)
+        raise RecipeOverrideError(
+            f"Override {key!r} cannot be set: {FIXED_KEYS[key]}.", key=key, allowed=FIXED_KEYS[key], recipe=template_id
+        )
     if key in ("customer_data_percent", "dataset_catalog") or (key.startswith("nova_") and key.endswith("_percent")):
-        raise RecipeOverrideError(f"Override {key!r} is not a recipe key: {DATA_MIXING_HINT}.", key=key,
-                                  recipe=template_id)
+        raise RecipeOverrideError(
+            f"Override {key!r} is not a recipe key: {DATA_MIXING_HINT}.", key=key, recipe=template_id
+        )
     import difflib
 
     known = sorted(set(aliases.values()))
@@ -90,7 +98,9 @@ def resolve_key(key: str, aliases: Mapping[str, str], *, template_id: str) -> st
     hint = f" Did you mean {' or '.join(repr(aliases[c]) for c in dict.fromkeys(close))}?" if close else ""
     raise RecipeOverrideError(
         f"Unknown override {key!r} for recipe {template_id}.{hint} Accepted keys: {', '.join(known)}.",
-        key=key, allowed=known, recipe=template_id,
+        key=key,
+        allowed=known,
+        recipe=template_id,
     )
 
 
@@ -98,7 +108,10 @@ def _fail(key: str, value: Any, spec: Mapping[str, Any], template_id: str, why: 
     allowed = describe_allowed(spec)
     return RecipeOverrideError(
         f"Invalid value for {key!r}: {value!r}{why}. Allowed: {allowed} (recipe {template_id}).",
-        key=key, value=value, allowed=allowed, recipe=template_id,
+        key=key,
+        value=value,
+        allowed=allowed,
+        recipe=template_id,
     )
 
 
@@ -127,7 +140,9 @@ def check_value(key: str, value: Any, spec: Mapping[str, Any], *, template_id: s
     elif typ == "integer":
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
-                raise _fail(key, value, spec, template_id, " (an integer is required, write it without a decimal point)")
+                raise _fail(
+                    key, value, spec, template_id, " (an integer is required, write it without a decimal point)"
+                )
             raise _fail(key, value, spec, template_id, f" (got {type(value).__name__})")
     elif typ == "boolean":
         if not isinstance(value, bool):
@@ -189,19 +204,24 @@ def validate_instance(
     if instance_type not in allowed:
         raise InstanceConfigError(
             f"Instance type {instance_type!r} is not allowed for {what}. Allowed types (counts): {table}.",
-            instance_type=instance_type, instance_count=instance_count, allowed=allowed,
+            instance_type=instance_type,
+            instance_count=instance_count,
+            allowed=allowed,
         )
     counts = allowed[instance_type]
     if isinstance(instance_count, bool) or not isinstance(instance_count, int) or instance_count not in counts:
         raise InstanceConfigError(
             f"Instance count {instance_count!r} is not allowed for {what} on {instance_type}. "
             f"Allowed counts: {', '.join(map(str, counts))}. All allowed types (counts): {table}.",
-            instance_type=instance_type, instance_count=instance_count, allowed=allowed,
+            instance_type=instance_type,
+            instance_count=instance_count,
+            allowed=allowed,
         )
 
 
-def method_key(method: TrainingMethod | None, *, eval_task: EvaluationTask | None = None,
-               batch_inference: bool = False) -> str:
+def method_key(
+    method: TrainingMethod | None, *, eval_task: EvaluationTask | None = None, batch_inference: bool = False
+) -> str:
     """The catalogue key: the method value, or ``eval:<kind>`` for evaluation / batch inference."""
     from amzn_nova_forge.recipe._catalogue import eval_kind
 

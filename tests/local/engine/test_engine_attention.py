@@ -162,7 +162,7 @@ def test_kernel_self_check_gates_the_fast_path(tiny_qwen, examples, monkeypatch,
     monkeypatch.setattr(_attention, "_torch_varlen", lambda: kernel)
     monkeypatch.setattr(_attention, "_call_torch_varlen", kernel)
     assert _attention._check_torch_varlen("cpu") is (not broken)
-    assert _attention._KERNEL_ON == ("" if broken else "cpu")
+    assert ("" if broken else "cpu") == _attention._KERNEL_ON
     calls.clear()
     model, twin = tiny_qwen(), tiny_qwen()
     data = examples(8, seed=5)

@@ -180,7 +180,8 @@ def dpo_example(row: Mapping[str, Any]) -> dict[str, Any]:
     if "chosen" in row and "rejected" in row:
         prompt = row.get("prompt")
         msgs = (
-            [{"role": "user", "content": prompt}] if isinstance(prompt, str)
+            [{"role": "user", "content": prompt}]
+            if isinstance(prompt, str)
             else [{"role": m["role"], "content": block_text(m.get("content"))} for m in prompt or []]
         )
         return {"prompt": msgs, "chosen": block_text(row["chosen"]), "rejected": block_text(row["rejected"])}
@@ -232,8 +233,11 @@ def qa_example(row: Mapping[str, Any]) -> dict[str, Any]:
     if "query" in row and "messages" not in row:
         msgs = to_messages({k: v for k, v in row.items() if k != "response"})
         return {
-            "system": row.get("system"), "query": str(row["query"]), "prompt": msgs,
-            "gold": row.get("response"), "metadata": row.get("metadata"),
+            "system": row.get("system"),
+            "query": str(row["query"]),
+            "prompt": msgs,
+            "gold": row.get("response"),
+            "metadata": row.get("metadata"),
         }
     msgs = to_messages(row)
     gold = None

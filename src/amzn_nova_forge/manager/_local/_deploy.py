@@ -37,9 +37,19 @@ def deploy_model(model_path: str, port: int = 0, device: str = "auto", *, timeou
     ready = reg / f"{token}.ready.json"
     log = reg / f"{token}.log"
     pid = spawn_detached(
-        [sys.executable, "-m", "amzn_nova_forge.manager._local._serve", "--model",
-         str(Path(os.path.expanduser(str(model_path))).resolve()), "--port", str(int(port)), "--device", device,
-         "--ready-file", str(ready)],
+        [
+            sys.executable,
+            "-m",
+            "amzn_nova_forge.manager._local._serve",
+            "--model",
+            str(Path(os.path.expanduser(str(model_path))).resolve()),
+            "--port",
+            str(int(port)),
+            "--device",
+            device,
+            "--ready-file",
+            str(ready),
+        ],
         log,
     )
     deadline = time.monotonic() + timeout
@@ -51,8 +61,9 @@ def deploy_model(model_path: str, port: int = 0, device: str = "auto", *, timeou
                 time.sleep(0.05)
                 continue
             url = str(info["url"])
-            (reg / f"{info['port']}.json").write_text(json.dumps({"pid": pid, "url": url, "model": str(model_path),
-                                                                  "log": str(log)}), encoding="utf-8")
+            (reg / f"{info['port']}.json").write_text(
+                json.dumps({"pid": pid, "url": url, "model": str(model_path), "log": str(log)}), encoding="utf-8"
+            )
             ready.unlink(missing_ok=True)
             return url
         if not pid_alive(pid):

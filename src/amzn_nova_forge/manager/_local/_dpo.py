@@ -97,9 +97,17 @@ def train_dpo(model: Any, pairs: Sequence[dict[str, Any]], cfg: TrainConfig, on_
         consumed += len(idx)
         done, last = step + 1, loss_sum
         stop = on_step(
-            {"step": step, "epoch": epoch, "loss": loss_sum, "lr": lr, "consumed_samples": consumed,
-             "step_time": time.perf_counter() - t0, "total_steps": steps,
-             "reward_accuracy": correct / len(idx), "reward_margin": margin_sum / len(idx)}
+            {
+                "step": step,
+                "epoch": epoch,
+                "loss": loss_sum,
+                "lr": lr,
+                "consumed_samples": consumed,
+                "step_time": time.perf_counter() - t0,
+                "total_steps": steps,
+                "reward_accuracy": correct / len(idx),
+                "reward_margin": margin_sum / len(idx),
+            }
         )
         if stop:
             break

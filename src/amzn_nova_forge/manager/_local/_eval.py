@@ -63,7 +63,9 @@ def _load(jd: JobDir, job: dict[str, Any]) -> tuple[Any, Any]:
     return model, tok
 
 
-def _generate_all(jd: JobDir, model: Any, tok: Any, prompts: list[list[dict[str, str]]], gen: dict[str, Any]) -> list[str]:
+def _generate_all(
+    jd: JobDir, model: Any, tok: Any, prompts: list[list[dict[str, str]]], gen: dict[str, Any]
+) -> list[str]:
     from amzn_nova_forge.manager._local._data import tokenize_prompt
     from amzn_nova_forge.manager._local._model import generate
 
@@ -86,8 +88,9 @@ def _data_path(job: dict[str, Any]) -> str:
     return str(path)
 
 
-def _write_eval_outputs(jd: JobDir, job: dict[str, Any], task_key: str, metrics: dict[str, Any],
-                        records: list[dict[str, Any]] | None) -> dict[str, str]:
+def _write_eval_outputs(
+    jd: JobDir, job: dict[str, Any], task_key: str, metrics: dict[str, Any], records: list[dict[str, Any]] | None
+) -> dict[str, str]:
     from amzn_nova_forge.manager._local._outputs import write_archive
 
     res_dir = jd.output_dir / "eval_results"
@@ -95,8 +98,12 @@ def _write_eval_outputs(jd: JobDir, job: dict[str, Any], task_key: str, metrics:
     stamp = time.strftime("%Y%m%d_%H%M%S", time.gmtime())
     results = {
         "results": {task_key: metrics},
-        "config_general": {"model_name": job.get("model_name_or_path") or job.get("base_model") or "tiny-demo",
-                           "job_name": job.get("job_name"), "platform": "LOCAL", "timestamp": stamp},
+        "config_general": {
+            "model_name": job.get("model_name_or_path") or job.get("base_model") or "tiny-demo",
+            "job_name": job.get("job_name"),
+            "platform": "LOCAL",
+            "timestamp": stamp,
+        },
     }
     results_path = res_dir / f"results_{stamp}.json"
     results_path.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
@@ -119,8 +126,10 @@ def _mc_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if isinstance(choices, dict):
             letters, texts = list(choices), [str(v) for v in choices.values()]
         elif not isinstance(choices, list) or len(choices) < 2:
-            raise ConfigError(f"row {i + 1}: multiple-choice rows need 'choices' (a list of 2+ options or "
-                              "a {letter: text} dict) and 'answer'.")
+            raise ConfigError(
+                f"row {i + 1}: multiple-choice rows need 'choices' (a list of 2+ options or "
+                "a {letter: text} dict) and 'answer'."
+            )
         else:
             texts = [str(c) for c in choices]
             letters = list(LETTERS[: len(texts)])
@@ -134,7 +143,12 @@ def _mc_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         else:
             raise ConfigError(f"row {i + 1}: answer {ans!r} is not a choice letter, index or choice text.")
         question = str(r.get("question", r.get("query", "")))
-        body = question + "\n" + "\n".join(f"{l}. {t}" for l, t in zip(letters, texts, strict=True)) + "\nAnswer:"
+        body = (
+            question
+            + "\n"
+            + "\n".join(f"{letter}. {t}" for letter, t in zip(letters, texts, strict=True))
+            + "\nAnswer:"
+        )
         items.append({"letters": letters, "gold": gold, "prompt": [{"role": "user", "content": body}], "row": r})
     return items
 
@@ -172,9 +186,11 @@ def evaluate(jd: JobDir, job: dict[str, Any], recipe: dict[str, Any]) -> None:
     task = getattr(task, "value", task)
     subtask = extra.get("subtask") or ev.get("subtask")
     if task in UNSUPPORTED:
-        raise ConfigError(f"Evaluation task {task!r} is not available on the local runtime: {UNSUPPORTED[task]}. "
-                          "Run it on SMTJ or SMHP; locally use gen_qa, rft_eval or a multiple-choice benchmark "
-                          "on your own questions.")
+        raise ConfigError(
+            f"Evaluation task {task!r} is not available on the local runtime: {UNSUPPORTED[task]}. "
+            "Run it on SMTJ or SMHP; locally use gen_qa, rft_eval or a multiple-choice benchmark "
+            "on your own questions."
+        )
     rows = _data.read_rows(_data_path(job))
     jd.log(f"Evaluation task {task}{'/' + str(subtask) if subtask else ''} on {len(rows)} rows.")
     model, tok = _load(jd, job)
@@ -185,26 +201,47 @@ def evaluate(jd: JobDir, job: dict[str, Any], recipe: dict[str, Any]) -> None:
         items = _mc_rows(rows)
         preds = _score_mc(model, tok, items)
         hits = [float(p == it["gold"]) for p, it in zip(preds, items, strict=True)]
-        metrics: dict[str, Any] = {"accuracy": statistics.fmean(hits),
-                                   "accuracy_stderr": statistics.pstdev(hits) / max(len(hits), 1) ** 0.5}
-        records = [{"prompt": json.dumps(it["prompt"]), "inference": it["letters"][p],
-                    "gold": it["letters"][it["gold"]], "metadata": it["row"].get("metadata")}
-                   for p, it in zip(preds, items, strict=True)]
+        metrics: dict[str, Any] = {
+            "accuracy": statistics.fmean(hits),
+            "accuracy_stderr": statistics.pstdev(hits) / max(len(hits), 1) ** 0.5,
+        }
+        records = [
+            {
+                "prompt": json.dumps(it["prompt"]),
+                "inference": it["letters"][p],
+                "gold": it["letters"][it["gold"]],
+                "metadata": it["row"].get("metadata"),
+            }
+            for p, it in zip(preds, items, strict=True)
+        ]
     elif task == "rft_eval":
         from amzn_nova_forge.manager._local._reward import load_reward_function, make_request
 
-        ref = extra.get("rft_lambda_arn") or job.get("rft_lambda") or find_in_recipe(recipe, ("reward_lambda_arn", "lambda_arn")) or \
-            (extra.get("rl_env") or {}).get("reward_lambda_arn")
+        ref = (
+            extra.get("rft_lambda_arn")
+            or job.get("rft_lambda")
+            or find_in_recipe(recipe, ("reward_lambda_arn", "lambda_arn"))
+            or (extra.get("rl_env") or {}).get("reward_lambda_arn")
+        )
         if not ref:
             raise ConfigError("rft_eval needs a reward function: a local .py file or Lambda ARN (rl_env / rft_lambda).")
         score = load_reward_function(str(ref), job.get("region"))
         examples = [_data.rft_example(r, i) for i, r in enumerate(rows)]
         outs = _generate_all(jd, model, tok, [e["prompt"] for e in examples], gen)
         rewards = score([make_request(e, o) for e, o in zip(examples, outs, strict=True)])
-        metrics = {"reward_score": statistics.fmean(rewards),
-                   "reward_score_stderr": statistics.pstdev(rewards) / max(len(rewards), 1) ** 0.5}
-        records = [{"prompt": json.dumps(e["prompt"]), "inference": o, "gold": e["row"].get("reference_answer"),
-                    "metadata": {"reward": r}} for e, o, r in zip(examples, outs, rewards, strict=True)]
+        metrics = {
+            "reward_score": statistics.fmean(rewards),
+            "reward_score_stderr": statistics.pstdev(rewards) / max(len(rewards), 1) ** 0.5,
+        }
+        records = [
+            {
+                "prompt": json.dumps(e["prompt"]),
+                "inference": o,
+                "gold": e["row"].get("reference_answer"),
+                "metadata": {"reward": r},
+            }
+            for e, o, r in zip(examples, outs, rewards, strict=True)
+        ]
     else:
         qa = [_data.qa_example(r) for r in rows]
         missing = [i + 1 for i, q in enumerate(qa) if q["gold"] is None]
@@ -218,10 +255,13 @@ def evaluate(jd: JobDir, job: dict[str, Any], recipe: dict[str, Any]) -> None:
             hits = [float(normalize_answer(o) == normalize_answer(g)) for o, g in zip(outs, golds, strict=True)]
             name = "exact_match" if task == "math" else "accuracy"
             metrics = {name: statistics.fmean(hits), f"{name}_stderr": statistics.pstdev(hits) / len(hits) ** 0.5}
-        records = [{"prompt": json.dumps(q["prompt"]), "inference": o, "gold": q["gold"], "metadata": q["metadata"]}
-                   for q, o in zip(qa, outs, strict=True)]
-    jd.log("Evaluation metrics: " + json.dumps({k: round(v, 4) if isinstance(v, float) else v
-                                                for k, v in metrics.items()}))
+        records = [
+            {"prompt": json.dumps(q["prompt"]), "inference": o, "gold": q["gold"], "metadata": q["metadata"]}
+            for q, o in zip(qa, outs, strict=True)
+        ]
+    jd.log(
+        "Evaluation metrics: " + json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()})
+    )
     outputs = _write_eval_outputs(jd, job, key, metrics, records)
     jd.update_status(outputs={**outputs, "metrics": metrics, "task": task})
 
@@ -236,14 +276,24 @@ def batch_inference(jd: JobDir, job: dict[str, Any], recipe: dict[str, Any]) -> 
     model, tok = _load(jd, job)
     qa = [_data.qa_example(r) for r in rows]
     outs = _generate_all(jd, model, tok, [q["prompt"] for q in qa], _gen_settings(job, recipe))
-    results = [{"system": q["system"], "query": q["query"], "gold_response": q["gold"], "inference_response": o,
-                "metadata": q["metadata"]} for q, o in zip(qa, outs, strict=True)]
+    results = [
+        {
+            "system": q["system"],
+            "query": q["query"],
+            "gold_response": q["gold"],
+            "inference_response": o,
+            "metadata": q["metadata"],
+        }
+        for q, o in zip(qa, outs, strict=True)
+    ]
     text = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in results)
     local_path = jd.output_dir / "inference_results.jsonl"
     local_path.parent.mkdir(parents=True, exist_ok=True)
     local_path.write_text(text, encoding="utf-8")
-    records = [{"prompt": json.dumps(q["prompt"]), "inference": o, "gold": q["gold"], "metadata": q["metadata"]}
-               for q, o in zip(qa, outs, strict=True)]
+    records = [
+        {"prompt": json.dumps(q["prompt"]), "inference": o, "gold": q["gold"], "metadata": q["metadata"]}
+        for q, o in zip(qa, outs, strict=True)
+    ]
     outputs = _write_eval_outputs(jd, job, "custom|batch_inference|0", {"num_records": len(results)}, records)
     outputs["inference_results_path"] = str(local_path)
     dest = job.get("output_s3_path")

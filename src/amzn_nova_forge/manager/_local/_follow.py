@@ -59,15 +59,19 @@ def follow(
                 bucket = (10 * step) // total
                 if bucket != last_print or step == total:
                     last_print = bucket
-                    say(f"  {desc}: step {step}/{total}" + (f"  {metric}={float(value):.4f}" if value is not None else ""))
+                    say(
+                        f"  {desc}: step {step}/{total}"
+                        + (f"  {metric}={float(value):.4f}" if value is not None else "")
+                    )
             last_step = step
         if info.status.is_terminal:
             break
         if timeout is not None and time.monotonic() - start > timeout:
             if bar is not None:
                 bar.close()
-            raise JobTimeoutError(f"Local job {ref.job_id} still {info.raw_status} after {timeout:.0f}s.",
-                                  job_id=ref.job_id)
+            raise JobTimeoutError(
+                f"Local job {ref.job_id} still {info.raw_status} after {timeout:.0f}s.", job_id=ref.job_id
+            )
         time.sleep(poll)
     if bar is not None:
         bar.close()

@@ -29,7 +29,12 @@ __all__ = [
 
 #: Raw statuses the local runtime writes.
 PENDING, IN_PROGRESS, COMPLETED, FAILED, STOPPED, STOPPING = (
-    "Pending", "InProgress", "Completed", "Failed", "Stopped", "Stopping",
+    "Pending",
+    "InProgress",
+    "Completed",
+    "Failed",
+    "Stopped",
+    "Stopping",
 )
 TERMINAL = frozenset({COMPLETED, FAILED, STOPPED})
 

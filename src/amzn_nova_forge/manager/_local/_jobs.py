@@ -45,7 +45,7 @@ def resolve_model_source(job: dict[str, Any]) -> str | None:
         p = Path(str(mp)).expanduser()
         if p.is_dir() and (p / "checkpoints" / "final").is_dir():
             return str(p / "checkpoints" / "final")
-        if p.name in ("manifest.json", "output.tar.gz") or p.is_dir() and (p / "manifest.json").exists():
+        if p.name in ("manifest.json", "output.tar.gz") or (p.is_dir() and (p / "manifest.json").exists()):
             manifest = p if p.name == "manifest.json" else (p.parent if p.is_file() else p) / "manifest.json"
             if manifest.exists():
                 return str(json.loads(manifest.read_text(encoding="utf-8"))["checkpoint_path"])
@@ -88,7 +88,7 @@ def _train_sft_cpt(model: Any, examples: list[dict[str, list[int]]], cfg: TrainC
         from amzn_nova_forge.manager._local._engine import train_causal_lm
     except ImportError:
         from amzn_nova_forge.manager._local._loop import train_causal_lm
-    except Exception as e:  # noqa: BLE001 # pragma: no cover - a broken engine must not break training
+    except Exception as e:  # pragma: no cover - a broken engine must not break training
         jd.log(f"Fast engine unavailable ({type(e).__name__}: {e}); using the plain loop.")
         from amzn_nova_forge.manager._local._loop import train_causal_lm
     return train_causal_lm(model, examples, cfg, on_step)
@@ -112,8 +112,10 @@ def run_training(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
     jd.log(f"Method {method.value}; {len(rows)} training rows from {job['data_s3_path']}.")
     media = sum(1 for r in rows if _data.has_media(r))
     if media:
-        jd.log(f"WARNING: {media} rows have image/video/document blocks; the local runtime trains on their "
-               "text only (multimodal training needs a Nova model on SageMaker).")
+        jd.log(
+            f"WARNING: {media} rows have image/video/document blocks; the local runtime trains on their "
+            "text only (multimodal training needs a Nova model on SageMaker)."
+        )
     model, tok, info = load_model_for(jd, job, cfg)
     import torch
 
@@ -121,15 +123,21 @@ def run_training(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
     if cfg.lora:
         model = _model.apply_lora(model, cfg, include_lm_head=bool(info.get("tiny")))
         trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-        jd.log(f"LoRA rank {cfg.lora_rank}, alpha {cfg.lora_alpha}, LoRA+ ratio {cfg.loraplus_lr_ratio}: "
-               f"{trainable / 1e6:.3f}M trainable parameters.")
+        jd.log(
+            f"LoRA rank {cfg.lora_rank}, alpha {cfg.lora_alpha}, LoRA+ ratio {cfg.loraplus_lr_ratio}: "
+            f"{trainable / 1e6:.3f}M trainable parameters."
+        )
     if family == "rft" and not (job.get("local") or {}).get("max_new_tokens") and cfg.max_new_tokens > 256:
-        jd.log(f"Capping rollout max_new_tokens {cfg.max_new_tokens} -> 256 for local rehearsal "
-               "(set LocalRuntimeManager(max_new_tokens=...) to change).")
+        jd.log(
+            f"Capping rollout max_new_tokens {cfg.max_new_tokens} -> 256 for local rehearsal "
+            "(set LocalRuntimeManager(max_new_tokens=...) to change)."
+        )
         cfg.max_new_tokens = 256
     if family == "rft" and (cfg.top_k == 1 or cfg.temperature <= 0):
-        jd.log(f"Rollouts need sampling for group-relative advantages: top_k {cfg.top_k} -> 0, "
-               f"temperature {cfg.temperature} -> {cfg.temperature if cfg.temperature > 0 else 1.0}.")
+        jd.log(
+            f"Rollouts need sampling for group-relative advantages: top_k {cfg.top_k} -> 0, "
+            f"temperature {cfg.temperature} -> {cfg.temperature if cfg.temperature > 0 else 1.0}."
+        )
         cfg.top_k = 0
         cfg.temperature = cfg.temperature if cfg.temperature > 0 else 1.0
     jd.log("Training config: " + json.dumps({k: v for k, v in cfg.to_dict().items() if k != "extra"}, default=str))
@@ -151,29 +159,50 @@ def run_training(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
 
         ref = job.get("rft_lambda")
         if not ref:
-            raise ConfigError("RFT needs a reward function: pass rft_lambda_arn (a Lambda ARN or a local .py file "
-                              "with lambda_handler) to train(), or rft_lambda= to LocalRuntimeManager.")
+            raise ConfigError(
+                "RFT needs a reward function: pass rft_lambda_arn (a Lambda ARN or a local .py file "
+                "with lambda_handler) to train(), or rft_lambda= to LocalRuntimeManager."
+            )
         score = load_reward_function(str(ref), job.get("region"))
         examples = [_data.rft_example(r, i) for i, r in enumerate(rows)]
         summary = train_rft(model, tok, examples, score, cfg, writer)
     val_loss = _validation_loss(jd, job, model, tok, cfg, family, max(int(summary.get("steps") or 1) - 1, 0))
-    meta = {"base_model": info.get("source"), "tiny": bool(info.get("tiny")), "method": method.value,
-            "job_id": jd.path.name, "parent": info.get("parent"), "lora": cfg.lora}
+    meta = {
+        "base_model": info.get("source"),
+        "tiny": bool(info.get("tiny")),
+        "method": method.value,
+        "job_id": jd.path.name,
+        "parent": info.get("parent"),
+        "lora": cfg.lora,
+    }
     ckpt = _model.save_checkpoint(model, tok, jd.checkpoint_dir, meta)
     jd.log(f"Saved checkpoint to {ckpt}.")
     csv_path = writer.write_csv(jd.metrics_csv)
-    manifest = write_manifest(jd, {
-        "checkpoint_s3_bucket": str(ckpt), "checkpoint_path": str(ckpt),
-        "lora_adapter_path": str(ckpt / "adapter") if cfg.lora else None,
-        "base_model": info.get("source"), "method": method.value, "job_id": jd.path.name,
-        "steps": summary.get("steps"), "final_loss": summary.get("final_loss"), "val_loss": val_loss,
-    })
+    manifest = write_manifest(
+        jd,
+        {
+            "checkpoint_s3_bucket": str(ckpt),
+            "checkpoint_path": str(ckpt),
+            "lora_adapter_path": str(ckpt / "adapter") if cfg.lora else None,
+            "base_model": info.get("source"),
+            "method": method.value,
+            "job_id": jd.path.name,
+            "steps": summary.get("steps"),
+            "final_loss": summary.get("final_loss"),
+            "val_loss": val_loss,
+        },
+    )
     archive = write_archive(jd, {"manifest.json": manifest, "step_wise_training_metrics.csv": csv_path})
     _upload_archive(jd, job, archive)
-    jd.update_status(outputs={"checkpoint_path": str(ckpt), "output_archive": str(archive),
-                              "metrics_csv": str(csv_path), "manifest": str(manifest)},
-                     summary={**{k: v for k, v in summary.items() if isinstance(v, (int, float, str))},
-                              "val_loss": val_loss})
+    jd.update_status(
+        outputs={
+            "checkpoint_path": str(ckpt),
+            "output_archive": str(archive),
+            "metrics_csv": str(csv_path),
+            "manifest": str(manifest),
+        },
+        summary={**{k: v for k, v in summary.items() if isinstance(v, (int, float, str))}, "val_loss": val_loss},
+    )
 
 
 def _upload_archive(jd: JobDir, job: dict[str, Any], archive: Path) -> None:

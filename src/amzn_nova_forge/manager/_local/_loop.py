@@ -142,8 +142,15 @@ def train_causal_lm(
         last_loss = loss_sum
         done = step + 1
         stop = on_step(
-            {"step": step, "epoch": epoch, "loss": loss_sum, "lr": lr, "consumed_samples": consumed,
-             "step_time": time.perf_counter() - t0, "total_steps": steps}
+            {
+                "step": step,
+                "epoch": epoch,
+                "loss": loss_sum,
+                "lr": lr,
+                "consumed_samples": consumed,
+                "step_time": time.perf_counter() - t0,
+                "total_steps": steps,
+            }
         )
         if stop:
             break

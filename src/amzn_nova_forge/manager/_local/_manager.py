@@ -50,7 +50,11 @@ def spawn_detached(cmd: list[str], log_path: Path, env: dict[str, str] | None = 
     log_path.parent.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
         [sys.executable, "-c", _LAUNCHER, str(log_path), *cmd],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
     if proc.returncode != 0 or not proc.stdout.strip().isdigit():
         raise JobSubmissionError(f"Could not start a local worker process: {proc.stderr.strip() or proc.stdout!r}")
@@ -162,8 +166,13 @@ class LocalRuntimeManager(RuntimeManager):
         self.rft_lambda = rft_lambda
         self.region = None
         self.local_settings: dict[str, Any] = {
-            "micro_batch_size": micro_batch_size, "max_steps": max_steps, "lora_rank": lora_rank,
-            "max_new_tokens": max_new_tokens, "seed": seed, "dtype": dtype, **(training_overrides or {}),
+            "micro_batch_size": micro_batch_size,
+            "max_steps": max_steps,
+            "lora_rank": lora_rank,
+            "max_new_tokens": max_new_tokens,
+            "seed": seed,
+            "dtype": dtype,
+            **(training_overrides or {}),
         }
         self._jobs: dict[str, Path] = {}
 
@@ -210,8 +219,9 @@ class LocalRuntimeManager(RuntimeManager):
             "job_kind": job_config.job_kind,
             "method": _enum_value(job_config.method),
             "model": getattr(job_config.model, "name", job_config.model),
-            "recipe_path": str(Path(job_config.recipe_path).resolve()) if job_config.recipe_path
-            and not str(job_config.recipe_path).startswith("s3://") else job_config.recipe_path,
+            "recipe_path": str(Path(job_config.recipe_path).resolve())
+            if job_config.recipe_path and not str(job_config.recipe_path).startswith("s3://")
+            else job_config.recipe_path,
             "hyperparameters": dict(job_config.hyperparameters or {}),
             "data_s3_path": data,
             "validation_data_s3_path": job_config.validation_data_s3_path,
@@ -226,11 +236,18 @@ class LocalRuntimeManager(RuntimeManager):
         }
         jd.path.mkdir(parents=True, exist_ok=True)
         jd.write_job(json.loads(json.dumps(job, default=str)))
-        jd.update_status(job_id=job_id, job_name=job_config.job_name, kind=job_config.job_kind,
-                         method=job["method"], status=_jobdir.PENDING, message="Starting worker.",
-                         created_at=job["created_at"])
-        pid = spawn_detached([sys.executable, "-m", "amzn_nova_forge.manager._local._worker", str(jd.path)],
-                             jd.worker_out)
+        jd.update_status(
+            job_id=job_id,
+            job_name=job_config.job_name,
+            kind=job_config.job_kind,
+            method=job["method"],
+            status=_jobdir.PENDING,
+            message="Starting worker.",
+            created_at=job["created_at"],
+        )
+        pid = spawn_detached(
+            [sys.executable, "-m", "amzn_nova_forge.manager._local._worker", str(jd.path)], jd.worker_out
+        )
         jd.update_status(pid=pid)
         self._jobs[job_id] = jd.path
         logger.info("Started local %s job %s (pid %s) in %s", job_config.job_kind, job_id, pid, jd.path)
@@ -284,13 +301,16 @@ class LocalRuntimeManager(RuntimeManager):
             if raw not in _jobdir.TERMINAL:
                 tail = "\n".join(jd.tail(8))
                 st = jd.update_status(
-                    status=_jobdir.FAILED, ended_at=utc_now(),
+                    status=_jobdir.FAILED,
+                    ended_at=utc_now(),
                     message=f"The worker process (pid {st.get('pid')}) exited without finishing "
                     f"(killed, out of memory, or crashed). Last log lines:\n{tail}",
                 )
                 raw = _jobdir.FAILED
         return JobInfo(
-            status=JobStatus.from_raw(raw), raw_status=raw, message=st.get("message"),
+            status=JobStatus.from_raw(raw),
+            raw_status=raw,
+            message=st.get("message"),
             started_at=_parse_time(st.get("started_at") or st.get("created_at")),
             ended_at=_parse_time(st.get("ended_at")),
         )

@@ -30,7 +30,7 @@ def _quiet() -> None:
 
         hf_logging.disable_progress_bar()
         hf_logging.set_verbosity_error()
-    except Exception as e:  # noqa: BLE001 # pragma: no cover - cosmetic only
+    except Exception as e:  # pragma: no cover - cosmetic only
         logger.debug("could not silence transformers progress bars: %s", e)
 
 
@@ -61,8 +61,14 @@ def pick_dtype(dtype: str, device: str) -> Any:
         if device.startswith("cuda") and torch.cuda.is_bf16_supported():
             return torch.bfloat16
         return torch.float32
-    return {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16, "float16": torch.float16,
-            "fp32": torch.float32, "float32": torch.float32}[dtype]
+    return {
+        "bf16": torch.bfloat16,
+        "bfloat16": torch.bfloat16,
+        "fp16": torch.float16,
+        "float16": torch.float16,
+        "fp32": torch.float32,
+        "float32": torch.float32,
+    }[dtype]
 
 
 def load(source: str | None, device: str, *, dtype: str = "auto", seed: int = 0) -> tuple[Any, Any, dict[str, Any]]:
@@ -112,8 +118,22 @@ def lora_targets(model: Any) -> list[str]:
     """Names of the linear layers LoRA adapts (attention + MLP projections when present)."""
     import torch
 
-    wanted = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj",
-              "c_attn", "c_proj", "c_fc", "query_key_value", "dense", "fc1", "fc2")
+    wanted = (
+        "q_proj",
+        "k_proj",
+        "v_proj",
+        "o_proj",
+        "gate_proj",
+        "up_proj",
+        "down_proj",
+        "c_attn",
+        "c_proj",
+        "c_fc",
+        "query_key_value",
+        "dense",
+        "fc1",
+        "fc2",
+    )
     found = {n.rsplit(".", 1)[-1] for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
     targets = [w for w in wanted if w in found]
     return targets or sorted(found - {"lm_head"})
@@ -202,8 +222,8 @@ def generate(
     ids = torch.full((len(prompts), width), pad, dtype=torch.long)
     mask = torch.zeros_like(ids)
     for i, p in enumerate(prompts):
-        ids[i, width - len(p):] = torch.tensor(p, dtype=torch.long)
-        mask[i, width - len(p):] = 1
+        ids[i, width - len(p) :] = torch.tensor(p, dtype=torch.long)
+        mask[i, width - len(p) :] = 1
     do_sample = temperature > 0
     kwargs: dict[str, Any] = {
         "max_new_tokens": max_new_tokens,

@@ -53,10 +53,15 @@ class MetricsWriter:
         ]
         if self.rft:
             parts.insert(2, f"reward_score={ev['reward_score']:.4f}")
-        self.jd.log(f"Epoch {ev['epoch']}: : {step + 1}it [{_clock(elapsed)}, {rate:.2f}it/s, " + ", ".join(parts) + "]")
+        self.jd.log(
+            f"Epoch {ev['epoch']}: : {step + 1}it [{_clock(elapsed)}, {rate:.2f}it/s, " + ", ".join(parts) + "]"
+        )
         row = {
-            "step_number": step, "epoch_number": ev["epoch"], "training_loss": round(float(ev["loss"]), 6),
-            "learning_rate": ev["lr"], "consumed_samples": ev["consumed_samples"],
+            "step_number": step,
+            "epoch_number": ev["epoch"],
+            "training_loss": round(float(ev["loss"]), 6),
+            "learning_rate": ev["lr"],
+            "consumed_samples": ev["consumed_samples"],
             "step_time_s": round(float(ev["step_time"]), 4),
         }
         for extra in ("reward_score", "reward_accuracy", "reward_margin"):
@@ -67,13 +72,20 @@ class MetricsWriter:
         total = int(ev.get("total_steps") or 0)
         if now - self._last_status > 0.5 or step + 1 >= total:
             self._last_status = now
-            self.jd.update_status(progress={"step": step + 1, "total_steps": total, "loss": row["training_loss"],
-                                            **({"reward_score": row["reward_score"]} if self.rft else {})})
+            self.jd.update_status(
+                progress={
+                    "step": step + 1,
+                    "total_steps": total,
+                    "loss": row["training_loss"],
+                    **({"reward_score": row["reward_score"]} if self.rft else {}),
+                }
+            )
         return bool(self.flag is not None and self.flag.stop)
 
     def write_csv(self, path: Path) -> Path:
-        cols = list(self.COLUMNS) + [c for c in ("reward_score", "reward_accuracy", "reward_margin")
-                                     if any(c in r for r in self.rows)]
+        cols = list(self.COLUMNS) + [
+            c for c in ("reward_score", "reward_accuracy", "reward_margin") if any(c in r for r in self.rows)
+        ]
         path.parent.mkdir(parents=True, exist_ok=True)
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")

@@ -95,8 +95,7 @@ def load_reward_function(ref: str, region: str | None = None) -> Callable[[Seque
             import traceback
 
             raise RewardFunctionError(
-                f"reward function {path.name} raised {type(e).__name__}: {e}\n{traceback.format_exc()}"
-                f"{_SHAPE_HINT}"
+                f"reward function {path.name} raised {type(e).__name__}: {e}\n{traceback.format_exc()}{_SHAPE_HINT}"
             ) from e
         return _parse_response(resp, len(samples))
 

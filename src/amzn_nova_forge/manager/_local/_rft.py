@@ -87,9 +87,15 @@ def train_rft(
         set_lr(optimizer, lr)
         model.eval()
         completions = generate(
-            model, tok, [prompt_ids[i] for i in idx], max_new_tokens=cfg.max_new_tokens,
-            temperature=cfg.temperature if cfg.temperature > 0 else 1.0, top_k=cfg.top_k, top_p=cfg.top_p,
-            num_return_sequences=group, keep_eos=True,
+            model,
+            tok,
+            [prompt_ids[i] for i in idx],
+            max_new_tokens=cfg.max_new_tokens,
+            temperature=cfg.temperature if cfg.temperature > 0 else 1.0,
+            top_k=cfg.top_k,
+            top_p=cfg.top_p,
+            num_return_sequences=group,
+            keep_eos=True,
         )
         owners = [i for i in idx for _ in range(group)]
         texts = [tok.decode(c, skip_special_tokens=True) for c in completions]
@@ -124,9 +130,18 @@ def train_rft(
         consumed += len(idx)
         done, last_loss, last_reward = step + 1, loss_sum, statistics.fmean(rewards)
         stop = on_step(
-            {"step": step, "epoch": epoch, "loss": loss_sum, "lr": lr, "consumed_samples": consumed,
-             "step_time": time.perf_counter() - t0, "total_steps": steps, "reward_score": last_reward,
-             "reward_max": max(rewards), "reward_min": min(rewards)}
+            {
+                "step": step,
+                "epoch": epoch,
+                "loss": loss_sum,
+                "lr": lr,
+                "consumed_samples": consumed,
+                "step_time": time.perf_counter() - t0,
+                "total_steps": steps,
+                "reward_score": last_reward,
+                "reward_max": max(rewards),
+                "reward_min": min(rewards),
+            }
         )
         if stop:
             break

@@ -36,38 +36,63 @@ def _messages(body: dict[str, Any]) -> list[dict[str, str]]:
     return msgs
 
 
-def chat_completion(model: Any, tok: Any, body: dict[str, Any], model_name: str, lock: threading.Lock) -> dict[str, Any]:
+def chat_completion(
+    model: Any, tok: Any, body: dict[str, Any], model_name: str, lock: threading.Lock
+) -> dict[str, Any]:
     """Answer one chat-completions request body with the OpenAI response shape."""
     from amzn_nova_forge.manager._local._data import tokenize_prompt
     from amzn_nova_forge.manager._local._model import generate
 
     cfg = dict(body.get("inferenceConfig") or {})
-    max_new = int(body.get("max_tokens") or body.get("max_new_tokens") or body.get("max_completion_tokens")
-                  or cfg.get("maxTokens") or cfg.get("max_new_tokens") or 128)
+    max_new = int(
+        body.get("max_tokens")
+        or body.get("max_new_tokens")
+        or body.get("max_completion_tokens")
+        or cfg.get("maxTokens")
+        or cfg.get("max_new_tokens")
+        or 128
+    )
     temperature = float(body.get("temperature", cfg.get("temperature", 0.0)) or 0.0)
     top_p = float(body.get("top_p", cfg.get("topP", 1.0)) or 1.0)
     top_k = int(body.get("top_k", cfg.get("topK", 0)) or 0)
     n = int(body.get("n") or 1)
     prompt = tokenize_prompt(tok, _messages(body))
     with lock:
-        outs = generate(model, tok, [prompt], max_new_tokens=min(max_new, 4096), temperature=temperature,
-                        top_k=top_k, top_p=top_p, num_return_sequences=n, keep_eos=True)
+        outs = generate(
+            model,
+            tok,
+            [prompt],
+            max_new_tokens=min(max_new, 4096),
+            temperature=temperature,
+            top_k=top_k,
+            top_p=top_p,
+            num_return_sequences=n,
+            keep_eos=True,
+        )
     choices = []
     completion_tokens = 0
     for i, ids in enumerate(outs):
         finished = bool(ids) and ids[-1] == tok.eos_token_id
         text = tok.decode([t for t in ids if t != tok.eos_token_id], skip_special_tokens=True)
         completion_tokens += len(ids)
-        choices.append({"index": i, "message": {"role": "assistant", "content": text},
-                        "finish_reason": "stop" if finished else "length"})
+        choices.append(
+            {
+                "index": i,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": "stop" if finished else "length",
+            }
+        )
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model_name,
         "choices": choices,
-        "usage": {"prompt_tokens": len(prompt), "completion_tokens": completion_tokens,
-                  "total_tokens": len(prompt) + completion_tokens},
+        "usage": {
+            "prompt_tokens": len(prompt),
+            "completion_tokens": completion_tokens,
+            "total_tokens": len(prompt) + completion_tokens,
+        },
     }
 
 
@@ -92,8 +117,9 @@ def make_handler(model: Any, tok: Any, model_name: str) -> type[BaseHTTPRequestH
             if self.path.rstrip("/") in ("/health", "/ping"):
                 self._send(200, {"status": "ok", "model": model_name})
             elif self.path.rstrip("/") == "/v1/models":
-                self._send(200, {"object": "list", "data": [{"id": model_name, "object": "model",
-                                                             "owned_by": "local"}]})
+                self._send(
+                    200, {"object": "list", "data": [{"id": model_name, "object": "model", "owned_by": "local"}]}
+                )
             else:
                 self._send(404, {"error": {"message": f"No route {self.path}", "type": "not_found"}})
 
@@ -109,7 +135,7 @@ def make_handler(model: Any, tok: Any, model_name: str) -> type[BaseHTTPRequestH
                 self._send(200, chat_completion(model, tok, body, model_name, lock))
             except (ValueError, KeyError, TypeError) as e:
                 self._send(400, {"error": {"message": str(e), "type": "invalid_request_error"}})
-            except Exception as e:  # noqa: BLE001 - report, keep serving
+            except Exception as e:
                 self._send(500, {"error": {"message": f"{type(e).__name__}: {e}", "type": "server_error"}})
 
     return Handler
@@ -132,8 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(model, tok, Path(str(source)).name or "local"))
     port = server.server_address[1]
     if args.ready_file:
-        Path(args.ready_file).write_text(json.dumps({"port": port, "pid": __import__("os").getpid(),
-                                                     "url": f"http://127.0.0.1:{port}"}), encoding="utf-8")
+        Path(args.ready_file).write_text(
+            json.dumps({"port": port, "pid": __import__("os").getpid(), "url": f"http://127.0.0.1:{port}"}),
+            encoding="utf-8",
+        )
     print(f"Serving {source} on http://127.0.0.1:{port}", flush=True)
     try:
         server.serve_forever()

@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     jd.log(f"Local job {jd.path.name} started (pid {os.getpid()}).")
     try:
         final = run(jd, flag)
-    except BaseException as e:  # noqa: BLE001 - every failure must reach status.json
+    except BaseException as e:
         jd.log("Job failed:\n" + traceback.format_exc())
         jd.update_status(status=FAILED, message=_failure_message(e), ended_at=utc_now())
         return 1

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -22,7 +22,7 @@ from amzn_nova_forge.core.enums import JobStatus, Platform
 from amzn_nova_forge.errors import ConfigError, JobFailedError, JobTimeoutError
 from amzn_nova_forge.manager._base import JobInfo, JobRef
 
-__all__ = ["BaseJobResult", "RESULT_CLASSES"]
+__all__ = ["RESULT_CLASSES", "BaseJobResult"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def _parse_dt(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
-class BaseJobResult(abc.ABC):
+class BaseJobResult(abc.ABC):  # noqa: B024 - abstract by intent; subclasses pick the fields
     """Base class of every job result.
 
     Attributes:
@@ -74,7 +74,7 @@ class BaseJobResult(abc.ABC):
         extras: Mapping[str, Any] | None = None,
     ) -> None:
         self.job_id = job_id
-        self.started_time = started_time or datetime.now(timezone.utc)
+        self.started_time = started_time or datetime.now(UTC)
         p = platform if platform is not None else self.platform_default
         if p is None:
             raise ConfigError(f"{type(self).__name__} needs a platform.")

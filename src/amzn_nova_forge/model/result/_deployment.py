@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +87,7 @@ class DeploymentResult:
     """
 
     endpoint: EndpointInfo
-    created_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     model_arn: str | None = None
     resources: list[str] = field(default_factory=list)
 
@@ -140,9 +140,7 @@ class DeploymentResult:
             raise ConfigError("Not a saved DeploymentResult: the 'endpoint' key is missing.")
         return cls(
             endpoint=EndpointInfo.from_dict(data["endpoint"]),
-            created_at=datetime.fromisoformat(data["created_at"])
-            if data.get("created_at")
-            else datetime.now(timezone.utc),
+            created_at=datetime.fromisoformat(data["created_at"]) if data.get("created_at") else datetime.now(UTC),
             model_arn=data.get("model_arn"),
             resources=list(data.get("resources") or []),
         )

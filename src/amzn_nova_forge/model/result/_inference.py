@@ -233,8 +233,10 @@ class BatchInferenceResult(InferenceResult):
             info = self.status()
             status, raw = info.status, info.raw_status
             if status is JobStatus.COMPLETED:
-                print(f"Batch inference job {self.job_id} completed but wrote no inference_output.jsonl "
-                      f"under {self.inference_output_path}.")
+                print(
+                    f"Batch inference job {self.job_id} completed but wrote no inference_output.jsonl "
+                    f"under {self.inference_output_path}."
+                )
             elif status in (JobStatus.FAILED, JobStatus.STOPPED):
                 print(f"Batch inference job {self.job_id} ended {raw}: {info.message or 'no reason given'}.")
             else:

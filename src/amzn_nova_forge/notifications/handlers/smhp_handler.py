@@ -191,7 +191,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     for item in _scan(ddb, os.environ["TABLE_NAME"]):
         try:
             results.append(check_job(ddb, item))
-        except Exception as e:  # noqa: BLE001 - one bad job must not block the others
+        except Exception as e:
             common.logger.exception("checking %s failed", common.s(item, "job_id"))
             results.append({"job_id": common.s(item, "job_id"), "action": "error", "error": str(e)})
     common.logger.info(json.dumps({"checked": len(results)}))

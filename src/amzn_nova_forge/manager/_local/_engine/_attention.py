@@ -177,7 +177,7 @@ def _check_torch_varlen(device: Any) -> bool:
             ok = errs[0] < 5e-2 and max(errs[1:]) < 5e-2
             if not ok:
                 logger.warning("torch varlen attention disagrees with the reference (errors %s); not used", errs)
-        except Exception as exc:  # noqa: BLE001 - any failure means: do not use this kernel
+        except Exception as exc:
             logger.warning("torch varlen attention unavailable on %s: %s", device, exc)
     _VARLEN_OK[key] = ok
     if ok:
@@ -188,7 +188,7 @@ def _check_torch_varlen(device: Any) -> bool:
 def _has_flash_attn() -> bool:
     try:
         import flash_attn  # noqa: F401
-    except Exception:  # noqa: BLE001 - a broken install counts as absent
+    except Exception:
         return False
     return True
 
@@ -230,7 +230,7 @@ def install_attention(model: Any, backend: str) -> None:
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     try:
         base.set_attn_implementation(name)
-    except Exception as exc:  # noqa: BLE001 - older transformers: set the config attribute directly
+    except Exception as exc:
         logger.debug("set_attn_implementation(%s) failed (%s); setting the config", name, exc)
         base.config._attn_implementation = name
     if getattr(base.config, "_attn_implementation", None) != name:

@@ -129,7 +129,7 @@ def _prefetch(make: Callable[[], Iterator[_Step]], depth: int = 3) -> Iterator[_
                 if stop.is_set():
                     return
             q.put(done)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer
+        except BaseException as exc:
             q.put(exc)
 
     thread = threading.Thread(target=work, name="nova-forge-batches", daemon=True)

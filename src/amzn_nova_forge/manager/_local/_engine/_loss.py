@@ -113,7 +113,7 @@ def liger_loss_fn() -> Any:
     """Liger's fused linear cross-entropy as ``f(hidden, weight, bias, targets, scale)``, or None."""
     try:
         from liger_kernel.transformers.fused_linear_cross_entropy import LigerFusedLinearCrossEntropyLoss
-    except Exception:  # noqa: BLE001 - optional dependency
+    except Exception:
         return None
     module = LigerFusedLinearCrossEntropyLoss(reduction="sum")
 

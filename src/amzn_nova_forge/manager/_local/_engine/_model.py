@@ -80,20 +80,20 @@ def _expandable_segments() -> None:
         import torch
 
         torch.cuda.memory._set_allocator_settings("expandable_segments:True")
-    except Exception as exc:  # noqa: BLE001 - private API; only an optimisation
+    except Exception as exc:
         logger.debug("expandable segments not enabled: %s", exc)
 
 
 def _apply_liger(base: Any) -> bool:
     try:
         from liger_kernel.transformers import _apply_liger_kernel_to_instance
-    except Exception:  # noqa: BLE001 - optional dependency
+    except Exception:
         return False
     try:
         _apply_liger_kernel_to_instance(
             model=base, rope=True, rms_norm=True, swiglu=True, cross_entropy=False, fused_linear_cross_entropy=False
         )
-    except Exception as exc:  # noqa: BLE001 - an unsupported architecture keeps the stock modules
+    except Exception as exc:
         logger.warning("Liger kernels not applied: %s", exc)
         return False
     return True
@@ -183,7 +183,7 @@ def _decoder(base: Any) -> Any:
     if hasattr(base, "get_decoder"):
         try:
             dec = base.get_decoder()
-        except Exception as exc:  # noqa: BLE001 - fall back to the conventional attribute
+        except Exception as exc:
             logger.debug("get_decoder() failed: %s", exc)
             dec = None
         if dec is not None and dec is not base:
