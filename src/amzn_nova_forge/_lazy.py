@@ -29,4 +29,6 @@ def attach(
     def __dir__() -> list[str]:
         return sorted(set(table) | set(vars(sys.modules[module_name])))
 
+    # read by scripts/gen_static_imports.py and tests/test_static_imports.py
+    sys.modules[module_name].__lazy_exports__ = dict(table)  # type: ignore[attr-defined]
     return __getattr__, __dir__, sorted(table)
