@@ -79,6 +79,11 @@ RESULTS = {
     "EndpointInfo": "amzn_nova_forge.model.result._deployment",
 }
 CUSTOMIZER = {"NovaModelCustomizer": "amzn_nova_forge.model._customizer"}
+TRAINER = {"ForgeTrainer": "amzn_nova_forge.trainer._trainer"}
+EVALUATOR = {
+    "ForgeEvaluator": "amzn_nova_forge.evaluator._evaluator",
+    "EvalTaskConfig": "amzn_nova_forge.evaluator._evaluator",
+}
 CONFIGS = {
     n: "amzn_nova_forge.core.config"
     for n in ("ForgeConfig", "ValidationConfig", "JobCachingConfig", "DEFAULT_JOB_CACHE_DIR")
@@ -94,6 +99,8 @@ MONITOR = {
 RECIPE = {
     "RecipeBuilder": "amzn_nova_forge.recipe._builder",
     "BuiltRecipe": "amzn_nova_forge.recipe._builder",
+    "RecipeConfig": "amzn_nova_forge.recipe._config",
+    "ConfigParameter": "amzn_nova_forge.recipe._config",
 }
 IAM = {
     "create_bedrock_execution_role": "amzn_nova_forge.iam.iam_role_creator",
@@ -118,6 +125,8 @@ TOP_LEVEL = {
     **MANAGERS,
     **RESULTS,
     **CUSTOMIZER,
+    **TRAINER,
+    **EVALUATOR,
     **CONFIGS,
     **DATASET,
     **MONITOR,

@@ -47,6 +47,8 @@ class Model(Enum):
         context_length: Context length in tokens.
 
     Example:
+        >>> Model("nova_lite_2") is Model.NOVA_LITE_2 is Model["NOVA_LITE_2"]
+        True
         >>> Model.from_model_type("amazon.nova-micro-v1:0:128k") is Model.NOVA_MICRO
         True
         >>> Model.NOVA_LITE_2.version
@@ -58,12 +60,22 @@ class Model(Enum):
     NOVA_LITE_2 = ("nova_lite_2", Version.TWO, "amazon.nova-2-lite-v1:0:256k", "nova-lite-2/prod", 256_000)
     NOVA_PRO = ("nova_pro", Version.ONE, "amazon.nova-pro-v1:0:300k", "nova-pro/prod", 300_000)
 
-    def __init__(self, key: str, version: Version, model_type: str, model_path: str, context_length: int) -> None:
-        self.key = key
-        self.version = version
-        self.model_type = model_type
-        self.model_path = model_path
-        self.context_length = context_length
+    key: str
+    version: Version
+    model_type: str
+    model_path: str
+    context_length: int
+
+    def __new__(cls, key: str, version: Version, model_type: str, model_path: str, context_length: int) -> Model:
+        # the value is the short key, so ``Model("nova_lite_2")`` works as in the official SDK
+        obj = object.__new__(cls)
+        obj._value_ = key
+        obj.key = key
+        obj.version = version
+        obj.model_type = model_type
+        obj.model_path = model_path
+        obj.context_length = context_length
+        return obj
 
     @property
     def bedrock_model_id(self) -> str:
@@ -199,6 +211,15 @@ class EvaluationTask(str, Enum):
     @property
     def recipe_task(self) -> str:
         return "rft_eval" if self is EvaluationTask.RFT_MULTITURN_EVAL else self.value
+
+    def get_recipe_value(self) -> str:
+        """The value written to the recipe's ``evaluation.task`` (``rft_eval`` for multi-turn RFT).
+
+        Example:
+            >>> EvaluationTask.RFT_MULTITURN_EVAL.get_recipe_value()
+            'rft_eval'
+        """
+        return self.recipe_task
 
     @property
     def subtasks(self) -> tuple[str, ...]:

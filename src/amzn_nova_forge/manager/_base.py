@@ -60,6 +60,11 @@ class JobConfig:
     environment: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The built recipe (the same mapping written to ``recipe_path``): runtimes read it instead of
+    #: re-reading the YAML. None when a caller only gives ``recipe_path``.
+    recipe: dict[str, Any] | None = None
+    #: True when ``output_s3_path`` is the SDK's default bucket, created right before the job starts.
+    default_output_path: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,32 @@ class RuntimeManager(abc.ABC):
     #: feature name -> reason, for features this runtime cannot do.
     unsupported: ClassVar[Mapping[str, str]] = {}
 
+    #: AWS region (None for the local runtime).
     region: str | None = None
+    #: Instance type of the job (None where the platform picks it: serverless, Bedrock, local).
+    instance_type: str | None = None
+    #: KMS key for outputs (None: the bucket's default encryption).
+    kms_key_id: str | None = None
+    #: The RFT reward function as given: a Lambda ARN or a local ``.py`` file (None when not set).
+    rft_lambda: str | None = None
+
+    @property
+    def instance_count(self) -> int | None:
+        """Number of instances (None where the platform picks it)."""
+        return None
+
+    @property
+    def rft_lambda_arn(self) -> str | None:
+        """The reward Lambda ARN for RFT jobs (None when not set)."""
+        return None
+
+    def check_iam(self, job_config: JobConfig) -> list[str]:
+        """Problems with the permissions ``job_config`` needs (one line each); none by default."""
+        return []
+
+    def check_infra(self, job_config: JobConfig) -> list[str]:
+        """Problems with the resources ``job_config`` uses (one line each); none by default."""
+        return []
 
     @abc.abstractmethod
     def execute(self, job_config: JobConfig) -> str:

@@ -286,7 +286,7 @@ class AWSChecksMixin:
         """Problems with the output bucket and the input data."""
         problems: list[str] = []
         out = job_config.output_s3_path
-        if out and storage.is_s3(out) and not job_config.extra.get("default_output_path"):
+        if out and storage.is_s3(out) and not job_config.default_output_path:
             problems += check_bucket_reachable(out, region=self.region)
         problems += check_data_exists([job_config.data_s3_path, job_config.validation_data_s3_path])
         return problems

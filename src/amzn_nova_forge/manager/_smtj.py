@@ -353,7 +353,7 @@ class SMTJRuntimeManager(SageMakerTrainingJobMixin, InstanceCountMixin, RFTLambd
         """The ``CreateTrainingJob`` request for ``job_config`` (no call made)."""
         if not job_config.image_uri:
             raise ConfigError(f"No container image for job {job_config.job_name!r}; the recipe has no image.")
-        recipe = _load_recipe(job_config.recipe_path)
+        recipe = job_config.recipe if job_config.recipe is not None else _load_recipe(job_config.recipe_path)
         recipe_channel = {
             "ChannelName": "recipe",
             "DataSource": {

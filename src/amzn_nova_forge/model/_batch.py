@@ -1,9 +1,11 @@
-"""``NovaModelCustomizer.batch_inference``: run a model over a dataset and keep every answer.
+"""Batch inference: run a model over a dataset and keep every answer.
 
 A batch-inference job is a ``gen_qa`` evaluation recipe (``RecipeBuilder(...,
 batch_inference=True)``) reading ``input_path`` and writing to ``output_s3_path``; its
 result reads ``inference_output.jsonl`` back (see :mod:`.result._inference`). Supported on
-SageMaker Training Jobs, HyperPod and the local runtime.
+SageMaker Training Jobs, HyperPod and the local runtime. Called by
+``NovaModelCustomizer.batch_inference`` (and ``ForgeInference.invoke_batch``); returns a
+:class:`~amzn_nova_forge.model._context.Submission`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from amzn_nova_forge.errors import ConfigError, UnsupportedFeatureError
 
 if TYPE_CHECKING:
     from amzn_nova_forge.manager._base import JobConfig
-    from amzn_nova_forge.model._customizer import NovaModelCustomizer
+    from amzn_nova_forge.model._context import JobContext, Submission
     from amzn_nova_forge.model.result._base import BaseJobResult
     from amzn_nova_forge.model.result._inference import InferenceResult
 
@@ -29,7 +31,7 @@ _SUPPORTED = (Platform.SMTJ, Platform.SMHP, Platform.LOCAL)
 
 
 def batch_inference(
-    customizer: NovaModelCustomizer,
+    ctx: JobContext,
     *,
     job_name: str,
     input_path: str,
@@ -38,8 +40,13 @@ def batch_inference(
     recipe_path: str | None = None,
     overrides: Mapping[str, Any] | None = None,
     dry_run: bool = False,
-) -> InferenceResult | None:
+    job_result: BaseJobResult | None = None,
+    fallback_result: BaseJobResult | None = None,
+) -> Submission[InferenceResult] | None:
     """Start a batch-inference job (see ``NovaModelCustomizer.batch_inference``); None when ``dry_run``.
+
+    The model is ``model_path``, else ``job_result``'s checkpoint, else ``fallback_result``'s,
+    else the base model.
 
     Raises:
         UnsupportedFeatureError: The platform runs no batch inference (Bedrock, SMTJ Serverless).
@@ -50,7 +57,7 @@ def batch_inference(
     from amzn_nova_forge.model.result._inference import LocalBatchInferenceResult, SMTJBatchInferenceResult
     from amzn_nova_forge.recipe import RunSettings
 
-    platform = Platform(customizer.platform)
+    platform = ctx.platform
     if platform not in _SUPPORTED:
         raise UnsupportedFeatureError(
             f"Batch inference runs on {', '.join(p.value for p in _SUPPORTED)}, not {platform.value}. "
@@ -65,17 +72,17 @@ def batch_inference(
             )
         if platform is not Platform.LOCAL and not value.startswith("s3://"):
             raise ConfigError(f"{name} must be an S3 URI (s3://bucket/key) on {platform.value}, got {value!r}.")
-    checkpoint = resolve_model_path(customizer, model_path, None)
+    checkpoint = resolve_model_path(platform, model_path, job_result, fallback_result)
     run = RunSettings(data_s3_path=input_path, output_s3_path=output_s3_path, model_name_or_path=checkpoint)
     result_cls = LocalBatchInferenceResult if platform is Platform.LOCAL else SMTJBatchInferenceResult
 
-    def make_result(job_id: str, job_config: JobConfig) -> BaseJobResult:
-        kwargs = base_result_kwargs(customizer, job_id)
+    def make_result(job_id: str, job_config: JobConfig) -> InferenceResult:
+        kwargs = base_result_kwargs(ctx, job_id)
         path = output_location(platform, job_config.output_s3_path, job_id, kwargs["extras"])
         return result_cls(job_id, None, path, **kwargs)
 
-    return submit(  # type: ignore[return-value]
-        customizer,
+    return submit(
+        ctx,
         kind="batch_inference",
         job_name=job_name,
         builder_kwargs={"method": TrainingMethod.EVALUATION, "batch_inference": True},

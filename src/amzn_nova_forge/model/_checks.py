@@ -1,6 +1,6 @@
-"""Checks on a customizer: at construction (offline) and before each submission (per validation_config).
+"""Checks of a configuration: at construction (offline) and before each submission (per validation_config).
 
-``check_customizer`` runs in ``NovaModelCustomizer.__init__`` and makes no network call:
+``check_setup`` runs when a service class or the customizer is built and makes no network call:
 the runtime is a runtime manager; the (model, method) is offered on its platform; the
 region is supported there; data mixing and MLflow are allowed there; an iterative
 training checkpoint comes from a compatible platform.
@@ -20,24 +20,44 @@ Every problem found is reported at once in one :class:`ValidationCheckError`.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from amzn_nova_forge.core.enums import Platform, TrainingMethod
+from amzn_nova_forge.core.enums import Model, Platform, TrainingMethod
 from amzn_nova_forge.errors import ConfigError, ValidationCheckError
 
 if TYPE_CHECKING:
-    from amzn_nova_forge.manager._base import JobConfig
-    from amzn_nova_forge.model._customizer import NovaModelCustomizer
+    from amzn_nova_forge.manager._base import JobConfig, RuntimeManager
+    from amzn_nova_forge.model._context import JobContext
+    from amzn_nova_forge.monitor._mlflow import MLflowMonitor
 
-__all__ = ["check_customizer", "run_checks"]
+__all__ = ["check_setup", "run_checks"]
 
 logger = logging.getLogger(__name__)
 
 _MLFLOW_PLATFORMS = (Platform.SMTJ, Platform.SMHP, Platform.SMTJServerless, Platform.LOCAL)
 
 
-def check_customizer(customizer: NovaModelCustomizer) -> None:
-    """Validate the customizer's configuration (no network call).
+def check_setup(
+    *,
+    model: Model,
+    method: TrainingMethod,
+    infra: object,
+    data_mixing_enabled: bool = False,
+    mlflow_monitor: MLflowMonitor | None = None,
+    model_path: str | None = None,
+    paths: Mapping[str, str | None] | None = None,
+) -> RuntimeManager:
+    """Validate a configuration (no network call); return ``infra`` as a runtime manager.
+
+    Args:
+        model: The Nova model.
+        method: The method (``EVALUATION`` skips the catalogue check of a training recipe).
+        infra: The runtime manager.
+        data_mixing_enabled: Whether data mixing is requested.
+        mlflow_monitor: MLflow tracking, when given.
+        model_path: A checkpoint to continue from.
+        paths: ``{argument name: S3 URI or local path}`` to check for the platform.
 
     Raises:
         ConfigError: Not a runtime manager; method not offered for the model on the platform
@@ -46,22 +66,22 @@ def check_customizer(customizer: NovaModelCustomizer) -> None:
     """
     from amzn_nova_forge.manager._base import RuntimeManager
 
-    infra = customizer.infra
     if not isinstance(infra, RuntimeManager):
         raise ConfigError(
             f"infra must be a runtime manager (SMTJRuntimeManager, SMHPRuntimeManager, BedrockRuntimeManager, "
             f"SMTJServerlessRuntimeManager or LocalRuntimeManager), got {type(infra).__name__}."
         )
+    if not isinstance(model, Model):
+        raise ConfigError(f"model must be a Model enum (e.g. Model.NOVA_LITE_2), got {model!r}.")
     platform = Platform(infra.platform)
-    method = customizer.method
     from amzn_nova_forge.recipe import check_region
     from amzn_nova_forge.recipe._catalogue import catalogue
 
     if method is not TrainingMethod.EVALUATION:
-        catalogue().require(customizer.model, method.value, platform)
+        catalogue().require(model, method.value, platform)
     if platform is not Platform.LOCAL:
-        check_region(customizer.region or "", platform)
-    if customizer.data_mixing_enabled:
+        check_region(infra.region or "", platform)
+    if data_mixing_enabled:
         from amzn_nova_forge.recipe._validate import DATA_MIXING_METHODS, DATA_MIXING_PLATFORMS
 
         if platform not in DATA_MIXING_PLATFORMS or method not in DATA_MIXING_METHODS:
@@ -70,15 +90,15 @@ def check_customizer(customizer: NovaModelCustomizer) -> None:
                 f"{', '.join(p.value for p in DATA_MIXING_PLATFORMS)}; not for {method.name} on {platform.value}. "
                 "Set data_mixing_enabled=False or use SMHPRuntimeManager."
             )
-    if customizer.mlflow_monitor is not None and platform not in _MLFLOW_PLATFORMS:
+    if mlflow_monitor is not None and platform not in _MLFLOW_PLATFORMS:
         raise ConfigError(f"MLflow monitoring is not supported on {platform.value}; remove mlflow_monitor.")
-    _check_model_path(customizer.model_path, platform)
-    for name in ("data_s3_path", "output_s3_path"):
-        value = getattr(customizer, name)
+    _check_model_path(model_path, platform)
+    for name, value in (paths or {}).items():
         if value is not None and not isinstance(value, str):
             raise ConfigError(f"{name} must be a string (S3 URI or local path), got {type(value).__name__}.")
         if value and platform is not Platform.LOCAL and not value.startswith("s3://"):
             raise ConfigError(f"{name} must be an S3 URI (s3://bucket/key) on {platform.value}, got {value!r}.")
+    return infra
 
 
 def _check_model_path(model_path: str | None, platform: Platform) -> None:
@@ -95,21 +115,18 @@ def _check_model_path(model_path: str | None, platform: Platform) -> None:
         raise ConfigError(f"model_path {path!r} is a HyperPod checkpoint; continue it on HyperPod (SMHP).")
 
 
-def run_checks(customizer: NovaModelCustomizer, job_config: JobConfig, *, kind: str = "training") -> None:
-    """Run the IAM and infrastructure checks that ``validation_config`` enables.
+def run_checks(ctx: JobContext, job_config: JobConfig, *, kind: str = "training") -> None:
+    """Run the IAM and infrastructure checks that ``ctx.validation`` enables.
 
-    Runtimes without ``check_iam`` / ``check_infra`` (the local runtime) are not checked.
+    Each runtime declares ``check_iam`` / ``check_infra``; the local runtime's find nothing.
 
     Raises:
         ValidationCheckError: Every problem found, with what to fix; nothing was created.
     """
-    cfg = customizer.validation_config
-    infra: Any = customizer.infra
-    for family in ("iam", "infra"):
-        if not cfg.get(family, True):
-            continue
-        check = getattr(infra, f"check_{family}", None)
-        if not callable(check):
+    infra = ctx.infra
+    checks = (("iam", ctx.validation.iam, infra.check_iam), ("infra", ctx.validation.infra, infra.check_infra))
+    for family, enabled, check in checks:
+        if not enabled:
             continue
         problems = list(check(job_config))
         if problems:

@@ -1,10 +1,12 @@
-"""``NovaModelCustomizer``: the entry point. It orchestrates and never builds an AWS request.
+"""``NovaModelCustomizer``: the older all-in-one interface, a facade over the service classes.
 
-Each public verb is a thin method that hands the customizer to one module that does
-that job (``_train``, ``_evaluate``, ``_batch``, ``_deploy``, ``_invoke``, ``_logs``,
-``_mixing``); those modules use the recipe builder, the checks, the job cache and the
-runtime's ``execute``. Provider request shapes live only under ``manager/``,
-``model/_deploy*`` backends and ``iam/``.
+It holds one :class:`~amzn_nova_forge.trainer.ForgeTrainer` and one
+:class:`~amzn_nova_forge.evaluator.ForgeEvaluator` sharing one ``ForgeConfig``; its
+attributes read and write theirs, and ``train`` / ``evaluate`` / ``get_config`` delegate to
+them. ``batch_inference`` and ``get_logs`` use the same pipeline modules (``_batch``,
+``_logs``); ``deploy`` / ``invoke_inference`` hand the customizer to ``_deploy`` / ``_invoke``.
+Both interfaces are first-class: no deprecation warning. Provider request shapes live only
+under ``manager/``, ``model/_deploy*`` backends and ``iam/``.
 """
 
 from __future__ import annotations
@@ -12,25 +14,26 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from amzn_nova_forge.core.enums import DeploymentMode, DeployPlatform, EvaluationTask, Model, TrainingMethod
+from amzn_nova_forge.core.config import ForgeConfig, JobCachingConfig, ValidationConfig
+from amzn_nova_forge.core.enums import DeploymentMode, DeployPlatform, EvaluationTask, Model, Platform, TrainingMethod
 from amzn_nova_forge.errors import ConfigError
 
 if TYPE_CHECKING:
+    from amzn_nova_forge.evaluator._evaluator import ForgeEvaluator
     from amzn_nova_forge.manager._base import RuntimeManager
-    from amzn_nova_forge.model.result import (
-        BaseJobResult,
-        DeploymentResult,
-        EvaluationResult,
-        InferenceResult,
-        TrainingResult,
-    )
-    from amzn_nova_forge.monitor import MLflowMonitor
+    from amzn_nova_forge.model._context import JobContext
+    from amzn_nova_forge.model.result._base import BaseJobResult
+    from amzn_nova_forge.model.result._deployment import DeploymentResult
+    from amzn_nova_forge.model.result._evaluation import EvaluationResult
+    from amzn_nova_forge.model.result._inference import InferenceResult
+    from amzn_nova_forge.model.result._training import TrainingResult
+    from amzn_nova_forge.monitor._mlflow import MLflowMonitor
+    from amzn_nova_forge.recipe._config import RecipeConfig
+    from amzn_nova_forge.trainer._trainer import ForgeTrainer
 
 __all__ = ["NovaModelCustomizer"]
 
 logger = logging.getLogger(__name__)
-
-_DEFAULT_VALIDATION = {"iam": True, "infra": True, "recipe": True}
 
 
 class NovaModelCustomizer:
@@ -71,69 +74,203 @@ class NovaModelCustomizer:
         data_s3_path: str | None = None,
         output_s3_path: str | None = None,
         model_path: str | None = None,
-        validation_config: dict[str, bool] | None = None,
+        validation_config: dict[str, bool] | ValidationConfig | None = None,
         generated_recipe_dir: str | None = None,
         mlflow_monitor: MLflowMonitor | None = None,
         deployment_mode: DeploymentMode = DeploymentMode.FAIL_IF_EXISTS,
         data_mixing_enabled: bool = False,
         enable_job_caching: bool = False,
+        image_uri: str | None = None,
+        is_multimodal: bool | None = None,
+        hub_content_version: str | None = None,
     ) -> None:
+        from amzn_nova_forge._config import job_cache_dir
+        from amzn_nova_forge.evaluator._evaluator import ForgeEvaluator
+        from amzn_nova_forge.trainer._trainer import ForgeTrainer
+
         if not isinstance(model, Model):
             raise ConfigError(f"model must be a Model enum (e.g. Model.NOVA_LITE_2), got {model!r}.")
-        if not isinstance(method, TrainingMethod):
-            try:
-                method = TrainingMethod(method)
-            except ValueError:
-                raise ConfigError(
-                    f"method must be a TrainingMethod, got {method!r}. "
-                    f"Choose from: {', '.join(m.name for m in TrainingMethod)}."
-                ) from None
-        cfg = dict(_DEFAULT_VALIDATION)
-        for key, value in (validation_config or {}).items():
-            if key not in cfg:
-                raise ConfigError(f"Unknown validation_config key {key!r}; allowed keys: {', '.join(sorted(cfg))}.")
-            cfg[key] = bool(value)
-        self.model = model
-        self.method = method
-        self.infra = infra
-        self.data_s3_path = data_s3_path
-        self._output_s3_path = output_s3_path
-        self.model_path = model_path
-        self.validation_config = cfg
-        self.generated_recipe_dir = generated_recipe_dir
-        self.mlflow_monitor = mlflow_monitor
+        # The published customizer keeps its cache in ./.cached-nova-jobs and compares instance settings too.
+        self._config = ForgeConfig(
+            output_s3_path=output_s3_path,
+            generated_recipe_dir=generated_recipe_dir,
+            validation_config=validation_config,
+            image_uri=image_uri,
+            mlflow_monitor=mlflow_monitor,
+            enable_job_caching=bool(enable_job_caching),
+            job_cache_dir=job_cache_dir(),
+            job_caching_config=JobCachingConfig(include_infra=True),
+        )
+        self._trainer: ForgeTrainer = ForgeTrainer(
+            model,
+            method,
+            infra,
+            training_data_s3_path=data_s3_path,
+            model_s3_path=model_path,
+            data_mixing_enabled=data_mixing_enabled,
+            config=self._config,
+            is_multimodal=is_multimodal,
+            hub_content_version=hub_content_version,
+        )
+        self._evaluator: ForgeEvaluator = ForgeEvaluator(
+            model, infra, config=self._config, hub_content_version=hub_content_version
+        )
+        # The older interface hands out a live dict: ``customizer.validation_config["iam"] = False`` works.
+        self._validation = self._config.validation.to_dict()
+        self._config.validation_config = self._validation
         self.deployment_mode = DeploymentMode(deployment_mode)
-        self.data_mixing_enabled = data_mixing_enabled
-        self.enable_job_caching = enable_job_caching
         #: The most recent job started by this customizer (training, evaluation or batch inference).
         self.job_result: BaseJobResult | None = None
-        #: The most recent training job.
-        self.last_training_result: TrainingResult | None = None
         #: The most recent deployment.
         self.last_deployment: DeploymentResult | None = None
-        self._data_mixing_config: dict[str, Any] | None = None
-        from amzn_nova_forge.model import _checks
 
-        _checks.check_customizer(self)
+    # ---- settings (read and written through the service classes) -----------------------------
+    @property
+    def trainer(self) -> ForgeTrainer:
+        """The :class:`ForgeTrainer` this customizer trains with."""
+        return self._trainer
 
     @property
-    def platform(self) -> Any:
+    def evaluator(self) -> ForgeEvaluator:
+        """The :class:`ForgeEvaluator` this customizer evaluates with."""
+        return self._evaluator
+
+    @property
+    def config(self) -> ForgeConfig:
+        """The ``ForgeConfig`` shared by the trainer and the evaluator."""
+        return self._config
+
+    @property
+    def model(self) -> Model:
+        """The Nova model."""
+        return self._trainer.model
+
+    @property
+    def method(self) -> TrainingMethod:
+        """The customization method."""
+        return self._trainer.method
+
+    @property
+    def infra(self) -> RuntimeManager:
+        """The runtime manager."""
+        return self._trainer.infra
+
+    @property
+    def platform(self) -> Platform:
         """The :class:`Platform` of ``infra``."""
-        return self.infra.platform
+        return self._trainer.platform
 
     @property
     def region(self) -> str | None:
         """The AWS region of ``infra`` (None for the local runtime)."""
-        return getattr(self.infra, "region", None)
+        return self._trainer.infra.region
+
+    @property
+    def data_s3_path(self) -> str | None:
+        """Training data (``ForgeTrainer.training_data_s3_path``)."""
+        return self._trainer.training_data_s3_path
+
+    @data_s3_path.setter
+    def data_s3_path(self, value: str | None) -> None:
+        self._trainer.training_data_s3_path = value
+
+    @property
+    def model_path(self) -> str | None:
+        """The checkpoint to start from (``ForgeTrainer.model_s3_path``)."""
+        return self._trainer.model_s3_path
+
+    @model_path.setter
+    def model_path(self, value: str | None) -> None:
+        self._trainer.model_s3_path = value
 
     @property
     def output_s3_path(self) -> str | None:
-        """Output location (generated on first use when not given)."""
-        return self._output_s3_path
+        """Output location (the default location once the first job used it, when not given)."""
+        return self._config.output_s3_path or self._trainer.output_s3_path or self._evaluator.output_s3_path
 
     @output_s3_path.setter
     def output_s3_path(self, value: str | None) -> None:
-        self._output_s3_path = value
+        self._config.output_s3_path = value
+
+    @property
+    def validation_config(self) -> dict[str, bool]:
+        """``{"iam": bool, "infra": bool, "recipe": bool}`` (a live dict: changing a key changes the checks)."""
+        return self._validation
+
+    @validation_config.setter
+    def validation_config(self, value: dict[str, bool] | ValidationConfig | None) -> None:
+        self._validation = ValidationConfig.coerce(value).to_dict()
+        self._config.validation_config = self._validation
+
+    @property
+    def generated_recipe_dir(self) -> str | None:
+        """Where generated recipe YAML files are written (a temporary folder when None)."""
+        return self._config.generated_recipe_dir
+
+    @generated_recipe_dir.setter
+    def generated_recipe_dir(self, value: str | None) -> None:
+        self._config.generated_recipe_dir = value
+
+    @property
+    def mlflow_monitor(self) -> MLflowMonitor | None:
+        """MLflow tracking of the jobs."""
+        return self._config.mlflow_monitor
+
+    @mlflow_monitor.setter
+    def mlflow_monitor(self, value: MLflowMonitor | None) -> None:
+        self._config.mlflow_monitor = value
+
+    @property
+    def image_uri(self) -> str | None:
+        """A container image replacing the catalogue's for every job (None: the catalogue's)."""
+        return self._config.image_uri
+
+    @image_uri.setter
+    def image_uri(self, value: str | None) -> None:
+        self._config.image_uri = value
+
+    @property
+    def enable_job_caching(self) -> bool:
+        """Reuse the result of an identical earlier job (cache in ``NOVA_FORGE_JOB_CACHE_DIR``)."""
+        return self._config.enable_job_caching
+
+    @enable_job_caching.setter
+    def enable_job_caching(self, value: bool) -> None:
+        self._config.enable_job_caching = bool(value)
+
+    @property
+    def data_mixing_enabled(self) -> bool:
+        """Whether data mixing is on."""
+        return self._trainer.data_mixing_enabled
+
+    @property
+    def is_multimodal(self) -> bool:
+        """Whether the training data has images or video (detected from the data when not given)."""
+        return self._trainer.is_multimodal
+
+    @is_multimodal.setter
+    def is_multimodal(self, value: bool | None) -> None:
+        self._trainer.is_multimodal = value
+
+    @property
+    def hub_content_version(self) -> str | None:
+        """The SageMaker Hub recipe version pinned (None: the offline catalogue)."""
+        return self._trainer.hub_content_version
+
+    @property
+    def last_training_result(self) -> TrainingResult | None:
+        """The most recent training job (evaluated and deployed by default)."""
+        return self._trainer.last_training_result
+
+    @last_training_result.setter
+    def last_training_result(self, value: TrainingResult | None) -> None:
+        self._trainer.last_training_result = value
+
+    def _context(self) -> JobContext:
+        """The job context of batch inference (the evaluator's: an evaluation recipe)."""
+        from dataclasses import replace
+
+        return replace(self._evaluator._context(), output_s3_path=self.output_s3_path)
 
     # ---- data mixing -------------------------------------------------------------------------
     def get_data_mixing_config(self) -> dict[str, Any]:
@@ -143,9 +280,7 @@ class NovaModelCustomizer:
             >>> customizer.get_data_mixing_config()  # doctest: +SKIP
             {'customer_data_percent': 50, 'nova_code_percent': 30, 'nova_general_percent': 70}
         """
-        from amzn_nova_forge.model import _mixing
-
-        return _mixing.get_config(self)
+        return self._trainer.get_data_mixing_config()
 
     def set_data_mixing_config(self, config: dict[str, Any]) -> None:
         """Set the data mixing configuration (percentages 0–100; Nova percentages sum to 100).
@@ -157,9 +292,7 @@ class NovaModelCustomizer:
             >>> customizer.set_data_mixing_config(  # doctest: +SKIP
             ...     {"customer_data_percent": 50, "nova_code_percent": 30, "nova_general_percent": 70})
         """
-        from amzn_nova_forge.model import _mixing
-
-        _mixing.set_config(self, config)
+        self._trainer.set_data_mixing_config(config)
 
     # ---- jobs --------------------------------------------------------------------------------
     def train(
@@ -168,16 +301,27 @@ class NovaModelCustomizer:
         recipe_path: str | None = None,
         overrides: dict[str, Any] | None = None,
         rft_lambda_arn: str | None = None,
-        validation_data_s3_path: str | None = None,
-        dry_run: bool | None = False,
         rft_multiturn_infra: Any = None,
+        validation_data_s3_path: str | None = None,
+        val_check_interval: int | None = None,
+        dry_run: bool | None = False,
     ) -> TrainingResult | None:
-        """Build the recipe, run the checks and start a training job.
+        """Build the recipe, run the checks and start a training job (``ForgeTrainer.train``).
 
         Override keys depend on the recipe of (model, method, platform): list them with
-        ``nova-forge recipe keys --model nova_lite_2 --method sft_lora`` (Nova 2 Lite recipes count
-        ``max_steps``, Nova 1 recipes ``max_epochs``). An unknown key or a value out of range raises
-        ``RecipeOverrideError`` naming the closest keys and the allowed range.
+        :meth:`get_config` or ``nova-forge recipe keys --model nova_lite_2 --method sft_lora``
+        (Nova 2 Lite recipes count ``max_steps``, Nova 1 recipes ``max_epochs``). An unknown key or
+        a value out of range raises ``RecipeOverrideError`` naming the closest keys and the range.
+
+        Args:
+            job_name: Your name for the job (a unique suffix is added).
+            recipe_path: Your own recipe YAML, merged under ``overrides``.
+            overrides: Recipe overrides.
+            rft_lambda_arn: The reward Lambda of an RFT job; wins over the runtime's.
+            rft_multiturn_infra: An ``RFTMultiturnInfrastructure`` (RFT multi-turn methods).
+            validation_data_s3_path: Validation (holdout) data.
+            val_check_interval: Validate every this many steps (with validation data).
+            dry_run: Build and validate only.
 
         Returns:
             A ``TrainingResult`` (``SMTJTrainingResult``, ``SMHPTrainingResult``,
@@ -193,18 +337,28 @@ class NovaModelCustomizer:
             >>> result = customizer.train(job_name="my-training-job",  # doctest: +SKIP
             ...     overrides={"max_epochs": 10, "lr": 5e-6, "warmup_steps": 20, "global_batch_size": 128})
         """
-        from amzn_nova_forge.model import _train
-
-        return _train.train(
-            self,
+        result = self._trainer._train(
             job_name=job_name,
             recipe_path=recipe_path,
             overrides=overrides,
             rft_lambda_arn=rft_lambda_arn,
-            validation_data_s3_path=validation_data_s3_path,
-            dry_run=bool(dry_run),
+            dry_run=dry_run,
             rft_multiturn_infra=rft_multiturn_infra,
+            validation_data_s3_path=validation_data_s3_path,
+            val_check_interval=val_check_interval,
         )
+        if result is not None:
+            self.job_result = result
+        return result
+
+    def get_config(self, overrides: dict[str, Any] | None = None) -> RecipeConfig:
+        """The overridable parameters of the training recipe (``ForgeTrainer.get_config``).
+
+        Example:
+            >>> customizer.get_config()["lr"].max  # doctest: +SKIP
+            1.0
+        """
+        return self._trainer.get_config(overrides)
 
     def evaluate(
         self,
@@ -217,10 +371,11 @@ class NovaModelCustomizer:
         overrides: dict[str, Any] | None = None,
         processor: dict[str, Any] | None = None,
         rl_env: dict[str, Any] | None = None,
+        rft_multiturn_infra: Any = None,
         dry_run: bool | None = False,
         job_result: TrainingResult | None = None,
     ) -> EvaluationResult | None:
-        """Build the evaluation recipe and start an evaluation job (None when ``dry_run``).
+        """Build the evaluation recipe and start an evaluation job (``ForgeEvaluator.evaluate``).
 
         The model evaluated is ``model_path``, else ``job_result``'s checkpoint, else this customizer's
         last training job's, else the base model.
@@ -235,6 +390,7 @@ class NovaModelCustomizer:
             overrides: Inference settings, e.g. ``{"max_new_tokens": 2048, "temperature": 0}``.
             processor: Custom processor config (BYOM evaluation).
             rl_env: Reward-function config for ``RFT_EVAL``.
+            rft_multiturn_infra: An ``RFTMultiturnInfrastructure`` driving ``RFT_MULTITURN_EVAL``.
             dry_run: Build and validate only.
             job_result: A completed ``TrainingResult`` whose checkpoint is evaluated.
 
@@ -246,22 +402,25 @@ class NovaModelCustomizer:
             ...     job_result=training_result)
             >>> eval_result.wait(); eval_result.show()  # doctest: +SKIP
         """
-        from amzn_nova_forge.model import _evaluate
+        from amzn_nova_forge.evaluator._evaluator import EvalTaskConfig
 
-        return _evaluate.evaluate(
-            self,
+        result = self._evaluator._evaluate(
             job_name=job_name,
             eval_task=eval_task,
             model_path=model_path,
-            subtask=subtask,
-            data_s3_path=data_s3_path,
+            task_config=EvalTaskConfig(
+                subtask=subtask, processor=processor, rl_env=rl_env, override_data_s3_path=data_s3_path
+            ),
             recipe_path=recipe_path,
             overrides=overrides,
-            processor=processor,
-            rl_env=rl_env,
             dry_run=bool(dry_run),
             job_result=job_result,
+            rft_multiturn_infra=rft_multiturn_infra,
+            fallback_result=self.last_training_result,
         )
+        if result is not None:
+            self.job_result = result
+        return result
 
     def batch_inference(
         self,
@@ -272,6 +431,7 @@ class NovaModelCustomizer:
         recipe_path: str | None = None,
         overrides: dict[str, Any] | None = None,
         dry_run: bool | None = False,
+        job_result: TrainingResult | None = None,
     ) -> InferenceResult | None:
         """Start a batch inference job on a trained model (SageMaker platforms and local).
 
@@ -279,10 +439,12 @@ class NovaModelCustomizer:
             job_name: Name of the job.
             input_path: JSONL of gen_qa rows (``query``, ``response``, optional ``system``, ``metadata``).
             output_s3_path: Where ``inference_results.jsonl`` is also written.
-            model_path: Checkpoint to run (default: this customizer's last training result, else the base model).
+            model_path: Checkpoint to run (default: ``job_result``'s, else this customizer's last
+                training result's, else the base model).
             recipe_path: Your own recipe to merge.
             overrides: Inference settings, e.g. ``{"max_new_tokens": 512}``.
             dry_run: Build and validate only.
+            job_result: A completed ``TrainingResult`` whose checkpoint is run.
 
         Returns:
             An inference result; ``.wait()`` then ``.get()`` returns ``{"inference_results": [...]}``.
@@ -294,8 +456,8 @@ class NovaModelCustomizer:
         """
         from amzn_nova_forge.model import _batch
 
-        return _batch.batch_inference(
-            self,
+        submission = _batch.batch_inference(
+            self._context(),
             job_name=job_name,
             input_path=input_path,
             output_s3_path=output_s3_path,
@@ -303,13 +465,19 @@ class NovaModelCustomizer:
             recipe_path=recipe_path,
             overrides=overrides,
             dry_run=bool(dry_run),
+            job_result=job_result,
+            fallback_result=self.last_training_result,
         )
+        if submission is None:
+            return None
+        self.job_result = submission.result
+        return submission.result
 
     def get_logs(
         self,
         limit: int | None = None,
         start_from_head: bool = False,
-        end_time: str | None = None,
+        end_time: int | str | None = None,
     ) -> None:
         """Print the logs of the most recent job started by this customizer.
 
@@ -318,12 +486,22 @@ class NovaModelCustomizer:
             start_from_head: Oldest first (default: the latest events).
             end_time: Only events up to this time.
 
+        Raises:
+            ConfigError: No job started yet.
+
         Example:
             >>> customizer.get_logs(limit=50, start_from_head=True)  # doctest: +SKIP
         """
         from amzn_nova_forge.model import _logs
 
-        _logs.get_logs(self, limit=limit, start_from_head=start_from_head, end_time=end_time)
+        if self.job_result is None:
+            raise ConfigError(
+                "This customizer has not started a job yet; call train(), evaluate() or batch_inference() first, "
+                "or use CloudWatchLogMonitor.from_job_id(...) for an existing job."
+            )
+        _logs.show_logs(
+            self.infra, job_result=self.job_result, limit=limit, start_from_head=start_from_head, end_time=end_time
+        )
 
     def deploy(
         self,
@@ -389,7 +567,4 @@ class NovaModelCustomizer:
         return _invoke.invoke_inference(self, request_body=request_body, endpoint_arn=endpoint_arn)
 
     def __repr__(self) -> str:
-        return (
-            f"NovaModelCustomizer(model={self.model.name}, method={self.method.name}, "
-            f"platform={getattr(self.platform, 'value', self.platform)})"
-        )
+        return f"NovaModelCustomizer(model={self.model.name}, method={self.method.name}, platform={self.platform.value})"

@@ -1,12 +1,15 @@
-"""``NovaModelCustomizer.evaluate``: build an evaluation recipe and start the job.
+"""Evaluation jobs (``ForgeEvaluator.evaluate``, ``NovaModelCustomizer.evaluate``).
 
 What is evaluated (first that applies):
 
 1. ``model_path`` given by the caller;
 2. the checkpoint of ``job_result`` (a :class:`TrainingResult`; its platform must be
-   compatible with the customizer's);
-3. the checkpoint of the customizer's last training job;
+   compatible with the runtime's);
+3. the checkpoint of ``fallback_result`` (the customizer's last training job);
 4. otherwise the base model.
+
+``rft_multiturn_infra`` drives ``RFT_MULTITURN_EVAL``: the recipe's reward Lambda is the
+infrastructure's rollout Lambda and its ``run`` section gets the queue URLs.
 
 RFT evaluation takes its reward function from ``rl_env`` / ``processor`` when either is
 given, and only otherwise from the runtime's ``rft_lambda_arn``. BYOM (``processor``) gets
@@ -26,7 +29,7 @@ from amzn_nova_forge.errors import ConfigError
 
 if TYPE_CHECKING:
     from amzn_nova_forge.manager._base import JobConfig
-    from amzn_nova_forge.model._customizer import NovaModelCustomizer
+    from amzn_nova_forge.model._context import JobContext, Submission
     from amzn_nova_forge.model.result._base import BaseJobResult
     from amzn_nova_forge.model.result._evaluation import EvaluationResult
 
@@ -51,9 +54,12 @@ _COMPATIBLE = {
 
 
 def resolve_model_path(
-    customizer: NovaModelCustomizer, model_path: str | None, job_result: BaseJobResult | None
+    platform: Platform,
+    model_path: str | None,
+    job_result: BaseJobResult | None,
+    fallback_result: BaseJobResult | None = None,
 ) -> str | None:
-    """The model to evaluate: ``model_path`` > ``job_result`` > the last training job > None (base model).
+    """The model to evaluate: ``model_path`` > ``job_result`` > ``fallback_result`` > None (base model).
 
     Raises:
         ConfigError: ``job_result`` ran on a platform whose checkpoints this platform cannot read,
@@ -61,11 +67,11 @@ def resolve_model_path(
     """
     from amzn_nova_forge.model._checks import _check_model_path
 
-    platform = Platform(customizer.platform)
+    platform = Platform(platform)
     source = "model_path"
     path = model_path
     if path is None:
-        result = job_result if job_result is not None else customizer.last_training_result
+        result = job_result if job_result is not None else fallback_result
         if result is None:
             return None
         source = "job_result" if job_result is not None else "the customizer's last training job"
@@ -164,8 +170,29 @@ def _result_class(platform: Platform) -> type[EvaluationResult]:
     return table[platform]
 
 
+def _multiturn_settings(rft_multiturn_infra: Any, task: EvaluationTask) -> dict[str, Any]:
+    """``{"rft_lambda_arn", "recipe_run"}`` for an RFT_MULTITURN_EVAL job driven by the infrastructure."""
+    if rft_multiturn_infra is None:
+        return {}
+    if task is not EvaluationTask.RFT_MULTITURN_EVAL:
+        raise ConfigError(f"rft_multiturn_infra drives EvaluationTask.RFT_MULTITURN_EVAL only, not {task.name}.")
+    getter = getattr(rft_multiturn_infra, "get_recipe_overrides", None)
+    if not callable(getter):
+        raise ConfigError(
+            f"rft_multiturn_infra must be an RFTMultiturnInfrastructure, got {type(rft_multiturn_infra).__name__}."
+        )
+    overrides = dict(getter())
+    arn = overrides.get("rollout_request_arn")
+    if not arn:
+        raise ConfigError(
+            "rft_multiturn_infra has no rollout Lambda yet: call setup() and start_environment(env_type=EnvType.EVAL) "
+            "before evaluate()."
+        )
+    return {"rft_lambda_arn": arn, "recipe_run": overrides}
+
+
 def evaluate(
-    customizer: NovaModelCustomizer,
+    ctx: JobContext,
     *,
     job_name: str,
     eval_task: EvaluationTask,
@@ -178,8 +205,10 @@ def evaluate(
     rl_env: Mapping[str, Any] | None = None,
     dry_run: bool = False,
     job_result: BaseJobResult | None = None,
-) -> EvaluationResult | None:
-    """Start an evaluation job (see ``NovaModelCustomizer.evaluate``); None when ``dry_run``.
+    fallback_result: BaseJobResult | None = None,
+    rft_multiturn_infra: Any = None,
+) -> Submission[EvaluationResult] | None:
+    """Start an evaluation job (see ``ForgeEvaluator.evaluate``); None when ``dry_run``.
 
     Raises:
         ConfigError: Unknown task, BYOD task without data, incompatible checkpoint, bad processor.
@@ -195,35 +224,38 @@ def evaluate(
         raise ConfigError(
             f"Unknown eval_task {eval_task!r}; choose one of {', '.join(t.name for t in EvaluationTask)}."
         ) from None
-    platform = Platform(customizer.platform)
+    platform = ctx.platform
     if task.is_byod and not data_s3_path:
         raise ConfigError(
             f"{task.name} evaluates your own data: pass data_s3_path=... (e.g. s3://bucket/gen_qa.jsonl)."
         )
-    checkpoint = resolve_model_path(customizer, model_path, job_result)
+    checkpoint = resolve_model_path(platform, model_path, job_result, fallback_result)
+    multiturn = _multiturn_settings(rft_multiturn_infra, task)
+    if multiturn:
+        if rl_env or processor is not None:
+            logger.warning("rft_multiturn_infra supplies the reward Lambda; ignoring rl_env / processor.")
+        rl_env, processor = {"reward_lambda_arn": multiturn["rft_lambda_arn"]}, None
     is_rft = task in (EvaluationTask.RFT_EVAL, EvaluationTask.RFT_MULTITURN_EVAL)
     processor, rl_env = _sections_for(task, processor, rl_env, is_rft)
     proc = _processor_with_defaults(processor) if processor is not None else None
     rft_arn = None
     if is_rft and proc is None and not rl_env:
-        rft_arn = getattr(customizer.infra, "rft_lambda_arn", None)
+        rft_arn = ctx.infra.rft_lambda_arn
         if not rft_arn:
             raise ConfigError(
                 f"{task.name} needs a reward function: pass rl_env={{'reward_lambda_arn': 'arn:aws:lambda:...'}} "
-                "or set rft_lambda_arn on the runtime manager."
+                "(or rft_multiturn_infra=... for RFT_MULTITURN_EVAL) or set rft_lambda_arn on the runtime manager."
             )
-    mlflow = customizer.mlflow_monitor.to_dict() if customizer.mlflow_monitor is not None else None
     run = RunSettings(
         data_s3_path=data_s3_path,
         model_name_or_path=checkpoint,
-        mlflow=mlflow or None,
         rft_lambda_arn=rft_arn,
         processor=proc,
         rl_env=dict(rl_env) if rl_env else None,
     )
 
-    def make_result(job_id: str, job_config: JobConfig) -> BaseJobResult:
-        kwargs = base_result_kwargs(customizer, job_id)
+    def make_result(job_id: str, job_config: JobConfig) -> EvaluationResult:
+        kwargs = base_result_kwargs(ctx, job_id)
         path = output_location(platform, job_config.output_s3_path, job_id, kwargs["extras"])
         return _result_class(platform)(job_id, None, task, path, **kwargs)
 
@@ -240,8 +272,12 @@ def evaluate(
     for key, value in (("subtask", subtask), ("processor", proc), ("rl_env", dict(rl_env) if rl_env else None)):
         if value is not None:
             extra[key] = value
-    return submit(  # type: ignore[return-value]
-        customizer,
+    if multiturn:
+        from amzn_nova_forge.rft_multiturn._integration import apply_to_recipe
+
+        extra["rft_multiturn_infra"] = rft_multiturn_infra
+    return submit(
+        ctx,
         kind="evaluation",
         job_name=job_name,
         builder_kwargs={"method": TrainingMethod.EVALUATION, "eval_task": task, "subtask": subtask},
@@ -256,6 +292,8 @@ def evaluate(
             "processor": proc,
             "rl_env": rl_env,
             "model_path": checkpoint,
+            **({"rft_multiturn": multiturn["recipe_run"]} if multiturn else {}),
         },
         dry_run=dry_run,
+        recipe_patch=(lambda recipe: apply_to_recipe(recipe, multiturn)) if multiturn else None,
     )

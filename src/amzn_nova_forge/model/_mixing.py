@@ -12,14 +12,12 @@ the recipe's ``data_mixing`` section at train time.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from amzn_nova_forge.core.enums import Platform, TrainingMethod
 from amzn_nova_forge.errors import ConfigError
 
-if TYPE_CHECKING:
-    from amzn_nova_forge.model._customizer import NovaModelCustomizer
-
-__all__ = ["DEFAULT_CONFIG", "get_config", "set_config", "train_config"]
+__all__ = ["DEFAULT_CONFIG", "validated_config"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,32 +28,32 @@ DEFAULT_CONFIG: dict[str, float] = {
 }
 
 
-def _require_enabled(customizer: NovaModelCustomizer) -> None:
-    if not customizer.data_mixing_enabled:
+def require_enabled(enabled: bool) -> None:
+    """Raise unless data mixing was enabled at construction.
+
+    Raises:
+        ConfigError: Data mixing is not enabled.
+    """
+    if not enabled:
         raise ConfigError(
-            "Data mixing is not enabled. Create the customizer with data_mixing_enabled=True "
+            "Data mixing is not enabled. Create the trainer (or customizer) with data_mixing_enabled=True "
             "(CPT, SFT_LORA or SFT_FULL on SMHPRuntimeManager)."
         )
 
 
-def get_config(customizer: NovaModelCustomizer) -> dict[str, Any]:
-    """The current data mixing configuration (a copy).
+def validated_config(config: dict[str, Any], platform: Platform, method: TrainingMethod) -> dict[str, Any]:
+    """Validate a data mixing configuration; return the full config to store.
+
+    Every known field starts at 0; ``dataset_catalog`` (system-managed) and ``None`` values are
+    dropped.
 
     Raises:
-        ValueError: Data mixing is not enabled.
+        ConfigError: The configuration is not a dict or is invalid.
+
+    Example:
+        >>> validated_config({"customer_data_percent": 100}, Platform.SMHP, TrainingMethod.SFT_LORA)
+        {'customer_data_percent': 100, 'nova_code_percent': 0, 'nova_general_percent': 0}
     """
-    _require_enabled(customizer)
-    current = customizer._data_mixing_config
-    return dict(current if current is not None else DEFAULT_CONFIG)
-
-
-def set_config(customizer: NovaModelCustomizer, config: dict[str, Any]) -> None:
-    """Validate and set the data mixing configuration.
-
-    Raises:
-        ValueError: Data mixing is not enabled, or the configuration is invalid.
-    """
-    _require_enabled(customizer)
     if not isinstance(config, dict):
         raise ConfigError(f"Data mixing config must be a dict, got {type(config).__name__}.")
     given = dict(config)
@@ -67,16 +65,9 @@ def set_config(customizer: NovaModelCustomizer, config: dict[str, Any]) -> None:
     merged.update(given)
     from amzn_nova_forge.recipe import validate_data_mixing
 
-    validated = validate_data_mixing(merged, customizer.platform, customizer.method)
-    customizer._data_mixing_config = {k: _int_if_whole(v) for k, v in validated.items()}
+    validated = validate_data_mixing(merged, platform, method)
+    return {k: _int_if_whole(v) for k, v in validated.items()}
 
 
 def _int_if_whole(v: float) -> float | int:
     return int(v) if float(v).is_integer() else v
-
-
-def train_config(customizer: NovaModelCustomizer) -> dict[str, Any] | None:
-    """The config to write into the training recipe (None when data mixing is off)."""
-    if not customizer.data_mixing_enabled:
-        return None
-    return get_config(customizer)

@@ -5,7 +5,7 @@ first failure so that nothing is created when a check fails:
 
 1. pick the job's unique name (``<job_name>-<8 hex>``; the runtime creates exactly that name,
    so a retried submission can find and adopt it instead of creating a second job);
-2. resolve the output location (``customizer.output_s3_path`` or the default bucket, which is
+2. resolve the output location (the owner's ``output_s3_path`` or the default bucket, which is
    created only in step 8, right before the job starts);
 3. build and validate the recipe (``amzn_nova_forge.recipe.RecipeBuilder``);
 4. write the recipe YAML (``generated_recipe_dir`` or a temporary directory);
@@ -13,16 +13,18 @@ first failure so that nothing is created when a check fails:
 6. ``dry_run``: stop here and return None;
 7. job cache lookup (``enable_job_caching``);
 8. create the default output bucket if it is used; ``infra.execute(JobConfig)`` → job id;
-9. ``result_factory(job_id, job_config)`` → result; cache store; ``customizer.job_result = result``.
+9. ``result_factory(job_id, job_config)`` → result; cache store; a :class:`Submission` back.
 
-The customizer's verbs only say *what* to run (builder arguments, run settings, result
-class); this module never builds a provider request — runtimes do.
+It reads one :class:`~amzn_nova_forge.model._context.JobContext` and writes nothing into its
+caller: the owner (service class or customizer) records the returned submission. The verbs
+only say *what* to run (builder arguments, run settings, result class); this module never
+builds a provider request — runtimes do.
 
 Example:
-    >>> result = submit(customizer, kind="training", job_name="my-job",  # doctest: +SKIP
-    ...     builder_kwargs={}, run={"data_s3_path": "s3://b/d.jsonl"}, overrides=None,
-    ...     recipe_path=None, job_config_extra={}, result_factory=make_result,
-    ...     cache_params={}, dry_run=False)
+    >>> sub = submit(ctx, kind="training", job_name="my-job",  # doctest: +SKIP
+    ...     builder_kwargs={}, run=RunSettings(data_s3_path="s3://b/d.jsonl"),
+    ...     result_factory=make_result)
+    >>> sub.result.job_id  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -33,15 +35,18 @@ import re
 import tempfile
 import uuid
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from amzn_nova_forge.core.enums import Platform, TrainingMethod
 from amzn_nova_forge.errors import ConfigError
 from amzn_nova_forge.manager._base import JobConfig
+from amzn_nova_forge.model._context import JobContext, Submission
 
 if TYPE_CHECKING:
-    from amzn_nova_forge.model._customizer import NovaModelCustomizer
     from amzn_nova_forge.model.result._base import BaseJobResult
+    from amzn_nova_forge.recipe._recipe import BuiltRecipe
+
+R = TypeVar("R", bound="BaseJobResult")
 
 __all__ = [
     "base_result_kwargs",
@@ -118,8 +123,8 @@ def input_data_type(kind: str, method: TrainingMethod | None) -> str:
     return "S3Prefix"
 
 
-def resolve_output_path(customizer: NovaModelCustomizer, explicit: str | None, *, dry_run: bool) -> str | None:
-    """The job's output location: ``explicit``, else the customizer's, else the default bucket.
+def resolve_output_path(ctx: JobContext, explicit: str | None, *, dry_run: bool) -> str | None:
+    """The job's output location: ``explicit``, else the owner's, else the default bucket.
 
     The default is ``s3://sagemaker-nova-<account>-<region>/output``; ``submit`` creates it (with
     SSE-KMS when the runtime has a KMS key) only right before starting a real job. In a dry run
@@ -127,60 +132,67 @@ def resolve_output_path(customizer: NovaModelCustomizer, explicit: str | None, *
     """
     if explicit:
         return explicit
-    if customizer.output_s3_path:
-        return customizer.output_s3_path
-    if customizer.platform not in AWS_PLATFORMS:
+    if ctx.output_s3_path:
+        return ctx.output_s3_path
+    if ctx.platform not in AWS_PLATFORMS:
         return None
     from amzn_nova_forge.manager import _checks_aws
 
-    region = customizer.region
-    offline = dry_run and not (customizer.validation_config.get("iam") or customizer.validation_config.get("infra"))
+    offline = dry_run and not (ctx.validation.iam or ctx.validation.infra)
     if offline:
-        path = _checks_aws.default_output_path(region, account="ACCOUNT_ID")
+        path = _checks_aws.default_output_path(ctx.region, account="ACCOUNT_ID")
         logger.warning("Dry run without AWS checks: output path placeholder %s (resolved at submission).", path)
         return path
-    return _checks_aws.default_output_path(region)
+    return _checks_aws.default_output_path(ctx.region)
 
 
-def base_result_kwargs(customizer: NovaModelCustomizer, job_id: str) -> dict[str, Any]:
-    """``platform``, ``region`` and ``extras`` for a result of a job started by ``customizer.infra``.
+def base_result_kwargs(ctx: JobContext, job_id: str) -> dict[str, Any]:
+    """``platform``, ``region`` and ``extras`` for a result of a job started by ``ctx.infra``.
 
     Result factories (training, evaluation, batch inference) pass these to ``BaseJobResult``.
     """
-    ref = customizer.infra.job_ref(job_id)
+    ref = ctx.infra.job_ref(job_id)
     return {"platform": ref.platform, "region": ref.region, "extras": dict(ref.extras)}
 
 
+def mlflow_settings(ctx: JobContext) -> dict[str, str] | None:
+    """The one MLflow representation: ``MLflowMonitor.to_dict()`` (``mlflow_*`` keys), None when off."""
+    if ctx.mlflow_monitor is None:
+        return None
+    return ctx.mlflow_monitor.to_dict() or None
+
+
 def _job_config(
-    customizer: NovaModelCustomizer,
+    ctx: JobContext,
     *,
     kind: str,
     method: TrainingMethod,
     unique_name: str,
-    built: Any,
+    built: BuiltRecipe,
     recipe_file: str,
     run: Any,
     extra: Mapping[str, Any],
 ) -> JobConfig:
-    mlflow = customizer.mlflow_monitor
+    mlflow = mlflow_settings(ctx) or {}
     cfg = JobConfig(
         job_name=unique_name,
-        image_uri=getattr(built, "image_uri", None) or "",
+        image_uri=ctx.image_uri or built.image_uri or "",
         recipe_path=recipe_file,
         output_s3_path=run_get(run, "output_s3_path"),
         data_s3_path=run_get(run, "data_s3_path"),
         input_s3_data_type=input_data_type(kind, method),
-        mlflow_tracking_uri=getattr(mlflow, "tracking_uri", None) if mlflow else None,
-        mlflow_experiment_name=getattr(mlflow, "experiment_name", None) if mlflow else None,
-        mlflow_run_name=getattr(mlflow, "run_name", None) if mlflow else None,
+        mlflow_tracking_uri=mlflow.get("mlflow_tracking_uri"),
+        mlflow_experiment_name=mlflow.get("mlflow_experiment_name"),
+        mlflow_run_name=mlflow.get("mlflow_run_name"),
         validation_data_s3_path=run_get(run, "validation_data_s3_path"),
         method=method,
-        model=customizer.model,
+        model=ctx.model,
         job_kind=kind,
         rft_lambda_arn=run_get(run, "rft_lambda_arn"),
         model_name_or_path=run_get(run, "model_name_or_path"),
-        hyperparameters=dict(getattr(built, "hyperparameters", None) or {}),
+        hyperparameters=dict(built.hyperparameters or {}),
         data_mixing_config=run_get(run, "data_mixing"),
+        recipe=built.recipe,
     )
     field_names = {f.name for f in dataclasses.fields(JobConfig)}
     for key, value in extra.items():
@@ -192,7 +204,7 @@ def _job_config(
 
 
 def submit(
-    customizer: NovaModelCustomizer,
+    ctx: JobContext,
     *,
     kind: str,
     job_name: str,
@@ -201,22 +213,22 @@ def submit(
     overrides: Mapping[str, Any] | None = None,
     recipe_path: str | None = None,
     job_config_extra: Mapping[str, Any] | None = None,
-    result_factory: Callable[[str, JobConfig], BaseJobResult],
+    result_factory: Callable[[str, JobConfig], R],
     cache_params: Mapping[str, Any] | None = None,
     dry_run: bool = False,
     recipe_patch: Callable[[dict[str, Any]], Any] | None = None,
-) -> BaseJobResult | None:
+) -> Submission[R] | None:
     """Build, check and start one job; see the module docstring for the steps.
 
     Args:
-        customizer: The customizer whose model, infra and settings apply.
+        ctx: The model, runtime and settings that apply.
         kind: ``"training"``, ``"evaluation"`` or ``"batch_inference"``.
         job_name: The user's job name (sanitised; a unique suffix is added).
         builder_kwargs: Extra ``RecipeBuilder`` arguments (``eval_task``, ``subtask``,
             ``batch_inference``, ``method`` …). ``region``, ``instance_type`` and
             ``instance_count`` default to the runtime's.
         run: ``RunSettings`` (or a dict of its fields). ``job_name`` and ``output_s3_path``
-            are filled in when absent.
+            are filled in when absent; the MLflow settings come from ``ctx`` when absent.
         overrides: Recipe overrides.
         recipe_path: A user recipe (local or S3) merged under the overrides.
         job_config_extra: Values set on the ``JobConfig`` (known fields) or in ``JobConfig.extra``.
@@ -227,7 +239,8 @@ def submit(
             from provisioned infrastructure, e.g. RFT multiturn queue URLs).
 
     Returns:
-        The job's result, the cached result of an identical job, or None for a dry run.
+        A :class:`Submission` (the job's result, or the cached result of an identical job), or
+        None for a dry run.
 
     Raises:
         ConfigError: Bad input (recipe, override, instance, names).
@@ -237,26 +250,28 @@ def submit(
     from amzn_nova_forge.model import _cache, _checks
 
     builder_kwargs = dict(builder_kwargs or {})
-    method = builder_kwargs.pop("method", customizer.method)
+    method = builder_kwargs.pop("method", ctx.method)
     unique = make_job_name(job_name)
-    default_output = not run_get(run, "output_s3_path") and not customizer.output_s3_path
-    output = resolve_output_path(customizer, run_get(run, "output_s3_path"), dry_run=dry_run)
+    default_output = not run_get(run, "output_s3_path") and not ctx.output_s3_path
+    output = resolve_output_path(ctx, run_get(run, "output_s3_path"), dry_run=dry_run)
     fill: dict[str, Any] = {}
     if run_get(run, "job_name") is None:
         fill["job_name"] = unique
     if output is not None and run_get(run, "output_s3_path") is None:
         fill["output_s3_path"] = output
+    if run_get(run, "mlflow") is None and mlflow_settings(ctx):
+        fill["mlflow"] = mlflow_settings(ctx)
     run = run_with(run, **fill) if fill else run
 
-    built = _build_recipe(customizer, method, builder_kwargs, run, overrides, recipe_path)
+    built = _build_recipe(ctx, method, builder_kwargs, run, overrides, recipe_path)
     if recipe_patch is not None:
         recipe_patch(built.recipe)
-    recipe_dir = customizer.generated_recipe_dir or tempfile.mkdtemp(prefix="nova-forge-recipe-")
+    recipe_dir = ctx.generated_recipe_dir or tempfile.mkdtemp(prefix="nova-forge-recipe-")
     recipe_file = str(built.write(recipe_dir))
     logger.info("Recipe for %s job %s written to %s", kind, unique, recipe_file)
 
     job_config = _job_config(
-        customizer,
+        ctx,
         kind=kind,
         method=method,
         unique_name=unique,
@@ -266,66 +281,64 @@ def submit(
         extra=job_config_extra or {},
     )
     if default_output and output is not None:
-        job_config.extra["default_output_path"] = True  # created on submission: not an infra problem
-    _checks.run_checks(customizer, job_config, kind=kind)
+        job_config.default_output_path = True  # created on submission: not an infra problem
+    _checks.run_checks(ctx, job_config, kind=kind)
     if dry_run:
         logger.info("Dry run: %s job %r validated; recipe at %s; nothing was started.", kind, job_name, recipe_file)
         return None
 
     cache_key = None
-    if customizer.enable_job_caching:
+    params: dict[str, Any] = {}
+    if ctx.cache is not None:
         params = _cache.job_parameters(
-            customizer,
+            ctx,
             kind=kind,
             method=method,
             job_config=job_config,
             overrides=overrides,
             recipe_path=recipe_path,
+            job_name=job_name,
             extra=cache_params,
         )
         cache_key = _cache.cache_key(params)
-        cached = _cache.lookup(cache_key)
+        cached = _cache.lookup(ctx.cache, params)
         if cached is not None:
             logger.info("Reusing cached %s job %s (identical configuration).", kind, cached.job_id)
-            customizer.job_result = cached
-            return cached
+            return Submission(result=cached, output_s3_path=job_config.output_s3_path, cached=True)  # type: ignore[arg-type]
 
     if default_output and output is not None:
         from amzn_nova_forge.manager import _checks_aws
 
-        kms = getattr(customizer.infra, "kms_key_id", None)
-        _checks_aws.ensure_output_bucket(output, region=customizer.region, kms_key_id=kms)
-        customizer.output_s3_path = output
-    job_id = customizer.infra.execute(job_config)
+        _checks_aws.ensure_output_bucket(output, region=ctx.region, kms_key_id=ctx.infra.kms_key_id)
+    job_id = ctx.infra.execute(job_config)
     result = result_factory(job_id, job_config)
-    if cache_key is not None:
-        _cache.store(cache_key, result, job_name=job_name, kind=kind, parameters=params)
-    customizer.job_result = result
-    logger.info("Started %s job %s on %s.", kind, job_id, customizer.platform.value)
-    return result
+    if ctx.cache is not None and cache_key is not None:
+        _cache.store(ctx.cache, cache_key, result, job_name=job_name, kind=kind, parameters=params)
+    logger.info("Started %s job %s on %s.", kind, job_id, ctx.platform.value)
+    return Submission(result=result, output_s3_path=output)
 
 
 def _build_recipe(
-    customizer: NovaModelCustomizer,
+    ctx: JobContext,
     method: TrainingMethod,
     builder_kwargs: dict[str, Any],
     run: Any,
     overrides: Mapping[str, Any] | None,
     recipe_path: str | None,
-) -> Any:
+) -> BuiltRecipe:
     from amzn_nova_forge.recipe import RecipeBuilder
 
-    infra = customizer.infra
+    infra = ctx.infra
     kwargs: dict[str, Any] = {
-        "region": customizer.region,
-        "instance_type": getattr(infra, "instance_type", None),
-        "instance_count": getattr(infra, "instance_count", None),
+        "region": ctx.region,
+        "instance_type": infra.instance_type,
+        "instance_count": infra.instance_count,
     }
     kwargs.update(builder_kwargs)
-    builder = RecipeBuilder(customizer.model, method, customizer.platform, **kwargs)
+    builder = RecipeBuilder(ctx.model, method, ctx.platform, **kwargs)
     return builder.build(
         run=run,
         overrides=dict(overrides) if overrides else None,
         recipe_path=recipe_path,
-        validate=bool(customizer.validation_config.get("recipe", True)),
+        validate=ctx.validation.recipe,
     )

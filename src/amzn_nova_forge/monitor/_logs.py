@@ -147,11 +147,18 @@ class CloudWatchLogMonitor:
         return cls(job_id, platform, started_time, **kwargs)
 
     @classmethod
-    def from_job_result(cls, job_result: BaseJobResult, cloudwatch_logs_client: Any = None) -> CloudWatchLogMonitor:
+    def from_job_result(
+        cls, job_result: BaseJobResult, cloudwatch_logs_client: Any = None, region: str | None = None
+    ) -> CloudWatchLogMonitor:
         """Create a monitor for the job behind a training, evaluation or inference result.
 
+        Args:
+            job_result: The result whose job's logs are read.
+            cloudwatch_logs_client: A ``logs`` client to use (default: one for the region).
+            region: The job's region (default: the result's).
+
         Example:
-            >>> monitor = CloudWatchLogMonitor.from_job_result(job_result=result)  # doctest: +SKIP
+            >>> monitor = CloudWatchLogMonitor.from_job_result(job_result=result, region="us-east-1")  # doctest: +SKIP
         """
         extras = dict(getattr(job_result, "extras", {}) or {})
         for attr in ("cluster_name", "namespace"):
@@ -163,7 +170,7 @@ class CloudWatchLogMonitor:
             job_result.platform,
             job_result.started_time,
             cloudwatch_logs_client=cloudwatch_logs_client,
-            region=getattr(job_result, "region", None),
+            region=region or getattr(job_result, "region", None),
             **extras,
         )
         monitor._result = job_result

@@ -44,7 +44,7 @@ from typing import Any
 
 from amzn_nova_forge.core.enums import TrainingMethod
 
-__all__ = ["METRICS_BY_FAMILY", "metric_names", "parse_metrics"]
+__all__ = ["METRICS_BY_FAMILY", "metric_names", "parse_metrics", "step_metrics_csv"]
 
 _NUM = r"(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)"
 _STEP_RE = re.compile(r"global_step\s*[=:]\s*" + _NUM)
@@ -146,3 +146,41 @@ def parse_metrics(lines: Iterable[str | Mapping[str, Any]], method: TrainingMeth
             by_step[step] = row = {"step": step}
         row.update(found)
     return [by_step[s] for s in sorted(by_step)]
+
+
+_EPOCH_RE = re.compile(r"Epoch\s+(\d+)\s*:")
+
+
+def step_metrics_csv(lines: Iterable[str | Mapping[str, Any]]) -> str:
+    """The ``step_wise_training_metrics.csv`` text of an SFT job: ``step_number,epoch_number,training_loss``.
+
+    Reads the container's progress lines (``Epoch <n>: ... reduced_train_loss=..., global_step=...``);
+    a step seen several times keeps its last values. The header alone when nothing matched.
+
+    Example:
+        >>> print(step_metrics_csv(["Epoch 0: : 1it [00:01, reduced_train_loss=2.5, global_step=0.000]"]), end="")
+        step_number,epoch_number,training_loss
+        0,0,2.5
+    """
+    rows: dict[int, tuple[int | None, float]] = {}
+    patterns = _PATTERNS["training_loss"]
+    for item in lines:
+        line = item if isinstance(item, str) else str(item.get("message", ""))
+        step = _step_of(line)
+        if step is None:
+            continue
+        loss = None
+        for needle, rx in patterns:
+            m = rx.search(line) if needle in line else None
+            if m is not None:
+                loss = float(m.group(1))
+                break
+        if loss is None:
+            continue
+        epoch = _EPOCH_RE.search(line)
+        rows[step] = (int(epoch.group(1)) if epoch else None, loss)
+    out = ["step_number,epoch_number,training_loss"]
+    for step in sorted(rows):
+        epoch_number, loss = rows[step]
+        out.append(f"{step},{'' if epoch_number is None else epoch_number},{loss!r}")
+    return "\n".join(out) + "\n"

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from amzn_nova_forge.core.enums import JobStatus, Model, Platform, TrainingMethod
-from amzn_nova_forge.errors import NovaForgeError
+from amzn_nova_forge.errors import ConfigError, NovaForgeError
 from amzn_nova_forge.model.result._base import BaseJobResult
 
 __all__ = [
@@ -59,8 +59,32 @@ class ModelArtifacts:
         )
 
 
+def _order(first: Any, second: Any) -> tuple[datetime | None, TrainingMethod]:
+    """``(started_time, method)`` from the official order, or from the older ``(method, started_time)``.
+
+    Raises:
+        ConfigError: No method, or a value that is neither a time nor a method.
+    """
+    if isinstance(first, (TrainingMethod, str)) and not isinstance(second, (TrainingMethod, str)):
+        first, second = second, first  # older positional order: (job_id, method, started_time, ...)
+    if second is None:
+        raise ConfigError("A training result needs its method, e.g. TrainingMethod.SFT_LORA.")
+    if first is not None and not isinstance(first, datetime):
+        raise ConfigError(f"started_time must be a datetime, got {first!r}.")
+    try:
+        method = second if isinstance(second, TrainingMethod) else TrainingMethod(second)
+    except ValueError:
+        raise ConfigError(
+            f"method must be a TrainingMethod, got {second!r}; choose from {', '.join(m.value for m in TrainingMethod)}."
+        ) from None
+    return first, method
+
+
 class TrainingResult(BaseJobResult):
-    """The result of ``NovaModelCustomizer.train``.
+    """The result of ``ForgeTrainer.train`` / ``NovaModelCustomizer.train``.
+
+    The constructor takes the official positional order ``(job_id, started_time, method,
+    model_artifacts, model_type)``; the older ``(job_id, method, started_time, ...)`` still works.
 
     Attributes:
         job_id: The training job id (SageMaker job name, Bedrock job ARN, HyperPod job name).
@@ -78,8 +102,8 @@ class TrainingResult(BaseJobResult):
     def __init__(
         self,
         job_id: str,
-        method: TrainingMethod | str,
-        started_time: datetime | None = None,
+        started_time: datetime | TrainingMethod | str | None = None,
+        method: TrainingMethod | str | datetime | None = None,
         model_artifacts: ModelArtifacts | None = None,
         model_type: Model | str | None = None,
         *,
@@ -87,8 +111,9 @@ class TrainingResult(BaseJobResult):
         region: str | None = None,
         extras: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(job_id, started_time, platform=platform, region=region, extras=extras)
-        self.method = method if isinstance(method, TrainingMethod) else TrainingMethod(method)
+        started, method = _order(started_time, method)
+        super().__init__(job_id, started, platform=platform, region=region, extras=extras)
+        self.method = method
         self._artifacts = model_artifacts or ModelArtifacts()
         if isinstance(model_type, str):
             model_type = Model.from_model_name(model_type)
@@ -130,6 +155,28 @@ class TrainingResult(BaseJobResult):
         self.model_artifacts  # noqa: B018 - resolves the checkpoint when possible
         return self.to_dict()
 
+    def show(self) -> None:
+        """Print the job, its status and where the trained model is.
+
+        Example:
+            >>> result.show()  # doctest: +SKIP
+            Training job my-job-1a2b3c4d (SFT_LORA, NOVA_LITE_2 on SMTJ): Completed
+              checkpoint: s3://customer-escrow-.../my-job-1a2b3c4d/step-100
+        """
+        status, raw = self.get_job_status()
+        artifacts = self.model_artifacts
+        model = self.model_type.name if self.model_type else "unknown model"
+        print(f"Training job {self.job_id} ({self.method.name}, {model} on {self.platform.value}): {raw}")
+        for label, value in (
+            ("checkpoint", artifacts.checkpoint_s3_path),
+            ("output", artifacts.output_s3_path),
+            ("model ARN", artifacts.output_model_arn),
+        ):
+            if value:
+                print(f"  {label}: {value}")
+        if status is JobStatus.IN_PROGRESS:
+            print("  (the checkpoint is known once the job has completed)")
+
     def _fields(self) -> dict[str, Any]:
         return {
             "method": self.method.value,
@@ -141,8 +188,8 @@ class TrainingResult(BaseJobResult):
     def _from_fields(cls, base: dict[str, Any], data: Mapping[str, Any]) -> BaseJobResult:
         return cls(
             base.pop("job_id"),
-            data["method"],
             base.pop("started_time"),
+            data["method"],
             ModelArtifacts.from_dict(data.get("model_artifacts")),
             data.get("model_type"),
             **base,
@@ -186,8 +233,8 @@ class SMHPTrainingResult(TrainingResult):
     def __init__(
         self,
         job_id: str,
-        method: TrainingMethod | str,
-        started_time: datetime | None = None,
+        started_time: datetime | TrainingMethod | str | None = None,
+        method: TrainingMethod | str | datetime | None = None,
         model_artifacts: ModelArtifacts | None = None,
         model_type: Model | str | None = None,
         cluster_name: str | None = None,
@@ -204,7 +251,7 @@ class SMHPTrainingResult(TrainingResult):
             merged["namespace"] = namespace
         merged.setdefault("namespace", "kubeflow")
         super().__init__(
-            job_id, method, started_time, model_artifacts, model_type, platform=platform, region=region, extras=merged
+            job_id, started_time, method, model_artifacts, model_type, platform=platform, region=region, extras=merged
         )
 
     @property
@@ -223,8 +270,8 @@ class SMHPTrainingResult(TrainingResult):
     def _from_fields(cls, base: dict[str, Any], data: Mapping[str, Any]) -> BaseJobResult:
         return cls(
             base.pop("job_id"),
-            data["method"],
             base.pop("started_time"),
+            data["method"],
             ModelArtifacts.from_dict(data.get("model_artifacts")),
             data.get("model_type"),
             data.get("cluster_name"),
