@@ -23,6 +23,7 @@ _COMMAND_MODULES = (
     "amzn_nova_forge.cli._monitor",
     "amzn_nova_forge.cli._deploy",
     "amzn_nova_forge.cli._demo",
+    "amzn_nova_forge.cli._mcp",
 )
 
 
