@@ -18,6 +18,7 @@ working (the published API documents ``ValueError`` for bad configuration)::
     ├── AWSServiceError                   .service .operation .code .request_id
     ├── ValidationCheckError(ValueError)  .check   (IAM / infra checks before submission)
     ├── NotificationManagerInfraError
+    ├── BatchTraceError                   (batch sample tracing: logs missing/corrupt)
     ├── DeploymentError                   .created (resources left behind)
     └── JobError                          .job_id
         ├── JobSubmissionError
@@ -32,6 +33,7 @@ from typing import Any
 
 __all__ = [
     "AWSServiceError",
+    "BatchTraceError",
     "ConfigError",
     "DataPrepError",
     "DatasetValidationError",
@@ -293,3 +295,7 @@ class JobFailedError(JobError):
 
 class JobTimeoutError(JobError, TimeoutError):
     """Waiting for a job (or a deployment) took longer than the timeout."""
+
+
+class BatchTraceError(NovaForgeError):
+    """Batch sample tracing could not answer: hash logs missing or corrupt, or the data unreadable."""

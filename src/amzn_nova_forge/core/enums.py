@@ -195,6 +195,8 @@ class EvaluationTask(str, Enum):
     RUBRIC_LLM_JUDGE = "rubric_llm_judge"
     RFT_EVAL = "rft_eval"
     RFT_MULTITURN_EVAL = "rft_multiturn_eval"
+    #: Your own Inspect AI benchmarks, run by InspectLens (``ForgeEvaluator``, ``InspectLensConfig``).
+    INSPECT_LENS = "inspect_lens"
 
     @property
     def strategy(self) -> str:
@@ -245,6 +247,7 @@ _EVAL_STRATEGY = {
     EvaluationTask.RUBRIC_LLM_JUDGE: "judge",
     EvaluationTask.RFT_EVAL: "rft_eval",
     EvaluationTask.RFT_MULTITURN_EVAL: "rft_eval",
+    EvaluationTask.INSPECT_LENS: "inspect_lens",
 }
 _EVAL_METRIC = {
     EvaluationTask.MMLU: "accuracy",
@@ -262,6 +265,7 @@ _EVAL_METRIC = {
     EvaluationTask.RUBRIC_LLM_JUDGE: "all",
     EvaluationTask.RFT_EVAL: "all",
     EvaluationTask.RFT_MULTITURN_EVAL: "all",
+    EvaluationTask.INSPECT_LENS: "all",
 }
 _BYOD_TASKS = frozenset(
     {

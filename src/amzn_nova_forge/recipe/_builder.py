@@ -178,6 +178,12 @@ class RecipeBuilder:
     # ----------------------------------------------------------------- helpers
     def _check_eval_model(self) -> None:
         task = self.eval_task
+        if task is EvaluationTask.INSPECT_LENS:
+            raise RecipeValidationError(
+                "INSPECT_LENS runs your Inspect AI benchmarks and has no Nova evaluation recipe: use "
+                "ForgeEvaluator(...).evaluate(job_name=..., eval_task=EvaluationTask.INSPECT_LENS, "
+                "inspect_lens_config=InspectLensConfig(benchmarks_path=..., tasks=[...]))."
+            )
         if task is EvaluationTask.MM_LLM_JUDGE and self.model is Model.NOVA_MICRO:
             raise RecipeValidationError(
                 "MM_LLM_JUDGE needs a multimodal model; NOVA_MICRO is text-only. "
