@@ -154,6 +154,12 @@ if TYPE_CHECKING:
     from amzn_nova_forge.errors import (
         ValidationCheckError as ValidationCheckError,
     )
+    from amzn_nova_forge.evaluator._evaluator import (
+        EvalTaskConfig as EvalTaskConfig,
+    )
+    from amzn_nova_forge.evaluator._evaluator import (
+        ForgeEvaluator as ForgeEvaluator,
+    )
     from amzn_nova_forge.iam.iam_role_creator import (
         create_bedrock_execution_role as create_bedrock_execution_role,
     )
@@ -262,6 +268,12 @@ if TYPE_CHECKING:
     from amzn_nova_forge.recipe._builder import (
         RecipeBuilder as RecipeBuilder,
     )
+    from amzn_nova_forge.recipe._config import (
+        ConfigParameter as ConfigParameter,
+    )
+    from amzn_nova_forge.recipe._config import (
+        RecipeConfig as RecipeConfig,
+    )
     from amzn_nova_forge.rft_multiturn._custom_env import (
         CustomEnvironment as CustomEnvironment,
     )
@@ -273,6 +285,9 @@ if TYPE_CHECKING:
     )
     from amzn_nova_forge.rft_multiturn._stacks import (
         list_rft_stacks as list_rft_stacks,
+    )
+    from amzn_nova_forge.trainer._trainer import (
+        ForgeTrainer as ForgeTrainer,
     )
     from amzn_nova_forge.util._reward import (
         verify_reward_function as verify_reward_function,
@@ -289,6 +304,7 @@ if TYPE_CHECKING:
         "CSVDatasetLoader",
         "CloudWatchLogMonitor",
         "ConfigError",
+        "ConfigParameter",
         "CustomEnvironment",
         "DataPrepError",
         "DatasetLoader",
@@ -299,12 +315,15 @@ if TYPE_CHECKING:
         "DeploymentResult",
         "EndpointInfo",
         "EnvType",
+        "EvalTaskConfig",
         "EvaluationMetric",
         "EvaluationResult",
         "EvaluationStrategy",
         "EvaluationTask",
         "FilterMethod",
         "ForgeConfig",
+        "ForgeEvaluator",
+        "ForgeTrainer",
         "InferenceResult",
         "InstanceConfigError",
         "JSONDatasetLoader",
@@ -333,6 +352,7 @@ if TYPE_CHECKING:
         "Platform",
         "RFTMultiturnInfrastructure",
         "RecipeBuilder",
+        "RecipeConfig",
         "RecipeOverrideError",
         "RecipeValidationError",
         "RuntimeManager",

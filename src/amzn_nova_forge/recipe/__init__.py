@@ -30,6 +30,12 @@ if TYPE_CHECKING:
     from amzn_nova_forge.recipe._builder import (
         RunSettings as RunSettings,
     )
+    from amzn_nova_forge.recipe._config import (
+        ConfigParameter as ConfigParameter,
+    )
+    from amzn_nova_forge.recipe._config import (
+        RecipeConfig as RecipeConfig,
+    )
     from amzn_nova_forge.recipe._recipe import (
         load_recipe_file as load_recipe_file,
     )
@@ -45,8 +51,10 @@ if TYPE_CHECKING:
 
     __all__ = [
         "BuiltRecipe",
+        "ConfigParameter",
         "EvaluationTask",
         "RecipeBuilder",
+        "RecipeConfig",
         "RunSettings",
         "bedrock_hyperparameters",
         "check_region",
