@@ -2,7 +2,10 @@
 
 See ``docs/rft_multiturn.md``. Public names: :class:`RFTMultiturnInfrastructure`,
 :class:`CustomEnvironment`, :func:`list_rft_stacks`, :func:`create_rft_execution_role`,
-:class:`StackOutputs`, ``RFT_EXECUTION_ROLE_NAME``, ``VFEnvId``, ``EnvType``.
+:class:`StackOutputs`, :class:`QueueMessageCounts`, the platforms
+:class:`LocalRFTInfrastructure` / :class:`EC2RFTInfrastructure` / :class:`ECSRFTInfrastructure`,
+:class:`Sandbox` / :class:`SandboxLimits` (confined execution of model-written commands),
+``RFT_EXECUTION_ROLE_NAME``, ``VFEnvId``, ``EnvType``.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
     {
         **_exports.RFT,
+        **_exports.RFT_NAMESPACE,
         "VFEnvId": "amzn_nova_forge.core.enums",
         "EnvType": "amzn_nova_forge.core.enums",
         "StackOutputs": "amzn_nova_forge.rft_multiturn._stacks",
