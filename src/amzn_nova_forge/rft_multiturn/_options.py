@@ -119,5 +119,7 @@ def load_config(config_name: str | None, config_path: str | None) -> dict[str, A
         raise ConfigError(f"Worker config {path} must be a mapping of option: value, got {type(data).__name__}.")
     unknown = sorted(str(k) for k in data if k not in _KEYS)
     if unknown:
-        raise ConfigError(f"Worker config {path}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_KEYS))}.")
+        raise ConfigError(
+            f"Worker config {path}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_KEYS))}."
+        )
     return dict(data)

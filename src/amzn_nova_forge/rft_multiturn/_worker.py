@@ -82,9 +82,7 @@ class Worker:
                 if self.stop.is_set():
                     raise Stopped()
                 if time.monotonic() > deadline:
-                    raise TimeoutError(
-                        f"no generation for request {request_id} within the completion/rollout timeout"
-                    )
+                    raise TimeoutError(f"no generation for request {request_id} within the completion/rollout timeout")
                 if not self._poll_responses() and self.args.completion_interval < 1:
                     self.stop.wait(self.args.completion_interval)
         finally:
