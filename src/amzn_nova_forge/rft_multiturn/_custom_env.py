@@ -111,7 +111,7 @@ def load_environment(**kwargs: Any) -> Environment:
     return Environment(**kwargs)
 '''
 
-_SAMPLES = {
+_SAMPLES: dict[str, list[dict[str, Any]]] = {
     "single_turn": [{"prompt": "What is 2 + 3?", "answer": "5"}, {"prompt": "Capital of France?", "answer": "paris"}],
     "multi_turn": [{"prompt": "Guess my number.", "answer": 42}, {"prompt": "Guess my number.", "answer": 7}],
 }

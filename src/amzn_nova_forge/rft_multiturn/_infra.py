@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from amzn_nova_forge.core.aws import aws_errors, client, resolve_region
+from amzn_nova_forge.core.aws import aws_errors, resolve_region
 from amzn_nova_forge.core.enums import EnvType, VFEnvId
-from amzn_nova_forge.errors import AWSServiceError, ConfigError, LocalCommandExecutionError
+from amzn_nova_forge.errors import ConfigError, LocalCommandExecutionError
 from amzn_nova_forge.rft_multiturn import _stacks
 from amzn_nova_forge.rft_multiturn._constants import (
     QUEUE_OUTPUTS,
@@ -191,55 +191,11 @@ class RFTMultiturnInfrastructure:
         )
 
     # ---- setup ------------------------------------------------------------------------------
-    def _role_locations(self) -> list[str]:
-        """``s3://bucket/prefix`` locations remote workers read (worker code, starter kit, custom environment)."""
-        if self.platform == "local":
-            return []
-        from amzn_nova_forge.rft_multiturn._custom_env import DEFAULT_S3_PREFIX
-        from amzn_nova_forge.rft_multiturn._package import default_bucket
-
-        bucket = self.s3_bucket or default_bucket(self.region)
-        self.s3_bucket = bucket
-        out = [f"s3://{bucket}/nova-rft-sdk", f"s3://{bucket}/{DEFAULT_S3_PREFIX}"]
-        for uri in (self.starter_kit_path, self.custom_env.s3_uri if self.custom_env else None):
-            if uri and uri.startswith("s3://"):
-                out.append(uri.rsplit("/", 1)[0])
-        return out
-
-    def _role_repositories(self) -> list[str]:
-        """Private ECR repositories of the ECS worker image (none for public images)."""
-        image = str(getattr(self.infra, "image", "") or "")
-        host, _, rest = image.partition("/")
-        if ".dkr.ecr." not in host or not rest:
-            return []
-        account, region = host.split(".")[0], host.split(".")[3]
-        return [f"arn:aws:ecr:{region}:{account}:repository/{rest.split('@')[0].split(':')[0]}"]
-
     def _ensure_role(self) -> str:
         """The RFT role's ARN: created when missing; an SDK-made role is extended with this setup's locations."""
-        from botocore.exceptions import ClientError
+        from amzn_nova_forge.rft_multiturn._role_infra import ensure_role
 
-        from amzn_nova_forge.rft_multiturn._role import create_rft_execution_role, sdk_managed
-
-        try:
-            self.role_arn = str(client("iam", self.region).get_role(RoleName=self.rft_role_name)["Role"]["Arn"])
-            exists = True
-        except ClientError as e:
-            if (e.response.get("Error") or {}).get("Code") != "NoSuchEntity":
-                raise AWSServiceError.from_client_error(e, service="iam") from e
-            exists = False
-        locations, repos = self._role_locations(), self._role_repositories()
-        if exists and (
-            self.custom_policy_path or not (locations or repos) or not sdk_managed(self.region, self.rft_role_name)
-        ):
-            return self.role_arn
-        self.role_arn = create_rft_execution_role(
-            self.region,
-            self.rft_role_name,
-            self.custom_policy_path,
-            s3_locations=locations,
-            ecr_repositories=repos,
-        )
+        self.role_arn = ensure_role(self)
         return self.role_arn
 
     def setup(self, s3_bucket: str | None = None) -> dict[str, Any]:
@@ -381,7 +337,7 @@ class RFTMultiturnInfrastructure:
         if env_type is EnvType.SAM:
             raise ConfigError("Start EnvType.TRAIN or EnvType.EVAL workers.")
         opts = WorkerOptions(
-            vf_env_args=dict(vf_env_args or {}),
+            vf_env_args={} if vf_env_args is None else vf_env_args,
             max_concurrent_rollouts=max_concurrent_rollouts,
             max_rollout_timeout=max_rollout_timeout,
             completion_poll_timeout=completion_poll_timeout,
@@ -607,22 +563,9 @@ class RFTMultiturnInfrastructure:
         Returns:
             The file written (atomically).
         """
-        from amzn_nova_forge.core.storage import write_text
+        from amzn_nova_forge.rft_multiturn._state import dump_state
 
-        default = f"rft_state_{self.stack_name}_{self.session_id}.json" if include_session_id else None
-        path = Path(file_path or ".") / (file_name or default or f"rft_state_{self.stack_name}.json")
-        state = {
-            **self.get_configuration(),
-            "custom_env": self.custom_env.to_dict() if self.custom_env else None,
-            "python_venv_name": self.python_venv_name,
-            "starter_kit_path": self.starter_kit_path,
-            "allow_local_command_execution": self.allow_local_command_execution,
-            "infra_state": self.infra.get_state(),
-            "dumped_at": datetime.now(UTC).isoformat(),
-        }
-        write_text(str(path), json.dumps(state, indent=2, default=str))
-        logger.info("Saved RFT infrastructure state to %s", path)
-        return path
+        return dump_state(self, file_path, file_name, include_session_id)
 
     @classmethod
     def load(cls, file_path: str, auto_reconnect: bool = True) -> RFTMultiturnInfrastructure:
@@ -638,37 +581,9 @@ class RFTMultiturnInfrastructure:
             >>> rft_infra = RFTMultiturnInfrastructure.load("rft_state_my-rft-stack-NovaForgeSDK_....json")  # doctest: +SKIP
             >>> rft_infra.kill_task(EnvType.TRAIN)  # doctest: +SKIP
         """
-        try:
-            state = json.loads(Path(file_path).read_text())
-        except (OSError, json.JSONDecodeError) as e:
-            raise ConfigError(f"{file_path} is not a saved RFT infrastructure state: {e}") from e
-        missing = [k for k in ("stack_name", "region", "env_id", "session_id") if k not in state]
-        if missing:
-            raise ConfigError(f"{file_path} is not a saved RFT infrastructure state: missing {', '.join(missing)}.")
-        infra_state = state.get("infra_state") or {}
-        custom = state.get("custom_env")
-        custom_env = CustomEnvironment(**custom) if custom else None
-        obj = cls(
-            stack_name=state["stack_name"],
-            region=state["region"],
-            vf_env_id=None if custom_env else state["env_id"],
-            custom_env=custom_env,
-            infrastructure_arn=state.get("infrastructure_arn"),
-            python_venv_name=state.get("python_venv_name"),
-            starter_kit_path=state.get("starter_kit_path"),
-            vpc_config=infra_state.get("vpc_config"),
-            cpu=infra_state.get("cpu"),
-            memory=infra_state.get("memory"),
-            rft_role_name=state.get("rft_role_name"),
-            container_image=infra_state.get("image"),
-            allow_local_command_execution=bool(state.get("allow_local_command_execution")),
-        )
-        obj._session_id = obj.infra.session_id = state["session_id"]
-        if state.get("stack_outputs"):
-            obj.stack_outputs = _stacks.StackOutputs(**state["stack_outputs"])
-        if auto_reconnect:
-            obj.infra.restore(infra_state)
-        return obj
+        from amzn_nova_forge.rft_multiturn._state import load_state
+
+        return load_state(cls, file_path, auto_reconnect)
 
     def __repr__(self) -> str:
         return f"RFTMultiturnInfrastructure(stack_name={self.stack_name!r}, platform={self.platform!r}, env_id={self.env_id!r})"

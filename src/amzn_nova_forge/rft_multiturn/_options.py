@@ -45,15 +45,15 @@ class WorkerOptions:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise ConfigError(f"{name} must be an integer from {low} to {high}, got {value!r}.")
-        for name, low, high in (
+        for name, flow, fhigh in (
             ("max_rollout_timeout", 1.0, 86400.0),
             ("completion_poll_timeout", 1.0, 86400.0),
             ("completion_poll_interval", 0.0, 60.0),
             ("rollout_poll_interval", 0.0, MAX_SQS_WAIT),
         ):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-                raise ConfigError(f"{name} must be a number from {low:g} to {high:g} seconds, got {value!r}.")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not flow <= value <= fhigh:
+                raise ConfigError(f"{name} must be a number from {flow:g} to {fhigh:g} seconds, got {value!r}.")
         if self.queue_url is not None and not (
             isinstance(self.queue_url, str) and self.queue_url.startswith("https://sqs.")
         ):

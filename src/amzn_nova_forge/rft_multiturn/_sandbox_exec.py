@@ -30,6 +30,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_CHILD_SUBREAPER = 36
@@ -134,7 +135,7 @@ def _pid_namespace() -> bool:
         return False
 
 
-def _limits(spec: dict) -> None:
+def _limits(spec: dict[str, Any]) -> None:
     def cap(which: int, value: int) -> None:
         _, hard = resource.getrlimit(which)
         value = value if hard == resource.RLIM_INFINITY else min(value, hard)
@@ -150,6 +151,7 @@ def _limits(spec: dict) -> None:
 
 
 def _children(parent: int) -> list[int]:
+    """Live (non-zombie) children of ``parent``."""
     out = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -157,14 +159,23 @@ def _children(parent: int) -> list[int]:
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except (OSError, IndexError):
                 continue
-            if int(fields[1]) == parent:
+            if int(fields[1]) == parent and fields[0] != "Z":
                 out.append(int(entry.name))
     return out
 
 
+def _reap() -> None:
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                return
+        except ChildProcessError:
+            return
+
+
 def _sweep(deadline: float) -> int:
     """SIGKILL and reap every process re-parented to us; returns how many were killed."""
-    me, killed = os.getpid(), 0
+    me, killed = os.getpid(), set()
     while time.monotonic() < deadline:
         kids = _children(me)
         if not kids:
@@ -172,17 +183,13 @@ def _sweep(deadline: float) -> int:
         for pid in kids:
             try:
                 os.kill(pid, signal.SIGKILL)
-                killed += 1
+                killed.add(pid)
             except ProcessLookupError:
                 pass
-        while True:
-            try:
-                if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                    break
-            except ChildProcessError:
-                break
         time.sleep(0.01)
-    return killed
+        _reap()
+    _reap()
+    return len(killed)
 
 
 def main(spec_path: str) -> int:
