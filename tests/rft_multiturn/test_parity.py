@@ -84,7 +84,7 @@ def test_start_environment_official_parameters_reach_the_worker(home: Path, tmp_
     assert (flags["--completion-timeout"], flags["--completion-interval"]) == ("120.0", "0.25")
     assert flags["--log-dir"] == str(tmp_path / "logs")
     assert flags["--rollout-queue"].endswith("/other-queue")
-    assert flags["--env-type"] == "train"
+    assert flags["--env-type"] == "train" and flags["--platform"] == "local"
 
 
 def test_config_file_replaces_arguments(home: Path, tmp_path: Path) -> None:

@@ -122,3 +122,27 @@ def test_missing_landlock_is_refused_unless_accepted(monkeypatch: pytest.MonkeyP
     with pytest.raises(SandboxUnavailableError, match="Landlock"):
         Sandbox()
     Sandbox(require_confinement=False).close()
+
+
+def test_terminalbench_requires_confinement_on_local_workers_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NOVA_FORGE_RFT_PLATFORM", raising=False)
+    assert envs.load_builtin("terminalbench_env").require_confinement is True  # outside a worker
+    for platform, required in (("local", True), ("ec2", False), ("ecs", False)):
+        monkeypatch.setenv("NOVA_FORGE_RFT_PLATFORM", platform)
+        assert envs.load_builtin("terminalbench_env").require_confinement is required
+    assert envs.load_builtin("terminalbench_env", require_confinement=True).require_confinement is True
+
+
+def test_worker_tells_the_environment_its_platform(monkeypatch: pytest.MonkeyPatch) -> None:
+    from amzn_nova_forge.rft_multiturn._worker import PLATFORM_ENV, Worker, parse_args
+
+    monkeypatch.setenv(PLATFORM_ENV, "local")  # so that teardown restores it after the worker sets it
+    queues = [
+        a
+        for q in ("rollout-queue", "finished-queue", "generate-request", "generate-response")
+        for a in (f"--{q}", "https://sqs.us-east-1.amazonaws.com/1/q")
+    ]
+    worker = Worker(
+        parse_args(["--region", "us-east-1", "--env-id", "terminalbench_env", "--platform", "ecs", *queues])
+    )
+    assert os.environ[PLATFORM_ENV] == "ecs" and worker.env.require_confinement is False

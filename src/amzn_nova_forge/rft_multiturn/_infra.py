@@ -283,6 +283,8 @@ class RFTMultiturnInfrastructure:
             json.dumps(opts.vf_env_args),
             "--env-type",
             env_type.value,
+            "--platform",
+            self.platform,
             *opts.worker_args(),
         ]
         if self.custom_env is not None and self.platform == "local":

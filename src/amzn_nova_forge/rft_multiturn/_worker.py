@@ -30,6 +30,10 @@ from typing import Any
 from amzn_nova_forge.core.aws import client
 
 logger = logging.getLogger("nova_forge.rft_worker")
+#: Shortest pause between two empty short polls (an interval of 0 must not spin on SQS).
+MIN_IDLE_S = 0.05
+#: Environment variable telling environments where the worker runs (``local``, ``ec2``, ``ecs``).
+PLATFORM_ENV = "NOVA_FORGE_RFT_PLATFORM"
 
 
 class Stopped(Exception):
@@ -52,6 +56,8 @@ class Worker:
     def _load_env(self) -> Any:
         from amzn_nova_forge.rft_multiturn import envs
 
+        if self.args.platform:
+            os.environ[PLATFORM_ENV] = self.args.platform
         kwargs = json.loads(self.args.env_args or "{}")
         if self.args.env_path:
             return envs.load_from_path(self.args.env_path, self.args.env_id, **kwargs)
@@ -84,7 +90,7 @@ class Worker:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"no generation for request {request_id} within the completion/rollout timeout")
                 if not self._poll_responses() and self.args.completion_interval < 1:
-                    self.stop.wait(self.args.completion_interval)
+                    self.stop.wait(max(MIN_IDLE_S, self.args.completion_interval))
         finally:
             with self._lock:
                 self._pending.discard(request_id)
@@ -211,8 +217,8 @@ class Worker:
             messages = resp.get("Messages", [])
             for msg in messages:
                 self.run_one(msg)
-            if not messages and wait == 0 and self.args.poll_wait > 0:
-                self.stop.wait(self.args.poll_wait)
+            if not messages and wait == 0:
+                self.stop.wait(max(MIN_IDLE_S, self.args.poll_wait))
 
     def serve(self) -> int:
         threads = [
@@ -258,6 +264,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--completion-timeout", type=_seconds(1, 86400), default=600.0)
     p.add_argument("--completion-interval", type=_seconds(0, 60), default=0.5)
     p.add_argument("--log-dir", default="")
+    p.add_argument("--platform", default="", choices=["", "local", "ec2", "ecs"])
     p.add_argument("--worker-id", default="")
     return p.parse_args(argv)
 

@@ -14,6 +14,7 @@ LOCAL workers run it only with ``RFTMultiturnInfrastructure(..., allow_local_com
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -40,7 +41,9 @@ class TerminalEnv:
         memory_mb: Address-space limit per process, MiB.
         cpu_seconds: CPU-time limit per process.
         max_file_mb: Largest file a command may write, MiB.
-        require_confinement: Refuse to run where writes outside the folder cannot be stopped.
+        require_confinement: Refuse to run where writes outside the folder cannot be stopped
+            (no Landlock). Default: on LOCAL workers (and outside a worker) yes; on EC2/ECS
+            workers, whose machine or task is disposable, the other limits apply without it.
     """
 
     def __init__(
@@ -52,7 +55,7 @@ class TerminalEnv:
         memory_mb: int = 1024,
         cpu_seconds: int = 30,
         max_file_mb: int = 64,
-        require_confinement: bool = True,
+        require_confinement: bool | None = None,
         **_: Any,
     ) -> None:
         self.max_turns = int(max_turns)
@@ -63,6 +66,8 @@ class TerminalEnv:
             memory_bytes=int(memory_mb) * _MiB,
             file_size_bytes=int(max_file_mb) * _MiB,
         )
+        if require_confinement is None:
+            require_confinement = os.environ.get("NOVA_FORGE_RFT_PLATFORM", "local") == "local"
         self.require_confinement = bool(require_confinement)
 
     def _run(self, box: Sandbox, cmd: str) -> tuple[int, str]:
