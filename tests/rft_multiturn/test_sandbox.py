@@ -146,3 +146,27 @@ def test_worker_tells_the_environment_its_platform(monkeypatch: pytest.MonkeyPat
         parse_args(["--region", "us-east-1", "--env-id", "terminalbench_env", "--platform", "ecs", *queues])
     )
     assert os.environ[PLATFORM_ENV] == "ecs" and worker.env.require_confinement is False
+
+
+@needs_landlock
+def test_terminalbench_rollout_contains_a_hostile_model(tmp_path: Path) -> None:
+    """Replies that write outside the folder, leave a process behind and allocate without bound."""
+    target = tmp_path / "pwned.txt"
+    tag = f"47{os.getpid() % 1000:03d}"
+    env = envs.load_builtin("terminalbench_env", max_turns=4, command_timeout=3, memory_mb=256)
+    replies = iter(
+        [
+            f"<bash>echo owned > {target}; echo owned > ../../escape.txt</bash>",
+            f"<bash>setsid sleep {tag} & nohup sleep {tag}1 & echo started</bash>",
+            '<bash>python3 -c "a = []\nwhile True: a.append(bytearray(10**7))"</bash>',
+            "<bash>sleep 30</bash>",
+        ]
+    )
+    started = time.monotonic()
+    out = env.rollout({"instruction": "misbehave", "test_command": "true"}, lambda messages: next(replies))
+    feedback = [m["content"] for m in out["messages"] if m["role"] == "user"][1:]
+    assert "Permission denied" in feedback[0] and not target.exists()
+    assert feedback[1].startswith("exit code 0") and _sleepers(f"sleep {tag}") == []
+    assert "MemoryError" in feedback[2]
+    assert feedback[3] == "exit code 124\ncommand timed out after 3s"
+    assert time.monotonic() - started < 30 and out["metrics"]["commands"] == 4
