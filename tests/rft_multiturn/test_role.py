@@ -146,3 +146,33 @@ def test_ecs_setup_scopes_the_role_to_its_bucket_and_image(aws, home) -> None:
     assert infra.sdk_s3_uri is not None and infra.sdk_s3_uri.startswith("s3://team-bucket/nova-rft-sdk/")
     with pytest.raises(ConfigError, match="s3_bucket must be a bucket name"):
         infra.setup(s3_bucket="s3://team-bucket")
+
+
+def test_setup_rescopes_an_sdk_role_and_leaves_other_roles_alone(aws, home) -> None:
+    from amzn_nova_forge import RFTMultiturnInfrastructure
+
+    iam = boto3.client("iam")
+    broad = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "EnvironmentPackages", "Effect": "Allow", "Action": "s3:GetObject", "Resource": ["arn:aws:s3:::*"]}
+        ],
+    }
+    for name in ("RFTExecutionRoleNovaSDK", "TeamRole"):
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+    # A role made by an earlier SDK version (its inline policy) and a role the team manages.
+    iam.put_role_policy(
+        RoleName="RFTExecutionRoleNovaSDK", PolicyName="NovaForgeSDK-RFTMultiturn", PolicyDocument=json.dumps(broad)
+    )
+    iam.put_role_policy(RoleName="TeamRole", PolicyName="team", PolicyDocument=json.dumps(broad))
+    RFTMultiturnInfrastructure(stack_name="old", python_venv_name="venv", vf_env_id=VFEnvId.WORDLE).setup()
+    doc = iam.get_role_policy(RoleName="RFTExecutionRoleNovaSDK", PolicyName="NovaForgeSDK-RFTMultiturn")[
+        "PolicyDocument"
+    ]
+    assert_scoped(doc)
+    assert {st["Sid"] for st in doc["Statement"]} == {"Queues", "Tasks", "Logs"}
+    RFTMultiturnInfrastructure(
+        stack_name="team", python_venv_name="venv", vf_env_id=VFEnvId.WORDLE, rft_role_name="TeamRole"
+    ).setup()
+    assert iam.get_role_policy(RoleName="TeamRole", PolicyName="team")["PolicyDocument"] == broad
+    assert iam.list_role_policies(RoleName="TeamRole")["PolicyNames"] == ["team"]

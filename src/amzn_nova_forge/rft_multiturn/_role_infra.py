@@ -53,9 +53,8 @@ def ensure_role(infra: RFTMultiturnInfrastructure) -> str:
             raise AWSServiceError.from_client_error(e, service="iam") from e
         exists = False
     locations, repos = role_locations(infra), role_repositories(infra)
-    if exists and (
-        infra.custom_policy_path or not (locations or repos) or not sdk_managed(infra.region, infra.rft_role_name)
-    ):
+    # A role this SDK made is rewritten (scoped policy, earlier locations kept); any other is left alone.
+    if exists and (infra.custom_policy_path or not sdk_managed(infra.region, infra.rft_role_name)):
         return str(infra.role_arn)
     infra.role_arn = create_rft_execution_role(
         infra.region,
