@@ -128,6 +128,9 @@ if TYPE_CHECKING:
         JobTimeoutError as JobTimeoutError,
     )
     from amzn_nova_forge.errors import (
+        LocalCommandExecutionError as LocalCommandExecutionError,
+    )
+    from amzn_nova_forge.errors import (
         MissingDependencyError as MissingDependencyError,
     )
     from amzn_nova_forge.errors import (
@@ -141,6 +144,9 @@ if TYPE_CHECKING:
     )
     from amzn_nova_forge.errors import (
         RecipeValidationError as RecipeValidationError,
+    )
+    from amzn_nova_forge.errors import (
+        SandboxUnavailableError as SandboxUnavailableError,
     )
     from amzn_nova_forge.errors import (
         UnknownRuntimeError as UnknownRuntimeError,
@@ -336,6 +342,7 @@ if TYPE_CHECKING:
         "JobSubmissionError",
         "JobTimeoutError",
         "LocalBatchInferenceResult",
+        "LocalCommandExecutionError",
         "LocalEvaluationResult",
         "LocalRuntimeManager",
         "LocalTrainingResult",
@@ -368,6 +375,7 @@ if TYPE_CHECKING:
         "SMTJServerlessRuntimeManager",
         "SMTJServerlessTrainingResult",
         "SMTJTrainingResult",
+        "SandboxUnavailableError",
         "SingleInferenceResult",
         "TrainingMethod",
         "TrainingResult",

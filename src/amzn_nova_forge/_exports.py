@@ -46,6 +46,8 @@ ERRORS = {
         "JobSubmissionError",
         "JobFailedError",
         "JobTimeoutError",
+        "LocalCommandExecutionError",
+        "SandboxUnavailableError",
     )
 }
 MANAGERS = {
@@ -117,6 +119,15 @@ RFT = {
     "CustomEnvironment": "amzn_nova_forge.rft_multiturn._custom_env",
     "list_rft_stacks": "amzn_nova_forge.rft_multiturn._stacks",
     "create_rft_execution_role": "amzn_nova_forge.rft_multiturn._role",
+}
+#: Only in ``amzn_nova_forge.rft_multiturn`` (as in the official package), not top-level.
+RFT_NAMESPACE = {
+    "QueueMessageCounts": "amzn_nova_forge.rft_multiturn._queues",
+    "LocalRFTInfrastructure": "amzn_nova_forge.rft_multiturn._local",
+    "EC2RFTInfrastructure": "amzn_nova_forge.rft_multiturn._remote",
+    "ECSRFTInfrastructure": "amzn_nova_forge.rft_multiturn._remote",
+    "Sandbox": "amzn_nova_forge.rft_multiturn.sandbox",
+    "SandboxLimits": "amzn_nova_forge.rft_multiturn.sandbox",
 }
 
 TOP_LEVEL = {

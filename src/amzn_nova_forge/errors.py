@@ -43,11 +43,13 @@ __all__ = [
     "JobFailedError",
     "JobSubmissionError",
     "JobTimeoutError",
+    "LocalCommandExecutionError",
     "MissingDependencyError",
     "NotificationManagerInfraError",
     "NovaForgeError",
     "RecipeOverrideError",
     "RecipeValidationError",
+    "SandboxUnavailableError",
     "UnknownRuntimeError",
     "UnsupportedFeatureError",
     "UnsupportedRegionError",
@@ -193,6 +195,14 @@ class UnsupportedFeatureError(NovaForgeError, ValueError):
         self.runtime = runtime
         self.features = list(features)
         super().__init__(message)
+
+
+class LocalCommandExecutionError(ConfigError):
+    """An environment that runs model-written commands was asked to run on this machine without opt-in."""
+
+
+class SandboxUnavailableError(NovaForgeError, RuntimeError):
+    """Model-written commands cannot be confined here (no Linux, no Landlock); the message says what is missing."""
 
 
 class MissingDependencyError(NovaForgeError, ImportError):

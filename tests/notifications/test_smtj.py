@@ -84,7 +84,8 @@ def test_spec_kms_example(aws, smtj_result) -> None:
     attrs = boto3.client("sns", region_name="us-east-1").get_topic_attributes(TopicArn=_topic_arn())["Attributes"]
     assert attrs["KmsMasterKeyId"] == "abc-123-def-456"
     role = boto3.client("iam").get_role_policy(
-        RoleName="NovaForgeSDK-SMTJ-NotificationLambda-Role", PolicyName="NovaForgeSDK-SMTJ-NotificationHandler"
+        RoleName="NovaForgeSDK-SMTJ-NotificationLambda-Role-us-east-1",
+        PolicyName="NovaForgeSDK-SMTJ-NotificationHandler",
     )
     assert "key/abc-123-def-456" in str(role["PolicyDocument"])
 

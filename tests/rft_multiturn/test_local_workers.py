@@ -119,7 +119,9 @@ def test_spec_local_example_runs_real_workers(moto_server, home, monkeypatch, re
 
     logs = rft_infra.get_logs(limit=50)
     assert any("rollout r-solve finished status=ok" in line for line in logs)
-    assert all(v == {"visible": 0, "in_flight": 0, "delayed": 0} for v in rft_infra.check_all_queues().values())
+    assert all(
+        v.empty and (v["visible"], v.in_flight, v.delayed) == (0, 0, 0) for v in rft_infra.check_all_queues().values()
+    )
 
     # Stop the workers: the processes are gone (reaped), nothing left behind.
     stopped = rft_infra.kill_task(EnvType.TRAIN)

@@ -23,9 +23,11 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import resources
+from pathlib import Path
 from typing import Any, ClassVar
 
 from amzn_nova_forge.core.aws import client, resolve_region
+from amzn_nova_forge.core.enums import Platform
 from amzn_nova_forge.errors import ConfigError, NotificationManagerInfraError
 
 __all__ = ["EMAIL_RE", "TTL_DAYS", "NotificationManager", "validate_emails"]
@@ -67,7 +69,13 @@ def validate_emails(emails: Sequence[str]) -> list[str]:
 class NotificationManager(abc.ABC):
     """Base class of the per-platform notification managers.
 
+    Args:
+        platform: ``Platform.SMTJ`` or ``Platform.SMHP`` (default: the subclass's).
+        region: AWS region of the notification infrastructure.
+        kms_key_id: Customer KMS key id (not ARN) to encrypt the topic; used when the stack is created.
+
     Attributes:
+        platform: The :class:`Platform` of the jobs.
         region: AWS region of the notification infrastructure.
         stack_name: The CloudFormation stack this manager owns.
         table_name: The DynamoDB table holding job entries.
@@ -79,12 +87,30 @@ class NotificationManager(abc.ABC):
         >>> mgr.enable_notifications("my-job-123", ["me@example.com"], "s3://bucket/output")  # doctest: +SKIP
     """
 
-    platform: ClassVar[str]
+    #: The platform of the subclass (``platform`` argument default).
+    default_platform: ClassVar[Platform]
     template_file: ClassVar[str]
 
-    def __init__(self, region: str | None = "us-east-1", kms_key_id: str | None = None) -> None:
+    def __init__(
+        self, platform: Platform | str | None = None, region: str | None = "us-east-1", kms_key_id: str | None = None
+    ) -> None:
+        default = getattr(type(self), "default_platform", None)
+        try:
+            self.platform = Platform(platform if platform is not None else default)
+        except ValueError as e:
+            raise ConfigError(f"platform must be Platform.SMTJ or Platform.SMHP, got {platform!r}.") from e
+        if default is not None and self.platform is not default:
+            raise ConfigError(
+                f"{type(self).__name__} manages {default.value} notifications, not {self.platform.value}."
+            )
         self.region = resolve_region(region)
-        if kms_key_id is not None and (not kms_key_id or kms_key_id.startswith("arn:")):
+        self.kms_key_id: str | None = None
+        self._set_kms_key(kms_key_id)
+
+    def _set_kms_key(self, kms_key_id: str | None) -> None:
+        if kms_key_id is None:
+            return
+        if not isinstance(kms_key_id, str) or not kms_key_id or kms_key_id.startswith("arn:"):
             raise ConfigError(
                 f"kms_key_id must be the key id (e.g. '1234abcd-12ab-34cd-56ef-1234567890ab'), not an ARN: {kms_key_id!r}."
             )
@@ -111,9 +137,13 @@ class NotificationManager(abc.ABC):
     def _stack_parameters(self) -> dict[str, str]:
         """CloudFormation parameters for a new stack."""
 
-    def _item_extras(self, **kwargs: Any) -> dict[str, Any]:
+    def _item_extras(self, namespace: str | None) -> dict[str, Any]:
         """Platform attributes added to the job's DynamoDB item (low-level format)."""
         return {}
+
+    def _check_item(self, namespace: str | None) -> None:
+        """Raise before anything is created when the job's item would be incomplete."""
+        self._item_extras(namespace)
 
     # ---- public API -------------------------------------------------------------------------
     @classmethod
@@ -121,13 +151,50 @@ class NotificationManager(abc.ABC):
         """The bundled CloudFormation template (YAML)."""
         return resources.files("amzn_nova_forge.notifications").joinpath("templates", cls.template_file).read_text()
 
-    def enable_notifications(
-        self, job_id: str, emails: Sequence[str], output_s3_path: str | None, **item_kwargs: Any
-    ) -> dict[str, Any]:
-        """Make sure the stack exists, register ``job_id`` and subscribe ``emails``.
+    def get_stack_name(self) -> str:
+        """The CloudFormation stack this manager owns (same as :attr:`stack_name`)."""
+        return self.stack_name
 
-        ``validate_output=False`` (in ``item_kwargs``) skips the manifest check of completed jobs
-        (evaluation and inference jobs write no ``manifest.json``).
+    def get_template_path(self) -> Path:
+        """Path of the bundled CloudFormation template file."""
+        return Path(str(resources.files("amzn_nova_forge.notifications").joinpath("templates", self.template_file)))
+
+    def get_platform_name(self) -> str:
+        """``"SMTJ"`` or ``"SMHP"``."""
+        return self.platform.value
+
+    def _apply_options(self, **options: Any) -> None:
+        """Platform options given to :meth:`enable_notifications` (subclasses add theirs)."""
+        kms = options.pop("kms_key_id", None)
+        if options:
+            raise ConfigError(f"Unknown {self.platform.value} notification option(s): {', '.join(sorted(options))}.")
+        self._set_kms_key(kms)
+
+    def enable_notifications(
+        self,
+        job_name: str | None = None,
+        emails: Sequence[str] | None = None,
+        output_s3_path: str | None = None,
+        namespace: str | None = None,
+        *,
+        job_id: str | None = None,
+        validate_output: bool = True,
+        **platform_kwargs: Any,
+    ) -> dict[str, Any]:
+        """Make sure the stack exists, register the job and subscribe ``emails``.
+
+        Args:
+            job_name: The job's name (SMTJ training job name, HyperPod PyTorchJob name).
+            emails: Addresses to notify (each confirms its SNS subscription once).
+            output_s3_path: Where the job writes its outputs (checked for ``manifest.json``).
+            namespace: HyperPod only: the job's Kubernetes namespace (required there).
+            job_id: Earlier name of ``job_name``.
+            validate_output: False skips the manifest check of completed jobs (evaluation and
+                inference jobs write no ``manifest.json``).
+            **platform_kwargs: ``kms_key_id``; HyperPod also ``kubectl_layer_arn``, ``eks_cluster_arn``,
+                ``vpc_id``, ``subnet_ids``, ``security_group_id``, ``route_table_ids``,
+                ``create_dynamodb_endpoint``, ``create_s3_endpoint``, ``polling_interval_minutes``
+                (used when the stack is created).
 
         Returns:
             ``{"stack_name", "table_name", "topic_arn", "created_stack", "subscribed", "already_subscribed"}``.
@@ -135,15 +202,27 @@ class NotificationManager(abc.ABC):
         Raises:
             ConfigError: Invalid emails or parameters.
             NotificationManagerInfraError: The stack or its resources could not be created or used.
+
+        Example:
+            >>> SMTJNotificationManager(region="us-east-1").enable_notifications(
+            ...     job_name="existing-training-job", emails=["user@example.com"],
+            ...     output_s3_path="s3://bucket/output")  # doctest: +SKIP
         """
+        if job_name is not None and job_id is not None and job_name != job_id:
+            raise ConfigError(f"Pass job_name ({job_name!r}) or job_id ({job_id!r}), not both.")
+        job_id = job_name if job_name is not None else job_id
         if not job_id:
-            raise ConfigError("job_id is required to enable notifications.")
+            raise ConfigError("job_name is required to enable notifications.")
+        if emails is None:
+            raise ConfigError("emails is required, e.g. emails=['user@example.com'].")
+        self._apply_options(**platform_kwargs)
+        self._check_item(namespace)
         addresses = validate_emails(emails)
         if output_s3_path is not None and not output_s3_path.startswith("s3://"):
             raise ConfigError(f"output_s3_path must be an s3:// URI, got {output_s3_path!r}.")
         created, outputs = self.ensure_stack()
         self._sync_handler_code()
-        self._put_job(job_id, addresses, output_s3_path, **item_kwargs)
+        self._put_job(job_id, addresses, output_s3_path, validate_output=validate_output, namespace=namespace)
         new, existing = self._subscribe(outputs["TopicArn"], addresses)
         if new:
             logger.info(
@@ -256,7 +335,7 @@ class NotificationManager(abc.ABC):
 
         from amzn_nova_forge.notifications.handlers import build_zip
 
-        code = build_zip(self.platform)
+        code = build_zip(self.platform.value)
         sha = base64.b64encode(hashlib.sha256(code).digest()).decode()
         lam = client("lambda", self.region)
         try:
@@ -268,7 +347,13 @@ class NotificationManager(abc.ABC):
             raise self._infra_error("UpdateFunctionCode", e) from e
 
     def _put_job(
-        self, job_id: str, emails: list[str], output_s3_path: str | None, *, validate_output: bool = True, **kwargs: Any
+        self,
+        job_id: str,
+        emails: list[str],
+        output_s3_path: str | None,
+        *,
+        validate_output: bool = True,
+        namespace: str | None = None,
     ) -> None:
         from botocore.exceptions import ClientError
 
@@ -276,14 +361,14 @@ class NotificationManager(abc.ABC):
         item: dict[str, Any] = {
             "job_id": {"S": job_id},
             "emails": {"SS": emails},
-            "platform": {"S": self.platform},
+            "platform": {"S": self.platform.value},
             "created_at": {"S": now.isoformat()},
             "ttl": {"N": str(int(now.timestamp()) + TTL_DAYS * 86400)},
             "validate_output": {"BOOL": bool(validate_output)},
         }
         if output_s3_path:
             item["output_s3_path"] = {"S": output_s3_path}
-        item.update(self._item_extras(**kwargs))
+        item.update(self._item_extras(namespace))
         try:
             client("dynamodb", self.region).put_item(TableName=self.table_name, Item=item)
         except ClientError as e:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from amzn_nova_forge.core.enums import Platform
 from amzn_nova_forge.errors import ConfigError, UnsupportedFeatureError
 
-__all__ = ["SMHP_KWARGS", "SMTJ_KWARGS", "enable_for_result"]
+__all__ = ["PLATFORMS", "SMHP_KWARGS", "SMTJ_KWARGS", "enable_for_result"]
 
 logger = logging.getLogger(__name__)
 
@@ -21,10 +22,39 @@ SMHP_KWARGS = frozenset(
         "vpc_id",
         "subnet_ids",
         "security_group_id",
+        "route_table_ids",
+        "create_dynamodb_endpoint",
+        "create_s3_endpoint",
         "polling_interval_minutes",
         "kms_key_id",
     }
 )
+
+
+def _smtj_manager(result: Any, region: str | None, kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    from amzn_nova_forge.notifications._smtj import SMTJNotificationManager
+
+    return SMTJNotificationManager(region=region, kms_key_id=kwargs.get("kms_key_id")), {}
+
+
+def _smhp_manager(result: Any, region: str | None, kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    from amzn_nova_forge.notifications._smhp import SMHPNotificationManager
+
+    cluster, result_namespace = _cluster_and_namespace(result)
+    if not cluster:
+        raise ConfigError(f"Result for job {result.job_id!r} has no cluster_name; it is not a HyperPod job result.")
+    options = dict(kwargs)
+    namespace = options.pop("namespace", None) or result_namespace
+    if not namespace:
+        raise ConfigError("namespace is required for HyperPod notifications, e.g. namespace='kubeflow'.")
+    return SMHPNotificationManager(cluster, region=region, **options), {"namespace": namespace}
+
+
+#: Platform -> (options it accepts, factory of its manager and the extra enable_notifications arguments).
+PLATFORMS: dict[Platform, tuple[frozenset[str], Callable[..., tuple[Any, dict[str, Any]]]]] = {
+    Platform.SMTJ: (SMTJ_KWARGS, _smtj_manager),
+    Platform.SMHP: (SMHP_KWARGS, _smhp_manager),
+}
 
 
 def _is_training(result: Any) -> bool:
@@ -99,31 +129,23 @@ def enable_for_result(
             region,
         )
     effective_region = job_region or region
-    if platform is Platform.SMTJ:
-        from amzn_nova_forge.notifications._smtj import SMTJNotificationManager
-
-        _check_kwargs(platform, platform_kwargs, SMTJ_KWARGS)
-        output = _output_path(result, output_s3_path)
-        manager = SMTJNotificationManager(region=effective_region, kms_key_id=platform_kwargs.get("kms_key_id"))
-        return manager.enable_notifications(result.job_id, emails, output, validate_output=_is_training(result))
-    if platform is Platform.SMHP:
-        from amzn_nova_forge.notifications._smhp import SMHPNotificationManager
-
-        _check_kwargs(platform, platform_kwargs, SMHP_KWARGS)
-        cluster, result_namespace = _cluster_and_namespace(result)
-        if not cluster:
-            raise ConfigError(f"Result for job {result.job_id!r} has no cluster_name; it is not a HyperPod job result.")
-        kwargs = dict(platform_kwargs)
-        namespace = kwargs.pop("namespace", None) or result_namespace
-        if not namespace:
-            raise ConfigError("namespace is required for HyperPod notifications, e.g. namespace='kubeflow'.")
-        output = _output_path(result, output_s3_path)
-        manager = SMHPNotificationManager(cluster, region=effective_region, **kwargs)
-        return manager.enable_notifications(
-            result.job_id, emails, output, namespace=namespace, validate_output=_is_training(result)
+    if platform not in PLATFORMS:
+        raise UnsupportedFeatureError(
+            f"Job notifications are available for {' and '.join(p.value for p in PLATFORMS)} jobs only, "
+            f"not {platform.value}.",
+            runtime=platform.value,
+            features=["job notifications"],
         )
-    raise UnsupportedFeatureError(
-        f"Job notifications are available for SMTJ and SMHP jobs only, not {platform.value}.",
-        runtime=platform.value,
-        features=["job notifications"],
+    allowed, make = PLATFORMS[platform]
+    _check_kwargs(platform, platform_kwargs, allowed)
+    manager, extra = make(result, effective_region, platform_kwargs)
+    output = _output_path(result, output_s3_path)
+    return dict(
+        manager.enable_notifications(
+            job_name=result.job_id,
+            emails=emails,
+            output_s3_path=output,
+            validate_output=_is_training(result),
+            **extra,
+        )
     )

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from amzn_nova_forge.core.aws import client
+from amzn_nova_forge.core.enums import Platform
 from amzn_nova_forge.errors import ConfigError, NotificationManagerInfraError
 from amzn_nova_forge.notifications._base import NotificationManager
 
@@ -36,6 +37,39 @@ def cluster_suffix(cluster_name: str) -> str:
     return f"{cluster_name[: MAX_SUFFIX - 7].rstrip('-')}-{digest}"
 
 
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _ids(prefix: str) -> Any:
+    def check(value: Any) -> str | None:
+        if isinstance(value, str) or not value or not all(isinstance(v, str) and v.startswith(prefix) for v in value):
+            return f"must be a non-empty list of '{prefix}...' ids"
+        return None
+
+    return check
+
+
+#: HyperPod option -> check (returns the problem, or None when the value is fine).
+_OPTION_CHECKS: dict[str, Any] = {
+    "kubectl_layer_arn": lambda v: None if isinstance(v, str) and ":layer:" in v else "must be a Lambda layer ARN",
+    "eks_cluster_arn": lambda v: None if isinstance(v, str) and ":eks:" in v else "must be an EKS cluster ARN",
+    "vpc_id": lambda v: None if isinstance(v, str) and v.startswith("vpc-") else "must be a VPC id (vpc-...)",
+    "subnet_ids": _ids("subnet-"),
+    "security_group_id": lambda v: (
+        None if isinstance(v, str) and v.startswith("sg-") else "must be a security group id"
+    ),
+    "route_table_ids": _ids("rtb-"),
+    "create_dynamodb_endpoint": lambda v: None if isinstance(v, bool) else "must be True or False",
+    "create_s3_endpoint": lambda v: None if isinstance(v, bool) else "must be True or False",
+    "polling_interval_minutes": lambda v: (
+        None
+        if isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1440
+        else "must be an integer from 1 to 1440"
+    ),
+}
+
+
 class SMHPNotificationManager(NotificationManager):
     """Creates and uses ``NovaForgeSDK-SMHP-JobNotifications-{ClusterName}``.
 
@@ -47,6 +81,9 @@ class SMHPNotificationManager(NotificationManager):
         vpc_id: VPC of the Lambda (detected from the subnets when omitted).
         subnet_ids: Subnets of the Lambda (the cluster's when omitted).
         security_group_id: Security group of the Lambda (the cluster's when omitted).
+        route_table_ids: Route tables for the DynamoDB/S3 gateway endpoints (the subnets' when omitted).
+        create_dynamodb_endpoint: Create a DynamoDB gateway endpoint (skipped anyway when the VPC has one).
+        create_s3_endpoint: Create an S3 gateway endpoint (skipped anyway when the VPC has one).
         polling_interval_minutes: How often job states are checked (default 5).
         kms_key_id: Customer KMS key id (not ARN) to encrypt the topic.
 
@@ -55,7 +92,7 @@ class SMHPNotificationManager(NotificationManager):
         >>> mgr.enable_notifications("my-job", ["me@example.com"], "s3://bucket/out", namespace="kubeflow")  # doctest: +SKIP
     """
 
-    platform: ClassVar[str] = "SMHP"
+    default_platform: ClassVar[Platform] = Platform.SMHP
     template_file: ClassVar[str] = "smhp_notifications.yaml"
 
     def __init__(
@@ -68,30 +105,55 @@ class SMHPNotificationManager(NotificationManager):
         vpc_id: str | None = None,
         subnet_ids: Sequence[str] | None = None,
         security_group_id: str | None = None,
+        route_table_ids: Sequence[str] | None = None,
+        create_dynamodb_endpoint: bool = True,
+        create_s3_endpoint: bool = True,
         polling_interval_minutes: int = 5,
         kms_key_id: str | None = None,
     ) -> None:
-        super().__init__(region, kms_key_id)
-        if not cluster_name:
+        super().__init__(Platform.SMHP, region, kms_key_id)
+        if not cluster_name or not isinstance(cluster_name, str):
             raise ConfigError("cluster_name is required for HyperPod notifications.")
-        if not isinstance(polling_interval_minutes, int) or not 1 <= polling_interval_minutes <= 1440:
-            raise ConfigError(
-                f"polling_interval_minutes must be an integer from 1 to 1440, got {polling_interval_minutes!r}."
-            )
-        if kubectl_layer_arn is not None and ":layer:" not in kubectl_layer_arn:
-            raise ConfigError(f"kubectl_layer_arn must be a Lambda layer ARN, got {kubectl_layer_arn!r}.")
-        if eks_cluster_arn is not None and ":eks:" not in eks_cluster_arn:
-            raise ConfigError(f"eks_cluster_arn must be an EKS cluster ARN, got {eks_cluster_arn!r}.")
-        if subnet_ids is not None and (isinstance(subnet_ids, str) or not subnet_ids):
-            raise ConfigError("subnet_ids must be a non-empty list of subnet ids.")
         self.cluster_name = cluster_name
         self.suffix = cluster_suffix(cluster_name)
-        self.kubectl_layer_arn = kubectl_layer_arn
-        self.eks_cluster_arn = eks_cluster_arn
-        self.vpc_id = vpc_id
-        self.subnet_ids = list(subnet_ids) if subnet_ids else None
-        self.security_group_id = security_group_id
-        self.polling_interval_minutes = polling_interval_minutes
+        self.kubectl_layer_arn: str | None = None
+        self.eks_cluster_arn: str | None = None
+        self.vpc_id: str | None = None
+        self.subnet_ids: list[str] | None = None
+        self.security_group_id: str | None = None
+        self.route_table_ids: list[str] | None = None
+        self.create_dynamodb_endpoint = True
+        self.create_s3_endpoint = True
+        self.polling_interval_minutes = 5
+        self._apply_options(
+            kubectl_layer_arn=kubectl_layer_arn,
+            eks_cluster_arn=eks_cluster_arn,
+            vpc_id=vpc_id,
+            subnet_ids=subnet_ids,
+            security_group_id=security_group_id,
+            route_table_ids=route_table_ids,
+            create_dynamodb_endpoint=create_dynamodb_endpoint,
+            create_s3_endpoint=create_s3_endpoint,
+            polling_interval_minutes=polling_interval_minutes,
+        )
+
+    def _apply_options(self, **options: Any) -> None:
+        """Validate and set the HyperPod options that are given (``None`` leaves a setting as it is)."""
+        known = {f for f in _OPTION_CHECKS}
+        unknown = sorted(set(options) - known - {"kms_key_id"})
+        if unknown:
+            raise ConfigError(
+                f"Unknown SMHP notification option(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(known | {'kms_key_id'}))}."
+            )
+        self._set_kms_key(options.get("kms_key_id"))
+        for name, check in _OPTION_CHECKS.items():
+            value = options.get(name)
+            if value is None:
+                continue
+            problem = check(value)
+            if problem:
+                raise ConfigError(f"{name} {problem}, got {value!r}.")
+            setattr(self, name, list(value) if name in ("subnet_ids", "route_table_ids") else value)
 
     @property
     def stack_name(self) -> str:
@@ -113,18 +175,39 @@ class SMHPNotificationManager(NotificationManager):
     def rule_name(self) -> str:
         return f"NovaForgeSDK-SMHP-Job-Check-{self.suffix}"
 
-    def _item_extras(self, **kwargs: Any) -> dict[str, Any]:
-        namespace = kwargs.get("namespace")
+    def _item_extras(self, namespace: str | None) -> dict[str, Any]:
         if not namespace:
             raise ConfigError("namespace is required for HyperPod notifications (e.g. namespace='kubeflow').")
         return {"namespace": {"S": str(namespace)}, "cluster_name": {"S": self.cluster_name}}
 
     def enable_notifications(
-        self, job_id: str, emails: Sequence[str], output_s3_path: str | None, **item_kwargs: Any
+        self,
+        job_name: str | None = None,
+        emails: Sequence[str] | None = None,
+        output_s3_path: str | None = None,
+        namespace: str | None = None,
+        *,
+        job_id: str | None = None,
+        validate_output: bool = True,
+        **platform_kwargs: Any,
     ) -> dict[str, Any]:
-        """See :meth:`NotificationManager.enable_notifications`; also needs ``namespace=``."""
-        self._item_extras(**item_kwargs)  # fail before creating anything
-        info = super().enable_notifications(job_id, emails, output_s3_path, **item_kwargs)
+        """See :meth:`NotificationManager.enable_notifications`; ``namespace`` is required here.
+
+        Example:
+            >>> SMHPNotificationManager(cluster_name="my-cluster").enable_notifications(
+            ...     job_name="existing-pytorch-job", emails=["user@example.com"],
+            ...     output_s3_path="s3://bucket/output", namespace="kubeflow",
+            ...     kubectl_layer_arn="arn:aws:lambda:us-east-1:123456789012:layer:kubectl:1")  # doctest: +SKIP
+        """
+        info = super().enable_notifications(
+            job_name,
+            emails,
+            output_s3_path,
+            namespace,
+            job_id=job_id,
+            validate_output=validate_output,
+            **platform_kwargs,
+        )
         if info["created_stack"]:
             role = self.stack_outputs().get("RoleArn", "")
             logger.warning(
@@ -155,7 +238,7 @@ class SMHPNotificationManager(NotificationManager):
         try:
             self._detect_network()
             eks = client("eks", self.region).describe_cluster(name=self._eks_name())["cluster"]
-            route_tables = self._route_tables()
+            route_tables = self.route_table_ids or self._route_tables()
             existing = self._existing_endpoints()
         except ClientError as e:
             raise self._infra_error("detect cluster network", e) from e
@@ -170,8 +253,8 @@ class SMHPNotificationManager(NotificationManager):
             "SubnetIds": ",".join(self.subnet_ids or []),
             "SecurityGroupId": str(self.security_group_id),
             "RouteTableIds": ",".join(route_tables),
-            "CreateDynamoDBEndpoint": "false" if "dynamodb" in existing else "true",
-            "CreateS3Endpoint": "false" if "s3" in existing else "true",
+            "CreateDynamoDBEndpoint": _flag(self.create_dynamodb_endpoint and "dynamodb" not in existing),
+            "CreateS3Endpoint": _flag(self.create_s3_endpoint and "s3" not in existing),
             "CreateSNSEndpoint": "false" if "sns" in existing else "true",
             "KubectlLayerArn": self.kubectl_layer_arn,
             "PollingIntervalMinutes": str(self.polling_interval_minutes),

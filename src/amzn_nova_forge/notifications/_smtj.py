@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from amzn_nova_forge.core.enums import Platform
 from amzn_nova_forge.notifications._base import NotificationManager
 
 __all__ = ["SMTJ_STACK_NAME", "SMTJNotificationManager"]
@@ -28,8 +29,11 @@ class SMTJNotificationManager(NotificationManager):
         >>> mgr.enable_notifications("my-job", ["me@example.com"], "s3://my-bucket/output/")  # doctest: +SKIP
     """
 
-    platform: ClassVar[str] = "SMTJ"
+    default_platform: ClassVar[Platform] = Platform.SMTJ
     template_file: ClassVar[str] = "smtj_notifications.yaml"
+
+    def __init__(self, region: str | None = "us-east-1", kms_key_id: str | None = None) -> None:
+        super().__init__(Platform.SMTJ, region, kms_key_id)
 
     @property
     def stack_name(self) -> str:

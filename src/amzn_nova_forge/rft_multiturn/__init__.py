@@ -2,7 +2,10 @@
 
 See ``docs/rft_multiturn.md``. Public names: :class:`RFTMultiturnInfrastructure`,
 :class:`CustomEnvironment`, :func:`list_rft_stacks`, :func:`create_rft_execution_role`,
-:class:`StackOutputs`, ``RFT_EXECUTION_ROLE_NAME``, ``VFEnvId``, ``EnvType``.
+:class:`StackOutputs`, :class:`QueueMessageCounts`, the platforms
+:class:`LocalRFTInfrastructure` / :class:`EC2RFTInfrastructure` / :class:`ECSRFTInfrastructure`,
+:class:`Sandbox` / :class:`SandboxLimits` (confined execution of model-written commands),
+``RFT_EXECUTION_ROLE_NAME``, ``VFEnvId``, ``EnvType``.
 """
 
 from __future__ import annotations
@@ -28,6 +31,18 @@ if TYPE_CHECKING:
     from amzn_nova_forge.rft_multiturn._infra import (
         RFTMultiturnInfrastructure as RFTMultiturnInfrastructure,
     )
+    from amzn_nova_forge.rft_multiturn._local import (
+        LocalRFTInfrastructure as LocalRFTInfrastructure,
+    )
+    from amzn_nova_forge.rft_multiturn._queues import (
+        QueueMessageCounts as QueueMessageCounts,
+    )
+    from amzn_nova_forge.rft_multiturn._remote import (
+        EC2RFTInfrastructure as EC2RFTInfrastructure,
+    )
+    from amzn_nova_forge.rft_multiturn._remote import (
+        ECSRFTInfrastructure as ECSRFTInfrastructure,
+    )
     from amzn_nova_forge.rft_multiturn._role import (
         create_rft_execution_role as create_rft_execution_role,
     )
@@ -37,12 +52,24 @@ if TYPE_CHECKING:
     from amzn_nova_forge.rft_multiturn._stacks import (
         list_rft_stacks as list_rft_stacks,
     )
+    from amzn_nova_forge.rft_multiturn.sandbox import (
+        Sandbox as Sandbox,
+    )
+    from amzn_nova_forge.rft_multiturn.sandbox import (
+        SandboxLimits as SandboxLimits,
+    )
 
     __all__ = [
         "RFT_EXECUTION_ROLE_NAME",
         "CustomEnvironment",
+        "EC2RFTInfrastructure",
+        "ECSRFTInfrastructure",
         "EnvType",
+        "LocalRFTInfrastructure",
+        "QueueMessageCounts",
         "RFTMultiturnInfrastructure",
+        "Sandbox",
+        "SandboxLimits",
         "StackOutputs",
         "VFEnvId",
         "create_rft_execution_role",
@@ -53,6 +80,7 @@ else:
         __name__,
         {
             **_exports.RFT,
+            **_exports.RFT_NAMESPACE,
             "VFEnvId": "amzn_nova_forge.core.enums",
             "EnvType": "amzn_nova_forge.core.enums",
             "StackOutputs": "amzn_nova_forge.rft_multiturn._stacks",

@@ -26,6 +26,8 @@ __all__ = ["ENV_TYPES", "CustomEnvironment"]
 logger = logging.getLogger(__name__)
 
 ENV_TYPES = ("single_turn", "multi_turn")
+#: Key prefix of uploaded environments (the RFT role reads ``<bucket>/<prefix>/*``).
+DEFAULT_S3_PREFIX = "nova-rft-custom-envs"
 _ENV_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
 _SINGLE_TURN = '''"""Custom RFT environment {env_id!r} (single turn): one answer per prompt, scored by reward()."""
@@ -109,7 +111,7 @@ def load_environment(**kwargs: Any) -> Environment:
     return Environment(**kwargs)
 '''
 
-_SAMPLES = {
+_SAMPLES: dict[str, list[dict[str, Any]]] = {
     "single_turn": [{"prompt": "What is 2 + 3?", "answer": "5"}, {"prompt": "Capital of France?", "answer": "paris"}],
     "multi_turn": [{"prompt": "Guess my number.", "answer": 42}, {"prompt": "Guess my number.", "answer": 7}],
 }
@@ -130,7 +132,9 @@ class CustomEnvironment:
         ...     env_id="my-custom-env", output_dir="~/custom_envs/", env_type="single_turn"
         ... ).create(overwrite=True)  # doctest: +SKIP
         >>> custom_env.validate()  # doctest: +SKIP
-        >>> custom_env.package_and_upload()  # doctest: +SKIP
+        True
+        >>> custom_env.package_and_upload(s3_bucket="my-bucket", s3_prefix="custom-environments")  # doctest: +SKIP
+        's3://my-bucket/custom-environments/my-custom-env/my-custom-env.tar.gz'
     """
 
     def __init__(
@@ -184,8 +188,35 @@ class CustomEnvironment:
         logger.info("Created %s environment at %s", self.env_type, target)
         return self
 
-    def validate(self, **vf_env_args: Any) -> CustomEnvironment:
+    def load(self) -> CustomEnvironment:
+        """Use the existing environment at ``local_path``; returns ``self`` (so calls chain).
+
+        ``local_path`` may be the environment's folder or the folder holding it (``<local_path>/<env_id>``).
+
+        Raises:
+            ConfigError: No ``local_path``, or no ``<env_module>.py`` in either folder.
+
+        Example:
+            >>> env = CustomEnvironment(env_id="my-custom-env", local_path="~/custom_envs/my-custom-env").load()  # doctest: +SKIP
+        """
+        if not self.local_path:
+            raise ConfigError("load() needs local_path= (the environment's folder, or the folder holding it).")
+        given = Path(self.local_path).expanduser()
+        for folder in (given, given / self.env_id):
+            if (folder / f"{self.module_name}.py").is_file():
+                self.local_path = str(folder)
+                logger.info("Loaded custom environment %s from %s", self.env_id, folder)
+                return self
+        raise ConfigError(
+            f"No environment {self.env_id!r} at {given}: expected {self.module_name}.py there or in "
+            f"{given / self.env_id}. Pass the environment's folder as local_path, or call create()."
+        )
+
+    def validate(self, **vf_env_args: Any) -> bool:
         """Load the environment and run one rollout per sample in ``samples.jsonl`` with a stub policy.
+
+        Returns:
+            True (every problem raises).
 
         Raises:
             ConfigError: The folder, module or ``load_environment`` is missing, or a rollout does
@@ -215,7 +246,8 @@ class CustomEnvironment:
                 raise ConfigError(
                     f"samples.jsonl line {i}: rollout must return a dict with a numeric 'reward', got {out!r}."
                 )
-        return self
+        logger.info("Environment %s at %s is valid (%d sample rollouts)", self.env_id, folder, min(5, len(samples)))
+        return True
 
     def _archive(self) -> bytes:
         buf = io.BytesIO()
@@ -225,13 +257,35 @@ class CustomEnvironment:
                     tar.add(f, arcname=str(f.relative_to(self.path)))
         return buf.getvalue()
 
-    def package_and_upload(self, bucket: str | None = None, region: str | None = None) -> str:
+    def package_and_upload(
+        self,
+        s3_bucket: str | None = None,
+        s3_prefix: str = DEFAULT_S3_PREFIX,
+        region: str | None = None,
+        *,
+        bucket: str | None = None,
+    ) -> str:
         """Package the folder as ``.tar.gz`` and upload it; returns and sets :attr:`s3_uri`.
 
+        The object is ``s3://<s3_bucket>/<s3_prefix>/<env_id>/<env_id>.tar.gz``.
+
         Args:
-            bucket: S3 bucket (default ``sagemaker-<region>-<account>``, created if missing).
+            s3_bucket: Bucket name (default ``sagemaker-<region>-<account>``, created if missing).
+            s3_prefix: Key prefix (default ``nova-rft-custom-envs``).
             region: Region of the default bucket.
+            bucket: Earlier name of ``s3_bucket``.
+
+        Raises:
+            ConfigError: No environment folder, ``s3_bucket`` given as an ``s3://`` URI, or a bad prefix.
         """
+        if s3_bucket is not None and bucket is not None and s3_bucket != bucket:
+            raise ConfigError(f"Pass s3_bucket ({s3_bucket!r}) or bucket ({bucket!r}), not both.")
+        bucket = s3_bucket or bucket
+        if bucket is not None and (bucket.startswith("s3://") or "/" in bucket):
+            raise ConfigError(f"s3_bucket must be a bucket name only (use s3_prefix for the path), got {bucket!r}.")
+        prefix = (s3_prefix or "").strip("/")
+        if ".." in prefix.split("/") or "*" in prefix:
+            raise ConfigError(f"s3_prefix must be a plain key prefix, got {s3_prefix!r}.")
         if not self.path.is_dir():
             raise ConfigError(f"Environment folder {self.path} does not exist; call create() first.")
         region = resolve_region(region)
@@ -240,7 +294,7 @@ class CustomEnvironment:
             from amzn_nova_forge.rft_multiturn._package import default_bucket
 
             bucket = default_bucket(region)
-        key = f"nova-rft-custom-envs/{self.env_id}/{self.env_id}.tar.gz"
+        key = "/".join(p for p in (prefix, self.env_id, f"{self.env_id}.tar.gz") if p)
         with aws_errors("s3"):
             s3.put_object(Bucket=bucket, Key=key, Body=self._archive())
         self.s3_uri = f"s3://{bucket}/{key}"

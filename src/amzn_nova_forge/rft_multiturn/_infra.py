@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from amzn_nova_forge.core.aws import aws_errors, client, resolve_region
+from amzn_nova_forge.core.aws import aws_errors, resolve_region
 from amzn_nova_forge.core.enums import EnvType, VFEnvId
-from amzn_nova_forge.errors import AWSServiceError, ConfigError
+from amzn_nova_forge.errors import ConfigError, LocalCommandExecutionError
 from amzn_nova_forge.rft_multiturn import _stacks
 from amzn_nova_forge.rft_multiturn._constants import (
     QUEUE_OUTPUTS,
@@ -28,6 +28,8 @@ from amzn_nova_forge.rft_multiturn._constants import (
     full_stack_name,
 )
 from amzn_nova_forge.rft_multiturn._custom_env import CustomEnvironment
+from amzn_nova_forge.rft_multiturn._options import WorkerOptions, load_config
+from amzn_nova_forge.rft_multiturn._queues import QueueMessageCounts, count_messages, flush_queues
 
 __all__ = ["RFTMultiturnInfrastructure", "detect_platform"]
 
@@ -35,7 +37,12 @@ logger = logging.getLogger(__name__)
 
 
 def detect_platform(infrastructure_arn: str | None) -> str:
-    """``None`` -> local, ``i-…``/EC2 ARN -> ec2, ECS cluster ARN -> ecs."""
+    """``None`` -> local, ``i-…``/EC2 ARN -> ec2, ECS cluster ARN -> ecs.
+
+    Example:
+        >>> detect_platform("arn:aws:ecs:us-east-1:123456789012:cluster/my-cluster")
+        'ecs'
+    """
     if infrastructure_arn is None:
         return "local"
     if infrastructure_arn.startswith("i-") or (":ec2:" in infrastructure_arn and ":instance/" in infrastructure_arn):
@@ -59,19 +66,25 @@ class RFTMultiturnInfrastructure:
         custom_env: A :class:`CustomEnvironment` (exclusive with ``vf_env_id``).
         infrastructure_arn: None (workers on this machine), an EC2 instance id/ARN, or an ECS cluster ARN.
         python_venv_name: Virtual environment name (required for LOCAL and EC2).
+        starter_kit_path: Worker code to run instead of the installed SDK: a folder holding an
+            ``amzn_nova_forge`` package (LOCAL: put first on the workers' ``PYTHONPATH``; EC2/ECS:
+            packed and uploaded by :meth:`setup`) or the ``s3://…tar.gz`` of one (EC2/ECS).
         vpc_config: ECS only: ``{"subnets": [...], "security_groups": [...]}``.
         cpu: ECS task CPU units (e.g. ``"2048"``).
         memory: ECS task memory in MB (e.g. ``"4096"``).
         rft_role_name: IAM role (default ``RFTExecutionRoleNovaSDK``; created when missing).
         custom_policy_path: Policy JSON used if the role has to be created.
         container_image: ECS only: worker image (default ``python:3.12-slim``; the SDK is pip-installed).
+        allow_local_command_execution: Let LOCAL workers run an environment that executes
+            model-written commands (``VFEnvId.TERMINAL_BENCH``). They run sandboxed (see
+            :mod:`amzn_nova_forge.rft_multiturn.sandbox`), but on this machine: opt in knowingly.
 
     Example:
         >>> rft_infra = RFTMultiturnInfrastructure(
         ...     stack_name="my-rft-stack", region="us-east-1",
         ...     python_venv_name="my_rft_venv", vf_env_id=VFEnvId.WORDLE)  # doctest: +SKIP
         >>> rft_infra.setup()  # doctest: +SKIP
-        >>> rft_infra.start_training_environment()  # doctest: +SKIP
+        >>> rft_infra.start_environment(env_type=EnvType.TRAIN)  # doctest: +SKIP
     """
 
     def __init__(
@@ -82,13 +95,15 @@ class RFTMultiturnInfrastructure:
         custom_env: CustomEnvironment | None = None,
         infrastructure_arn: str | None = None,
         python_venv_name: str | None = None,
+        starter_kit_path: str | None = None,
         vpc_config: dict[str, Any] | None = None,
         cpu: str | None = None,
         memory: str | None = None,
         rft_role_name: str | None = None,
-        *,
         custom_policy_path: str | None = None,
+        *,
         container_image: str | None = None,
+        allow_local_command_execution: bool = False,
     ) -> None:
         if not isinstance(stack_name, str) or not STACK_NAME_RE.match(stack_name.removesuffix("-NovaForgeSDK")):
             raise ConfigError(
@@ -104,6 +119,8 @@ class RFTMultiturnInfrastructure:
         else:
             assert custom_env is not None
             self.env_id = custom_env.env_id
+        if isinstance(starter_kit_path, dict):
+            raise ConfigError("The 7th positional argument is now starter_kit_path; pass vpc_config= by keyword.")
         self.custom_env = custom_env
         self.region = resolve_region(region)
         self.infrastructure_arn = infrastructure_arn
@@ -114,30 +131,54 @@ class RFTMultiturnInfrastructure:
             raise ConfigError("custom_env has no local_path: call create() or pass local_path for LOCAL workers.")
         if self.platform == "ecs" and not (vpc_config or {}).get("subnets"):
             raise ConfigError("vpc_config={'subnets': [...], 'security_groups': [...]} is required for ECS.")
+        self.starter_kit_path: str | None = None
+        if starter_kit_path is not None:
+            from amzn_nova_forge.rft_multiturn._package import check_starter_kit
+
+            self.starter_kit_path = check_starter_kit(starter_kit_path)
+            if self.platform == "local" and self.starter_kit_path.startswith("s3://"):
+                raise ConfigError("LOCAL workers need a local starter_kit_path folder, not an S3 URI.")
+        self.allow_local_command_execution = bool(allow_local_command_execution)
         self.python_venv_name = python_venv_name or "rft_nova_venv"
         self.stack_name = full_stack_name(stack_name)
         self.rft_role_name = rft_role_name or RFT_EXECUTION_ROLE_NAME
         self.custom_policy_path = custom_policy_path
         # Unique per instance (two sessions started in the same second must not share workers).
-        self.session_id = f"{stack_name}-{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        self._session_id = f"{stack_name}-{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
         self.stack_outputs: _stacks.StackOutputs | None = None
         self.role_arn: str | None = None
         self.sdk_s3_uri: str | None = None
+        self.s3_bucket: str | None = None
         self.infra = self._make_platform(vpc_config, cpu, memory, container_image)
+
+    @property
+    def session_id(self) -> str:
+        """This instance's session: workers it starts are recorded under it (kept by :meth:`dump`/:meth:`load`)."""
+        return self._session_id
+
+    def detect_platform(self, infrastructure_arn: str | None = None) -> str:
+        """``"local"``, ``"ec2"`` or ``"ecs"`` for ``infrastructure_arn`` (default: this instance's).
+
+        Raises:
+            ConfigError: Neither an EC2 instance nor an ECS cluster ARN.
+        """
+        return detect_platform(self.infrastructure_arn if infrastructure_arn is None else infrastructure_arn)
 
     def _make_platform(self, vpc_config: Any, cpu: Any, memory: Any, image: Any) -> Any:
         if self.platform == "local":
-            from amzn_nova_forge.rft_multiturn._local import LocalPlatform
+            from amzn_nova_forge.rft_multiturn._local import LocalRFTInfrastructure
 
-            return LocalPlatform(self.stack_name, self.python_venv_name, self.session_id)
-        from amzn_nova_forge.rft_multiturn._remote import EC2Platform, ECSPlatform
+            return LocalRFTInfrastructure(
+                self.stack_name, self.python_venv_name, self.session_id, starter_kit_path=self.starter_kit_path
+            )
+        from amzn_nova_forge.rft_multiturn._remote import EC2RFTInfrastructure, ECSRFTInfrastructure
 
         assert self.infrastructure_arn is not None
         if self.platform == "ec2":
-            return EC2Platform(
+            return EC2RFTInfrastructure(
                 self.stack_name, self.region, self.infrastructure_arn, self.python_venv_name, self.session_id
             )
-        return ECSPlatform(
+        return ECSRFTInfrastructure(
             self.stack_name,
             self.region,
             self.infrastructure_arn,
@@ -151,37 +192,33 @@ class RFTMultiturnInfrastructure:
 
     # ---- setup ------------------------------------------------------------------------------
     def _ensure_role(self) -> str:
-        """The RFT role's ARN, creating the role when it does not exist."""
-        from botocore.exceptions import ClientError
+        """The RFT role's ARN: created when missing; an SDK-made role is extended with this setup's locations."""
+        from amzn_nova_forge.rft_multiturn._role_infra import ensure_role
 
-        try:
-            self.role_arn = str(client("iam", self.region).get_role(RoleName=self.rft_role_name)["Role"]["Arn"])
-            return self.role_arn
-        except ClientError as e:
-            if (e.response.get("Error") or {}).get("Code") != "NoSuchEntity":
-                raise AWSServiceError.from_client_error(e, service="iam") from e
-        from amzn_nova_forge.rft_multiturn._role import create_rft_execution_role
-
-        self.role_arn = create_rft_execution_role(self.region, self.rft_role_name, self.custom_policy_path)
+        self.role_arn = ensure_role(self)
         return self.role_arn
 
-    def setup(self) -> dict[str, Any]:
+    def setup(self, s3_bucket: str | None = None) -> dict[str, Any]:
         """Deploy the stack (rollout Lambda, SQS queues, DynamoDB table) or reuse it; prepare the workers' platform.
 
         An existing stack is reused only when its queues are empty (run :meth:`flush_all_queues` first).
 
+        Args:
+            s3_bucket: EC2/ECS: bucket (name only) for the worker code, the starter kit and the
+                custom environment (default ``sagemaker-<region>-<account>``, created if missing).
+
         Returns:
             :meth:`get_configuration`.
         """
+        if s3_bucket is not None and (not isinstance(s3_bucket, str) or not s3_bucket or "/" in s3_bucket):
+            raise ConfigError(f"s3_bucket must be a bucket name (no s3:// and no prefix), got {s3_bucket!r}.")
+        self.s3_bucket = s3_bucket or self.s3_bucket
         self._ensure_role()
         if self.platform != "local":
-            from amzn_nova_forge.rft_multiturn._package import upload_sdk
-
-            self.sdk_s3_uri = upload_sdk(self.region)
-            logger.info("Worker code for %s workers at %s", self.platform.upper(), self.sdk_s3_uri)
+            self._upload_worker_code()
             if self.custom_env is not None and not self.custom_env.s3_uri:
                 logger.info("Uploading custom environment %s for %s workers", self.env_id, self.platform.upper())
-                self.custom_env.package_and_upload(region=self.region)
+                self.custom_env.package_and_upload(s3_bucket=self.s3_bucket, region=self.region)
         custom_path = self.custom_env.local_path if (self.custom_env and self.platform == "local") else None
         self.infra.prepare(custom_path)
         with aws_errors("cloudformation"):
@@ -199,9 +236,9 @@ class RFTMultiturnInfrastructure:
         else:
             self.stack_outputs = _stacks.load_stack_outputs(self.stack_name, self.region)
             _stacks.sync_rollout_code(self.stack_name, self.region)
-            busy = {k: v for k, v in self.check_all_queues().items() if v["visible"] + v["in_flight"] > 0}
+            busy = {k: v for k, v in self.check_all_queues().items() if v.visible + v.in_flight > 0}
             if busy:
-                detail = ", ".join(f"{k} ({v['visible']} visible, {v['in_flight']} in flight)" for k, v in busy.items())
+                detail = ", ".join(f"{k} ({v.visible} visible, {v.in_flight} in flight)" for k, v in busy.items())
                 raise ConfigError(
                     f"Stack {self.stack_name} exists but its queues are not empty: {detail}. "
                     "Call flush_all_queues() (after stopping any job using them) and run setup() again."
@@ -217,21 +254,21 @@ class RFTMultiturnInfrastructure:
                 raise ConfigError(f"{e} (call setup() first)") from e
         return self.stack_outputs
 
+    def _upload_worker_code(self) -> str:
+        from amzn_nova_forge.rft_multiturn._package import upload_sdk
+
+        self.sdk_s3_uri = upload_sdk(self.region, self.s3_bucket, self.starter_kit_path)
+        logger.info("Worker code for %s workers at %s", self.platform.upper(), self.sdk_s3_uri)
+        return self.sdk_s3_uri
+
     # ---- workers ----------------------------------------------------------------------------
-    def _worker_args(
-        self,
-        env_type: EnvType,
-        vf_env_args: dict[str, Any] | None,
-        concurrency: int,
-        rollout_timeout: float,
-        poll_wait: int,
-    ) -> list[str]:
+    def _worker_args(self, env_type: EnvType, opts: WorkerOptions) -> list[str]:
         out = self._outputs()
         args = [
             "--region",
             self.region,
             "--rollout-queue",
-            out.rollout_request_queue_url,
+            opts.queue_url or out.rollout_request_queue_url,
             "--finished-queue",
             out.rollout_response_sqs_url,
             "--generate-request",
@@ -243,15 +280,12 @@ class RFTMultiturnInfrastructure:
             "--env-id",
             self.env_id,
             "--env-args",
-            json.dumps(vf_env_args or {}),
+            json.dumps(opts.vf_env_args),
             "--env-type",
             env_type.value,
-            "--concurrency",
-            str(concurrency),
-            "--rollout-timeout",
-            str(rollout_timeout),
-            "--poll-wait",
-            str(poll_wait),
+            "--platform",
+            self.platform,
+            *opts.worker_args(),
         ]
         if self.custom_env is not None and self.platform == "local":
             args += ["--env-path", str(self.custom_env.path)]
@@ -261,53 +295,99 @@ class RFTMultiturnInfrastructure:
         self,
         env_type: EnvType,
         vf_env_args: dict[str, Any] | None = None,
+        max_concurrent_rollouts: int = 40,
+        max_rollout_timeout: float = 300.0,
+        completion_poll_timeout: float = 600.0,
+        completion_poll_interval: float = 0.5,
+        rollout_poll_interval: float = 1.0,
+        log_output_directory: str | None = None,
+        config_name: str | None = None,
+        config_path: str | None = None,
+        queue_url: str | None = None,
         *,
         num_workers: int = 1,
-        max_concurrent_rollouts: int = 4,
-        max_rollout_timeout: float = 300.0,
-        rollout_poll_interval: int = 2,
     ) -> list[str]:
         """Start environment workers of ``env_type``; returns their ids (pids, SSM command ids or task ARNs).
 
         Args:
             env_type: ``EnvType.TRAIN`` or ``EnvType.EVAL``.
             vf_env_args: Keyword arguments of the environment's ``load_environment``.
+            max_concurrent_rollouts: Rollouts each worker runs at once (threads, 1–1024).
+            max_rollout_timeout: Seconds one rollout may take.
+            completion_poll_timeout: Seconds a rollout waits for one generation from the trainer.
+            completion_poll_interval: Seconds between polls of the generate-response queue
+                (1 s or more: an SQS long poll of that many whole seconds).
+            rollout_poll_interval: Seconds between polls of the rollout queue (0–20; 1 s or more: SQS long poll).
+            log_output_directory: Folder (on the worker's machine) for one log file and one
+                ``.metrics.jsonl`` (a line per rollout) per worker.
+            config_name: Read the options from ``<config_path or ./configs>/<config_name>.yaml``;
+                its keys (any option name here, and ``num_workers``) replace the arguments.
+            config_path: Folder of ``config_name``.
+            queue_url: Rollout request queue to read (default: the stack's).
             num_workers: Worker processes (LOCAL/EC2) or tasks (ECS).
-            max_concurrent_rollouts: Rollouts each worker runs at once (threads).
-            max_rollout_timeout: Seconds a rollout may take.
-            rollout_poll_interval: SQS long-poll wait in seconds (0–20).
+
+        Raises:
+            ConfigError: An option out of range, an unreadable config file, or ``EnvType.SAM``.
+            LocalCommandExecutionError: A command-executing environment on LOCAL workers without
+                ``allow_local_command_execution=True``.
+
+        Example:
+            >>> rft_infra.start_environment(env_type=EnvType.TRAIN, vf_env_args={"max_turns": 10},
+            ...     max_concurrent_rollouts=60, log_output_directory="./logs")  # doctest: +SKIP
         """
         env_type = EnvType(env_type)
         if env_type is EnvType.SAM:
             raise ConfigError("Start EnvType.TRAIN or EnvType.EVAL workers.")
-        if num_workers < 1 or max_concurrent_rollouts < 1:
-            raise ConfigError("num_workers and max_concurrent_rollouts must be at least 1.")
-        if not 0 <= int(rollout_poll_interval) <= 20:
-            raise ConfigError("rollout_poll_interval must be between 0 and 20 seconds (SQS long polling).")
-        args = self._worker_args(
-            env_type, vf_env_args, max_concurrent_rollouts, max_rollout_timeout, int(rollout_poll_interval)
-        )
+        opts = WorkerOptions(
+            vf_env_args={} if vf_env_args is None else vf_env_args,
+            max_concurrent_rollouts=max_concurrent_rollouts,
+            max_rollout_timeout=max_rollout_timeout,
+            completion_poll_timeout=completion_poll_timeout,
+            completion_poll_interval=completion_poll_interval,
+            rollout_poll_interval=rollout_poll_interval,
+            log_output_directory=log_output_directory,
+            queue_url=queue_url,
+            num_workers=num_workers,
+        ).with_config(load_config(config_name, config_path))
+        self._check_local_commands()
+        if self.platform == "local" and opts.log_output_directory:
+            opts = opts.with_config(
+                {"log_output_directory": str(Path(opts.log_output_directory).expanduser().resolve())}
+            )
+        args = self._worker_args(env_type, opts)
         s3_uri = self.custom_env.s3_uri if self.custom_env is not None else None
         if self.platform == "local":
-            return list(self.infra.start(env_type, args, num_workers))
+            return list(self.infra.start(env_type, args, opts.num_workers))
         if self.sdk_s3_uri is None:  # a new session on an existing stack: ship the worker code again
-            from amzn_nova_forge.rft_multiturn._package import upload_sdk
-
-            self.sdk_s3_uri = upload_sdk(self.region)
+            self._upload_worker_code()
         if self.platform == "ec2":
-            return list(self.infra.start(env_type, args, num_workers, s3_uri, sdk_uri=self.sdk_s3_uri))
+            return list(self.infra.start(env_type, args, opts.num_workers, s3_uri, sdk_uri=self.sdk_s3_uri))
         role = self.role_arn or self._ensure_role()
         return list(
             self.infra.start(
                 env_type,
                 args,
-                num_workers,
+                opts.num_workers,
                 s3_uri,
                 role_arn=role,
                 log_group=self._outputs().worker_log_group,
                 sdk_uri=self.sdk_s3_uri,
             )
         )
+
+    def _check_local_commands(self) -> None:
+        if self.platform != "local" or self.allow_local_command_execution or self.custom_env is not None:
+            return
+        from amzn_nova_forge.rft_multiturn import envs
+
+        if envs.executes_commands(self.env_id):
+            raise LocalCommandExecutionError(
+                f"Environment {self.env_id!r} runs commands written by the model. On LOCAL workers they run on "
+                "this machine (sandboxed: own process group, CPU/memory/file-size/time limits, writes confined "
+                "to a private folder where the kernel has Landlock). Opt in with "
+                "RFTMultiturnInfrastructure(..., allow_local_command_execution=True), or run the workers on "
+                "EC2/ECS (infrastructure_arn=...)."
+            )
 
     def start_training_environment(self, vf_env_args: dict[str, Any] | None = None, **kwargs: Any) -> list[str]:
         """Start training workers (see :meth:`start_environment` for the keyword arguments)."""
@@ -392,8 +472,7 @@ class RFTMultiturnInfrastructure:
             pass
         return []
 
-    def check_all_queues(self) -> dict[str, dict[str, int]]:
-        """Message counts per queue: ``{name: {"visible", "in_flight", "delayed"}}``."""
+    def _queue_urls(self) -> dict[str, str]:
         out = self._outputs().to_dict()
         urls = {
             "rollout_request": out["rollout_request_queue_url"],
@@ -402,17 +481,13 @@ class RFTMultiturnInfrastructure:
             "generate_response": out["generate_response_sqs_url"],
         }
         assert set(urls) == set(QUEUE_OUTPUTS)
-        sqs = client("sqs", self.region)
-        counts: dict[str, dict[str, int]] = {}
-        with aws_errors("sqs"):
-            for name, url in urls.items():
-                a = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-                counts[name] = {
-                    "visible": int(a.get("ApproximateNumberOfMessages", 0)),
-                    "in_flight": int(a.get("ApproximateNumberOfMessagesNotVisible", 0)),
-                    "delayed": int(a.get("ApproximateNumberOfMessagesDelayed", 0)),
-                }
-        return counts
+        return urls
+
+    def check_all_queues(self) -> dict[str, QueueMessageCounts]:
+        """Message counts per queue (``rollout_request``, ``rollout_response``, ``generate_request``,
+        ``generate_response``) as :class:`QueueMessageCounts` (``counts[name]["visible"]`` also works).
+        """
+        return count_messages(self.region, self._queue_urls())
 
     def flush_all_queues(self) -> dict[str, int]:
         """Empty every queue (purge; drained message by message when a purge ran in the last 60 s).
@@ -420,31 +495,9 @@ class RFTMultiturnInfrastructure:
         Returns:
             Queue name -> messages visible before the flush.
         """
-        from botocore.exceptions import ClientError
-
         before = self.check_all_queues()
-        out = self._outputs()
-        sqs = client("sqs", self.region)
-        for name, url in (
-            ("rollout_request", out.rollout_request_queue_url),
-            ("rollout_response", out.rollout_response_sqs_url),
-            ("generate_request", out.generate_request_sqs_url),
-            ("generate_response", out.generate_response_sqs_url),
-        ):
-            try:
-                sqs.purge_queue(QueueUrl=url)
-            except ClientError as e:
-                if "PurgeQueueInProgress" not in str(e):
-                    raise
-                while msgs := sqs.receive_message(
-                    QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=30
-                ).get("Messages", []):
-                    sqs.delete_message_batch(
-                        QueueUrl=url,
-                        Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)],
-                    )
-            logger.info("Flushed %s", name)
-        return {k: v["visible"] for k, v in before.items()}
+        flush_queues(self.region, self._queue_urls())
+        return {k: v.visible for k, v in before.items()}
 
     # ---- configuration ----------------------------------------------------------------------
     def get_configuration(self) -> dict[str, Any]:
@@ -478,52 +531,61 @@ class RFTMultiturnInfrastructure:
             "generate_response_sqs_url": out.generate_response_sqs_url,
         }
 
-    def dump(self, file_path: str | None = None, file_name: str | None = None) -> Path:
-        """Save this infrastructure's state (to find the stack and workers again later)."""
-        path = Path(file_path or ".") / (file_name or f"rft_state_{self.stack_name}_{self.session_id}.json")
-        state = {
-            **self.get_configuration(),
-            "custom_env": self.custom_env.to_dict() if self.custom_env else None,
-            "python_venv_name": self.python_venv_name,
-            "infra_state": self.infra.get_state(),
-        }
-        path.write_text(json.dumps(state, indent=2, default=str))
-        logger.info("Saved RFT infrastructure state to %s", path)
-        return path
+    def get_recipe_path(self, method: Any) -> str:
+        """Write the RFT multiturn recipe of ``method`` to a local YAML file and return its path.
+
+        The recipe is the bundled catalogue's (Nova Lite 2 on HyperPod); after :meth:`setup` its
+        ``run`` section already points at this stack (rollout Lambda and queue URLs).
+
+        Args:
+            method: ``TrainingMethod.RFT_MULTITURN_LORA``, ``TrainingMethod.RFT_MULTITURN_FULL`` or
+                ``EvaluationTask.RFT_MULTITURN_EVAL``.
+
+        Raises:
+            ConfigError: Any other method.
+
+        Example:
+            >>> path = rft_infra.get_recipe_path(TrainingMethod.RFT_MULTITURN_LORA)  # doctest: +SKIP
+        """
+        from amzn_nova_forge.rft_multiturn._local import workspace_root
+        from amzn_nova_forge.rft_multiturn._recipes import write_recipe
+
+        overrides = self.get_recipe_overrides() if self.stack_outputs is not None else None
+        return str(write_recipe(method, workspace_root() / self.stack_name / "recipes", overrides))
+
+    def dump(self, file_path: str | None = None, file_name: str | None = None, include_session_id: bool = True) -> Path:
+        """Save this infrastructure's state (to find the stack and workers again later).
+
+        Args:
+            file_path: Folder (default: the current one).
+            file_name: File name (default ``rft_state_<stack>_<session>.json``, or
+                ``rft_state_<stack>.json`` with ``include_session_id=False``).
+            include_session_id: Put the session id in the default file name.
+
+        Returns:
+            The file written (atomically).
+        """
+        from amzn_nova_forge.rft_multiturn._state import dump_state
+
+        return dump_state(self, file_path, file_name, include_session_id)
 
     @classmethod
-    def load(cls, file_path: str) -> RFTMultiturnInfrastructure:
+    def load(cls, file_path: str, auto_reconnect: bool = True) -> RFTMultiturnInfrastructure:
         """Rebuild an infrastructure saved by :meth:`dump` (same session: its workers can be stopped).
+
+        Args:
+            file_path: The state file.
+            auto_reconnect: Reconnect to the saved workers (EC2 command ids, ECS task ARNs; LOCAL
+                workers are found by session in the workspace either way). False: only the
+                configuration and stack outputs are restored.
 
         Example:
             >>> rft_infra = RFTMultiturnInfrastructure.load("rft_state_my-rft-stack-NovaForgeSDK_....json")  # doctest: +SKIP
             >>> rft_infra.kill_task(EnvType.TRAIN)  # doctest: +SKIP
         """
-        try:
-            state = json.loads(Path(file_path).read_text())
-        except (OSError, json.JSONDecodeError) as e:
-            raise ConfigError(f"{file_path} is not a saved RFT infrastructure state: {e}") from e
-        infra_state = state.get("infra_state") or {}
-        custom = state.get("custom_env")
-        custom_env = CustomEnvironment(**custom) if custom else None
-        obj = cls(
-            stack_name=state["stack_name"],
-            region=state["region"],
-            vf_env_id=None if custom_env else state["env_id"],
-            custom_env=custom_env,
-            infrastructure_arn=state.get("infrastructure_arn"),
-            python_venv_name=state.get("python_venv_name"),
-            vpc_config=infra_state.get("vpc_config"),
-            cpu=infra_state.get("cpu"),
-            memory=infra_state.get("memory"),
-            rft_role_name=state.get("rft_role_name"),
-            container_image=infra_state.get("image"),
-        )
-        obj.session_id = obj.infra.session_id = state["session_id"]
-        if state.get("stack_outputs"):
-            obj.stack_outputs = _stacks.StackOutputs(**state["stack_outputs"])
-        obj.infra.restore(infra_state)
-        return obj
+        from amzn_nova_forge.rft_multiturn._state import load_state
+
+        return load_state(cls, file_path, auto_reconnect)
 
     def __repr__(self) -> str:
         return f"RFTMultiturnInfrastructure(stack_name={self.stack_name!r}, platform={self.platform!r}, env_id={self.env_id!r})"

@@ -43,8 +43,8 @@ def training_settings(
         problems.append(
             f"RFT multiturn training with self-hosted environments runs on SMHP only, not {Platform(platform).value}"
         )
-    if Model(model) is not Model.NOVA_LITE_2:
-        problems.append(f"RFT multiturn supports Nova 2.0 models (NOVA_LITE_2) only, not {Model(model).name}")
+    if model is not Model.NOVA_LITE_2:
+        problems.append(f"RFT multiturn supports Nova 2.0 models (NOVA_LITE_2) only, not {model.name}")
     if problems:
         raise UnsupportedFeatureError(
             "; ".join(problems) + ".", runtime=Platform(platform).value, features=["rft_multiturn"]

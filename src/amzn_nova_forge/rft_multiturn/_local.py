@@ -27,7 +27,7 @@ from typing import Any
 from amzn_nova_forge.core.enums import EnvType
 from amzn_nova_forge.rft_multiturn._constants import WORKER_MODULE
 
-__all__ = ["LocalPlatform", "workspace_root"]
+__all__ = ["LocalPlatform", "LocalRFTInfrastructure", "workspace_root"]
 
 logger = logging.getLogger(__name__)
 
@@ -93,15 +93,34 @@ def _is_ours(entry: dict[str, Any]) -> bool:
     return recorded is None or _start_ticks(pid) in (None, recorded)
 
 
-class LocalPlatform:
-    """Runs workers locally. ``stack_name`` is the full (suffixed) stack name."""
+class LocalRFTInfrastructure:
+    """The LOCAL platform of :class:`RFTMultiturnInfrastructure`: worker processes on this machine.
+
+    Usually made by ``RFTMultiturnInfrastructure(infrastructure_arn=None, ...)`` and reached as
+    ``rft_infra.infra``.
+
+    Args:
+        stack_name: The full (suffixed) stack name; the workspace is named after it.
+        python_venv_name: Virtual environment folder inside the workspace.
+        session_id: Workers are recorded under this session (``kill`` stops only its own).
+        starter_kit_path: A folder holding an ``amzn_nova_forge`` package used by the workers
+            instead of the installed one (put first on their ``PYTHONPATH``).
+
+    Example:
+        >>> local = LocalRFTInfrastructure("my-rft-stack-NovaForgeSDK", "my_rft_venv", "s-1")  # doctest: +SKIP
+        >>> local.running(EnvType.TRAIN)  # doctest: +SKIP
+        []
+    """
 
     name = "local"
 
-    def __init__(self, stack_name: str, python_venv_name: str, session_id: str) -> None:
+    def __init__(
+        self, stack_name: str, python_venv_name: str, session_id: str, *, starter_kit_path: str | None = None
+    ) -> None:
         self.stack_name = stack_name
         self.python_venv_name = python_venv_name
         self.session_id = session_id
+        self.starter_kit_path = starter_kit_path
         self.workspace = workspace_root() / stack_name
         self.venv_dir = self.workspace / python_venv_name
         self._procs: dict[int, subprocess.Popen[bytes]] = {}
@@ -165,6 +184,8 @@ class LocalPlatform:
         """Start ``num_workers`` worker processes; returns their pids (as strings)."""
         self.prepare()
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        if self.starter_kit_path:
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (self.starter_kit_path, env.get("PYTHONPATH")) if p)
         state = self._read_state()
         entries = state.setdefault(env_type.value, [])
         started = []
@@ -264,7 +285,15 @@ class LocalPlatform:
             logger.info("Removed %s", self.workspace)
 
     def get_state(self) -> dict[str, Any]:
-        return {"python_venv_name": self.python_venv_name, "workspace": str(self.workspace)}
+        return {
+            "python_venv_name": self.python_venv_name,
+            "workspace": str(self.workspace),
+            "starter_kit_path": self.starter_kit_path,
+        }
 
     def restore(self, state: dict[str, Any]) -> None:
         """Nothing to restore: the workers are recorded in ``workers.json`` (by session id)."""
+
+
+#: Earlier name of :class:`LocalRFTInfrastructure`.
+LocalPlatform = LocalRFTInfrastructure

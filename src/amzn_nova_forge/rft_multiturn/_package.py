@@ -17,8 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from amzn_nova_forge.core.aws import aws_errors, client
+from amzn_nova_forge.errors import ConfigError
 
-__all__ = ["default_bucket", "download_cmd", "sdk_archive", "upload_sdk"]
+#: The file a starter kit must contain: the worker every platform runs.
+KIT_WORKER = Path("amzn_nova_forge") / "rft_multiturn" / "_worker.py"
+
+__all__ = ["check_starter_kit", "default_bucket", "download_cmd", "sdk_archive", "upload_sdk"]
 
 
 def default_bucket(region: str) -> str:
@@ -40,9 +44,35 @@ def default_bucket(region: str) -> str:
     return bucket
 
 
-def sdk_archive() -> bytes:
-    """Deterministic ``.tar.gz`` of the installed ``amzn_nova_forge`` package."""
-    root = Path(__file__).resolve().parents[1]
+def check_starter_kit(starter_kit_path: str) -> str:
+    """Check a starter kit; returns the expanded local folder or the ``s3://`` URI.
+
+    A starter kit is the worker code the platforms run instead of the installed SDK: a local
+    folder holding an ``amzn_nova_forge`` package (with ``rft_multiturn/_worker.py``), or the
+    S3 URI of such a folder packed as ``.tar.gz`` (what :func:`upload_sdk` writes).
+
+    Raises:
+        ConfigError: A missing folder, a folder without the worker, or an S3 URI that is not a ``.tar.gz`` object.
+    """
+    if not isinstance(starter_kit_path, str) or not starter_kit_path:
+        raise ConfigError(f"starter_kit_path must be a folder or an s3:// URI, got {starter_kit_path!r}.")
+    if starter_kit_path.startswith("s3://"):
+        bucket, _, key = starter_kit_path[5:].partition("/")
+        if not bucket or not key.endswith(".tar.gz"):
+            raise ConfigError(f"starter_kit_path {starter_kit_path!r} must be s3://<bucket>/<key>.tar.gz.")
+        return starter_kit_path
+    folder = Path(starter_kit_path).expanduser().resolve()
+    if not (folder / KIT_WORKER).is_file():
+        raise ConfigError(
+            f"starter_kit_path {starter_kit_path!r} has no {KIT_WORKER}: a starter kit is a folder holding the "
+            "amzn_nova_forge package the workers run."
+        )
+    return str(folder)
+
+
+def sdk_archive(root: Path | None = None) -> bytes:
+    """Deterministic ``.tar.gz`` of an ``amzn_nova_forge`` package folder (default: the installed one)."""
+    root = root or Path(__file__).resolve().parents[1]
     buf = io.BytesIO()
     # gzip with mtime=0 so the same files always give the same bytes (and the same S3 key).
     with (
@@ -58,11 +88,20 @@ def sdk_archive() -> bytes:
     return buf.getvalue()
 
 
-def upload_sdk(region: str, bucket: str | None = None) -> str:
-    """Upload the SDK archive (skipped when that exact content is there); returns its S3 URI."""
+def upload_sdk(region: str, bucket: str | None = None, starter_kit_path: str | None = None) -> str:
+    """Upload the worker code (skipped when that exact content is there); returns its S3 URI.
+
+    Args:
+        region: Region of the default bucket.
+        bucket: Bucket to use (default ``sagemaker-<region>-<account>``).
+        starter_kit_path: A checked starter kit (:func:`check_starter_kit`): an ``s3://`` URI is
+            returned as is, a folder's ``amzn_nova_forge`` package is uploaded instead of the SDK's.
+    """
     from botocore.exceptions import ClientError
 
-    data = sdk_archive()
+    if starter_kit_path and starter_kit_path.startswith("s3://"):
+        return starter_kit_path
+    data = sdk_archive(Path(starter_kit_path) / "amzn_nova_forge" if starter_kit_path else None)
     digest = hashlib.sha256(data).hexdigest()[:16]
     bucket = bucket or default_bucket(region)
     key = f"nova-rft-sdk/{digest}/amzn_nova_forge.tar.gz"

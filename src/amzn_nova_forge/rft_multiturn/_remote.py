@@ -12,7 +12,7 @@ from amzn_nova_forge.core.enums import EnvType
 from amzn_nova_forge.errors import ConfigError
 from amzn_nova_forge.rft_multiturn._constants import DEFAULT_ECS_IMAGE, WORKER_MODULE
 
-__all__ = ["EC2Platform", "ECSPlatform", "instance_id_from"]
+__all__ = ["EC2Platform", "EC2RFTInfrastructure", "ECSPlatform", "ECSRFTInfrastructure", "instance_id_from"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +51,18 @@ def _bootstrap(python: str, pip: str, workdir: str, region: str, sdk_uri: str | 
     return steps
 
 
-class EC2Platform:
-    """Workers on one EC2 instance, driven with SSM ``AWS-RunShellScript``."""
+class EC2RFTInfrastructure:
+    """The EC2 platform of :class:`RFTMultiturnInfrastructure`: workers on one instance, driven with SSM.
+
+    Usually made by ``RFTMultiturnInfrastructure(infrastructure_arn="i-...", ...)`` and reached
+    as ``rft_infra.infra``. Workers run ``AWS-RunShellScript`` commands that fetch the worker
+    code (the SDK or a starter kit) and the custom environment from S3.
+
+    Example:
+        >>> ec2 = EC2RFTInfrastructure("s-NovaForgeSDK", "us-east-1", "i-0123456789abcdef0", "venv", "s-1")  # doctest: +SKIP
+        >>> ec2.instance_id  # doctest: +SKIP
+        'i-0123456789abcdef0'
+    """
 
     name = "ec2"
 
@@ -174,8 +184,17 @@ class EC2Platform:
         self.command_ids = list(state.get("command_ids") or [])
 
 
-class ECSPlatform:
-    """Workers as Fargate tasks in an ECS cluster (one task per worker)."""
+class ECSRFTInfrastructure:
+    """The ECS platform of :class:`RFTMultiturnInfrastructure`: one Fargate task per worker.
+
+    Usually made by ``RFTMultiturnInfrastructure(infrastructure_arn="arn:aws:ecs:...:cluster/...",
+    vpc_config=..., ...)`` and reached as ``rft_infra.infra``.
+
+    Example:
+        >>> ecs = ECSRFTInfrastructure("s-NovaForgeSDK", "us-east-1",
+        ...     "arn:aws:ecs:us-east-1:123456789012:cluster/c", "venv", "s-1",
+        ...     vpc_config={"subnets": ["subnet-1"]}, cpu="2048", memory="4096")  # doctest: +SKIP
+    """
 
     name = "ecs"
 
@@ -372,3 +391,8 @@ class ECSPlatform:
     def restore(self, state: dict[str, Any]) -> None:
         self.tasks = {k: list(v) for k, v in (state.get("tasks") or {}).items()}
         self.task_definitions = list(state.get("task_definitions") or [])
+
+
+#: Earlier names of the EC2 / ECS platform classes.
+EC2Platform = EC2RFTInfrastructure
+ECSPlatform = ECSRFTInfrastructure

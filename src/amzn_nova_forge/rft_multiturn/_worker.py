@@ -30,6 +30,10 @@ from typing import Any
 from amzn_nova_forge.core.aws import client
 
 logger = logging.getLogger("nova_forge.rft_worker")
+#: Shortest pause between two empty short polls (an interval of 0 must not spin on SQS).
+MIN_IDLE_S = 0.05
+#: Environment variable telling environments where the worker runs (``local``, ``ec2``, ``ecs``).
+PLATFORM_ENV = "NOVA_FORGE_RFT_PLATFORM"
 
 
 class Stopped(Exception):
@@ -52,6 +56,8 @@ class Worker:
     def _load_env(self) -> Any:
         from amzn_nova_forge.rft_multiturn import envs
 
+        if self.args.platform:
+            os.environ[PLATFORM_ENV] = self.args.platform
         kwargs = json.loads(self.args.env_args or "{}")
         if self.args.env_path:
             return envs.load_from_path(self.args.env_path, self.args.env_id, **kwargs)
@@ -64,6 +70,8 @@ class Worker:
     # ---- policy calls -----------------------------------------------------------------------
     def generate(self, messages: list[dict[str, str]], rollout_id: str, deadline: float) -> str:
         request_id = uuid.uuid4().hex
+        # One generation may take at most --completion-timeout, and never past the rollout's deadline.
+        deadline = min(deadline, time.monotonic() + self.args.completion_timeout)
         with self._lock:
             self._pending.add(request_id)
         self.sqs().send_message(
@@ -80,19 +88,25 @@ class Worker:
                 if self.stop.is_set():
                     raise Stopped()
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"no generation for request {request_id} before the rollout timeout")
-                self._poll_responses()
+                    raise TimeoutError(f"no generation for request {request_id} within the completion/rollout timeout")
+                if not self._poll_responses() and self.args.completion_interval < 1:
+                    self.stop.wait(max(MIN_IDLE_S, self.args.completion_interval))
         finally:
             with self._lock:
                 self._pending.discard(request_id)
                 self._mailbox.pop(request_id, None)
 
-    def _poll_responses(self) -> None:
+    def _poll_responses(self) -> int:
+        """Receive generate responses once; returns how many messages arrived."""
         sqs = self.sqs()
         resp = sqs.receive_message(
-            QueueUrl=self.args.generate_response, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=30
+            QueueUrl=self.args.generate_response,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=_long_poll(self.args.completion_interval),
+            VisibilityTimeout=30,
         )
-        for msg in resp.get("Messages", []):
+        messages = resp.get("Messages", [])
+        for msg in messages:
             try:
                 body = json.loads(msg["Body"])
             except json.JSONDecodeError:
@@ -108,6 +122,7 @@ class Worker:
                 sqs.change_message_visibility(
                     QueueUrl=self.args.generate_response, ReceiptHandle=msg["ReceiptHandle"], VisibilityTimeout=0
                 )
+        return len(messages)
 
     # ---- rollouts ---------------------------------------------------------------------------
     def run_one(self, msg: dict[str, Any]) -> None:
@@ -165,6 +180,7 @@ class Worker:
                 },
             )
         sqs.delete_message(QueueUrl=self.args.rollout_queue, ReceiptHandle=msg["ReceiptHandle"])
+        self._record_metrics(result)
         with self._lock:
             self.done += 1
         logger.info(
@@ -175,21 +191,34 @@ class Worker:
             result["duration_s"],
         )
 
+    def _record_metrics(self, result: dict[str, Any]) -> None:
+        """Append one line per rollout to ``<log dir>/<worker id>.metrics.jsonl`` (with ``--log-dir``)."""
+        if not self.args.log_dir:
+            return
+        keys = ("rollout_id", "status", "reward", "duration_s", "metrics", "env_type")
+        line = json.dumps({k: result.get(k) for k in keys}, default=str)
+        with self._lock, open(os.path.join(self.args.log_dir, f"{self.worker_id}.metrics.jsonl"), "a") as f:
+            f.write(line + "\n")
+
     def loop(self) -> None:
+        wait = _long_poll(self.args.poll_wait)
         while not self.stop.is_set():
             try:
                 resp = self.sqs().receive_message(
                     QueueUrl=self.args.rollout_queue,
                     MaxNumberOfMessages=1,
-                    WaitTimeSeconds=self.args.poll_wait,
+                    WaitTimeSeconds=wait,
                     VisibilityTimeout=int(self.args.rollout_timeout) + 60,
                 )
             except Exception:
                 logger.exception("polling the rollout queue failed; retrying")
                 self.stop.wait(2.0)
                 continue
-            for msg in resp.get("Messages", []):
+            messages = resp.get("Messages", [])
+            for msg in messages:
                 self.run_one(msg)
+            if not messages and wait == 0:
+                self.stop.wait(max(MIN_IDLE_S, self.args.poll_wait))
 
     def serve(self) -> int:
         threads = [
@@ -212,6 +241,11 @@ class Worker:
         return 0
 
 
+def _long_poll(interval: float) -> int:
+    """SQS ``WaitTimeSeconds`` for a poll interval: whole seconds (0-20); below 1 s poll, then sleep."""
+    return 0 if interval < 1 else min(20, int(interval))
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="nova-forge-rft-worker", description=__doc__.splitlines()[0])
     p.add_argument("--region", required=True)
@@ -225,18 +259,36 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--env-args", default="{}")
     p.add_argument("--env-type", default="train")
     p.add_argument("--concurrency", type=int, default=4)
-    p.add_argument("--poll-wait", type=int, default=2, choices=range(21), metavar="0-20")
+    p.add_argument("--poll-wait", type=_seconds(0, 20), default=1.0, metavar="0-20")
     p.add_argument("--rollout-timeout", type=float, default=300.0)
+    p.add_argument("--completion-timeout", type=_seconds(1, 86400), default=600.0)
+    p.add_argument("--completion-interval", type=_seconds(0, 60), default=0.5)
+    p.add_argument("--log-dir", default="")
+    p.add_argument("--platform", default="", choices=["", "local", "ec2", "ecs"])
     p.add_argument("--worker-id", default="")
     return p.parse_args(argv)
 
 
+def _seconds(low: float, high: float) -> Any:
+    def parse(text: str) -> float:
+        value = float(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g} seconds, got {text}")
+        return value
+
+    return parse
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s [%(threadName)s] %(message)s"
-    )
+    fmt = "%(asctime)s %(levelname)s [%(threadName)s] %(message)s"
+    logging.basicConfig(level=logging.INFO, stream=sys.stdout, format=fmt)
     worker = Worker(args)
+    if args.log_dir:
+        os.makedirs(args.log_dir, exist_ok=True)
+        handler = logging.FileHandler(os.path.join(args.log_dir, f"{worker.worker_id}.log"))
+        handler.setFormatter(logging.Formatter(fmt))
+        logging.getLogger().addHandler(handler)
 
     def _stop(signum: int, _frame: Any) -> None:
         logger.info("signal %d: stopping", signum)

@@ -43,13 +43,15 @@ def join_key(*parts: str) -> str:
     return "/".join(p.strip("/") for p in parts if p and p.strip("/"))
 
 
+#: platform -> console page of a job (SMTJ: the job; SMHP: its cluster).
+CONSOLE_PAGES = {"SMTJ": "#/jobs/{job_id}", "SMHP": "#/cluster-management/{cluster_name}"}
+
+
 def console_url(platform: str, job_id: str, *, cluster_name: str | None = None) -> str:
     """Link to the job (SMTJ) or the cluster (SMHP) in the SageMaker console."""
     r = region()
-    base = f"https://{r}.console.aws.amazon.com/sagemaker/home?region={r}"
-    if platform == "SMHP":
-        return f"{base}#/cluster-management/{cluster_name or ''}"
-    return f"{base}#/jobs/{job_id}"
+    page = CONSOLE_PAGES.get(platform, CONSOLE_PAGES["SMTJ"]).format(job_id=job_id, cluster_name=cluster_name or "")
+    return f"https://{r}.console.aws.amazon.com/sagemaker/home?region={r}{page}"
 
 
 def check_manifest_in_tar(output_s3_path: str, job_id: str) -> tuple[bool, str]:

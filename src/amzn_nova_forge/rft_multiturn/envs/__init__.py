@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BUILTIN_ENVS", "load_builtin", "load_from_path", "module_name"]
+__all__ = ["BUILTIN_ENVS", "executes_commands", "load_builtin", "load_from_path", "module_name"]
 
 BUILTIN_ENVS = {
     "wordle": "amzn_nova_forge.rft_multiturn.envs.wordle",
@@ -30,6 +30,13 @@ BUILTIN_ENVS = {
 def module_name(env_id: str) -> str:
     """Python module name of a custom environment (``my-env`` -> ``my_env``)."""
     return env_id.replace("-", "_")
+
+
+def executes_commands(env_id: str) -> bool:
+    """Does the built-in environment run commands written by the model (``EXECUTES_COMMANDS``)?"""
+    if env_id not in BUILTIN_ENVS:
+        return False
+    return bool(getattr(importlib.import_module(BUILTIN_ENVS[env_id]), "EXECUTES_COMMANDS", False))
 
 
 def _check(env: Any, where: str) -> Any:

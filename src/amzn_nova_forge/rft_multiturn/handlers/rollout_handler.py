@@ -37,7 +37,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     sqs, ddb = _client("sqs"), _client("dynamodb")
     now = int(time.time())
     ids: list[str] = []
-    entries = []
+    entries: list[dict[str, Any]] = []
     for r in rollouts:
         rid = str(r.get("rollout_id") or uuid.uuid4())
         body = {"rollout_id": rid, "sample": r.get("sample", {}), "env_type": r.get("env_type", "train")}
