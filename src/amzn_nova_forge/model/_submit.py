@@ -30,7 +30,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-import tempfile
 import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -234,7 +233,7 @@ def submit(
         ValidationCheckError: An IAM or infrastructure check failed (nothing was created).
         AWSServiceError / JobSubmissionError: The platform refused the job.
     """
-    from amzn_nova_forge.model import _cache, _checks
+    from amzn_nova_forge.model import _cache, _checks, _submit_guard
 
     builder_kwargs = dict(builder_kwargs or {})
     method = builder_kwargs.pop("method", customizer.method)
@@ -251,7 +250,7 @@ def submit(
     built = _build_recipe(customizer, method, builder_kwargs, run, overrides, recipe_path)
     if recipe_patch is not None:
         recipe_patch(built.recipe)
-    recipe_dir = customizer.generated_recipe_dir or tempfile.mkdtemp(prefix="nova-forge-recipe-")
+    recipe_dir = _submit_guard.recipe_dir(customizer, dry_run=dry_run)
     recipe_file = str(built.write(recipe_dir))
     logger.info("Recipe for %s job %s written to %s", kind, unique, recipe_file)
 
@@ -296,7 +295,7 @@ def submit(
         kms = getattr(customizer.infra, "kms_key_id", None)
         _checks_aws.ensure_output_bucket(output, region=customizer.region, kms_key_id=kms)
         customizer.output_s3_path = output
-    job_id = customizer.infra.execute(job_config)
+    job_id = _submit_guard.execute(customizer, job_config, recipe_dir)
     result = result_factory(job_id, job_config)
     if cache_key is not None:
         _cache.store(cache_key, result, job_name=job_name, kind=kind, parameters=params)
