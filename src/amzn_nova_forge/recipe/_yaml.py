@@ -68,7 +68,14 @@ def _loader_class() -> type[Any]:
         def compose_node(self, parent: Any, index: Any) -> Any:
             if self.check_event(yaml.AliasEvent):
                 node = super().compose_node(parent, index)
-                self._charge(self._sizes.get(id(node), 1), node)
+                size = self._sizes.get(id(node))
+                if size is None:  # the anchor is still open: the value would contain itself
+                    mark = getattr(node, "start_mark", None)
+                    raise _Budget(
+                        "an alias (*name) is used inside the value it names, which would repeat for ever",
+                        mark.line + 1 if mark is not None else None,
+                    )
+                self._charge(size, node)
                 return node
             self._depth += 1
             if self._depth > self.max_depth:
