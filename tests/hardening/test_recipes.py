@@ -108,7 +108,8 @@ def test_a_resolved_reference_is_range_checked() -> None:
     # save_steps -> warmup_steps = 0: a valid warmup, but below save_steps' minimum of 1
     with pytest.raises(RecipeOverrideError, match=r"Invalid value for 'save_steps': 0 \(out of range\)"):
         _builder().build(
-            run={"job_name": "j"}, overrides={"save_steps": "${training_config.lr_scheduler.warmup_steps}", "warmup_steps": 0}
+            run={"job_name": "j"},
+            overrides={"save_steps": "${training_config.lr_scheduler.warmup_steps}", "warmup_steps": 0},
         )
 
 

@@ -79,7 +79,7 @@ def _parse(path: str, text: str) -> dict[str, Any]:
         raise _bad(path, "no 'job_id'")
     if not isinstance(data["job_id"], str) or not data["job_id"].strip():
         raise _bad(path, f"'job_id' must be a non-empty string, got {data['job_id']!r}")
-    for key in ("__class_name__", "platform", "region", "started_time"):
+    for key in _STRING_FIELDS:
         value = data.get(key)
         if value is not None and not isinstance(value, str):
             raise _bad(path, f"{key!r} must be a string, got {type(value).__name__}")
@@ -87,6 +87,22 @@ def _parse(path: str, text: str) -> dict[str, Any]:
     if extras is not None and not isinstance(extras, dict):
         raise _bad(path, f"'extras' must be an object, got {type(extras).__name__}")
     return data
+
+
+#: Fields every result class stores as a string (or null); anything else is a damaged file.
+_STRING_FIELDS = (
+    "__class_name__",
+    "platform",
+    "region",
+    "started_time",
+    "method",
+    "model_type",
+    "eval_task",
+    "eval_output_path",
+    "inference_output_path",
+    "cluster_name",
+    "namespace",
+)
 
 
 def _no_constant(name: str) -> Any:
