@@ -43,7 +43,7 @@ class _Budget(Exception):
 def _loader_class() -> type[Any]:
     import yaml
 
-    class BudgetLoader(yaml.SafeLoader):
+    class BudgetLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no type stubs here
         """SafeLoader whose composer counts nodes (aliases by their expanded size) and depth."""
 
         max_depth = MAX_YAML_DEPTH
