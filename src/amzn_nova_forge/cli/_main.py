@@ -75,7 +75,18 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         mod.register(sub)
+    _add_debug(sub)
     return parser
+
+
+def _add_debug(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Accept ``--debug`` after any (sub-)command too; it only ever turns tracebacks on."""
+    for child in subparsers.choices.values():
+        if not any("--debug" in a.option_strings for a in child._actions):
+            child.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        for action in child._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _add_debug(action)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

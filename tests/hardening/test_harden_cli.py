@@ -150,6 +150,14 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 1 and "Traceback" in proc.stderr and "ConfigError" in proc.stderr
 
 
+def test_debug_after_the_command_shows_the_traceback_too(tmp_path: Path) -> None:
+    path = _make(tmp_path, "list")
+    with pytest.raises(Exception, match="not a saved job result"):
+        main(["status", str(path), "--debug"])
+    with pytest.raises(Exception, match="must hold a YAML mapping"):
+        main(["recipe", "validate", str(path), "--method", "sft_lora", "--debug"])
+
+
 def test_an_unexpected_exception_is_one_line_pointing_at_debug(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
