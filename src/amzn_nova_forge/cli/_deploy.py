@@ -93,11 +93,18 @@ def _request_body(args: argparse.Namespace) -> dict[str, Any]:
         if text.startswith("@"):
             from amzn_nova_forge.core import storage
 
-            text = storage.read_text(text[1:])
+            try:
+                text = storage.read_text(text[1:])
+            except UnicodeDecodeError as e:
+                raise ValueError(f"--body file {text[1:]} is not UTF-8 text (byte {e.start}).") from None
+            except IsADirectoryError:
+                raise ValueError(f"--body file {text[1:]} is a folder; give a JSON file.") from None
         try:
             body = json.loads(text)
         except json.JSONDecodeError as e:
             raise ValueError(f"--body is not valid JSON (line {e.lineno}, column {e.colno}): {e.msg}.") from None
+        except RecursionError:
+            raise ValueError("--body is nested too deeply.") from None
         if not isinstance(body, dict):
             raise ValueError("--body must be a JSON object.")
     elif args.message is not None:
@@ -111,14 +118,29 @@ def _request_body(args: argparse.Namespace) -> dict[str, Any]:
     return body
 
 
+def _load_deployment(path: str) -> Any:
+    """A saved deployment; any malformed file is one :class:`ConfigError` naming it."""
+    from amzn_nova_forge.errors import ConfigError
+    from amzn_nova_forge.model.result._deployment import DeploymentResult
+
+    try:
+        return DeploymentResult.load(path)
+    except (ConfigError, FileNotFoundError):
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError, RecursionError, OSError) as e:
+        what = f"missing field {e}" if isinstance(e, KeyError) else f"{type(e).__name__}: {e}"
+        raise ConfigError(
+            f"{path} is not a saved deployment ({what}). Give a file written by deployment.dump() "
+            "or 'nova-forge deploy', or the endpoint ARN / URL."
+        ) from e
+
+
 def _cmd_invoke(args: argparse.Namespace) -> int:
     from amzn_nova_forge.model import _invoke
 
     endpoint = args.endpoint
     if endpoint.endswith(".json"):  # a saved deployment
-        from amzn_nova_forge.model.result._deployment import DeploymentResult
-
-        endpoint = DeploymentResult.load(endpoint).endpoint.uri
+        endpoint = _load_deployment(endpoint).endpoint.uri
     result = _invoke.invoke(endpoint, _request_body(args))
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, default=str))

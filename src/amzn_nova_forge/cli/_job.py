@@ -27,11 +27,14 @@ __all__ = ["register"]
 
 
 def _parse_value(text: str) -> Any:
-    import yaml
+    """``--override`` value: YAML scalar/list/mapping when it parses (within budget), else the text."""
+    from amzn_nova_forge.errors import RecipeValidationError
+    from amzn_nova_forge.recipe._recipe import _norm
+    from amzn_nova_forge.recipe._yaml import load_yaml
 
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
+        return _norm(load_yaml(text, source="--override"))
+    except RecipeValidationError:
         return text
 
 
@@ -67,17 +70,13 @@ CONFIG_KEYS = (
 def _load_config(path: str | None) -> dict[str, Any]:
     if not path:
         return {}
-    import yaml
-
-    from amzn_nova_forge.core import storage
+    from amzn_nova_forge.errors import ConfigError, RecipeValidationError
+    from amzn_nova_forge.recipe._yaml import read_yaml_file
 
     try:
-        data = yaml.safe_load(storage.read_text(path)) or {}
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(e, "problem", None) or e
-        raise ValueError(f"{path} is not valid YAML{where}: {problem}.") from e
+        data = read_yaml_file(path) or {}
+    except RecipeValidationError as e:
+        raise ConfigError(str(e)) from None
     if not isinstance(data, dict):
         raise ValueError(f"{path} must hold a YAML mapping.")
     unknown = sorted(str(k) for k in data if k not in CONFIG_KEYS)
@@ -135,11 +134,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
     job_name = args.job_name or cfg.get("job_name")
     if not model_name or not method_name or not job_name:
         raise ValueError("train needs a model, a method and a job name (--model, --method, --job-name or --config).")
+    for key in ("infra", "overrides", "validation"):
+        if cfg.get(key) is not None and not isinstance(cfg[key], dict):
+            raise ValueError(f"{args.config}: '{key}' must be a mapping, got {type(cfg[key]).__name__}.")
     validation = dict(cfg.get("validation") or {})
     if args.no_iam_check:
         validation["iam"] = False
     if args.no_infra_check:
         validation["infra"] = False
+    dry_run = bool(args.dry_run or cfg.get("dry_run"))
+    recipe_dir = args.recipe_dir or cfg.get("generated_recipe_dir")
+    if dry_run and not recipe_dir:  # keep the recipe where we can name it
+        import tempfile
+
+        recipe_dir = tempfile.mkdtemp(prefix="nova-forge-recipe-")
     customizer = NovaModelCustomizer(
         model=Model.from_model_name(str(model_name)),
         method=_method(str(method_name)),
@@ -148,7 +156,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         output_s3_path=args.output or cfg.get("output_s3_path"),
         model_path=args.model_path or cfg.get("model_path"),
         validation_config=validation or None,
-        generated_recipe_dir=args.recipe_dir or cfg.get("generated_recipe_dir"),
+        generated_recipe_dir=recipe_dir,
     )
     overrides = {**(cfg.get("overrides") or {}), **_overrides(args.override)}
     result = customizer.train(
@@ -157,15 +165,33 @@ def _cmd_train(args: argparse.Namespace) -> int:
         overrides=overrides or None,
         rft_lambda_arn=args.rft_lambda_arn or cfg.get("rft_lambda_arn"),
         validation_data_s3_path=args.validation_data or cfg.get("validation_data_s3_path"),
-        dry_run=bool(args.dry_run or cfg.get("dry_run")),
+        dry_run=dry_run,
     )
     if result is None:
-        print("Dry run: recipe built and checks passed; no job was started.")
+        recipe = _newest_yaml(recipe_dir)
+        if args.json:
+            print(json.dumps({"dry_run": True, "recipe_path": recipe}, indent=2))
+        else:
+            print(f"Dry run: recipe built and checks passed; recipe written to {recipe}; no job was started.")
         return 0
     path = result.dump(file_path=args.save_dir)
+    if args.json:
+        out = {"job_id": result.job_id, "platform": result.platform.value, "result_path": str(path)}
+        print(json.dumps(out, indent=2))
+        return 0
     print(f"Started {result.platform.value} training job {result.job_id}")
     print(f"Result saved to {path} (check it with: nova-forge status {path})")
     return 0
+
+
+def _newest_yaml(folder: str | None) -> str | None:
+    """The recipe just written into ``folder`` (its newest ``*.yaml``)."""
+    from pathlib import Path
+
+    if not folder or str(folder).startswith("s3://"):
+        return folder
+    files = sorted(Path(folder).expanduser().glob("*.yaml"), key=lambda p: p.stat().st_mtime)
+    return str(files[-1]) if files else str(folder)
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
@@ -221,6 +247,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-iam-check", dest="no_iam_check", action="store_true")
     p.add_argument("--no-infra-check", dest="no_infra_check", action="store_true")
     p.add_argument("--save-dir", dest="save_dir", default=None, help="directory for the result JSON (default .)")
+    p.add_argument(
+        "--json", action="store_true", help="print the job id and result path (or the dry-run recipe) as JSON"
+    )
     p.set_defaults(handler=_cmd_train)
 
     s = subparsers.add_parser("status", help="show the status of a job from its saved result JSON")
@@ -231,5 +260,6 @@ def register(subparsers: Any) -> None:
         "--poll", type=float, default=None, help="with --wait: seconds between polls (default 30; 1 for local jobs)"
     )
     s.add_argument("--json", action="store_true", help="print JSON")
+    s.epilog = "exit codes: 0 the job is not failed, 3 it FAILED, 1 error, 2 usage error"
     s.add_argument("--update", action="store_true", help="save the resolved checkpoint path back into the file")
     s.set_defaults(handler=_cmd_status)

@@ -1,7 +1,8 @@
 """``nova-forge`` command line: one thin module per noun, registered here.
 
-Known SDK errors are printed as one line with exit code 1 (2 for usage errors);
-``--debug`` (or ``NOVA_FORGE_DEBUG=1``) prints the traceback instead.
+Every error is printed as one line on stderr (``error: <Type>: <message>``) with exit code 1
+(2 for usage errors, 3 for a failed job or missing results); ``--debug`` (or
+``NOVA_FORGE_DEBUG=1``) prints the traceback instead.
 """
 
 from __future__ import annotations
@@ -23,8 +24,12 @@ _COMMAND_MODULES = (
     "amzn_nova_forge.cli._monitor",
     "amzn_nova_forge.cli._deploy",
     "amzn_nova_forge.cli._demo",
+    "amzn_nova_forge.cli._completion",
     "amzn_nova_forge.cli._mcp",
 )
+
+#: Exit codes, shown in ``nova-forge --help``.
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_JOB_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 _EPILOG = """examples:
@@ -37,7 +42,17 @@ _EPILOG = """examples:
       --data s3://bucket/train.jsonl --output s3://bucket/out --override lr=5e-6 --dry-run
   nova-forge status my-job-..._SMTJ.json --wait      # then: logs, plot, results, deploy, invoke
 
-Run 'nova-forge COMMAND --help' for the options of a command."""
+Run 'nova-forge COMMAND --help' for the options of a command. Commands that print data take --json.
+
+exit codes:
+  0    success
+  1    error (one line on stderr: "error: <Type>: <message>"; --debug shows the traceback)
+  2    usage error (unknown command or option, missing argument)
+  3    the job failed or stopped (status), or has no results yet (results)
+  130  interrupted (Ctrl-C)
+
+shell completion:
+  eval "$(nova-forge completion bash)"     # or: nova-forge completion zsh"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    from amzn_nova_forge import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="print full tracebacks on errors")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -58,7 +76,18 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         mod.register(sub)
+    _add_debug(sub)
     return parser
+
+
+def _add_debug(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Accept ``--debug`` after any (sub-)command too; it only ever turns tracebacks on."""
+    for child in subparsers.choices.values():
+        if not any("--debug" in a.option_strings for a in child._actions):
+            child.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        for action in child._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _add_debug(action)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -86,17 +115,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError:
             pass
         return 0
-    except (NovaForgeError, FileNotFoundError, ValueError) as e:
+    except SystemExit:
+        raise
+    except Exception as e:
         if debug:
             raise
-        print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
-    except Exception as e:
-        # Safety net: a botocore error that escaped the SDK's wrapping is still one line.
-        if debug or not type(e).__module__.startswith("botocore"):
-            raise
-        print(f"error: {type(e).__name__}: {e} (run with --debug for the traceback)", file=sys.stderr)
-        return 1
+        print(one_line_error(e, known=isinstance(e, (NovaForgeError, OSError, ValueError))), file=sys.stderr)
+        return EXIT_ERROR
+
+
+def one_line_error(e: BaseException, *, known: bool = True) -> str:
+    """``error: <Type>: <message>`` on one line (long messages cut); unexpected errors say how to see more.
+
+    Example:
+        >>> one_line_error(ValueError("bad\nvalue"))
+        'error: ValueError: bad value'
+    """
+    message = " ".join(str(e).split()) or "(no message)"
+    if len(message) > 2000:
+        message = message[:1997] + "..."
+    line = f"error: {type(e).__name__}: {message}"
+    if not known:
+        line += " (run with --debug for the traceback)"
+    return line
 
 
 if __name__ == "__main__":  # pragma: no cover

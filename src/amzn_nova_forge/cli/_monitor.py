@@ -29,6 +29,7 @@ def register(subparsers: Any) -> None:
     logs.add_argument("--head", action="store_true", help="the first lines instead of the last ones")
     logs.add_argument("--end-time", help="only lines up to this time (ISO-8601 or epoch ms)")
     logs.add_argument("--poll", type=float, default=10.0, help="seconds between polls with --follow (default 10)")
+    logs.add_argument("--json", action="store_true", help="one JSON object per event (timestamp, message)")
     logs.set_defaults(handler=_logs)
 
     plot = subparsers.add_parser("plot", help="plot the loss / reward curve of a saved training result")
@@ -38,12 +39,14 @@ def register(subparsers: Any) -> None:
     plot.add_argument("--metric", action="append", dest="metrics", help="metric to plot (repeatable)")
     plot.add_argument("--start-step", type=int)
     plot.add_argument("--end-step", type=int)
+    plot.add_argument("--json", action="store_true", help="print the PNG path and the plotted steps as JSON")
     plot.set_defaults(handler=_plot)
 
     res = subparsers.add_parser("results", help="print the results of a saved evaluation / batch-inference job")
     res.add_argument("result", help="result JSON saved with result.dump()")
     res.add_argument("--json", action="store_true", help="print the results as JSON")
     res.add_argument("--save", help="batch inference: also write the formatted JSONL here (s3:// or local)")
+    res.epilog = "exit codes: 0 results printed, 3 no results yet (running, failed or none written), 1 error"
     res.set_defaults(handler=_results)
 
 
@@ -58,11 +61,20 @@ def _logs(args: argparse.Namespace) -> int:
 
     monitor = CloudWatchLogMonitor.from_job_result(_load(args.result))
     if not args.follow:
-        monitor.show_logs(limit=args.limit, start_from_head=args.head, end_time=args.end_time)
+        if not args.json:
+            monitor.show_logs(limit=args.limit, start_from_head=args.head, end_time=args.end_time)
+            return 0
+        for event in monitor.get_logs(limit=args.limit, start_from_head=args.head, end_time=args.end_time):
+            print(_event_json(event))
         return 0
     for event in monitor.follow(poll_every=args.poll):
-        print(event["message"], flush=True)
+        print(_event_json(event) if args.json else event["message"], flush=True)
     return 0
+
+
+def _event_json(event: Any) -> str:
+    keep = {k: event.get(k) for k in ("timestamp", "message", "logStreamName") if event.get(k) is not None}
+    return json.dumps(keep, ensure_ascii=False, default=str)
 
 
 def _plot(args: argparse.Namespace) -> int:
@@ -80,6 +92,10 @@ def _plot(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     rows = monitor.get_metrics(method, args.start_step, args.end_step)
+    if args.json:
+        first, last = (rows[0]["step"], rows[-1]["step"]) if rows else (None, None)
+        print(json.dumps({"path": str(path), "steps": len(rows), "first_step": first, "last_step": last}, indent=2))
+        return 0
     print(f"Wrote {path} ({len(rows)} steps, {rows[0]['step']}..{rows[-1]['step']}).")
     return 0
 

@@ -43,6 +43,7 @@ def register(subparsers: Any) -> None:
     show.add_argument("--output-dir", help="also write the YAML into this directory")
     show.add_argument("--no-validate", action="store_true", help="build without validation")
     show.add_argument("--hyperparameters", action="store_true", help="print the flat hyperparameters as JSON")
+    show.add_argument("--json", action="store_true", help="print recipe, template, image and hyperparameters as JSON")
     show.set_defaults(handler=_show)
 
     keys = sub.add_parser("keys", help="list the override keys a recipe accepts, with ranges and defaults")
@@ -54,11 +55,13 @@ def register(subparsers: Any) -> None:
     val = sub.add_parser("validate", help="validate a recipe file (local or s3://)")
     val.add_argument("path", help="recipe YAML")
     _common(val, model_required=False, method_required=False)
+    val.add_argument("--json", action="store_true", help="print the verdict as JSON")
     val.set_defaults(handler=_validate)
 
     lst = sub.add_parser("list", help="list supported (model, method, platform) combinations")
     lst.add_argument("--platform")
     lst.add_argument("--model")
+    lst.add_argument("--json", action="store_true", help="machine-readable output")
     lst.set_defaults(handler=_list)
 
 
@@ -116,16 +119,15 @@ def _platform(name: str) -> Any:
 
 
 def _parse_overrides(items: list[str]) -> dict[str, Any]:
-    import yaml
-
     from amzn_nova_forge.recipe._recipe import _norm
+    from amzn_nova_forge.recipe._yaml import load_yaml
 
     out: dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key:
             raise ValueError(f"--set expects KEY=VALUE, got {item!r}.")
-        out[key.strip()] = _norm(yaml.safe_load(raw)) if raw.strip() else ""
+        out[key.strip()] = _norm(load_yaml(raw, source=f"--set {key.strip()}")) if raw.strip() else ""
     return out
 
 
@@ -141,6 +143,17 @@ def _show(args: argparse.Namespace) -> int:
     built = _builder(args).build(
         run=run, overrides=_parse_overrides(args.overrides), recipe_path=args.recipe_path, validate=not args.no_validate
     )
+    if args.json:
+        doc = {
+            "template_id": built.template_id,
+            "image_uri": built.image_uri,
+            "recipe": built.recipe,
+            "hyperparameters": built.hyperparameters,
+        }
+        if args.output_dir:
+            doc["written"] = built.write(args.output_dir)
+        print(json.dumps(doc, indent=2, default=str))
+        return 0
     if args.hyperparameters:
         print(json.dumps(built.hyperparameters, indent=2, sort_keys=True))
     else:
@@ -196,8 +209,9 @@ def _validate(args: argparse.Namespace) -> int:
     data = load_recipe_file(args.path)
     model = args.model
     if not model:
-        mt = (data.get("run") or {}).get("model_type")
-        if not mt:
+        run = data.get("run")
+        mt = run.get("model_type") if isinstance(run, dict) else None
+        if not mt or not isinstance(mt, str):
             raise ValueError("The recipe has no run.model_type; pass --model.")
         model = Model.from_model_type(mt).name
     eval_task = args.eval_task
@@ -212,6 +226,17 @@ def _validate(args: argparse.Namespace) -> int:
         else:
             raise ValueError("Pass --method (e.g. sft_lora) to say which recipe family the file belongs to.")
     built = _builder(args, model=model, method=method, eval_task=eval_task).build(recipe_path=args.path)
+    if args.json:
+        verdict = {
+            "valid": True,
+            "path": args.path,
+            "template_id": built.template_id,
+            "model": built.model.name,
+            "method": "evaluation" if built.eval_task else built.method.value,
+            "platform": built.platform.value,
+        }
+        print(json.dumps(verdict, indent=2))
+        return 0
     print(
         f"OK: {args.path} is a valid {built.template_id} recipe for {built.model.name} "
         f"{'evaluation' if built.eval_task else built.method.name} on {built.platform.value}."
@@ -222,11 +247,27 @@ def _validate(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     from amzn_nova_forge.recipe._catalogue import catalogue
 
+    rows = []
     for e in catalogue().entries():
         if args.platform and e.platform.lower() != args.platform.lower():
             continue
         if args.model and e.model.lower() != args.model.lower():
             continue
+        rows.append(e)
+    if args.json:
+        out = [
+            {
+                "model": e.model,
+                "method": e.method,
+                "platform": e.platform,
+                "template_id": e.variants[0].template_id,
+                "instances": e.allowed_instances(),
+            }
+            for e in rows
+        ]
+        print(json.dumps(out, indent=2))
+        return 0
+    for e in rows:
         inst = e.allowed_instances()
         where = "; ".join(f"{t} ({', '.join(map(str, c))})" for t, c in inst.items()) or "managed"
         print(f"{e.model:<12} {e.method:<22} {e.platform:<15} {e.variants[0].template_id:<52} {where}")

@@ -22,6 +22,7 @@ from typing import IO, Any
 from amzn_nova_forge.errors import AWSServiceError, ConfigError
 
 __all__ = [
+    "delete",
     "download",
     "exists",
     "is_s3",
@@ -296,6 +297,22 @@ def download(uri: str, local_path: str | os.PathLike[str]) -> Path:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
     return dest
+
+
+def delete(uri: str | os.PathLike[str]) -> None:
+    """Delete one local file or S3 object (a missing one is not an error).
+
+    Raises:
+        AWSServiceError: S3 refused the deletion.
+    """
+    uri = str(uri)
+    if is_s3(uri):
+        bucket, key = parse_s3(uri)
+        with _s3_errors("DeleteObject", uri):
+            _s3().delete_object(Bucket=bucket, Key=key)
+        return
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(uri)
 
 
 def open_read(uri: str | os.PathLike[str]) -> IO[bytes]:

@@ -120,7 +120,12 @@ def ensure_output_bucket(path: str, *, region: str | None = None, kms_key_id: st
     if region != "us-east-1":
         kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
     with aws_errors("s3", f"while creating the default output bucket {bucket}"):
-        s3.create_bucket(**kwargs)
+        try:
+            s3.create_bucket(**kwargs)
+        except ClientError as e:  # created meanwhile by another call of ours: carry on
+            if _code(e) != "BucketAlreadyOwnedByYou":
+                raise
+            logger.info("Default output bucket %s was created concurrently; using it.", bucket)
         if kms_key_id:
             s3.put_bucket_encryption(
                 Bucket=bucket,

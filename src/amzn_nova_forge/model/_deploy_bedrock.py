@@ -48,28 +48,29 @@ def _client(region: str | None) -> Any:
 
 def find_existing(ctx: DeployContext) -> dict[str, Any] | None:
     """The existing deployment (OD) or provisioned model (PT) named ``ctx.endpoint_name``, if any."""
+    from amzn_nova_forge.core.aws import aws_errors
+
     bedrock = _client(ctx.region)
-    token: str | None = None
-    while True:
-        if ctx.platform is DeployPlatform.BEDROCK_OD:
-            kwargs: dict[str, Any] = {"nameContains": ctx.endpoint_name}
-            if token:
-                kwargs["nextToken"] = token
-            page = ctx.call(bedrock, "list_custom_model_deployments", **kwargs)
-            for s in page.get("modelDeploymentSummaries", []):
-                if s.get("customModelDeploymentName") == ctx.endpoint_name:
-                    return {"arn": s["customModelDeploymentArn"], "status": s.get("status"), "summary": s}
-        else:
-            kwargs = {"nameContains": ctx.endpoint_name}
-            if token:
-                kwargs["nextToken"] = token
-            page = ctx.call(bedrock, "list_provisioned_model_throughputs", **kwargs)
-            for s in page.get("provisionedModelSummaries", []):
-                if s.get("provisionedModelName") == ctx.endpoint_name:
-                    return {"arn": s["provisionedModelArn"], "status": s.get("status"), "summary": s}
-        token = page.get("nextToken")
-        if not token:
-            return None
+    if ctx.platform is DeployPlatform.BEDROCK_OD:
+        op, items, name_key, arn_key = (
+            "list_custom_model_deployments",
+            "modelDeploymentSummaries",
+            "customModelDeploymentName",
+            "customModelDeploymentArn",
+        )
+    else:
+        op, items, name_key, arn_key = (
+            "list_provisioned_model_throughputs",
+            "provisionedModelSummaries",
+            "provisionedModelName",
+            "provisionedModelArn",
+        )
+    with aws_errors("bedrock", f"while looking for an existing {ctx.endpoint_name!r}"):
+        for page in bedrock.get_paginator(op).paginate(nameContains=ctx.endpoint_name):
+            for s in page.get(items, []):
+                if s.get(name_key) == ctx.endpoint_name:
+                    return {"arn": s[arn_key], "status": s.get("status"), "summary": s}
+    return None
 
 
 def _exists_error(ctx: DeployContext, existing: dict[str, Any]) -> Exception:

@@ -32,7 +32,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-import tempfile
 import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -247,7 +246,7 @@ def submit(
         ValidationCheckError: An IAM or infrastructure check failed (nothing was created).
         AWSServiceError / JobSubmissionError: The platform refused the job.
     """
-    from amzn_nova_forge.model import _cache, _checks
+    from amzn_nova_forge.model import _cache, _checks, _submit_guard
 
     builder_kwargs = dict(builder_kwargs or {})
     method = builder_kwargs.pop("method", ctx.method)
@@ -266,7 +265,7 @@ def submit(
     built = _build_recipe(ctx, method, builder_kwargs, run, overrides, recipe_path)
     if recipe_patch is not None:
         recipe_patch(built.recipe)
-    recipe_dir = ctx.generated_recipe_dir or tempfile.mkdtemp(prefix="nova-forge-recipe-")
+    recipe_dir = _submit_guard.recipe_dir(ctx, dry_run=dry_run)
     recipe_file = str(built.write(recipe_dir))
     logger.info("Recipe for %s job %s written to %s", kind, unique, recipe_file)
 
@@ -310,7 +309,7 @@ def submit(
         from amzn_nova_forge.manager import _checks_aws
 
         _checks_aws.ensure_output_bucket(output, region=ctx.region, kms_key_id=ctx.infra.kms_key_id)
-    job_id = ctx.infra.execute(job_config)
+    job_id = _submit_guard.execute(ctx, job_config, recipe_dir)
     result = result_factory(job_id, job_config)
     if ctx.cache is not None and cache_key is not None:
         _cache.store(ctx.cache, cache_key, result, job_name=job_name, kind=kind, parameters=params)

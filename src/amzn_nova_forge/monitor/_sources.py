@@ -87,13 +87,8 @@ class CloudWatchStreams(LogSource):
         kwargs: dict[str, Any] = {"logGroupName": self.log_group, "logStreamNamePrefix": self.stream_prefix}
         with aws_errors("logs", f"while listing log streams of {self.log_group}"):
             try:
-                while True:
-                    resp = self.client.describe_log_streams(**kwargs)
+                for resp in self.client.get_paginator("describe_log_streams").paginate(**kwargs):
                     names.extend(s["logStreamName"] for s in resp.get("logStreams", []))
-                    token = resp.get("nextToken")
-                    if not token:
-                        break
-                    kwargs["nextToken"] = token
             except self.client.exceptions.ResourceNotFoundException:
                 return []
         return sorted(names)
@@ -212,8 +207,7 @@ class CloudWatchFilter(LogSource):
         out: list[Event] = []
         with aws_errors("logs", f"while filtering {self.log_group}"):
             try:
-                while True:
-                    resp = self.client.filter_log_events(**kwargs)
+                for resp in self.client.get_paginator("filter_log_events").paginate(**kwargs):
                     for e in resp.get("events", []):
                         # The pattern narrows the search server-side; this keeps the exact phrase only.
                         if self.term and self.term not in e.get("message", ""):
@@ -230,12 +224,8 @@ class CloudWatchFilter(LogSource):
                                 "eventId": e.get("eventId"),
                             }
                         )
-                    token = resp.get("nextToken")
-                    if not token or token == kwargs.get("nextToken"):
-                        break
                     if stop_after is not None and len(out) >= stop_after:
                         break  # pages come oldest first: the head is complete
-                    kwargs["nextToken"] = token
             except self.client.exceptions.ResourceNotFoundException:
                 return []
         out.sort(key=lambda e: e["timestamp"])  # stable: keeps the service's order for equal times

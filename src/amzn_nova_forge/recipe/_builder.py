@@ -34,6 +34,7 @@ from amzn_nova_forge.recipe._recipe import (
     _resolve,
     _set,
     load_recipe_file,
+    resolve_reference,
 )
 
 __all__ = ["BuiltRecipe", "RecipeBuilder", "RunSettings"]
@@ -127,6 +128,8 @@ class RecipeBuilder:
         if recipe_path:
             self._merge_file(recipe, params, load_recipe_file(recipe_path), tid, validate)
         if overrides:
+            if validate:
+                V.check_finite(dict(overrides), "overrides", recipe=tid)
             aliases = cat.aliases(tid)
             for key, value in overrides.items():
                 try:
@@ -318,6 +321,8 @@ class RecipeBuilder:
         self, recipe: dict[str, Any], params: Mapping[str, Any], user: dict[str, Any], tid: str, validate: bool
     ) -> None:
         by_path = {p: key for key, spec in params.items() for p in spec["paths"]}
+        if validate:
+            V.check_finite(user, "recipe file", recipe=tid)
         unknown = []
         for path, value in _leaves(user):
             leaf = path.rsplit(".", 1)[-1]
@@ -375,7 +380,10 @@ class RecipeBuilder:
         for key, spec in params.items():
             for path in spec["paths"]:
                 if _has(recipe, path):
-                    V.check_value(key, _get(recipe, path), spec, template_id=tid)
+                    value = _get(recipe, path)
+                    if V.is_interpolation(value):
+                        value = self._dereference(recipe, key, path, value, tid)
+                    V.check_value(key, value, spec, template_id=tid)
         self._cross_field(recipe, params, tid)
         if self.platform is not Platform.LOCAL:
             assert region is not None
@@ -460,6 +468,22 @@ class RecipeBuilder:
                 value=mpath,
                 recipe=tid,
             )
+
+    @staticmethod
+    def _dereference(recipe: dict[str, Any], key: str, path: str, value: str, tid: str) -> Any:
+        """The value a ``${...}`` at ``path`` stands for (checked like a literal), or a refusal."""
+        from amzn_nova_forge.recipe._recipe import Unresolvable
+
+        try:
+            return resolve_reference(recipe, value)
+        except Unresolvable as e:
+            raise RecipeOverrideError(
+                f"{key} ({path}) is {value!r}, which cannot be resolved: {e}. "
+                "Give a value, or a reference to a key the recipe has.",
+                key=key,
+                value=value,
+                recipe=tid,
+            ) from None
 
     def _cross_field(self, recipe: dict[str, Any], params: Mapping[str, Any], tid: str) -> None:
         def val(key: str) -> Any:

@@ -172,14 +172,18 @@ def _norm(v: Any) -> Any:
 
 
 def load_recipe_file(path: str) -> dict[str, Any]:
-    """Read a user recipe YAML (local path or ``s3://``); scientific-notation strings become floats."""
-    import yaml
+    """Read a user recipe YAML (local path or ``s3://``); scientific-notation strings become floats.
 
-    from amzn_nova_forge.core import storage
+    The file is parsed with a size, nesting and alias budget (see :mod:`amzn_nova_forge.recipe._yaml`).
 
-    text = storage.read_text(path)
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    data = yaml.load(text, Loader=loader)
+    Raises:
+        FileNotFoundError: No file at ``path``.
+        RecipeValidationError: Not valid YAML, a ``!!python`` (or other non-plain) tag, over budget,
+            or not a mapping.
+    """
+    from amzn_nova_forge.recipe._yaml import read_yaml_file
+
+    data = read_yaml_file(path)
     if not isinstance(data, dict):
         raise RecipeValidationError(
             f"Recipe file {path} must hold a YAML mapping, got {type(data).__name__}.", recipe=path
@@ -202,3 +206,43 @@ def _resolve(recipe: Mapping[str, Any], value: Any, depth: int = 0) -> Any:
             if _has(recipe, path):
                 return _resolve(recipe, _get(recipe, path), depth + 1)
     return value
+
+
+class Unresolvable(Exception):
+    """An interpolation that points nowhere, loops, or uses a resolver the SDK cannot evaluate."""
+
+
+def resolve_reference(recipe: Mapping[str, Any], value: str) -> Any:
+    """The value a ``${...}`` reference stands for, as OmegaConf would compute it from ``recipe``.
+
+    ``${a.b}`` needs ``a.b`` in the recipe; ``${oc.select:a.b}`` is null (or its default, after
+    the comma) when ``a.b`` is missing. A chain is followed up to 5 references deep.
+
+    Raises:
+        Unresolvable: the path is missing (plain form), the chain loops or is too long, or the
+            resolver is not ``oc.select``.
+    """
+    from amzn_nova_forge.recipe._yaml import load_yaml
+
+    seen: list[str] = []
+    current: Any = value
+    while isinstance(current, str) and current.startswith("${") and current.endswith("}"):
+        if current in seen or len(seen) >= 5:
+            raise Unresolvable(f"the references loop or chain too deep ({' -> '.join([*seen, current])})")
+        seen.append(current)
+        m = re.match(r"^\$\{(oc\.select:)?([\w.]+)(?:,([^}]*))?\}$", current)
+        if m is None:
+            raise Unresolvable(f"{current} is not a reference the SDK can check (only ${{a.b}} and ${{oc.select:a.b}})")
+        select, path, default = m.group(1), m.group(2), m.group(3)
+        if path.startswith("recipes."):
+            path = path[8:]
+        if _has(recipe, path):
+            current = _get(recipe, path)
+        elif select:
+            try:
+                current = load_yaml(default, source=current) if default is not None and default.strip() else None
+            except RecipeValidationError as e:
+                raise Unresolvable(f"the default of {current} is not a YAML value ({e})") from None
+        else:
+            raise Unresolvable(f"{current} refers to {path!r}, which is not in the recipe")
+    return current

@@ -6,6 +6,7 @@ job burns GPU hours.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -19,6 +20,8 @@ from amzn_nova_forge.errors import (
 )
 
 __all__ = [
+    "DATA_MIXING_KEYS",
+    "check_finite",
     "check_region",
     "check_value",
     "describe_allowed",
@@ -49,6 +52,35 @@ _TYPE_NAMES = {
     "list": "a list",
     "dict": "a mapping",
 }
+
+
+def is_finite_number(value: Any) -> bool:
+    """True for an int, or a float that is neither NaN nor infinite (booleans are not numbers)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return isinstance(value, int) or math.isfinite(value)
+
+
+def check_finite(value: Any, where: str, *, recipe: str | None = None) -> None:
+    """Refuse NaN and infinities anywhere inside ``value`` (mappings and lists are walked).
+
+    Raises:
+        RecipeValidationError: names ``where`` and the path of the first non-finite number.
+
+    Example:
+        >>> check_finite({"a": [1, 2.5]}, "overrides")
+    """
+    stack: list[tuple[str, Any]] = [(where, value)]
+    while stack:
+        path, v = stack.pop()
+        if isinstance(v, float) and not math.isfinite(v):
+            raise RecipeValidationError(
+                f"{path} is {v!r}; NaN and infinite numbers are not accepted. Give a finite number.", recipe=recipe
+            )
+        if isinstance(v, Mapping):
+            stack.extend((f"{path}.{k}", x) for k, x in v.items())
+        elif isinstance(v, (list, tuple)):
+            stack.extend((f"{path}[{i}]", x) for i, x in enumerate(v))
 
 
 def is_interpolation(value: Any) -> bool:
@@ -136,7 +168,12 @@ def check_value(key: str, value: Any, spec: Mapping[str, Any], *, template_id: s
                 raise _fail(key, value, spec, template_id, " (not a number)") from None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _fail(key, value, spec, template_id, f" (got {type(value).__name__})")
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            raise _fail(key, value, spec, template_id, " (too large)") from None
+        if not math.isfinite(value):
+            raise _fail(key, value, spec, template_id, " (NaN and infinity are not numbers a recipe accepts)")
     elif typ == "integer":
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
@@ -156,6 +193,10 @@ def check_value(key: str, value: Any, spec: Mapping[str, Any], *, template_id: s
         value = list(value)
     elif typ == "dict" and not isinstance(value, Mapping):
         raise _fail(key, value, spec, template_id, f" (got {type(value).__name__})")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _fail(key, value, spec, template_id, " (NaN and infinity are not accepted)")
+    if isinstance(value, (list, tuple, Mapping)):
+        check_finite(value, key, recipe=template_id)
     enum = spec.get("enum")
     if enum is not None and value not in enum and not (value == "" and typ == "string"):
         raise _fail(key, value, spec, template_id)
@@ -266,6 +307,14 @@ def check_region(region: str, platform: Platform) -> str:
 
 
 DATA_MIXING_PLATFORMS = (Platform.SMHP, Platform.SMTJServerless)
+#: The data-mixing keys Nova recipes define (``nova_<source>_percent`` per Nova data source).
+DATA_MIXING_KEYS = (
+    "customer_data_percent",
+    "nova_code_percent",
+    "nova_general_percent",
+    "nova_math_percent",
+    "nova_image_percent",
+)
 DATA_MIXING_METHODS = (TrainingMethod.CPT, TrainingMethod.SFT_LORA, TrainingMethod.SFT_FULL)
 
 
@@ -288,12 +337,16 @@ def validate_data_mixing(config: Mapping[str, Any], platform: Platform, method: 
     for key, value in config.items():
         if key == "dataset_catalog" or value is None:
             continue
-        if key != "customer_data_percent" and not (key.startswith("nova_") and key.endswith("_percent")):
+        if key not in DATA_MIXING_KEYS:
+            import difflib
+
+            close = difflib.get_close_matches(str(key), DATA_MIXING_KEYS, n=1, cutoff=0.6)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
             raise RecipeValidationError(
-                f"Unknown data mixing key {key!r}. Use customer_data_percent and nova_<source>_percent keys."
+                f"Unknown data mixing key {key!r}.{hint} Known keys: {', '.join(DATA_MIXING_KEYS)}."
             )
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise RecipeValidationError(f"Data mixing {key}={value!r} must be a number between 0 and 100.")
+        if not is_finite_number(value):
+            raise RecipeValidationError(f"Data mixing {key}={value!r} must be a finite number between 0 and 100.")
         if not 0 <= value <= 100:
             raise RecipeValidationError(f"Data mixing {key}={value!r} is out of range; allowed: 0 to 100.")
         out[key] = float(value)

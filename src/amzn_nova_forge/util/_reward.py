@@ -21,9 +21,12 @@ Rules checked (every problem is collected, then one ``ValueError`` lists them al
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import math
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -45,6 +48,12 @@ _METRIC_TYPES = {"Metric", "Reward"}
 _RUNNER = r"""
 import importlib.util, json, sys
 path, inp, out = sys.argv[1], sys.argv[2], sys.argv[3]
+try:  # cap every file the reward function writes (its log and result included): EFBIG past it
+    import resource, signal
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[4]), int(sys.argv[4])))
+except (ImportError, AttributeError, ValueError, OSError):
+    pass
 spec = importlib.util.spec_from_file_location("reward_function_under_test", path)
 mod = importlib.util.module_from_spec(spec)
 try:
@@ -63,8 +72,21 @@ with open(out, "w") as f:
 """
 
 
+#: Most bytes of the reward function's result file read back (its output is one score per sample).
+MAX_OUTPUT_BYTES = 64 << 20
+#: Most bytes of the reward function's stdout/stderr kept (the tail is quoted when it crashes).
+MAX_LOG_BYTES = 64 << 10
+
+
 def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    """A finite int or float (booleans, NaN and infinities are not scores)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    return isinstance(v, int) or math.isfinite(v)
+
+
+def _why(v: Any) -> str:
+    return " (NaN and infinity are not scores)" if isinstance(v, float) and not math.isfinite(v) else ""
 
 
 def _blank(v: Any) -> bool:
@@ -121,8 +143,8 @@ def _check_output(i: int, item: Any) -> list[str]:
         errors.append(f"{where}: 'id' must be a string, got {type(item['id']).__name__}")
     if "aggregate_reward_score" not in item:
         errors.append(f"{where}: missing required field 'aggregate_reward_score'")
-    elif not _is_num(item["aggregate_reward_score"]):
-        errors.append(f"{where}: 'aggregate_reward_score' must be a number, got {item['aggregate_reward_score']!r}")
+    elif not _is_num(score := item["aggregate_reward_score"]):
+        errors.append(f"{where}: 'aggregate_reward_score' must be a number, got {score!r}{_why(score)}")
     if "metrics_list" in item:
         metrics = item["metrics_list"]
         if not isinstance(metrics, list):
@@ -134,8 +156,8 @@ def _check_output(i: int, item: Any) -> list[str]:
                     continue
                 if _blank(m.get("name")):
                     errors.append(f"{where}: metrics_list[{k}].name must be a non-empty string")
-                if not _is_num(m.get("value")):
-                    errors.append(f"{where}: metrics_list[{k}].value must be a number, got {m.get('value')!r}")
+                if not _is_num(value := m.get("value")):
+                    errors.append(f"{where}: metrics_list[{k}].value must be a number, got {value!r}{_why(value)}")
                 if m.get("type") not in _METRIC_TYPES:
                     errors.append(
                         f"{where}: metrics_list[{k}].type must be 'Metric' or 'Reward', got {m.get('type')!r}"
@@ -143,27 +165,71 @@ def _check_output(i: int, item: Any) -> list[str]:
     return errors
 
 
+def _tail(path: str) -> str:
+    """The last :data:`MAX_LOG_BYTES` of a log file, as text."""
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - MAX_LOG_BYTES))
+        return f.read().decode("utf-8", "replace")
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """Kill the reward function's whole process group (its children too), then reap it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+    proc.wait()
+
+
 def _run_local(path: Path, samples: list[Any], timeout: float) -> Any:
     with tempfile.TemporaryDirectory(prefix="nova-forge-reward-") as tmp:
         inp, out = os.path.join(tmp, "in.json"), os.path.join(tmp, "out.json")
+        log = os.path.join(tmp, "log.txt")
         with open(inp, "w") as f:
             json.dump(samples, f)
-        try:
-            proc = subprocess.run(
-                [sys.executable, "-c", _RUNNER, str(path), inp, out],
-                capture_output=True,
-                text=True,
-                timeout=timeout,
+        # Output goes to a file (read back capped), not a pipe held in memory; the child leads its own
+        # process group so a timeout kills whatever it started as well.
+        with open(log, "wb") as logf:
+            proc = subprocess.Popen(
+                [sys.executable, "-c", _RUNNER, str(path), inp, out, str(MAX_OUTPUT_BYTES + 1)],
+                stdin=subprocess.DEVNULL,
+                stdout=logf,
+                stderr=subprocess.STDOUT,
                 cwd=str(path.parent),
-                check=False,
+                start_new_session=True,
             )
-        except subprocess.TimeoutExpired as e:
-            raise ConfigError(f"Reward function {path} did not return within {timeout:g}s.") from e
+            try:
+                returncode = proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                _kill_group(proc)
+                raise ConfigError(
+                    f"Reward function {path} did not return within {timeout:g}s; it was stopped "
+                    "(with every process it started). Make it faster or pass a larger timeout."
+                ) from None
+            except BaseException:
+                _kill_group(proc)
+                raise
+            finally:
+                # a handler that returned may still have left children behind
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
         if not os.path.exists(out):
-            tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-5:]
-            raise ConfigError(f"Reward function {path} crashed (exit code {proc.returncode}): {' | '.join(tail)}")
-        with open(out) as f:
-            result = json.load(f)
+            tail = _tail(log).strip().splitlines()[-5:]
+            raise ConfigError(f"Reward function {path} crashed (exit code {returncode}): {' | '.join(tail)}")
+        size = os.path.getsize(out)
+        if size > MAX_OUTPUT_BYTES:
+            raise ConfigError(
+                f"Reward function {path} returned {size} bytes; at most {MAX_OUTPUT_BYTES} are read "
+                "(one score per sample is expected)."
+            )
+        try:
+            with open(out, encoding="utf-8") as f:
+                result = json.load(f)
+        except (ValueError, RecursionError) as e:
+            raise ConfigError(f"Reward function {path} returned output that cannot be read back: {e}") from None
+    if not isinstance(result, Mapping):  # pragma: no cover - the runner always writes an object
+        raise ConfigError(f"Reward function {path} returned an unexpected result.")
     if "__error__" in result:
         raise ConfigError(f"Reward function {path} failed: {result['__error__']}")
     return result.get("__output__")
@@ -176,9 +242,15 @@ def _invoke_lambda(arn: str, samples: list[Any], region: str) -> Any:
         resp = client("lambda", region).invoke(
             FunctionName=arn, InvocationType="RequestResponse", Payload=json.dumps(samples).encode()
         )
-    raw = resp["Payload"].read()
+    raw = resp["Payload"].read(MAX_OUTPUT_BYTES + 1)
+    if len(raw) > MAX_OUTPUT_BYTES:
+        raise ConfigError(
+            f"Lambda {arn} returned more than {MAX_OUTPUT_BYTES} bytes; one score per sample is expected."
+        )
     try:
         payload = json.loads(raw) if raw else None
+    except RecursionError:
+        raise ConfigError(f"Lambda {arn} returned a payload nested too deeply to read.") from None
     except json.JSONDecodeError as e:
         raise ConfigError(f"Lambda {arn} returned a payload that is not JSON: {raw[:200]!r}") from e
     if resp.get("FunctionError") or (isinstance(payload, Mapping) and "errorMessage" in payload):

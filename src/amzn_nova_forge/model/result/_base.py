@@ -269,23 +269,9 @@ class BaseJobResult(abc.ABC):  # noqa: B024 - abstract by intent; subclasses pic
         Example:
             >>> job_result = BaseJobResult.load("./my_job_result.json")  # doctest: +SKIP
         """
-        from amzn_nova_forge.core.storage import read_text
+        from amzn_nova_forge.model.result._load import load_result
 
-        try:
-            data = json.loads(read_text(file_path))
-        except FileNotFoundError:
-            raise FileNotFoundError(
-                f"No saved job result at {file_path!r}: result.dump() writes <job_id>_<PLATFORM>.json "
-                "into the current folder (or into its file_path)."
-            ) from None
-        except json.JSONDecodeError as e:
-            raise ConfigError(f"{file_path} is not a saved job result (invalid JSON at line {e.lineno}).") from e
-        if not isinstance(data, dict) or "job_id" not in data:
-            raise ConfigError(f"{file_path} is not a saved job result (no 'job_id'; save one with result.dump()).")
-        try:
-            return cls.from_dict(data)
-        except ConfigError as e:
-            raise ConfigError(f"{file_path}: {e}") from e
+        return load_result(cls, file_path)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(job_id={self.job_id!r}, platform={self.platform.value!r})"

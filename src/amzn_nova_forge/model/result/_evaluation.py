@@ -29,7 +29,13 @@ from amzn_nova_forge.core import storage
 from amzn_nova_forge.core.enums import EvaluationTask, JobStatus, Platform
 from amzn_nova_forge.errors import JobError
 from amzn_nova_forge.model.result._base import BaseJobResult
-from amzn_nova_forge.model.result._fetch import fetch_output, find_files
+from amzn_nova_forge.model.result._fetch import (
+    MAX_EXTRACT_BYTES,
+    MAX_JSON_BYTES,
+    fetch_output,
+    find_files,
+    read_json_file,
+)
 
 __all__ = [
     "BedrockEvaluationResult",
@@ -126,11 +132,12 @@ class EvaluationResult(BaseJobResult):
         self._results: dict[str, Any] | None = None
 
     # ---- reading -----------------------------------------------------------------------------
-    def _local_dir(self) -> Path:
+    def _local_dir(self, include: tuple[str, ...] | None = None) -> Path:
         if self._cache_dir is None or not Path(self._cache_dir).exists():
             safe = self.job_id.replace("/", "-").replace(":", "-")[-60:]
             self._cache_dir = tempfile.mkdtemp(prefix=f"nova-forge-eval-{safe}-")
-        return fetch_output(self.eval_output_path, self._cache_dir, job_id=self.job_id)
+        cap = MAX_JSON_BYTES if include else MAX_EXTRACT_BYTES  # get() takes the small results files only
+        return fetch_output(self.eval_output_path, self._cache_dir, job_id=self.job_id, include=include, max_bytes=cap)
 
     def get(self) -> dict[str, Any]:
         """Download and return the evaluation results (all results files, merged).
@@ -156,19 +163,12 @@ class EvaluationResult(BaseJobResult):
                 raw,
             )
             return {}
-        root = self._local_dir()
+        root = self._local_dir(include=("results_*.json",))
         files = find_files(root, "results_*.json")
         if not files:
             logger.warning("Evaluation job %s wrote no results_*.json under %s.", self.job_id, self.eval_output_path)
             return {}
-        docs = []
-        for f in files:
-            try:
-                docs.append((f.stem, json.loads(f.read_text(encoding="utf-8"))))
-            except json.JSONDecodeError as e:
-                raise JobError(
-                    f"Results file {f.name} of job {self.job_id} is not valid JSON: {e}", job_id=self.job_id
-                ) from e
+        docs = [(f.stem, read_json_file(f, job_id=self.job_id)) for f in files]
         self.result_files = [str(f.relative_to(root)) for f in files]
         self._results = merge_results(docs)
         return self._results

@@ -27,9 +27,8 @@ from typing import Any, ClassVar
 
 from amzn_nova_forge.core import storage
 from amzn_nova_forge.core.enums import JobStatus, Platform
-from amzn_nova_forge.errors import JobError
 from amzn_nova_forge.model.result._base import BaseJobResult
-from amzn_nova_forge.model.result._fetch import fetch_output, find_files
+from amzn_nova_forge.model.result._fetch import fetch_output, find_files, iter_json_lines
 
 __all__ = [
     "BatchInferenceResult",
@@ -159,28 +158,15 @@ class BatchInferenceResult(InferenceResult):
         if self._cache_dir is None or not Path(self._cache_dir).exists():
             safe = self.job_id.replace("/", "-").replace(":", "-")[-60:]
             self._cache_dir = tempfile.mkdtemp(prefix=f"nova-forge-inference-{safe}-")
-        root = fetch_output(self.inference_output_path, self._cache_dir, job_id=self.job_id)
+        root = fetch_output(
+            self.inference_output_path, self._cache_dir, job_id=self.job_id, include=("*inference_output.jsonl",)
+        )
         files = find_files(root, "*inference_output.jsonl")
         if not files:
             return None
         records: list[dict[str, Any]] = []
         for f in files:
-            with open(f, encoding="utf-8") as fh:
-                for n, line in enumerate(fh, 1):
-                    if not line.strip():
-                        continue
-                    try:
-                        entry = json.loads(line)
-                    except json.JSONDecodeError as e:
-                        raise JobError(
-                            f"{f.name} line {n} of job {self.job_id} is not valid JSON ({e.msg} at column {e.colno}).",
-                            job_id=self.job_id,
-                        ) from e
-                    if not isinstance(entry, Mapping):
-                        raise JobError(
-                            f"{f.name} line {n} of job {self.job_id} is not a JSON object.", job_id=self.job_id
-                        )
-                    records.append(format_record(entry))
+            records.extend(format_record(entry) for _, entry in iter_json_lines(f, job_id=self.job_id))
         return records
 
     def get(self, s3_path: str | None = None) -> dict[str, Any]:
