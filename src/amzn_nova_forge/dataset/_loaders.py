@@ -23,23 +23,40 @@ import logging
 import os
 import random
 import re
-import shutil
 from abc import ABC
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, ClassVar, cast
 
 import orjson
 
 from amzn_nova_forge.core import storage
 from amzn_nova_forge.core._progress import progress
-from amzn_nova_forge.core.enums import EvaluationTask, Model, Platform, TrainingMethod
+from amzn_nova_forge.core.enums import (
+    EvaluationTask,
+    Model,
+    Platform,
+    TrainingMethod,
+    TransformMethod,
+    ValidateMethod,
+)
 from amzn_nova_forge.dataset import _io
-from amzn_nova_forge.dataset._store import CHUNK_BYTES, SourceStore, Store, StoreWriter
+from amzn_nova_forge.dataset._callforms import schema_args
+from amzn_nova_forge.dataset._paths import normalize, resolve_inputs
+from amzn_nova_forge.dataset._records import as_records, write_arrow_batches, write_records
+from amzn_nova_forge.dataset._save import copy_file, write_store
+from amzn_nova_forge.dataset._store import SourceStore, Store, StoreWriter
 from amzn_nova_forge.dataset._transforms import Transform, build_transform, check_mapped_columns
 from amzn_nova_forge.dataset._validate import ValidationReport, Validator, resolve
 from amzn_nova_forge.errors import AWSServiceError, ConfigError, DataPrepError, DatasetValidationError
 
-__all__ = ["CSVDatasetLoader", "DatasetLoader", "JSONDatasetLoader", "JSONLDatasetLoader", "ParquetDatasetLoader"]
+__all__ = [
+    "ArrowDatasetLoader",
+    "CSVDatasetLoader",
+    "DatasetLoader",
+    "JSONDatasetLoader",
+    "JSONLDatasetLoader",
+    "ParquetDatasetLoader",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +67,8 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
     """Base class of every dataset loader.
 
     Args:
+        region: AWS region of the clients this loader creates (CloudWatch Logs, S3 listing
+            and reads use the session's region when ``None``). Never a column mapping.
         **column_mappings: Standard field name → your column name, e.g.
             ``question="input", answer="output"``. Standard names: SFT ``question``,
             ``answer`` (+ ``system``, ``image_format``/``video_format``, ``s3_uri``,
@@ -61,7 +80,9 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
 
     Attributes:
         column_mappings: The mappings given.
+        region: The region given (or ``None``).
         path: The path or URI last loaded.
+        files: The files the last ``load`` read, in order (several for a directory, glob or prefix).
         max_record_bytes: Longest accepted record (line); longer ones raise DataPrepError.
 
     Example:
@@ -72,72 +93,124 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
     """
 
     _format: ClassVar[str] = "jsonl"
+    _extensions: ClassVar[tuple[str, ...]] = (".jsonl",)
     max_record_bytes: int = _io.DEFAULT_MAX_RECORD_BYTES
 
-    def __init__(self, **column_mappings: str) -> None:
+    def __init__(self, region: str | None = None, **column_mappings: str) -> None:
         if type(self) is DatasetLoader:
             raise TypeError(
-                "DatasetLoader is abstract: use JSONLDatasetLoader, JSONDatasetLoader, CSVDatasetLoader "
-                "or ParquetDatasetLoader."
+                "DatasetLoader is abstract: use JSONLDatasetLoader, JSONDatasetLoader, CSVDatasetLoader, "
+                "ParquetDatasetLoader, ArrowDatasetLoader, HuggingFaceDatasetLoader or CloudWatchDatasetLoader."
             )
-        bad = {k: v for k, v in column_mappings.items() if not isinstance(v, str)}
-        if bad:
-            raise ConfigError(f"Column mappings map a standard name to your column name (a string); got {bad}.")
+        if region is not None and not isinstance(region, str):
+            raise ConfigError(f"region must be an AWS region name such as 'us-east-1'; got {region!r}.")
+        _check_mappings(column_mappings)
         self.column_mappings: dict[str, str] = dict(column_mappings)
+        self.region = region
         self.path: str | None = None
+        self.files: list[str] = []
         self._store: Store | SourceStore | None = None
+        self._source: Callable[[StoreWriter], None] | None = None
         self._pending: list[tuple[str, Transform]] = []
 
     # ------------------------------------------------------------------ loading
     def load(self, path: str) -> DatasetLoader:
-        """Load a dataset file (local path or ``s3://`` URI); returns ``self`` for chaining.
+        """Load a file, a directory, a glob or an ``s3://`` prefix; returns ``self`` for chaining.
+
+        ``~`` and ``..`` are resolved. A directory or prefix means every file of this
+        loader's format directly inside it, and a glob its matches, read in sorted order
+        as one dataset (see :mod:`._paths`); a Parquet shard folder is such a directory.
 
         Raises:
-            DataPrepError: The file is missing, empty, not UTF-8, or a record is malformed
-                (the message names the file and line).
+            DataPrepError: Nothing at the path, a file of another format, a file that is
+                empty, not UTF-8, or holds a malformed record (the message names the file
+                and line).
 
         Example:
             >>> loader = JSONLDatasetLoader().load("data/training.jsonl")  # doctest: +SKIP
+            >>> loader = ParquetDatasetLoader().load("~/shards/")  # doctest: +SKIP
         """
-        path = os.fspath(path)
+        path = normalize(path)
+        files = self._resolve(path)
         store: Store | SourceStore
-        if self._format == "jsonl" and not storage.is_s3(path):
-            store = _io.open_local_jsonl(path, self.max_record_bytes)
+        if len(files) == 1 and self._format == "jsonl" and not storage.is_s3(files[0]):
+            store = _io.open_local_jsonl(files[0], self.max_record_bytes)
+        elif len(files) == 1:
+            one = files[0]
+            size = None if storage.is_s3(one) or not os.path.isfile(one) else os.path.getsize(one)
+            with progress(size, f"Loading {os.path.basename(one)}", unit="B") as update:
+                store = _io.load_store(self._format, one, self.max_record_bytes, update)
+            logger.info("Loaded %d records from %s", store.count, one)
         else:
-            size = None if storage.is_s3(path) or not os.path.isfile(path) else os.path.getsize(path)
-            with progress(size, f"Loading {os.path.basename(path)}", unit="B") as update:
-                store = _io.load_store(self._format, path, self.max_record_bytes, update)
-            logger.info("Loaded %d records from %s", store.count, path)
-        self._store, self.path, self._pending = store, path, []
+            store = self._load_many(path, files)
+        self._store, self.path, self.files, self._pending, self._source = store, path, files, [], None
         return self
 
+    def _resolve(self, path: str) -> list[str]:
+        return resolve_inputs(path, self._extensions)
+
+    def _load_many(self, where: str, files: list[str]) -> Store:
+        """Read several files into one store; records are numbered across the files in order."""
+        reader = _io.READERS[self._format]
+        with StoreWriter(where) as w, progress(len(files), f"Loading {len(files)} files", unit="file") as update:
+            for f in files:
+                reader(f, cast(StoreWriter, _Renumber(w)), self.max_record_bytes, None)
+                update(1)
+            store = w.finish()
+        if store.count == 0:
+            raise DataPrepError(f"the {len(files)} files hold no records", path=where)
+        logger.info("Loaded %d records from %d files under %s", store.count, len(files), where)
+        return store
+
+    def _set_source(self, path: str, source: Callable[[StoreWriter], None]) -> None:
+        """Make ``source`` (which writes the records) the data, read on first use (lazy loaders)."""
+        self._store, self.path, self.files, self._pending, self._source = None, path, [], [], source
+
     @classmethod
-    def from_records(cls, records: Iterable[Mapping[str, Any]], **column_mappings: str) -> DatasetLoader:
+    def from_records(
+        cls, records: Iterable[Mapping[str, Any]] | Any, region: str | None = None, **column_mappings: str
+    ) -> DatasetLoader:
         """Build a loader from in-memory records (streamed straight to the spill file).
+
+        ``records`` is an iterable of mappings, a pandas ``DataFrame`` (a NaN cell is a
+        missing value and becomes ``null``), a Hugging Face ``datasets.Dataset`` or
+        ``IterableDataset``, or a pyarrow ``Table``. Neither pandas nor ``datasets`` is
+        imported unless you pass one. The JSON rules of :mod:`._jsonrules` apply: NaN,
+        infinities and integers outside 64 bits in plain records are refused.
+
+        Raises:
+            DataPrepError: A record is not a mapping or holds a value JSON cannot carry
+                (names the record number and JSON path).
 
         Example:
             >>> loader = JSONLDatasetLoader.from_records([{"question": "2+2?", "answer": "4"}])
             >>> len(loader)
             1
         """
-        loader = cls(**column_mappings)
-        dumps = orjson.dumps
-        w: StoreWriter
-        with StoreWriter("<records>") as w:
-            buf, k = bytearray(), 0
-            for rec in records:
-                if not isinstance(rec, Mapping):
-                    raise DataPrepError(f"record {w.count + k + 1} is a {type(rec).__name__}, not a mapping")
-                buf += dumps(rec if type(rec) is dict else dict(rec))
-                buf += b"\n"
-                k += 1
-                if len(buf) >= CHUNK_BYTES:
-                    w.write_blob(buf, k)
-                    buf, k = bytearray(), 0
-            w.write_blob(buf, k)
-            loader._store = w.finish()
+        loader = cls(region, **column_mappings)
+        loader._store = _store_from(records, "<records>")
         loader.path = None
         return loader
+
+    # ------------------------------------------------------------------ lazy record access
+    @property
+    def dataset(self) -> Callable[[], Iterator[dict[str, Any]]]:
+        """A zero-argument callable returning a fresh iterator of the records (lazy).
+
+        Nothing is read until the iterator is consumed; pending transforms are applied
+        record by record. Assigning a callable (or an iterable) replaces the data.
+
+        Example:
+            >>> loader = JSONLDatasetLoader.from_records([{"a": 1}, {"a": 2}])
+            >>> [r["a"] for r in loader.dataset()]
+            [1, 2]
+        """
+        return self.__iter__
+
+    @dataset.setter
+    def dataset(self, value: Callable[[], Iterable[Mapping[str, Any]]] | Iterable[Mapping[str, Any]]) -> None:
+        records = value() if callable(value) else value
+        self._store, self._pending, self._source, self.files = _store_from(records, "<dataset>"), [], None, []
 
     @classmethod
     def _from_store(cls, store: Store, mappings: Mapping[str, str], path: str | None) -> DatasetLoader:
@@ -146,6 +219,14 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         return loader
 
     def _require(self) -> Store | SourceStore:
+        if self._store is None and self._source is not None:
+            source = self._source
+            with StoreWriter(self.path or "<source>") as w:
+                source(w)
+                store = w.finish()
+            if store.count == 0:
+                raise DataPrepError("the source returned no records", path=self.path)
+            self._store, self._source = store, None
         if self._store is None:
             raise DataPrepError(f"No data loaded: call {type(self).__name__}(...).load(path) first.")
         return self._store
@@ -155,6 +236,8 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         return self._materialize("Reading").count or 0
 
     def __repr__(self) -> str:
+        if self._store is None and self._source is not None:
+            return f"{type(self).__name__}(path={self.path!r}, records=? (not read yet))"
         count = self._store.count if self._store is not None else 0
         n = "?" if count is None else str(count)  # "?": a local JSONL file not read yet
         pend = f", pending={[d for d, _ in self._pending]}" if self._pending else ""
@@ -350,10 +433,36 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
             cls._from_store(stores[2], self.column_mappings, self.path),
         )
 
+    def split(
+        self,
+        train_ratio: float = 0.8,
+        val_ratio: float = 0.1,
+        test_ratio: float = 0.1,
+        seed: int = 42,
+    ) -> tuple[DatasetLoader, DatasetLoader, DatasetLoader]:
+        """Split into train, validation and test loaders: the official current name of :meth:`split_data`.
+
+        Example:
+            >>> train, val, test = loader.split(train_ratio=0.8, val_ratio=0.1, test_ratio=0.1)  # doctest: +SKIP
+        """
+        return self.split_data(train_ratio, val_ratio, test_ratio, seed)
+
     def transform(
-        self, method: TrainingMethod, model: Model, *, eval_task: EvaluationTask | None = None
+        self,
+        method: TransformMethod | TrainingMethod = TransformMethod.SCHEMA,
+        model: Model | None = None,
+        eval_task: EvaluationTask | None = None,
+        *,
+        training_method: TrainingMethod | None = None,
+        column_mappings: Mapping[str, str] | None = None,
     ) -> DatasetLoader:
-        """Queue the transform to the format ``method`` needs on ``model``; returns ``self``.
+        """Queue the transform to the format a training method needs on ``model``; returns ``self``.
+
+        Two call forms, both current (no warning): the official
+        ``transform(method=TransformMethod.SCHEMA, training_method=…, model=…, column_mappings={…})``
+        and the seed form ``transform(TrainingMethod.…, Model.…)``. ``column_mappings``,
+        when given, replaces the constructor's mappings for this transform (as in the
+        official SDK); otherwise the constructor's apply.
 
         Supported: generic Q/A columns (CSV/JSON/JSONL) → SFT Converse 1.0/2.0 (system,
         Nova 2 reasoning, image/video by S3 reference), RFT (OpenAI format), evaluation BYOD
@@ -363,19 +472,35 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         mapping fails here; the rest are transformed during the next pass.
 
         Raises:
-            ValueError: The method/model combination is not supported (a ConfigError).
+            ValueError: The method/model combination is not supported, or the arguments
+                are incomplete (a ConfigError).
             DataPrepError: A record cannot be transformed (names the line and column).
 
         Example:
-            >>> loader.transform(method=TrainingMethod.SFT_LORA, model=Model.NOVA_MICRO)  # doctest: +SKIP
+            >>> loader.transform(
+            ...     method=TransformMethod.SCHEMA,
+            ...     training_method=TrainingMethod.SFT_LORA,
+            ...     model=Model.NOVA_MICRO,
+            ...     column_mappings={"question": "q", "answer": "a"},
+            ... )  # doctest: +SKIP
+            >>> loader.transform(TrainingMethod.SFT_LORA, Model.NOVA_MICRO)  # doctest: +SKIP
         """
-        spec = resolve(method, model, eval_task)  # validates arguments, raises ConfigError
-        fn = build_transform(_as_method(method), _as_model(model), self.column_mappings, _as_task(eval_task))
-        store = self._store
+        args = schema_args("transform", method, model, eval_task, training_method)
+        mappings = self.column_mappings
+        if column_mappings is not None:
+            if not isinstance(column_mappings, Mapping):
+                raise ConfigError(
+                    f"column_mappings must be a dict of standard name → your column; got {column_mappings!r}."
+                )
+            _check_mappings(column_mappings)
+            mappings = dict(column_mappings)
+        spec = resolve(args.training_method, args.model, args.eval_task)  # raises ConfigError
+        fn = build_transform(args.training_method, args.model, mappings, args.eval_task)
+        store = self._require() if self._source is not None else self._store
         if store is not None and store.count != 0:
             for first, line in self._records(limit=1):
                 try:
-                    check_mapped_columns(first, fn.target, self.column_mappings, line)  # type: ignore[attr-defined]
+                    check_mapped_columns(first, fn.target, mappings, line)  # type: ignore[attr-defined]
                 except DataPrepError as e:
                     raise DataPrepError(str(e), path=store.source, line=e.line, field=e.field) from None
                 self._apply(fn, first, line, store)
@@ -384,16 +509,18 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
 
     def _validate_report(
         self,
-        method: TrainingMethod,
-        model: Model,
+        method: TrainingMethod | ValidateMethod,
+        model: Model | None,
         eval_task: EvaluationTask | None = None,
         *,
+        training_method: TrainingMethod | None = None,
         platform: Platform | None = None,
         max_problems: int = 1000,
         global_batch_size: int | None = None,
         check_media: bool = False,
     ) -> ValidationReport:
-        spec = resolve(method, model, eval_task, platform)
+        args = schema_args("validate", method, model, eval_task, training_method)
+        spec = resolve(args.training_method, args.model, args.eval_task, platform)
         validator = Validator(
             spec, max_problems=max_problems, global_batch_size=global_batch_size, check_media=check_media
         )
@@ -408,15 +535,21 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
 
     def validate(
         self,
-        method: TrainingMethod,
-        model: Model,
+        method: ValidateMethod | TrainingMethod = ValidateMethod.INVALID_RECORDS,
+        model: Model | None = None,
         eval_task: EvaluationTask | None = None,
         *,
+        training_method: TrainingMethod | None = None,
         platform: Platform | None = None,
         max_problems: int = 1000,
         check_media: bool = False,
-    ) -> None:
-        """Check every record against the rules for ``method`` on ``model`` (and ``eval_task``).
+    ) -> DatasetLoader:
+        """Check every record against the rules for a training method on ``model``; returns ``self``.
+
+        Two call forms, both current (no warning): the official
+        ``validate(method=ValidateMethod.INVALID_RECORDS, training_method=…, model=…)``
+        (``ValidateMethod.SCHEMA`` runs the same checks) and the seed form
+        ``validate(TrainingMethod.…, Model.…, eval_task)``.
 
         Reports **every** problem (the first ``max_problems`` in the exception's
         ``problems``, each with its line and JSON path; ``total`` counts all) plus the
@@ -427,14 +560,23 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         ``Validation succeeded for 22 samples on an Evaluation BYOD dataset``.
 
         Raises:
-            ValueError: The combination is unsupported (ConfigError), or the data is invalid
-                (:class:`DatasetValidationError`, a ValueError).
+            ValueError: The combination is unsupported or the arguments are incomplete
+                (ConfigError), or the data is invalid (:class:`DatasetValidationError`, a ValueError).
 
         Example:
+            >>> loader.validate(
+            ...     method=ValidateMethod.INVALID_RECORDS, training_method=TrainingMethod.SFT_LORA, model=Model.NOVA_MICRO
+            ... )  # doctest: +SKIP
             >>> loader.validate(method=TrainingMethod.SFT_LORA, model=Model.NOVA_MICRO)  # doctest: +SKIP
         """
         report = self._validate_report(
-            method, model, eval_task, platform=platform, max_problems=max_problems, check_media=check_media
+            method,
+            model,
+            eval_task,
+            training_method=training_method,
+            platform=platform,
+            max_problems=max_problems,
+            check_media=check_media,
         )
         for w in report.warnings:
             logger.warning("%s: %s", report.source, w)
@@ -443,11 +585,24 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
                 report.summary(), problems=report.problems, total=report.total, path=report.source
             )
         print(report.summary())
+        return self
+
+    def save(self, save_path: str) -> str:
+        """Save the records: the official current name of :meth:`save_data` (same behaviour).
+
+        Example:
+            >>> loader.save("s3://my-bucket/prepared.jsonl")  # doctest: +SKIP
+            's3://my-bucket/prepared.jsonl'
+        """
+        return self.save_data(save_path)
 
     def save_data(self, save_path: str) -> str:
         """Save the records (transforms applied) to a ``.jsonl`` or ``.json`` file, local or S3.
 
         The file appears only when complete (temp file + rename; S3 upload at the end).
+        ``.jsonl`` holds one record per line. ``.json`` holds the one record as an object
+        when there is exactly one (as the official SDK writes it) and a JSON array otherwise
+        (the official refuses several records; :class:`JSONDatasetLoader` reads both back).
 
         Raises:
             DataPrepError: The extension is not ``.json``/``.jsonl`` or the write fails.
@@ -461,7 +616,7 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         if ext not in (".jsonl", ".json"):
             raise DataPrepError(
                 f"Cannot save as {ext or 'a file without extension'!r}: the path must end in "
-                ".jsonl (one record per line) or .json (an array).",
+                ".jsonl (one record per line) or .json (one object, or an array of several).",
                 path=save_path,
             )
         store = self._materialize()
@@ -473,61 +628,42 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
                 name,
             )
         try:
-            if ext == ".jsonl" and storage.is_s3(save_path):
-                storage.upload(store.path, save_path)
-            else:
-                with storage.open_write(save_path) as dst, open(store.path, "rb") as src:
-                    if ext == ".jsonl":
-                        _copy(src, dst)
-                    else:
-                        _write_json_array(store, dst)
+            write_store(store, save_path, copy=_copy)
         except (OSError, AWSServiceError) as e:
             raise DataPrepError(f"could not save the dataset: {e}", path=save_path) from e
         logger.info("Saved %d records to %s", store.count, save_path)
         return save_path
 
 
-def _copy(src: Any, dst: Any) -> None:
-    """Copy file to file, in the kernel when both are OS files (``os.sendfile``)."""
-    try:
-        dst.flush()
-        out_fd, in_fd = dst.fileno(), src.fileno()
-    except (AttributeError, OSError, ValueError):
-        shutil.copyfileobj(src, dst, CHUNK_BYTES)
-        return
-    size = os.fstat(in_fd).st_size
-    offset = 0
-    try:
-        while offset < size:
-            sent = os.sendfile(out_fd, in_fd, offset, min(size - offset, 1 << 30))
-            if sent == 0:
-                break
-            offset += sent
-    except OSError:
-        if offset:
-            raise
-        shutil.copyfileobj(src, dst, CHUNK_BYTES)
+_copy = copy_file  # the .jsonl byte copy (a module global so tests can inject a failing disk)
 
 
-def _write_json_array(store: Store, dst: Any) -> None:
-    dst.write(b"[")
-    first = True
-    for parts, _src, _base in store.batches():
-        dst.write((b"\n" if first else b",\n") + b",\n".join(parts))
-        first = False
-    dst.write(b"\n]\n")
+def _check_mappings(mappings: Mapping[str, Any]) -> None:
+    bad = {k: v for k, v in mappings.items() if not isinstance(v, str)}
+    if bad:
+        raise ConfigError(f"Column mappings map a standard name to your column name (a string); got {bad}.")
 
 
-def _as_method(m: Any) -> TrainingMethod:
-    return m if isinstance(m, TrainingMethod) else TrainingMethod(str(m).lower())
+class _Renumber:
+    """A StoreWriter view that numbers records across several files (drops per-file line maps)."""
+
+    def __init__(self, writer: StoreWriter) -> None:
+        self._w = writer
+        self.count = 0
+
+    def write_blob(self, blob: bytes | bytearray, count: int, source_lines: object = None) -> None:
+        self._w.write_blob(blob, count)
+        self.count += count
 
 
-def _as_model(m: Any) -> Model:
-    return m if isinstance(m, Model) else Model.from_model_name(str(m))
-
-
-def _as_task(t: Any) -> EvaluationTask | None:
-    return t if t is None or isinstance(t, EvaluationTask) else EvaluationTask(str(t).lower())
+def _store_from(records: Any, source: str) -> Store:
+    rows, batches, frame = as_records(records)
+    with StoreWriter(source) as w:
+        if batches is not None:
+            write_arrow_batches(w, batches, source)
+        else:
+            write_records(w, rows or iter(()), source, missing_nan=frame)
+        return w.finish()
 
 
 def _looks_generic(store: Store) -> bool:
@@ -569,6 +705,7 @@ class JSONDatasetLoader(DatasetLoader):
     """
 
     _format = "json"
+    _extensions = (".json",)
 
 
 class CSVDatasetLoader(DatasetLoader):
@@ -580,14 +717,47 @@ class CSVDatasetLoader(DatasetLoader):
     """
 
     _format = "csv"
+    _extensions = (".csv",)
 
 
 class ParquetDatasetLoader(DatasetLoader):
     """Loads Parquet files batch by batch (needs ``pip install 'amzn-nova-forge[parquet]'``).
 
+    A directory or ``s3://`` prefix of shards (``part-00000.snappy.parquet`` …, with
+    ``_SUCCESS`` and ``.crc`` files skipped) loads as one dataset, shards in sorted order.
+    NaN and infinite floats are refused as in JSON.
+
     Example:
         >>> loader = ParquetDatasetLoader(question="q", answer="a")
         >>> loader.load("data/train.parquet")  # doctest: +SKIP
+        >>> loader.load("s3://my-bucket/shards/")  # doctest: +SKIP
     """
 
     _format = "parquet"
+    _extensions = (".parquet", ".pq")
+
+
+class ArrowDatasetLoader(DatasetLoader):
+    """Loads Apache Arrow IPC (file or stream) and Feather files (needs the ``[parquet]`` extra).
+
+    Accepts ``.arrow``, ``.feather`` and ``.ipc`` files, directories, globs and ``s3://``
+    prefixes of them, and a Hugging Face ``Dataset.save_to_disk`` folder (read in the order
+    its ``state.json`` lists). See :mod:`._arrow`.
+
+    Example:
+        >>> loader = ArrowDatasetLoader(question="prompt", answer="response")
+        >>> loader.load("s3://my-bucket/arrow_shards/")  # doctest: +SKIP
+        >>> loader.load("~/hf_saved/train")  # doctest: +SKIP
+    """
+
+    _format = "arrow"
+    _extensions = (".arrow", ".feather", ".ipc")
+
+    def _resolve(self, path: str) -> list[str]:
+        if not storage.is_s3(path) and os.path.isdir(path):
+            from amzn_nova_forge.dataset._arrow import hf_folder_files
+
+            files = hf_folder_files(path)
+            if files is not None:
+                return files
+        return super()._resolve(path)
