@@ -247,7 +247,7 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
     def _records(self, limit: int | None = None) -> Iterator[tuple[dict[str, Any], int]]:
         """Yield ``(record, source line)`` with pending transforms applied (nothing written)."""
         store = self._require()
-        fns = [fn for _, fn in self._pending]
+        fns = _fresh(self._pending)
         loads = orjson.loads
         for parts, src, base in store.batches():
             for k, raw in enumerate(parts):
@@ -287,7 +287,7 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         per-record function call beyond parse, transforms, serialise and validate.
         """
         store = self._require()
-        fns = [fn for _, fn in self._pending]
+        fns = _fresh(self._pending)
         if store.spill and not fns and validator is None:
             return store  # type: ignore[return-value]
         loads, dumps, nl = orjson.loads, orjson.dumps, orjson.OPT_APPEND_NEWLINE
@@ -498,12 +498,13 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         fn = build_transform(args.training_method, args.model, mappings, args.eval_task)
         store = self._require() if self._source is not None else self._store
         if store is not None and store.count != 0:
+            probe = build_transform(args.training_method, args.model, mappings, args.eval_task)
             for first, line in self._records(limit=1):
                 try:
                     check_mapped_columns(first, fn.target, mappings, line)  # type: ignore[attr-defined]
                 except DataPrepError as e:
                     raise DataPrepError(str(e), path=store.source, line=e.line, field=e.field) from None
-                self._apply(fn, first, line, store)
+                self._apply(probe, first, line, store)
         self._pending.append((spec.label, fn))
         return self
 
@@ -636,6 +637,16 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
 
 
 _copy = copy_file  # the .jsonl byte copy (a module global so tests can inject a failing disk)
+
+
+def _fresh(pending: list[tuple[str, Transform]]) -> list[Transform]:
+    """The pending transforms, with per-pass state (e.g. generated id counters) reset."""
+    fns = [fn for _, fn in pending]
+    for fn in fns:
+        reset = getattr(fn, "reset", None)
+        if reset is not None:
+            reset()
+    return fns
 
 
 def _check_mappings(mappings: Mapping[str, Any]) -> None:
