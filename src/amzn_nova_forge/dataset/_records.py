@@ -39,6 +39,11 @@ def json_default(value: Any) -> Any:
     raise TypeError(f"a {type(value).__name__} is not a JSON value")
 
 
+def _missing_cell(v: Any) -> bool:
+    """pandas' missing markers: float NaN and ``NaT``."""
+    return (type(v) is float and math.isnan(v)) or type(v).__name__ == "NaTType"
+
+
 def _refuse(rec: Any, source: str, line: int, what: str = "record") -> DataPrepError:
     found = check_value(rec) or ("$", "value cannot be written as JSON")
     return DataPrepError(f"{what} {line}: {found[1]}", path=source, line=line, field=short_path(found[0]))
@@ -63,7 +68,7 @@ def write_records(
             raise DataPrepError(f"record {line} is a {type(rec).__name__}, not a mapping", path=source, line=line)
         rec = rec if type(rec) is dict else dict(rec)
         if missing_nan:
-            rec = {k: (None if type(v) is float and math.isnan(v) else v) for k, v in rec.items()}
+            rec = {k: (None if _missing_cell(v) else v) for k, v in rec.items()}
         if check_value(rec) is not None:
             raise _refuse(rec, source, line)
         try:
