@@ -11,8 +11,7 @@ import pytest
 
 from amzn_nova_forge import Model, TrainingMethod
 from amzn_nova_forge.core.enums import EvaluationTask, TransformMethod, ValidateMethod
-from amzn_nova_forge.dataset import JSONDatasetLoader, JSONLDatasetLoader
-from amzn_nova_forge.dataset import _save
+from amzn_nova_forge.dataset import JSONDatasetLoader, JSONLDatasetLoader, _save
 from amzn_nova_forge.errors import ConfigError, DataPrepError, DatasetValidationError
 from tests.dataset.helpers import qa_rows
 
@@ -144,7 +143,12 @@ def test_region_is_not_a_column_mapping():
 def test_from_records_of_a_dataframe():
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame(
-        {"q": ["a", "b", "c"], "n": [1.5, float("nan"), 3.0], "k": [1, 2, 3], "when": pd.to_datetime(["2025-01-01"] * 3)}
+        {
+            "q": ["a", "b", "c"],
+            "n": [1.5, float("nan"), 3.0],
+            "k": [1, 2, 3],
+            "when": pd.to_datetime(["2025-01-01"] * 3),
+        }
     )
     recs = list(JSONLDatasetLoader.from_records(frame))
     assert recs[0] == {"q": "a", "n": 1.5, "k": 1, "when": "2025-01-01T00:00:00"}

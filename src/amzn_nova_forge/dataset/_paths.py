@@ -21,9 +21,9 @@ Example:
 
 from __future__ import annotations
 
-import fnmatch
 import glob
 import os
+import re
 from collections.abc import Sequence
 
 from amzn_nova_forge.core import storage
@@ -101,6 +101,33 @@ def _s3_listing(prefix: str) -> list[str]:
         raise DataPrepError(f"could not list the S3 prefix: {e}", path=prefix) from e
 
 
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """A glob as a regex over URIs: ``*`` and ``?`` stay within one path segment, ``**`` crosses them."""
+    out, i, n = [], 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            j = pattern.find("]", i + 1)
+            if j < 0:
+                out.append(re.escape(c))
+            else:
+                body = pattern[i + 1 : j]
+                out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+                i = j
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out))
+
+
 def _s3_glob(pattern: str, exts: Sequence[str]) -> list[str]:
     cut = min(pattern.find(c) for c in _GLOB_CHARS if c in pattern)
     base = pattern[: pattern.rfind("/", 0, cut) + 1]
@@ -108,7 +135,8 @@ def _s3_glob(pattern: str, exts: Sequence[str]) -> list[str]:
         listing = list(storage.list_uris(base, recursive=True))
     except AWSServiceError as e:
         raise DataPrepError(f"could not list the S3 prefix: {e}", path=base) from e
-    hits = sorted(u for u in listing if fnmatch.fnmatchcase(u, pattern) and not _skipped(u.rsplit("/", 1)[-1]))
+    rx = _glob_regex(pattern)
+    hits = sorted(u for u in listing if rx.fullmatch(u) and not _skipped(u.rsplit("/", 1)[-1]))
     return _check_matches(hits, pattern, exts)
 
 
