@@ -145,6 +145,9 @@ def read_json(path: str, writer: StoreWriter, max_bytes: int, progress: Progress
         buf, lines = bytearray(), []
         for elem, line in reader:
             if type(elem) is not dict:
+                found = check_value(elem)
+                if found is not None:
+                    raise DataPrepError(found[1], path=path, line=line, field=short_path(found[0]))
                 raise DataPrepError(
                     f"expected JSON objects, got {type(elem).__name__} "
                     "(a JSON file holds one object or an array of objects)",
@@ -241,6 +244,11 @@ class _JSONElements:
                 # a number may continue in the next chunk: make sure we saw its end
                 self._more()
                 continue
+            size = end - self.pos
+            if size * 4 > self.max_bytes:
+                size = len(self.buf[self.pos : end].encode("utf-8", "surrogatepass"))
+                if size > self.max_bytes:
+                    raise too_long(self.path, self.line, size, self.max_bytes)
             if self.buf.count("{", self.pos, end) + self.buf.count("[", self.pos, end) > MAX_DEPTH:
                 found = check_value(value)
                 if found is not None:
