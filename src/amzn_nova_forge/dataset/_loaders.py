@@ -680,7 +680,7 @@ def _store_from(records: Any, source: str) -> Store:
 def _looks_generic(store: Store) -> bool:
     for parts, _src, _base in store.batches():
         rec = orjson.loads(parts[0])
-        return "messages" not in rec and not ({"query", "text", "prompt"} & rec.keys())
+        return not ({"messages", "metadata", "query", "text", "prompt"} & rec.keys())
     return False
 
 
