@@ -455,6 +455,8 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         *,
         training_method: TrainingMethod | None = None,
         column_mappings: Mapping[str, str] | None = None,
+        multimodal_data_s3_path: str | None = None,
+        multimodal_data_bucket_owner: str | None = None,
     ) -> DatasetLoader:
         """Queue the transform to the format a training method needs on ``model``; returns ``self``.
 
@@ -485,6 +487,12 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
             ... )  # doctest: +SKIP
             >>> loader.transform(TrainingMethod.SFT_LORA, Model.NOVA_MICRO)  # doctest: +SKIP
         """
+        if multimodal_data_s3_path is not None or multimodal_data_bucket_owner is not None:
+            raise ConfigError(
+                "multimodal_data_s3_path / multimodal_data_bucket_owner (uploading OpenAI image_url images to S3 "
+                "during the transform) are not supported: upload the images yourself and use s3:// image URLs "
+                "(with a bucket_owner column), which transform() converts to Converse image blocks."
+            )
         args = schema_args("transform", method, model, eval_task, training_method)
         mappings = self.column_mappings
         if column_mappings is not None:
