@@ -408,7 +408,7 @@ def open_local_jsonl(path: str, max_bytes: int) -> SourceStore:
         raise DataPrepError("is a directory; pass the path of one data file", path=path)
     try:
         store = SourceStore(path, max_bytes)
-        for parts, src, base in store.batches():
+        for parts, src, base in store.batches(check=False):  # the first pass checks every line
             line = src[0] if src is not None else base + 1
             try:
                 first = orjson.loads(parts[0])

@@ -82,7 +82,7 @@ def refuse(raw: bytes, path: str, line: int) -> None:
 
 
 def jsonl_batches(
-    f: IO[bytes], path: str, max_bytes: int, progress: Callable[[int], None] | None = None
+    f: IO[bytes], path: str, max_bytes: int, progress: Callable[[int], None] | None = None, check: bool = True
 ) -> Iterator[Batch]:
     """Split a JSONL stream into batches of non-blank lines (CR, BOM and blank lines removed).
 
@@ -122,11 +122,11 @@ def jsonl_batches(
                 raise too_long(path, lineno + len(parts) + 1, len(pending), max_bytes)
         if not parts:
             continue
-        end = len(data) - len(pending)
-        for k in scan_chunk(data, end):
-            refuse(parts[k], path, lineno + k + 1)
-        for k in deep_lines(parts):
-            refuse(parts[k], path, lineno + k + 1)
+        if check:
+            for k in scan_chunk(data, len(data) - len(pending)):
+                refuse(parts[k], path, lineno + k + 1)
+            for k in deep_lines(parts):
+                refuse(parts[k], path, lineno + k + 1)
         if crlf:
             parts = [p[:-1] if p.endswith(b"\r") else p for p in parts]
         if len(data) > max_bytes:
@@ -206,12 +206,13 @@ class SourceStore:
         st = os.stat(path)
         self._stamp = (st.st_size, st.st_mtime_ns)
 
-    def batches(self, progress: Callable[[int], None] | None = None) -> Iterator[Batch]:
+    def batches(self, progress: Callable[[int], None] | None = None, check: bool = True) -> Iterator[Batch]:
+        """Batches of the file's lines; ``check=False`` skips the JSON-rule scan (head peeks only)."""
         st = os.stat(self.path)
         if (st.st_size, st.st_mtime_ns) != self._stamp:
             raise DataPrepError("the file changed after load(); call load() again", path=self.path)
         with open(self.path, "rb") as f:
-            yield from jsonl_batches(f, self.path, self.max_bytes, progress)
+            yield from jsonl_batches(f, self.path, self.max_bytes, progress, check)
 
 
 class StoreWriter:
