@@ -384,3 +384,22 @@ def test_cloudwatch_bad_arguments(kwargs, match):
     args = {"log_group": "/g", "query": "fields @message", "start_time": T0, "end_time": T1, **kwargs}
     with pytest.raises(ConfigError, match=match):
         CloudWatchDatasetLoader().load(**args)
+
+
+def test_hugging_face_without_datasets_names_the_extra(monkeypatch):
+    import builtins
+
+    from amzn_nova_forge.errors import MissingDependencyError
+
+    real_import = builtins.__import__
+
+    def no_datasets(name, *args, **kwargs):
+        if name == "datasets" or name.startswith("datasets."):
+            raise ImportError("No module named 'datasets'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_datasets)
+    loader = HuggingFaceDatasetLoader().load("org/name", split="train")
+    with pytest.raises(MissingDependencyError, match=r"amzn-nova-forge\[huggingface\]") as e:
+        list(loader)
+    assert e.value.extra == "huggingface"

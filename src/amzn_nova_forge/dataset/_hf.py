@@ -12,7 +12,7 @@
 * a ``datasets.Dataset``, ``DatasetDict``, ``IterableDataset`` or ``IterableDatasetDict``.
 
 ``split=None`` takes the only split there is and refuses to guess among several (the error
-lists them). Needs ``pip install 'amzn-nova-forge[hf]'``.
+lists them). Needs ``pip install 'amzn-nova-forge[huggingface]'`` (alias ``[hf]``).
 
 Example:
     >>> from amzn_nova_forge.dataset import HuggingFaceDatasetLoader
@@ -41,8 +41,9 @@ def _datasets() -> Any:
         import datasets
     except ImportError as e:
         raise MissingDependencyError(
-            "HuggingFaceDatasetLoader needs the 'datasets' package. Install it with: pip install 'amzn-nova-forge[hf]'",
-            extra="hf",
+            "HuggingFaceDatasetLoader needs the 'datasets' package. Install it with: "
+            "pip install 'amzn-nova-forge[huggingface]'",
+            extra="huggingface",
         ) from e
     return datasets
 
