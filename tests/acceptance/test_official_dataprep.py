@@ -10,10 +10,9 @@ CloudWatch Logs Insights examples: moto runs no query (results hold only ``@ptr`
 ``StartQuery``/``GetQueryResults`` are answered by botocore's ``Stubber`` with the rows the
 example's comment says it yields.
 
-Deliberate differences, asserted below: DS's CloudWatch example calls ``transform()`` with
+Deliberate difference, asserted below: DS's CloudWatch example calls ``transform()`` with
 ``column_mappings`` only (no training method or model): the official would fail later at
-execution; here it is a ConfigError at once. ``multimodal_data_s3_path`` (uploading OpenAI
-``image_url`` images) is not supported here: a ConfigError says so (see docs/data-prep.md).
+execution; here it is a ConfigError at once.
 """
 
 from __future__ import annotations
@@ -324,6 +323,13 @@ loader.transform(
     model=Model.NOVA_LITE_2,
     multimodal_data_s3_path="s3://my-bucket/images/",
 )
+loader.validate(
+    method=ValidateMethod.INVALID_RECORDS,
+    training_method=TrainingMethod.SFT_LORA,
+    model=Model.NOVA_LITE_2,
+)
+# Save must use the same bucket as multimodal_data_s3_path
+loader.save("s3://my-bucket/multimodal_training.jsonl")
 """
 DP_E2E_MM_GENERIC = """
 loader = JSONLDatasetLoader()
@@ -714,10 +720,34 @@ def test_dp_end_to_end_tools_and_generic_multimodal(notebook):
     assert image["source"]["s3Location"] == {"uri": "s3://my-bucket/images/0.png", "bucketOwner": "123456789012"}
 
 
-def test_dp_openai_multimodal_upload_is_refused_clearly(notebook):
-    Path("openai_multimodal.jsonl").write_text(_jsonl([{"messages": [{"role": "user", "content": "hi"}]}]))
-    with pytest.raises(ConfigError, match="multimodal_data_s3_path"):
-        exec(DP_E2E_MM_OPENAI, _ns())
+PNG_1PX = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+
+
+def test_dp_openai_multimodal_images_are_uploaded(notebook):
+    rows = [
+        {
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": f"What is in image {i}?"},
+                        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG_1PX}"}},
+                    ],
+                },
+                {"role": "assistant", "content": "A single pixel."},
+            ]
+        }
+        for i in range(3)
+    ]
+    Path("openai_multimodal.jsonl").write_text(_jsonl(rows))
+    exec(DP_E2E_MM_OPENAI, _ns())
+    out = _s3_lines("s3://my-bucket/multimodal_training.jsonl")
+    image = next(b["image"] for b in out[0]["messages"][0]["content"] if "image" in b)
+    uri = image["source"]["s3Location"]["uri"]
+    assert image["format"] == "png" and uri.startswith("s3://my-bucket/images/") and uri.endswith(".png")
+    assert image["source"]["s3Location"]["bucketOwner"] == "123456789012"  # the caller's account (STS)
+    listed = boto3.client("s3", region_name="us-east-1").list_objects_v2(Bucket="my-bucket", Prefix="images/")
+    assert [o["Key"] for o in listed["Contents"]] == [uri[len("s3://my-bucket/") :]]  # uploaded once
 
 
 def test_ds_loader_and_common_method_examples(notebook):

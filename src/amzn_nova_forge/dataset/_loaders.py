@@ -112,6 +112,7 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         self._store: Store | SourceStore | None = None
         self._source: Callable[[StoreWriter], None] | None = None
         self._pending: list[tuple[str, Transform]] = []
+        self._media_bucket: str | None = None
 
     # ------------------------------------------------------------------ loading
     def load(self, path: str) -> DatasetLoader:
@@ -427,11 +428,10 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
             raise
         logger.info("Split %d records into %d train / %d validation / %d test", n, *(s.count for s in stores))
         cls = type(self)
-        return (
-            cls._from_store(stores[0], self.column_mappings, self.path),
-            cls._from_store(stores[1], self.column_mappings, self.path),
-            cls._from_store(stores[2], self.column_mappings, self.path),
-        )
+        parts = tuple(cls._from_store(s, self.column_mappings, self.path) for s in stores)
+        for part in parts:
+            part.region, part._media_bucket = self.region, self._media_bucket
+        return parts[0], parts[1], parts[2]
 
     def split(
         self,
@@ -464,7 +464,11 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         ``transform(method=TransformMethod.SCHEMA, training_method=…, model=…, column_mappings={…})``
         and the seed form ``transform(TrainingMethod.…, Model.…)``. ``column_mappings``,
         when given, replaces the constructor's mappings for this transform (as in the
-        official SDK); otherwise the constructor's apply.
+        official SDK); otherwise the constructor's apply. ``multimodal_data_s3_path``
+        (``s3://bucket/prefix/``) makes OpenAI ``image_url`` images given as ``data:`` URIs or
+        http(s) URLs upload there (content-addressed, once each; see :mod:`._images`), owned by
+        ``multimodal_data_bucket_owner`` or the caller's account; the dataset must then be saved
+        in the same bucket when saved to S3.
 
         Supported: generic Q/A columns (CSV/JSON/JSONL) → SFT Converse 1.0/2.0 (system,
         Nova 2 reasoning, image/video by S3 reference), RFT (OpenAI format), evaluation BYOD
@@ -487,13 +491,14 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
             ... )  # doctest: +SKIP
             >>> loader.transform(TrainingMethod.SFT_LORA, Model.NOVA_MICRO)  # doctest: +SKIP
         """
-        if multimodal_data_s3_path is not None or multimodal_data_bucket_owner is not None:
-            raise ConfigError(
-                "multimodal_data_s3_path / multimodal_data_bucket_owner (uploading OpenAI image_url images to S3 "
-                "during the transform) are not supported: upload the images yourself and use s3:// image URLs "
-                "(with a bucket_owner column), which transform() converts to Converse image blocks."
-            )
         args = schema_args("transform", method, model, eval_task, training_method)
+        stager = None
+        if multimodal_data_s3_path is not None:
+            from amzn_nova_forge.dataset._images import ImageStager
+
+            stager = ImageStager(multimodal_data_s3_path, multimodal_data_bucket_owner, region=self.region)
+        elif multimodal_data_bucket_owner is not None:
+            raise ConfigError("multimodal_data_bucket_owner needs multimodal_data_s3_path (where images go).")
         mappings = self.column_mappings
         if column_mappings is not None:
             if not isinstance(column_mappings, Mapping):
@@ -503,10 +508,10 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
             _check_mappings(column_mappings)
             mappings = dict(column_mappings)
         spec = resolve(args.training_method, args.model, args.eval_task)  # raises ConfigError
-        fn = build_transform(args.training_method, args.model, mappings, args.eval_task)
+        fn = build_transform(args.training_method, args.model, mappings, args.eval_task, stager)
         store = self._require() if self._source is not None else self._store
         if store is not None and store.count != 0:
-            probe = build_transform(args.training_method, args.model, mappings, args.eval_task)
+            probe = build_transform(args.training_method, args.model, mappings, args.eval_task, stager)
             for first, line in self._records(limit=1):
                 try:
                     check_mapped_columns(first, fn.target, mappings, line)  # type: ignore[attr-defined]
@@ -514,6 +519,8 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
                     raise DataPrepError(str(e), path=store.source, line=e.line, field=e.field) from None
                 self._apply(probe, first, line, store)
         self._pending.append((spec.label, fn))
+        if stager is not None:
+            self._media_bucket = stager.bucket
         return self
 
     def _validate_report(
@@ -626,6 +633,13 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
             raise DataPrepError(
                 f"Cannot save as {ext or 'a file without extension'!r}: the path must end in "
                 ".jsonl (one record per line) or .json (one object, or an array of several).",
+                path=save_path,
+            )
+        media = getattr(self, "_media_bucket", None)
+        if media is not None and storage.is_s3(save_path) and save_path[5:].split("/", 1)[0] != media:
+            raise DataPrepError(
+                f"the images were uploaded to bucket {media!r}; save the dataset in the same bucket (Nova reads "
+                "training media only from the dataset's bucket)",
                 path=save_path,
             )
         store = self._materialize()

@@ -196,8 +196,12 @@ def build_transform(
     model: Model,
     mappings: Mapping[str, str],
     eval_task: EvaluationTask | None = None,
+    stager: Any = None,
 ) -> Transform:
     """Return the per-record transform to ``(method, model[, eval_task])``.
+
+    ``stager`` (an :class:`._images.ImageStager`) uploads OpenAI ``image_url`` images that are
+    not in S3 yet (SFT only).
 
     Raises:
         ConfigError: The combination is not supported, or the mappings are incomplete
@@ -206,7 +210,7 @@ def build_transform(
     target = _target(method, model, eval_task)
     cols = _Columns(mappings, target)
     if target == "sft":
-        fn = _sft(cols, model)
+        fn = _sft(cols, model, stager)
     elif target == "rft":
         fn = _rft(cols)
     elif target == "eval":
@@ -265,7 +269,7 @@ def check_mapped_columns(rec: Mapping[str, Any], target: str, mappings: Mapping[
             )
 
 
-def _sft(cols: _Columns, model: Model) -> Transform:
+def _sft(cols: _Columns, model: Model, stager: Any = None) -> Transform:
     v2 = model.version is Version.TWO
     media_kind = None
     if cols.mapped("image_format") and cols.mapped("video_format"):
@@ -324,7 +328,7 @@ def _sft(cols: _Columns, model: Model) -> Transform:
             if msg_col == "messages" and is_converse(rec):
                 return rec
             return openai_to_converse(
-                rec[msg_col], rec.get(tools_col), line, v2=v2, bucket_owner=rec.get(bucket_owner_col)
+                rec[msg_col], rec.get(tools_col), line, v2=v2, bucket_owner=rec.get(bucket_owner_col), stager=stager
             )
         fields = values(rec, line)
         q, a, system, reasoning, kind, media = fields
