@@ -160,6 +160,7 @@ loader.save("s3://my-bucket/data/inference_sft.jsonl")
 
 # DS "CloudWatchDatasetLoader" JSON-logs example
 DS_CW = """
+from datetime import datetime, timezone
 from amzn_nova_forge import CloudWatchDatasetLoader
 
 loader = CloudWatchDatasetLoader()
