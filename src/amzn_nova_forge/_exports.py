@@ -84,10 +84,10 @@ CONFIGS = {
     for n in ("ForgeConfig", "ValidationConfig", "JobCachingConfig", "DEFAULT_JOB_CACHE_DIR")
 }
 DATASET = {
+    "DatasetLoader": "amzn_nova_forge.dataset._loaders",
     **{
-        n: "amzn_nova_forge.dataset._loaders"
+        n: "amzn_nova_forge.dataset._formats"
         for n in (
-            "DatasetLoader",
             "JSONLDatasetLoader",
             "JSONDatasetLoader",
             "CSVDatasetLoader",

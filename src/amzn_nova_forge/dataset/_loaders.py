@@ -41,22 +41,16 @@ from amzn_nova_forge.core.enums import (
 )
 from amzn_nova_forge.dataset import _io
 from amzn_nova_forge.dataset._callforms import schema_args
+from amzn_nova_forge.dataset._passes import apply_fn, iter_records, run_pass
 from amzn_nova_forge.dataset._paths import normalize, resolve_inputs
-from amzn_nova_forge.dataset._records import as_records, write_arrow_batches, write_records
+from amzn_nova_forge.dataset._records import Renumber, store_from
 from amzn_nova_forge.dataset._save import copy_file, write_store
 from amzn_nova_forge.dataset._store import SourceStore, Store, StoreWriter
 from amzn_nova_forge.dataset._transforms import Transform, build_transform, check_mapped_columns
 from amzn_nova_forge.dataset._validate import ValidationReport, Validator, resolve
 from amzn_nova_forge.errors import AWSServiceError, ConfigError, DataPrepError, DatasetValidationError
 
-__all__ = [
-    "ArrowDatasetLoader",
-    "CSVDatasetLoader",
-    "DatasetLoader",
-    "JSONDatasetLoader",
-    "JSONLDatasetLoader",
-    "ParquetDatasetLoader",
-]
+__all__ = ["DatasetLoader"]
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +149,7 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         reader = _io.READERS[self._format]
         with StoreWriter(where) as w, progress(len(files), f"Loading {len(files)} files", unit="file") as update:
             for f in files:
-                reader(f, cast(StoreWriter, _Renumber(w)), self.max_record_bytes, None)
+                reader(f, cast(StoreWriter, Renumber(w)), self.max_record_bytes, None)
                 update(1)
             store = w.finish()
         if store.count == 0:
@@ -189,7 +183,7 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
             1
         """
         loader = cls(region, **column_mappings)
-        loader._store = _store_from(records, "<records>")
+        loader._store = store_from(records, "<records>")
         loader.path = None
         return loader
 
@@ -211,7 +205,7 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
     @dataset.setter
     def dataset(self, value: Callable[[], Iterable[Mapping[str, Any]]] | Iterable[Mapping[str, Any]]) -> None:
         records = value() if callable(value) else value
-        self._store, self._pending, self._source, self.files = _store_from(records, "<dataset>"), [], None, []
+        self._store, self._pending, self._source, self.files = store_from(records, "<dataset>"), [], None, []
 
     @classmethod
     def _from_store(cls, store: Store, mappings: Mapping[str, str], path: str | None) -> DatasetLoader:
@@ -247,23 +241,7 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
     # ------------------------------------------------------------------ streaming passes
     def _records(self, limit: int | None = None) -> Iterator[tuple[dict[str, Any], int]]:
         """Yield ``(record, source line)`` with pending transforms applied (nothing written)."""
-        store = self._require()
-        fns = _fresh(self._pending)
-        loads = orjson.loads
-        for parts, src, base in store.batches():
-            for k, raw in enumerate(parts):
-                if limit is not None and base + k >= limit:
-                    return
-                line = src[k] if src is not None else base + k + 1
-                try:
-                    rec = loads(raw)
-                except orjson.JSONDecodeError as e:
-                    raise _io.bad_json(e, raw, store.source, line) from None
-                if type(rec) is not dict:
-                    raise _io.not_object(rec, store.source, line)
-                for fn in fns:
-                    rec = self._apply(fn, rec, line, store)
-                yield rec, line
+        return iter_records(self, limit)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         """Iterate the records (as dicts, transforms applied), streaming from disk."""
@@ -272,88 +250,11 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
 
     @staticmethod
     def _apply(fn: Transform, rec: dict[str, Any], line: int, store: Store | SourceStore) -> dict[str, Any]:
-        try:
-            return fn(rec, line)
-        except DataPrepError as e:
-            if e.path is None:
-                raise DataPrepError(str(e), path=store.source, line=e.line, field=e.field) from None
-            raise
-        except (KeyError, TypeError, AttributeError, ValueError) as e:
-            raise DataPrepError(f"transform failed: {type(e).__name__}: {e}", path=store.source, line=line) from e
+        return apply_fn(fn, rec, line, store)
 
     def _pass(self, validator: Validator | None, desc: str) -> Store:
-        """One pass: parse (if read in place), transform (writing a new store), feed the validator.
-
-        The per-record loop is the hot path of the SDK (see docs/performance.md): no
-        per-record function call beyond parse, transforms, serialise and validate.
-        """
-        store = self._require()
-        fns = _fresh(self._pending)
-        if store.spill and not fns and validator is None:
-            return store  # type: ignore[return-value]
-        loads, dumps, nl = orjson.loads, orjson.dumps, orjson.OPT_APPEND_NEWLINE
-        feed = validator.feed if validator is not None else None
-        # the generic SFT transform can write its bytes straight from the column values
-        fast = getattr(fns[0], "fast", None) if len(fns) == 1 else None
-        if fast is not None and validator is not None and not validator.accepts_fields:
-            fast = None
-        feed_fields = validator.feed_fields if validator is not None else None
-        source = store.source
-        writer = StoreWriter(source) if (fns or not store.spill) else None
-        line, raw = 0, b""
-        try:
-            in_place = not store.spill  # a local JSONL file: progress in bytes read
-            total = os.path.getsize(store.path) if in_place else store.count
-            with progress(total, desc, unit="B" if in_place else "rec") as update:
-                batches = store.batches(update) if in_place else store.batches()  # type: ignore[call-arg]
-                for parts, src, base in batches:
-                    out = bytearray()
-                    k = -1
-                    for raw in parts:
-                        k += 1
-                        line = src[k] if src is not None else base + k + 1
-                        rec = loads(raw)
-                        if type(rec) is not dict:
-                            raise _io.not_object(rec, source, line)
-                        if fast is not None:
-                            res = fast(rec, line)
-                            if res is not None:
-                                out += res[0]
-                                if feed_fields is not None:
-                                    feed_fields(res[1], line)
-                                continue
-                        if fns:
-                            for fn in fns:
-                                rec = fn(rec, line)
-                            out += dumps(rec, None, nl)
-                        if feed is not None:
-                            feed(rec, line)
-                    if writer is not None:
-                        if fns:
-                            writer.write_blob(out, len(parts), src)
-                        else:
-                            writer.write_blob(b"\n".join(parts) + b"\n", len(parts), src)
-                    if not in_place:
-                        update(len(parts))
-        except BaseException as e:
-            if writer is not None:
-                writer.abort()
-            if isinstance(e, orjson.JSONDecodeError):
-                raise _io.bad_json(e, raw, source, line) from None
-            if isinstance(e, DataPrepError):
-                if e.path is None:
-                    raise DataPrepError(str(e), path=source, line=e.line, field=e.field) from None
-                raise
-            if isinstance(e, KeyError | TypeError | AttributeError | ValueError):
-                raise DataPrepError(f"cannot process record: {type(e).__name__}: {e}", path=source, line=line) from e
-            raise
-        if writer is None:
-            return store  # type: ignore[return-value]
-        new = writer.finish()
-        if not store.spill and new.count == 0:
-            raise DataPrepError("the file holds no records (only blank lines)", path=source)
-        self._store, self._pending = new, []
-        return new
+        """One streaming pass (see :func:`._passes.run_pass`)."""
+        return run_pass(self, validator, desc)
 
     def _materialize(self, desc: str = "Transforming") -> Store:
         return self._pass(None, desc)
@@ -428,10 +329,10 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
             raise
         logger.info("Split %d records into %d train / %d validation / %d test", n, *(s.count for s in stores))
         cls = type(self)
-        parts = tuple(cls._from_store(s, self.column_mappings, self.path) for s in stores)
-        for part in parts:
+        out = [cls._from_store(s, self.column_mappings, self.path) for s in stores]
+        for part in out:
             part.region, part._media_bucket = self.region, self._media_bucket
-        return parts[0], parts[1], parts[2]
+        return out[0], out[1], out[2]
 
     def split(
         self,
@@ -661,42 +562,10 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
 _copy = copy_file  # the .jsonl byte copy (a module global so tests can inject a failing disk)
 
 
-def _fresh(pending: list[tuple[str, Transform]]) -> list[Transform]:
-    """The pending transforms, with per-pass state (e.g. generated id counters) reset."""
-    fns = [fn for _, fn in pending]
-    for fn in fns:
-        reset = getattr(fn, "reset", None)
-        if reset is not None:
-            reset()
-    return fns
-
-
 def _check_mappings(mappings: Mapping[str, Any]) -> None:
     bad = {k: v for k, v in mappings.items() if not isinstance(v, str)}
     if bad:
         raise ConfigError(f"Column mappings map a standard name to your column name (a string); got {bad}.")
-
-
-class _Renumber:
-    """A StoreWriter view that numbers records across several files (drops per-file line maps)."""
-
-    def __init__(self, writer: StoreWriter) -> None:
-        self._w = writer
-        self.count = 0
-
-    def write_blob(self, blob: bytes | bytearray, count: int, source_lines: object = None) -> None:
-        self._w.write_blob(blob, count)
-        self.count += count
-
-
-def _store_from(records: Any, source: str) -> Store:
-    rows, batches, frame = as_records(records)
-    with StoreWriter(source) as w:
-        if batches is not None:
-            write_arrow_batches(w, batches, source)
-        else:
-            write_records(w, rows or iter(()), source, missing_nan=frame)
-        return w.finish()
 
 
 def _looks_generic(store: Store) -> bool:
@@ -706,91 +575,19 @@ def _looks_generic(store: Store) -> bool:
     return False
 
 
-class JSONLDatasetLoader(DatasetLoader):
-    """Loads JSON Lines files (one JSON object per line), local or ``s3://``.
-
-    Column mappings (keyword arguments) name your columns for the standard fields; see
-    :class:`DatasetLoader`. The usual flow is load → transform → validate → save_data.
-
-    Example:
-        >>> loader = JSONLDatasetLoader()
-        >>> loader.load("s3://my-bucket/data/training.jsonl")  # doctest: +SKIP
-
-        A whole preparation, on the bundled sample (columns ``question``/``answer``):
-
-        >>> from amzn_nova_forge.dataset import sample_path
-        >>> loader = JSONLDatasetLoader(question="question", answer="answer")
-        >>> loader.load(sample_path("qa"))  # doctest: +SKIP
-        >>> loader.transform(method=TrainingMethod.SFT_LORA, model=Model.NOVA_LITE_2)  # doctest: +SKIP
-        >>> loader.validate(method=TrainingMethod.SFT_LORA, model=Model.NOVA_LITE_2)  # doctest: +SKIP
-        >>> loader.save_data("prepared-data.jsonl")  # doctest: +SKIP
-    """
-
-    _format = "jsonl"
+_FORMAT_LOADERS = (
+    "JSONLDatasetLoader",
+    "JSONDatasetLoader",
+    "CSVDatasetLoader",
+    "ParquetDatasetLoader",
+    "ArrowDatasetLoader",
+)
 
 
-class JSONDatasetLoader(DatasetLoader):
-    """Loads JSON files holding an array of objects (or one object), local or ``s3://``.
+def __getattr__(name: str) -> Any:
+    """The file-format loaders live in :mod:`._formats`; importable from here as before."""
+    if name in _FORMAT_LOADERS:
+        from amzn_nova_forge.dataset import _formats
 
-    Example:
-        >>> loader = JSONDatasetLoader()
-        >>> loader.load("data/training.json")  # doctest: +SKIP
-    """
-
-    _format = "json"
-    _extensions = (".json",)
-
-
-class CSVDatasetLoader(DatasetLoader):
-    """Loads CSV files with a header row (every value is a string), local or ``s3://``.
-
-    Example:
-        >>> loader = CSVDatasetLoader(question="user_query", answer="bot_response")
-        >>> loader.load("data/conversations.csv")  # doctest: +SKIP
-    """
-
-    _format = "csv"
-    _extensions = (".csv",)
-
-
-class ParquetDatasetLoader(DatasetLoader):
-    """Loads Parquet files batch by batch (needs ``pip install 'amzn-nova-forge[parquet]'``).
-
-    A directory or ``s3://`` prefix of shards (``part-00000.snappy.parquet`` …, with
-    ``_SUCCESS`` and ``.crc`` files skipped) loads as one dataset, shards in sorted order.
-    NaN and infinite floats are refused as in JSON.
-
-    Example:
-        >>> loader = ParquetDatasetLoader(question="q", answer="a")
-        >>> loader.load("data/train.parquet")  # doctest: +SKIP
-        >>> loader.load("s3://my-bucket/shards/")  # doctest: +SKIP
-    """
-
-    _format = "parquet"
-    _extensions = (".parquet", ".pq")
-
-
-class ArrowDatasetLoader(DatasetLoader):
-    """Loads Apache Arrow IPC (file or stream) and Feather files (needs the ``[parquet]`` extra).
-
-    Accepts ``.arrow``, ``.feather`` and ``.ipc`` files, directories, globs and ``s3://``
-    prefixes of them, and a Hugging Face ``Dataset.save_to_disk`` folder (read in the order
-    its ``state.json`` lists). See :mod:`._arrow`.
-
-    Example:
-        >>> loader = ArrowDatasetLoader(question="prompt", answer="response")
-        >>> loader.load("s3://my-bucket/arrow_shards/")  # doctest: +SKIP
-        >>> loader.load("~/hf_saved/train")  # doctest: +SKIP
-    """
-
-    _format = "arrow"
-    _extensions = (".arrow", ".feather", ".ipc")
-
-    def _resolve(self, path: str) -> list[str]:
-        if not storage.is_s3(path) and os.path.isdir(path):
-            from amzn_nova_forge.dataset._arrow import hf_folder_files
-
-            files = hf_folder_files(path)
-            if files is not None:
-                return files
-        return super()._resolve(path)
+        return getattr(_formats, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

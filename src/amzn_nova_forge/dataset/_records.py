@@ -22,10 +22,10 @@ from typing import Any
 import orjson
 
 from amzn_nova_forge.dataset._jsonrules import check_value
-from amzn_nova_forge.dataset._store import CHUNK_BYTES, StoreWriter, short_path
+from amzn_nova_forge.dataset._store import CHUNK_BYTES, Store, StoreWriter, short_path
 from amzn_nova_forge.errors import DataPrepError
 
-__all__ = ["as_records", "json_default", "write_arrow_batches", "write_records"]
+__all__ = ["Renumber", "as_records", "json_default", "store_from", "write_arrow_batches", "write_records"]
 
 
 def json_default(value: Any) -> Any:
@@ -184,3 +184,25 @@ def _hf_batches(ds: Any, step: int = 10000) -> Iterator[Any]:
     arrow = ds.with_format("arrow")
     for start in range(0, len(ds), step):
         yield arrow[start : start + step]
+
+
+class Renumber:
+    """A StoreWriter view that numbers records across several files (drops per-file line maps)."""
+
+    def __init__(self, writer: StoreWriter) -> None:
+        self._w = writer
+        self.count = 0
+
+    def write_blob(self, blob: bytes | bytearray, count: int, source_lines: object = None) -> None:
+        self._w.write_blob(blob, count)
+        self.count += count
+
+
+def store_from(records: Any, source: str) -> Store:
+    rows, batches, frame = as_records(records)
+    with StoreWriter(source) as w:
+        if batches is not None:
+            write_arrow_batches(w, batches, source)
+        else:
+            write_records(w, rows or iter(()), source, missing_nan=frame)
+        return w.finish()
