@@ -101,8 +101,8 @@ def test_generic_to_rft_ignores_an_unmapped_system_column(tmp_path, caplog):
             model=L2,
             column_mappings={"question": "prompt", "reference_answer": "answer"},
         )
-    assert list(loader) == [{"messages": [{"role": "user", "content": "2+2?"}], "reference_answer": "4"}]
-    assert "column 'system' is not mapped" in caplog.text
+        assert list(loader) == [{"messages": [{"role": "user", "content": "2+2?"}], "reference_answer": "4"}]
+    assert caplog.text.count("column 'system' is not mapped") == 1
     mapped = JSONLDatasetLoader().load(_file(tmp_path, rows, "b.jsonl"))
     mapped.transform(
         training_method=TrainingMethod.RFT_LORA,

@@ -241,7 +241,8 @@ def check_mapped_columns(rec: Mapping[str, Any], target: str, mappings: Mapping[
 
     A typo in a required mapping fails at ``transform()``. A mapped *optional* column
     (``system``, ``id``, an RFT extra …) absent from the first record is not an error — later
-    records may carry it, as in the official SDK — but is logged as a warning. Records
+    records may carry it, as in the official SDK — but is logged as a warning, as is an RFT
+    ``system`` column that explicit mappings leave unmapped (it is not read). Records
     already in the target's shape (OpenAI ``messages``; ``{id, metadata}`` for RFT
     multiturn) are not checked.
 
@@ -250,6 +251,12 @@ def check_mapped_columns(rec: Mapping[str, Any], target: str, mappings: Mapping[
     """
     if "messages" in rec or (target == "rft_multiturn" and isinstance(rec.get("metadata"), dict)):
         return
+    if target == "rft" and mappings and "system" not in mappings and rec.get("system") is not None:
+        logger.warning(
+            "line %d: column 'system' is not mapped and is left out of the RFT records; map it with "
+            "system='system' to use it as the system prompt",
+            line,
+        )
     required = REQUIRED_FIELDS[target]
     known = STANDARD_FIELDS[target]
     for std, col in mappings.items():
@@ -388,7 +395,6 @@ def _rft(cols: _Columns) -> Transform:
     # With explicit mappings, an unmapped "system" column is not read (the official SDK
     # ignores it too); with no mappings at all, standard names are read as they are.
     read_system = cols.mapped("system") or not cols.mappings
-    ignored = [False]
 
     def transform(rec: dict[str, Any], line: int) -> dict[str, Any]:
         msgs = rec.get(msg_col)
@@ -408,13 +414,6 @@ def _rft(cols: _Columns) -> Transform:
             out["id"] = _text(rid)
         messages: list[dict[str, Any]] = []
         system = cols.optional(rec, "system", line) if read_system else None
-        if not read_system and not ignored[0] and rec.get("system") is not None:
-            ignored[0] = True
-            logger.warning(
-                "line %d: column 'system' is not mapped and is left out of the RFT records; map it with "
-                "system='system' to use it as the system prompt",
-                line,
-            )
         if system is not None:
             messages.append({"role": "system", "content": _text(system)})
         messages.append({"role": "user", "content": q})
