@@ -91,8 +91,19 @@ CONFIGS = {
     for n in ("ForgeConfig", "ValidationConfig", "JobCachingConfig", "DEFAULT_JOB_CACHE_DIR")
 }
 DATASET = {
-    n: "amzn_nova_forge.dataset._loaders"
-    for n in ("DatasetLoader", "JSONLDatasetLoader", "JSONDatasetLoader", "CSVDatasetLoader", "ParquetDatasetLoader")
+    "DatasetLoader": "amzn_nova_forge.dataset._loaders",
+    **{
+        n: "amzn_nova_forge.dataset._formats"
+        for n in (
+            "JSONLDatasetLoader",
+            "JSONDatasetLoader",
+            "CSVDatasetLoader",
+            "ParquetDatasetLoader",
+            "ArrowDatasetLoader",
+        )
+    },
+    "HuggingFaceDatasetLoader": "amzn_nova_forge.dataset._hf",
+    "CloudWatchDatasetLoader": "amzn_nova_forge.dataset._cloudwatch",
 }
 MONITOR = {
     "CloudWatchLogMonitor": "amzn_nova_forge.monitor._logs",

@@ -118,13 +118,17 @@ def test_multimodal_needs_all_three_mappings_and_not_micro():
         ).transform(SFT, Model.NOVA_MICRO)
 
 
-def test_generic_to_rft(tmp_path):
+def test_generic_to_rft(tmp_path, caplog):
     rows = [{"uid": f"p{i}", "problem": f"What is {i} * 3?", "solution": str(i * 3), "level": "easy"} for i in range(3)]
     loader = JSONLDatasetLoader.from_records(
         rows, question="problem", reference_answer="solution", id="uid", system="sys", difficulty="level"
     )
-    with pytest.raises(DataPrepError, match="'sys'"):  # mapped optional column must exist
+    # a mapped optional column absent from the first record is a warning, not an error (issue 13,
+    # official behaviour): records without it are transformed without it
+    with caplog.at_level("WARNING"):
         loader.transform(TrainingMethod.RFT_LORA, Model.NOVA_LITE_2)
+    assert "'sys' mapped to 'system' is not in the first record" in caplog.text
+    assert all(len(r["messages"]) == 1 for r in loader)
     loader = JSONLDatasetLoader.from_records(
         rows, question="problem", reference_answer="solution", id="uid", difficulty="level"
     )
@@ -199,7 +203,7 @@ def test_generic_to_rft_multiturn(tmp_path):
         JSONLDatasetLoader.from_records(rows), TrainingMethod.RFT_MULTITURN_LORA, Model.NOVA_LITE_2, tmp_path
     )
     assert recs[0] == {
-        "id": "sample_000001",
+        "id": "sample_001",  # official numbering: sample_001, sample_002 … over the records without an id
         "metadata": {
             "prompt": "Book a table for two.",
             "answer": "booked",

@@ -91,9 +91,14 @@ def test_rft_valid():
         (rft(messages=[{"role": "user", "content": "  "}]), "$.messages[0].content", "blank"),
         (rft(messages=[{"role": "user", "content": "Bot: hi"}]), "$.messages[0].content", "reserved"),
         (
-            rft(messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]),
+            rft(messages=[{"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "x"}}]}]),
             "$.messages[0].content[0]",
-            "text-only",
+            "each part must be",
+        ),
+        (
+            rft(messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": " "}}]}]),
+            "$.messages[0].content[0].image_url.url",
+            "non-blank URL",
         ),
         (rft(messages=[{"role": "user", "content": "a", "name": "x"}]), "$.messages[0]", "unknown fields"),
         (rft(reference_answer=""), "$.reference_answer", "non-empty"),

@@ -1,8 +1,10 @@
 """``nova-forge data validate|transform|split|show``: the Dataset API from the shell.
 
 Each command is a thin layer over :mod:`amzn_nova_forge.dataset`. The loader is picked
-from the file extension (``.jsonl``, ``.json``, ``.csv``, ``.parquet``) unless ``--format``
-is given; ``--map question=input`` passes column mappings. Long passes show a progress
+from the file extension (``.jsonl``, ``.json``, ``.csv``, ``.parquet``, ``.arrow``/``.feather``/``.ipc``)
+unless ``--format`` is given; a directory, glob or ``s3://`` prefix loads every file of that
+format in sorted order (give ``--format`` when the path has no extension);
+``--map question=input`` passes column mappings. Long passes show a progress
 bar on stderr (off with ``NOVA_FORGE_DISABLE_PROGRESS_BARS=1``). ``validate`` exits 1
 when the data is invalid and lists every problem (capped by ``--max-problems``).
 
@@ -22,7 +24,16 @@ from typing import Any
 
 __all__ = ["register"]
 
-_FORMATS = {".jsonl": "jsonl", ".json": "json", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+_FORMATS = {
+    ".jsonl": "jsonl",
+    ".json": "json",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".arrow": "arrow",
+    ".feather": "arrow",
+    ".ipc": "arrow",
+}
 
 
 def register(subparsers: Any) -> None:
@@ -93,9 +104,12 @@ def _loader(args: argparse.Namespace) -> Any:
     from amzn_nova_forge.dataset import _loaders
     from amzn_nova_forge.errors import ConfigError
 
-    fmt = args.format or _FORMATS.get(os.path.splitext(args.path)[1].lower())
+    fmt = args.format or _FORMATS.get(os.path.splitext(args.path.rstrip("/"))[1].lower())
     if fmt is None:
-        raise ConfigError(f"Cannot tell the format of {args.path!r} from its extension; pass --format.")
+        raise ConfigError(
+            f"Cannot tell the format of {args.path!r} from its extension; pass --format "
+            f"({', '.join(sorted(set(_FORMATS.values())))})."
+        )
     mappings = {}
     for item in args.map:
         key, sep, col = item.partition("=")
@@ -107,6 +121,7 @@ def _loader(args: argparse.Namespace) -> Any:
         "json": _loaders.JSONDatasetLoader,
         "csv": _loaders.CSVDatasetLoader,
         "parquet": _loaders.ParquetDatasetLoader,
+        "arrow": _loaders.ArrowDatasetLoader,
     }[fmt]
     return cls(**mappings).load(args.path)
 
@@ -152,9 +167,15 @@ def _report(
 
 def _validate(args: argparse.Namespace) -> int:
     from amzn_nova_forge.core.enums import Platform
+    from amzn_nova_forge.errors import ConfigError
 
     method, model, task = _target(args)
-    platform = Platform(args.platform) if args.platform else None
+    try:
+        platform = Platform(args.platform) if args.platform else None
+    except ValueError:
+        raise ConfigError(
+            f"Unknown --platform {args.platform!r}; one of: {', '.join(p.value for p in Platform)}."
+        ) from None
     loader = _loader(args)
     if args.transform:
         loader.transform(method, model, eval_task=task)

@@ -26,6 +26,7 @@ from typing import IO, Any
 import orjson
 
 from amzn_nova_forge.core import storage
+from amzn_nova_forge.dataset._jsonrules import MAX_DEPTH, check_value, problem, strict_decoder
 from amzn_nova_forge.dataset._store import (
     CHUNK_BYTES,
     SourceStore,
@@ -33,6 +34,7 @@ from amzn_nova_forge.dataset._store import (
     StoreWriter,
     check_encoding,
     jsonl_batches,
+    short_path,
     too_long,
 )
 from amzn_nova_forge.errors import AWSServiceError, DataPrepError, MissingDependencyError
@@ -67,7 +69,7 @@ def _open_source(path: str) -> Iterator[IO[bytes]]:
 
 
 @contextlib.contextmanager
-def _local_copy(path: str) -> Iterator[str]:
+def local_copy(path: str) -> Iterator[str]:
     """A local path for ``path``: itself if local, else a temporary download."""
     if not storage.is_s3(path):
         if not os.path.exists(path):
@@ -92,7 +94,10 @@ def _local_copy(path: str) -> Iterator[str]:
 
 
 def bad_json(e: Exception, raw: bytes, path: str, line: int) -> DataPrepError:
-    """The DataPrepError for a JSONL line that orjson could not parse."""
+    """The DataPrepError for a JSONL line that orjson could not parse (JSON path when known)."""
+    found = problem(raw)
+    if found is not None:
+        return DataPrepError(found[1], path=path, line=line, field=short_path(found[0]))
     msg = str(e)
     if "UTF-8" in msg or "utf-8" in msg:
         return DataPrepError(
@@ -132,7 +137,7 @@ def read_json(path: str, writer: StoreWriter, max_bytes: int, progress: Progress
     text buffer), so a large array never sits in memory as a whole.
     """
     dumps = orjson.dumps
-    with _local_copy(path) as local, open(local, "rb") as f:
+    with local_copy(path) as local, open(local, "rb") as f:
         head = f.read(4)
         check_encoding(head, path)
         f.seek(0)
@@ -140,13 +145,20 @@ def read_json(path: str, writer: StoreWriter, max_bytes: int, progress: Progress
         buf, lines = bytearray(), []
         for elem, line in reader:
             if type(elem) is not dict:
+                found = check_value(elem)
+                if found is not None:
+                    raise DataPrepError(found[1], path=path, line=line, field=short_path(found[0]))
                 raise DataPrepError(
                     f"expected JSON objects, got {type(elem).__name__} "
                     "(a JSON file holds one object or an array of objects)",
                     path=path,
                     line=line,
                 )
-            buf += dumps(elem)
+            try:
+                buf += dumps(elem)
+            except TypeError:
+                found = check_value(elem) or ("$", "value cannot be written as JSON")
+                raise DataPrepError(found[1], path=path, line=line, field=short_path(found[0])) from None
             buf += b"\n"
             lines.append(line)
             if len(buf) >= CHUNK_BYTES:
@@ -166,7 +178,7 @@ class _JSONElements:
         self.max_bytes = max_bytes
         self.progress = progress
         self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
-        self.dec = json.JSONDecoder()
+        self.dec = strict_decoder()
         self.buf = ""
         self.pos = 0
         self.eof = False
@@ -213,6 +225,10 @@ class _JSONElements:
         while True:
             try:
                 value, end = self.dec.raw_decode(self.buf, self.pos)
+            except RecursionError:
+                raise DataPrepError(
+                    f"nesting is deeper than {MAX_DEPTH} levels", path=self.path, line=self.line, field="$"
+                ) from None
             except json.JSONDecodeError as e:
                 pending = len(self.buf) - self.pos
                 if not self.eof and pending <= self.max_bytes:
@@ -228,6 +244,15 @@ class _JSONElements:
                 # a number may continue in the next chunk: make sure we saw its end
                 self._more()
                 continue
+            size = end - self.pos
+            if size * 4 > self.max_bytes:
+                size = len(self.buf[self.pos : end].encode("utf-8", "surrogatepass"))
+                if size > self.max_bytes:
+                    raise too_long(self.path, self.line, size, self.max_bytes)
+            if self.buf.count("{", self.pos, end) + self.buf.count("[", self.pos, end) > MAX_DEPTH:
+                found = check_value(value)
+                if found is not None:
+                    raise DataPrepError(found[1], path=self.path, line=self.line, field=short_path(found[0]))
             self.line += self.buf.count("\n", self.pos, end)
             self.pos = end
             return value
@@ -273,7 +298,7 @@ def read_csv(path: str, writer: StoreWriter, max_bytes: int, progress: Progress 
     """Stream a CSV file with a header row; every value is a string."""
     dumps = orjson.dumps
     csv.field_size_limit(max(max_bytes, 131072))
-    with _local_copy(path) as local, open(local, "rb") as f:
+    with local_copy(path) as local, open(local, "rb") as f:
         check_encoding(f.read(4), path)
         f.seek(0)
         state = {"line": 0}
@@ -333,7 +358,10 @@ def read_csv(path: str, writer: StoreWriter, max_bytes: int, progress: Progress 
 
 
 def read_parquet(path: str, writer: StoreWriter, max_bytes: int, progress: Progress | None = None) -> None:
-    """Stream a Parquet file batch by batch (needs ``pyarrow``: ``pip install 'amzn-nova-forge[parquet]'``)."""
+    """Stream a Parquet file batch by batch (needs ``pyarrow``: ``pip install 'amzn-nova-forge[parquet]'``).
+
+    NaN and infinite floats are refused like in JSON (see :mod:`._jsonrules`).
+    """
     try:
         import pyarrow.parquet as pq
     except ImportError as e:  # pragma: no cover - pyarrow is in the dev env
@@ -341,36 +369,23 @@ def read_parquet(path: str, writer: StoreWriter, max_bytes: int, progress: Progr
             "Reading Parquet needs 'pyarrow'. Install it with: pip install 'amzn-nova-forge[parquet]'",
             extra="parquet",
         ) from e
-    dumps = orjson.dumps
-    with _local_copy(path) as local:
+    from amzn_nova_forge.dataset._records import write_arrow_batches
+
+    with local_copy(path) as local:
         try:
             pf = pq.ParquetFile(local)
         except Exception as e:  # pyarrow raises ArrowInvalid/OSError subclasses
             raise DataPrepError(f"not a readable Parquet file: {e}", path=path) from e
-        row = 0
-        for batch in pf.iter_batches(batch_size=10000):
-            recs = batch.to_pylist()
-            out = bytearray()
-            for r in recs:
-                row += 1
-                try:
-                    out += dumps(r, default=_json_default)
-                except TypeError as e:
-                    raise DataPrepError(f"value cannot be stored as JSON: {e}", path=path, line=row) from None
-                out += b"\n"
-            writer.write_blob(out, len(recs), list(range(row - len(recs) + 1, row + 1)))
-            if progress is not None:
-                progress(len(recs))
+        rows = write_arrow_batches(writer, pf.iter_batches(batch_size=10000), path)
+    if progress is not None:
+        progress(rows)
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray):
-        import base64
+def read_arrow(path: str, writer: StoreWriter, max_bytes: int, progress: Progress | None = None) -> None:
+    """Stream an Arrow IPC/Feather file (see :mod:`._arrow`)."""
+    from amzn_nova_forge.dataset._arrow import read_arrow as read
 
-        return base64.b64encode(value).decode("ascii")
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
+    read(path, writer, max_bytes, progress)
 
 
 READERS: dict[str, Callable[[str, StoreWriter, int, Progress | None], None]] = {
@@ -378,6 +393,7 @@ READERS: dict[str, Callable[[str, StoreWriter, int, Progress | None], None]] = {
     "json": read_json,
     "csv": read_csv,
     "parquet": read_parquet,
+    "arrow": read_arrow,
 }
 
 
@@ -392,7 +408,7 @@ def open_local_jsonl(path: str, max_bytes: int) -> SourceStore:
         raise DataPrepError("is a directory; pass the path of one data file", path=path)
     try:
         store = SourceStore(path, max_bytes)
-        for parts, src, base in store.batches():
+        for parts, src, base in store.batches(check=False):  # the first pass checks every line
             line = src[0] if src is not None else base + 1
             try:
                 first = orjson.loads(parts[0])

@@ -23,23 +23,34 @@ import logging
 import os
 import random
 import re
-import shutil
 from abc import ABC
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, ClassVar, cast
 
 import orjson
 
 from amzn_nova_forge.core import storage
 from amzn_nova_forge.core._progress import progress
-from amzn_nova_forge.core.enums import EvaluationTask, Model, Platform, TrainingMethod
+from amzn_nova_forge.core.enums import (
+    EvaluationTask,
+    Model,
+    Platform,
+    TrainingMethod,
+    TransformMethod,
+    ValidateMethod,
+)
 from amzn_nova_forge.dataset import _io
-from amzn_nova_forge.dataset._store import CHUNK_BYTES, SourceStore, Store, StoreWriter
+from amzn_nova_forge.dataset._callforms import schema_args
+from amzn_nova_forge.dataset._passes import apply_fn, iter_records, run_pass
+from amzn_nova_forge.dataset._paths import normalize, resolve_inputs
+from amzn_nova_forge.dataset._records import Renumber, store_from
+from amzn_nova_forge.dataset._save import copy_file, write_store
+from amzn_nova_forge.dataset._store import SourceStore, Store, StoreWriter
 from amzn_nova_forge.dataset._transforms import Transform, build_transform, check_mapped_columns
 from amzn_nova_forge.dataset._validate import ValidationReport, Validator, resolve
 from amzn_nova_forge.errors import AWSServiceError, ConfigError, DataPrepError, DatasetValidationError
 
-__all__ = ["CSVDatasetLoader", "DatasetLoader", "JSONDatasetLoader", "JSONLDatasetLoader", "ParquetDatasetLoader"]
+__all__ = ["DatasetLoader"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +61,8 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
     """Base class of every dataset loader.
 
     Args:
+        region: AWS region of the clients this loader creates (CloudWatch Logs, S3 listing
+            and reads use the session's region when ``None``). Never a column mapping.
         **column_mappings: Standard field name → your column name, e.g.
             ``question="input", answer="output"``. Standard names: SFT ``question``,
             ``answer`` (+ ``system``, ``image_format``/``video_format``, ``s3_uri``,
@@ -61,7 +74,9 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
 
     Attributes:
         column_mappings: The mappings given.
+        region: The region given (or ``None``).
         path: The path or URI last loaded.
+        files: The files the last ``load`` read, in order (several for a directory, glob or prefix).
         max_record_bytes: Longest accepted record (line); longer ones raise DataPrepError.
 
     Example:
@@ -72,72 +87,125 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
     """
 
     _format: ClassVar[str] = "jsonl"
+    _extensions: ClassVar[tuple[str, ...]] = (".jsonl",)
     max_record_bytes: int = _io.DEFAULT_MAX_RECORD_BYTES
 
-    def __init__(self, **column_mappings: str) -> None:
+    def __init__(self, region: str | None = None, **column_mappings: str) -> None:
         if type(self) is DatasetLoader:
             raise TypeError(
-                "DatasetLoader is abstract: use JSONLDatasetLoader, JSONDatasetLoader, CSVDatasetLoader "
-                "or ParquetDatasetLoader."
+                "DatasetLoader is abstract: use JSONLDatasetLoader, JSONDatasetLoader, CSVDatasetLoader, "
+                "ParquetDatasetLoader, ArrowDatasetLoader, HuggingFaceDatasetLoader or CloudWatchDatasetLoader."
             )
-        bad = {k: v for k, v in column_mappings.items() if not isinstance(v, str)}
-        if bad:
-            raise ConfigError(f"Column mappings map a standard name to your column name (a string); got {bad}.")
+        if region is not None and not isinstance(region, str):
+            raise ConfigError(f"region must be an AWS region name such as 'us-east-1'; got {region!r}.")
+        _check_mappings(column_mappings)
         self.column_mappings: dict[str, str] = dict(column_mappings)
+        self.region = region
         self.path: str | None = None
+        self.files: list[str] = []
         self._store: Store | SourceStore | None = None
+        self._source: Callable[[StoreWriter], None] | None = None
         self._pending: list[tuple[str, Transform]] = []
+        self._media_bucket: str | None = None
 
     # ------------------------------------------------------------------ loading
     def load(self, path: str) -> DatasetLoader:
-        """Load a dataset file (local path or ``s3://`` URI); returns ``self`` for chaining.
+        """Load a file, a directory, a glob or an ``s3://`` prefix; returns ``self`` for chaining.
+
+        ``~`` and ``..`` are resolved. A directory or prefix means every file of this
+        loader's format directly inside it, and a glob its matches, read in sorted order
+        as one dataset (see :mod:`._paths`); a Parquet shard folder is such a directory.
 
         Raises:
-            DataPrepError: The file is missing, empty, not UTF-8, or a record is malformed
-                (the message names the file and line).
+            DataPrepError: Nothing at the path, a file of another format, a file that is
+                empty, not UTF-8, or holds a malformed record (the message names the file
+                and line).
 
         Example:
             >>> loader = JSONLDatasetLoader().load("data/training.jsonl")  # doctest: +SKIP
+            >>> loader = ParquetDatasetLoader().load("~/shards/")  # doctest: +SKIP
         """
-        path = os.fspath(path)
+        path = normalize(path)
+        files = self._resolve(path)
         store: Store | SourceStore
-        if self._format == "jsonl" and not storage.is_s3(path):
-            store = _io.open_local_jsonl(path, self.max_record_bytes)
+        if len(files) == 1 and self._format == "jsonl" and not storage.is_s3(files[0]):
+            store = _io.open_local_jsonl(files[0], self.max_record_bytes)
+        elif len(files) == 1:
+            one = files[0]
+            size = None if storage.is_s3(one) or not os.path.isfile(one) else os.path.getsize(one)
+            with progress(size, f"Loading {os.path.basename(one)}", unit="B") as update:
+                store = _io.load_store(self._format, one, self.max_record_bytes, update)
+            logger.info("Loaded %d records from %s", store.count, one)
         else:
-            size = None if storage.is_s3(path) or not os.path.isfile(path) else os.path.getsize(path)
-            with progress(size, f"Loading {os.path.basename(path)}", unit="B") as update:
-                store = _io.load_store(self._format, path, self.max_record_bytes, update)
-            logger.info("Loaded %d records from %s", store.count, path)
-        self._store, self.path, self._pending = store, path, []
+            store = self._load_many(path, files)
+        self._store, self.path, self.files, self._pending, self._source = store, path, files, [], None
         return self
 
+    def _resolve(self, path: str) -> list[str]:
+        return resolve_inputs(path, self._extensions)
+
+    def _load_many(self, where: str, files: list[str]) -> Store:
+        """Read several files into one store; records are numbered across the files in order."""
+        reader = _io.READERS[self._format]
+        with StoreWriter(where) as w, progress(len(files), f"Loading {len(files)} files", unit="file") as update:
+            for f in files:
+                reader(f, cast(StoreWriter, Renumber(w)), self.max_record_bytes, None)
+                update(1)
+            store = w.finish()
+        if store.count == 0:
+            raise DataPrepError(f"the {len(files)} files hold no records", path=where)
+        logger.info("Loaded %d records from %d files under %s", store.count, len(files), where)
+        return store
+
+    def _set_source(self, path: str, source: Callable[[StoreWriter], None]) -> None:
+        """Make ``source`` (which writes the records) the data, read on first use (lazy loaders)."""
+        self._store, self.path, self.files, self._pending, self._source = None, path, [], [], source
+
     @classmethod
-    def from_records(cls, records: Iterable[Mapping[str, Any]], **column_mappings: str) -> DatasetLoader:
+    def from_records(
+        cls, records: Iterable[Mapping[str, Any]] | Any, region: str | None = None, **column_mappings: str
+    ) -> DatasetLoader:
         """Build a loader from in-memory records (streamed straight to the spill file).
+
+        ``records`` is an iterable of mappings, a pandas ``DataFrame`` (a NaN cell is a
+        missing value and becomes ``null``), a Hugging Face ``datasets.Dataset`` or
+        ``IterableDataset``, or a pyarrow ``Table``. Neither pandas nor ``datasets`` is
+        imported unless you pass one. The JSON rules of :mod:`._jsonrules` apply: NaN,
+        infinities and integers outside 64 bits in plain records are refused.
+
+        Raises:
+            DataPrepError: A record is not a mapping or holds a value JSON cannot carry
+                (names the record number and JSON path).
 
         Example:
             >>> loader = JSONLDatasetLoader.from_records([{"question": "2+2?", "answer": "4"}])
             >>> len(loader)
             1
         """
-        loader = cls(**column_mappings)
-        dumps = orjson.dumps
-        w: StoreWriter
-        with StoreWriter("<records>") as w:
-            buf, k = bytearray(), 0
-            for rec in records:
-                if not isinstance(rec, Mapping):
-                    raise DataPrepError(f"record {w.count + k + 1} is a {type(rec).__name__}, not a mapping")
-                buf += dumps(rec if type(rec) is dict else dict(rec))
-                buf += b"\n"
-                k += 1
-                if len(buf) >= CHUNK_BYTES:
-                    w.write_blob(buf, k)
-                    buf, k = bytearray(), 0
-            w.write_blob(buf, k)
-            loader._store = w.finish()
+        loader = cls(region, **column_mappings)
+        loader._store = store_from(records, "<records>")
         loader.path = None
         return loader
+
+    # ------------------------------------------------------------------ lazy record access
+    @property
+    def dataset(self) -> Callable[[], Iterator[dict[str, Any]]]:
+        """A zero-argument callable returning a fresh iterator of the records (lazy).
+
+        Nothing is read until the iterator is consumed; pending transforms are applied
+        record by record. Assigning a callable (or an iterable) replaces the data.
+
+        Example:
+            >>> loader = JSONLDatasetLoader.from_records([{"a": 1}, {"a": 2}])
+            >>> [r["a"] for r in loader.dataset()]
+            [1, 2]
+        """
+        return self.__iter__
+
+    @dataset.setter
+    def dataset(self, value: Callable[[], Iterable[Mapping[str, Any]]] | Iterable[Mapping[str, Any]]) -> None:
+        records = value() if callable(value) else value
+        self._store, self._pending, self._source, self.files = store_from(records, "<dataset>"), [], None, []
 
     @classmethod
     def _from_store(cls, store: Store, mappings: Mapping[str, str], path: str | None) -> DatasetLoader:
@@ -146,6 +214,14 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         return loader
 
     def _require(self) -> Store | SourceStore:
+        if self._store is None and self._source is not None:
+            source = self._source
+            with StoreWriter(self.path or "<source>") as w:
+                source(w)
+                store = w.finish()
+            if store.count == 0:
+                raise DataPrepError("the source returned no records", path=self.path)
+            self._store, self._source = store, None
         if self._store is None:
             raise DataPrepError(f"No data loaded: call {type(self).__name__}(...).load(path) first.")
         return self._store
@@ -155,6 +231,8 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         return self._materialize("Reading").count or 0
 
     def __repr__(self) -> str:
+        if self._store is None and self._source is not None:
+            return f"{type(self).__name__}(path={self.path!r}, records=? (not read yet))"
         count = self._store.count if self._store is not None else 0
         n = "?" if count is None else str(count)  # "?": a local JSONL file not read yet
         pend = f", pending={[d for d, _ in self._pending]}" if self._pending else ""
@@ -163,23 +241,7 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
     # ------------------------------------------------------------------ streaming passes
     def _records(self, limit: int | None = None) -> Iterator[tuple[dict[str, Any], int]]:
         """Yield ``(record, source line)`` with pending transforms applied (nothing written)."""
-        store = self._require()
-        fns = [fn for _, fn in self._pending]
-        loads = orjson.loads
-        for parts, src, base in store.batches():
-            for k, raw in enumerate(parts):
-                if limit is not None and base + k >= limit:
-                    return
-                line = src[k] if src is not None else base + k + 1
-                try:
-                    rec = loads(raw)
-                except orjson.JSONDecodeError as e:
-                    raise _io.bad_json(e, raw, store.source, line) from None
-                if type(rec) is not dict:
-                    raise _io.not_object(rec, store.source, line)
-                for fn in fns:
-                    rec = self._apply(fn, rec, line, store)
-                yield rec, line
+        return iter_records(self, limit)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         """Iterate the records (as dicts, transforms applied), streaming from disk."""
@@ -188,88 +250,11 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
 
     @staticmethod
     def _apply(fn: Transform, rec: dict[str, Any], line: int, store: Store | SourceStore) -> dict[str, Any]:
-        try:
-            return fn(rec, line)
-        except DataPrepError as e:
-            if e.path is None:
-                raise DataPrepError(str(e), path=store.source, line=e.line, field=e.field) from None
-            raise
-        except (KeyError, TypeError, AttributeError, ValueError) as e:
-            raise DataPrepError(f"transform failed: {type(e).__name__}: {e}", path=store.source, line=line) from e
+        return apply_fn(fn, rec, line, store)
 
     def _pass(self, validator: Validator | None, desc: str) -> Store:
-        """One pass: parse (if read in place), transform (writing a new store), feed the validator.
-
-        The per-record loop is the hot path of the SDK (see docs/performance.md): no
-        per-record function call beyond parse, transforms, serialise and validate.
-        """
-        store = self._require()
-        fns = [fn for _, fn in self._pending]
-        if store.spill and not fns and validator is None:
-            return store  # type: ignore[return-value]
-        loads, dumps, nl = orjson.loads, orjson.dumps, orjson.OPT_APPEND_NEWLINE
-        feed = validator.feed if validator is not None else None
-        # the generic SFT transform can write its bytes straight from the column values
-        fast = getattr(fns[0], "fast", None) if len(fns) == 1 else None
-        if fast is not None and validator is not None and not validator.accepts_fields:
-            fast = None
-        feed_fields = validator.feed_fields if validator is not None else None
-        source = store.source
-        writer = StoreWriter(source) if (fns or not store.spill) else None
-        line, raw = 0, b""
-        try:
-            in_place = not store.spill  # a local JSONL file: progress in bytes read
-            total = os.path.getsize(store.path) if in_place else store.count
-            with progress(total, desc, unit="B" if in_place else "rec") as update:
-                batches = store.batches(update) if in_place else store.batches()  # type: ignore[call-arg]
-                for parts, src, base in batches:
-                    out = bytearray()
-                    k = -1
-                    for raw in parts:
-                        k += 1
-                        line = src[k] if src is not None else base + k + 1
-                        rec = loads(raw)
-                        if type(rec) is not dict:
-                            raise _io.not_object(rec, source, line)
-                        if fast is not None:
-                            res = fast(rec, line)
-                            if res is not None:
-                                out += res[0]
-                                if feed_fields is not None:
-                                    feed_fields(res[1], line)
-                                continue
-                        if fns:
-                            for fn in fns:
-                                rec = fn(rec, line)
-                            out += dumps(rec, None, nl)
-                        if feed is not None:
-                            feed(rec, line)
-                    if writer is not None:
-                        if fns:
-                            writer.write_blob(out, len(parts), src)
-                        else:
-                            writer.write_blob(b"\n".join(parts) + b"\n", len(parts), src)
-                    if not in_place:
-                        update(len(parts))
-        except BaseException as e:
-            if writer is not None:
-                writer.abort()
-            if isinstance(e, orjson.JSONDecodeError):
-                raise _io.bad_json(e, raw, source, line) from None
-            if isinstance(e, DataPrepError):
-                if e.path is None:
-                    raise DataPrepError(str(e), path=source, line=e.line, field=e.field) from None
-                raise
-            if isinstance(e, KeyError | TypeError | AttributeError | ValueError):
-                raise DataPrepError(f"cannot process record: {type(e).__name__}: {e}", path=source, line=line) from e
-            raise
-        if writer is None:
-            return store  # type: ignore[return-value]
-        new = writer.finish()
-        if not store.spill and new.count == 0:
-            raise DataPrepError("the file holds no records (only blank lines)", path=source)
-        self._store, self._pending = new, []
-        return new
+        """One streaming pass (see :func:`._passes.run_pass`)."""
+        return run_pass(self, validator, desc)
 
     def _materialize(self, desc: str = "Transforming") -> Store:
         return self._pass(None, desc)
@@ -344,16 +329,47 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
             raise
         logger.info("Split %d records into %d train / %d validation / %d test", n, *(s.count for s in stores))
         cls = type(self)
-        return (
-            cls._from_store(stores[0], self.column_mappings, self.path),
-            cls._from_store(stores[1], self.column_mappings, self.path),
-            cls._from_store(stores[2], self.column_mappings, self.path),
-        )
+        out = [cls._from_store(s, self.column_mappings, self.path) for s in stores]
+        for part in out:
+            part.region, part._media_bucket = self.region, self._media_bucket
+        return out[0], out[1], out[2]
+
+    def split(
+        self,
+        train_ratio: float = 0.8,
+        val_ratio: float = 0.1,
+        test_ratio: float = 0.1,
+        seed: int = 42,
+    ) -> tuple[DatasetLoader, DatasetLoader, DatasetLoader]:
+        """Split into train, validation and test loaders: the official current name of :meth:`split_data`.
+
+        Example:
+            >>> train, val, test = loader.split(train_ratio=0.8, val_ratio=0.1, test_ratio=0.1)  # doctest: +SKIP
+        """
+        return self.split_data(train_ratio, val_ratio, test_ratio, seed)
 
     def transform(
-        self, method: TrainingMethod, model: Model, *, eval_task: EvaluationTask | None = None
+        self,
+        method: TransformMethod | TrainingMethod = TransformMethod.SCHEMA,
+        model: Model | None = None,
+        eval_task: EvaluationTask | None = None,
+        *,
+        training_method: TrainingMethod | None = None,
+        column_mappings: Mapping[str, str] | None = None,
+        multimodal_data_s3_path: str | None = None,
+        multimodal_data_bucket_owner: str | None = None,
     ) -> DatasetLoader:
-        """Queue the transform to the format ``method`` needs on ``model``; returns ``self``.
+        """Queue the transform to the format a training method needs on ``model``; returns ``self``.
+
+        Two call forms, both current (no warning): the official
+        ``transform(method=TransformMethod.SCHEMA, training_method=…, model=…, column_mappings={…})``
+        and the seed form ``transform(TrainingMethod.…, Model.…)``. ``column_mappings``,
+        when given, replaces the constructor's mappings for this transform (as in the
+        official SDK); otherwise the constructor's apply. ``multimodal_data_s3_path``
+        (``s3://bucket/prefix/``) makes OpenAI ``image_url`` images given as ``data:`` URIs or
+        http(s) URLs upload there (content-addressed, once each; see :mod:`._images`), owned by
+        ``multimodal_data_bucket_owner`` or the caller's account; the dataset must then be saved
+        in the same bucket when saved to S3.
 
         Supported: generic Q/A columns (CSV/JSON/JSONL) → SFT Converse 1.0/2.0 (system,
         Nova 2 reasoning, image/video by S3 reference), RFT (OpenAI format), evaluation BYOD
@@ -363,37 +379,65 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         mapping fails here; the rest are transformed during the next pass.
 
         Raises:
-            ValueError: The method/model combination is not supported (a ConfigError).
+            ValueError: The method/model combination is not supported, or the arguments
+                are incomplete (a ConfigError).
             DataPrepError: A record cannot be transformed (names the line and column).
 
         Example:
-            >>> loader.transform(method=TrainingMethod.SFT_LORA, model=Model.NOVA_MICRO)  # doctest: +SKIP
+            >>> loader.transform(
+            ...     method=TransformMethod.SCHEMA,
+            ...     training_method=TrainingMethod.SFT_LORA,
+            ...     model=Model.NOVA_MICRO,
+            ...     column_mappings={"question": "q", "answer": "a"},
+            ... )  # doctest: +SKIP
+            >>> loader.transform(TrainingMethod.SFT_LORA, Model.NOVA_MICRO)  # doctest: +SKIP
         """
-        spec = resolve(method, model, eval_task)  # validates arguments, raises ConfigError
-        fn = build_transform(_as_method(method), _as_model(model), self.column_mappings, _as_task(eval_task))
-        store = self._store
+        args = schema_args("transform", method, model, eval_task, training_method)
+        stager = None
+        if multimodal_data_s3_path is not None:
+            from amzn_nova_forge.dataset._images import ImageStager
+
+            stager = ImageStager(multimodal_data_s3_path, multimodal_data_bucket_owner, region=self.region)
+        elif multimodal_data_bucket_owner is not None:
+            raise ConfigError("multimodal_data_bucket_owner needs multimodal_data_s3_path (where images go).")
+        mappings = self.column_mappings
+        if column_mappings is not None:
+            if not isinstance(column_mappings, Mapping):
+                raise ConfigError(
+                    f"column_mappings must be a dict of standard name → your column; got {column_mappings!r}."
+                )
+            _check_mappings(column_mappings)
+            mappings = dict(column_mappings)
+        spec = resolve(args.training_method, args.model, args.eval_task)  # raises ConfigError
+        fn = build_transform(args.training_method, args.model, mappings, args.eval_task, stager)
+        store = self._require() if self._source is not None else self._store
         if store is not None and store.count != 0:
+            probe = build_transform(args.training_method, args.model, mappings, args.eval_task, stager)
             for first, line in self._records(limit=1):
                 try:
-                    check_mapped_columns(first, fn.target, self.column_mappings, line)  # type: ignore[attr-defined]
+                    check_mapped_columns(first, fn.target, mappings, line)  # type: ignore[attr-defined]
                 except DataPrepError as e:
                     raise DataPrepError(str(e), path=store.source, line=e.line, field=e.field) from None
-                self._apply(fn, first, line, store)
+                self._apply(probe, first, line, store)
         self._pending.append((spec.label, fn))
+        if stager is not None:
+            self._media_bucket = stager.bucket
         return self
 
     def _validate_report(
         self,
-        method: TrainingMethod,
-        model: Model,
+        method: TrainingMethod | ValidateMethod,
+        model: Model | None,
         eval_task: EvaluationTask | None = None,
         *,
+        training_method: TrainingMethod | None = None,
         platform: Platform | None = None,
         max_problems: int = 1000,
         global_batch_size: int | None = None,
         check_media: bool = False,
     ) -> ValidationReport:
-        spec = resolve(method, model, eval_task, platform)
+        args = schema_args("validate", method, model, eval_task, training_method)
+        spec = resolve(args.training_method, args.model, args.eval_task, platform)
         validator = Validator(
             spec, max_problems=max_problems, global_batch_size=global_batch_size, check_media=check_media
         )
@@ -408,15 +452,21 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
 
     def validate(
         self,
-        method: TrainingMethod,
-        model: Model,
+        method: ValidateMethod | TrainingMethod = ValidateMethod.INVALID_RECORDS,
+        model: Model | None = None,
         eval_task: EvaluationTask | None = None,
         *,
+        training_method: TrainingMethod | None = None,
         platform: Platform | None = None,
         max_problems: int = 1000,
         check_media: bool = False,
-    ) -> None:
-        """Check every record against the rules for ``method`` on ``model`` (and ``eval_task``).
+    ) -> DatasetLoader:
+        """Check every record against the rules for a training method on ``model``; returns ``self``.
+
+        Two call forms, both current (no warning): the official
+        ``validate(method=ValidateMethod.INVALID_RECORDS, training_method=…, model=…)``
+        (``ValidateMethod.SCHEMA`` runs the same checks) and the seed form
+        ``validate(TrainingMethod.…, Model.…, eval_task)``.
 
         Reports **every** problem (the first ``max_problems`` in the exception's
         ``problems``, each with its line and JSON path; ``total`` counts all) plus the
@@ -427,14 +477,23 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         ``Validation succeeded for 22 samples on an Evaluation BYOD dataset``.
 
         Raises:
-            ValueError: The combination is unsupported (ConfigError), or the data is invalid
-                (:class:`DatasetValidationError`, a ValueError).
+            ValueError: The combination is unsupported or the arguments are incomplete
+                (ConfigError), or the data is invalid (:class:`DatasetValidationError`, a ValueError).
 
         Example:
+            >>> loader.validate(
+            ...     method=ValidateMethod.INVALID_RECORDS, training_method=TrainingMethod.SFT_LORA, model=Model.NOVA_MICRO
+            ... )  # doctest: +SKIP
             >>> loader.validate(method=TrainingMethod.SFT_LORA, model=Model.NOVA_MICRO)  # doctest: +SKIP
         """
         report = self._validate_report(
-            method, model, eval_task, platform=platform, max_problems=max_problems, check_media=check_media
+            method,
+            model,
+            eval_task,
+            training_method=training_method,
+            platform=platform,
+            max_problems=max_problems,
+            check_media=check_media,
         )
         for w in report.warnings:
             logger.warning("%s: %s", report.source, w)
@@ -443,11 +502,24 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
                 report.summary(), problems=report.problems, total=report.total, path=report.source
             )
         print(report.summary())
+        return self
+
+    def save(self, save_path: str) -> str:
+        """Save the records: the official current name of :meth:`save_data` (same behaviour).
+
+        Example:
+            >>> loader.save("s3://my-bucket/prepared.jsonl")  # doctest: +SKIP
+            's3://my-bucket/prepared.jsonl'
+        """
+        return self.save_data(save_path)
 
     def save_data(self, save_path: str) -> str:
         """Save the records (transforms applied) to a ``.jsonl`` or ``.json`` file, local or S3.
 
         The file appears only when complete (temp file + rename; S3 upload at the end).
+        ``.jsonl`` holds one record per line. ``.json`` holds the one record as an object
+        when there is exactly one (as the official SDK writes it) and a JSON array otherwise
+        (the official refuses several records; :class:`JSONDatasetLoader` reads both back).
 
         Raises:
             DataPrepError: The extension is not ``.json``/``.jsonl`` or the write fails.
@@ -461,7 +533,14 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         if ext not in (".jsonl", ".json"):
             raise DataPrepError(
                 f"Cannot save as {ext or 'a file without extension'!r}: the path must end in "
-                ".jsonl (one record per line) or .json (an array).",
+                ".jsonl (one record per line) or .json (one object, or an array of several).",
+                path=save_path,
+            )
+        media = getattr(self, "_media_bucket", None)
+        if media is not None and storage.is_s3(save_path) and save_path[5:].split("/", 1)[0] != media:
+            raise DataPrepError(
+                f"the images were uploaded to bucket {media!r}; save the dataset in the same bucket (Nova reads "
+                "training media only from the dataset's bucket)",
                 path=save_path,
             )
         store = self._materialize()
@@ -473,121 +552,42 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
                 name,
             )
         try:
-            if ext == ".jsonl" and storage.is_s3(save_path):
-                storage.upload(store.path, save_path)
-            else:
-                with storage.open_write(save_path) as dst, open(store.path, "rb") as src:
-                    if ext == ".jsonl":
-                        _copy(src, dst)
-                    else:
-                        _write_json_array(store, dst)
+            write_store(store, save_path, copy=_copy)
         except (OSError, AWSServiceError) as e:
             raise DataPrepError(f"could not save the dataset: {e}", path=save_path) from e
         logger.info("Saved %d records to %s", store.count, save_path)
         return save_path
 
 
-def _copy(src: Any, dst: Any) -> None:
-    """Copy file to file, in the kernel when both are OS files (``os.sendfile``)."""
-    try:
-        dst.flush()
-        out_fd, in_fd = dst.fileno(), src.fileno()
-    except (AttributeError, OSError, ValueError):
-        shutil.copyfileobj(src, dst, CHUNK_BYTES)
-        return
-    size = os.fstat(in_fd).st_size
-    offset = 0
-    try:
-        while offset < size:
-            sent = os.sendfile(out_fd, in_fd, offset, min(size - offset, 1 << 30))
-            if sent == 0:
-                break
-            offset += sent
-    except OSError:
-        if offset:
-            raise
-        shutil.copyfileobj(src, dst, CHUNK_BYTES)
+_copy = copy_file  # the .jsonl byte copy (a module global so tests can inject a failing disk)
 
 
-def _write_json_array(store: Store, dst: Any) -> None:
-    dst.write(b"[")
-    first = True
-    for parts, _src, _base in store.batches():
-        dst.write((b"\n" if first else b",\n") + b",\n".join(parts))
-        first = False
-    dst.write(b"\n]\n")
-
-
-def _as_method(m: Any) -> TrainingMethod:
-    return m if isinstance(m, TrainingMethod) else TrainingMethod(str(m).lower())
-
-
-def _as_model(m: Any) -> Model:
-    return m if isinstance(m, Model) else Model.from_model_name(str(m))
-
-
-def _as_task(t: Any) -> EvaluationTask | None:
-    return t if t is None or isinstance(t, EvaluationTask) else EvaluationTask(str(t).lower())
+def _check_mappings(mappings: Mapping[str, Any]) -> None:
+    bad = {k: v for k, v in mappings.items() if not isinstance(v, str)}
+    if bad:
+        raise ConfigError(f"Column mappings map a standard name to your column name (a string); got {bad}.")
 
 
 def _looks_generic(store: Store) -> bool:
     for parts, _src, _base in store.batches():
         rec = orjson.loads(parts[0])
-        return "messages" not in rec and not ({"query", "text", "prompt"} & rec.keys())
+        return not ({"messages", "metadata", "query", "text", "prompt"} & rec.keys())
     return False
 
 
-class JSONLDatasetLoader(DatasetLoader):
-    """Loads JSON Lines files (one JSON object per line), local or ``s3://``.
-
-    Column mappings (keyword arguments) name your columns for the standard fields; see
-    :class:`DatasetLoader`. The usual flow is load → transform → validate → save_data.
-
-    Example:
-        >>> loader = JSONLDatasetLoader()
-        >>> loader.load("s3://my-bucket/data/training.jsonl")  # doctest: +SKIP
-
-        A whole preparation, on the bundled sample (columns ``question``/``answer``):
-
-        >>> from amzn_nova_forge.dataset import sample_path
-        >>> loader = JSONLDatasetLoader(question="question", answer="answer")
-        >>> loader.load(sample_path("qa"))  # doctest: +SKIP
-        >>> loader.transform(method=TrainingMethod.SFT_LORA, model=Model.NOVA_LITE_2)  # doctest: +SKIP
-        >>> loader.validate(method=TrainingMethod.SFT_LORA, model=Model.NOVA_LITE_2)  # doctest: +SKIP
-        >>> loader.save_data("prepared-data.jsonl")  # doctest: +SKIP
-    """
-
-    _format = "jsonl"
+_FORMAT_LOADERS = (
+    "JSONLDatasetLoader",
+    "JSONDatasetLoader",
+    "CSVDatasetLoader",
+    "ParquetDatasetLoader",
+    "ArrowDatasetLoader",
+)
 
 
-class JSONDatasetLoader(DatasetLoader):
-    """Loads JSON files holding an array of objects (or one object), local or ``s3://``.
+def __getattr__(name: str) -> Any:
+    """The file-format loaders live in :mod:`._formats`; importable from here as before."""
+    if name in _FORMAT_LOADERS:
+        from amzn_nova_forge.dataset import _formats
 
-    Example:
-        >>> loader = JSONDatasetLoader()
-        >>> loader.load("data/training.json")  # doctest: +SKIP
-    """
-
-    _format = "json"
-
-
-class CSVDatasetLoader(DatasetLoader):
-    """Loads CSV files with a header row (every value is a string), local or ``s3://``.
-
-    Example:
-        >>> loader = CSVDatasetLoader(question="user_query", answer="bot_response")
-        >>> loader.load("data/conversations.csv")  # doctest: +SKIP
-    """
-
-    _format = "csv"
-
-
-class ParquetDatasetLoader(DatasetLoader):
-    """Loads Parquet files batch by batch (needs ``pip install 'amzn-nova-forge[parquet]'``).
-
-    Example:
-        >>> loader = ParquetDatasetLoader(question="q", answer="a")
-        >>> loader.load("data/train.parquet")  # doctest: +SKIP
-    """
-
-    _format = "parquet"
+        return getattr(_formats, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

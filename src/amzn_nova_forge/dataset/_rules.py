@@ -47,7 +47,9 @@ _ANGLE_WORDS = ("<image>", "<video>", "<unk>")
 #: S3 URI character rule (Nova docs: letters, digits, ``_ - / .``).
 S3_URI_RE = re.compile(r"^s3://[\w\-/.]+$", re.ASCII)
 ACCOUNT_RE = re.compile(r"^\d{12}$")
-DATA_IMAGE_RE = re.compile(r"^data:image/[A-Za-z0-9.+-]+;base64,")
+#: A base64 image data URI. The ``base64`` token is case-insensitive (RFC 2397 media-type
+#: parameters; AWS's own mm_llm_judge example writes ``data:image/jpeg;Base64,``).
+DATA_IMAGE_RE = re.compile(r"^data:image/[A-Za-z0-9.+-]+;(?i:base64),")
 
 
 def reserved_word(text: str) -> str | None:

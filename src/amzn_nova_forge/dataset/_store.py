@@ -28,6 +28,7 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO
 
+from amzn_nova_forge.dataset._jsonrules import deep_lines, problem, scan_chunk
 from amzn_nova_forge.errors import DataPrepError
 
 __all__ = ["CHUNK_BYTES", "Batch", "SourceStore", "Store", "StoreWriter", "jsonl_batches"]
@@ -68,13 +69,27 @@ def too_long(path: str, line: int, size: int, max_bytes: int) -> DataPrepError:
     )
 
 
+def short_path(jpath: str) -> str:
+    """A JSON path short enough for a message (deep paths keep their head and tail)."""
+    return jpath if len(jpath) <= 120 else f"{jpath[:60]}…{jpath[-50:]}"
+
+
+def refuse(raw: bytes, path: str, line: int) -> None:
+    """Raise the DataPrepError for a line that breaks the JSON rules (see :mod:`._jsonrules`)."""
+    found = problem(raw)
+    if found is not None:
+        raise DataPrepError(found[1], path=path, line=line, field=short_path(found[0]))
+
+
 def jsonl_batches(
-    f: IO[bytes], path: str, max_bytes: int, progress: Callable[[int], None] | None = None
+    f: IO[bytes], path: str, max_bytes: int, progress: Callable[[int], None] | None = None, check: bool = True
 ) -> Iterator[Batch]:
     """Split a JSONL stream into batches of non-blank lines (CR, BOM and blank lines removed).
 
     Raises:
-        DataPrepError: UTF-16/32 encoding, or a line longer than ``max_bytes``.
+        DataPrepError: UTF-16/32 encoding, a line longer than ``max_bytes``, or a line that
+            breaks the JSON rules orjson does not enforce (out-of-range integers, nesting
+            deeper than :data:`._jsonrules.MAX_DEPTH`).
     """
     pending = b""
     lineno = 0  # lines consumed before this chunk
@@ -107,6 +122,11 @@ def jsonl_batches(
                 raise too_long(path, lineno + len(parts) + 1, len(pending), max_bytes)
         if not parts:
             continue
+        if check:
+            for k in scan_chunk(data, len(data) - len(pending)):
+                refuse(parts[k], path, lineno + k + 1)
+            for k in deep_lines(parts):
+                refuse(parts[k], path, lineno + k + 1)
         if crlf:
             parts = [p[:-1] if p.endswith(b"\r") else p for p in parts]
         if len(data) > max_bytes:
@@ -186,12 +206,13 @@ class SourceStore:
         st = os.stat(path)
         self._stamp = (st.st_size, st.st_mtime_ns)
 
-    def batches(self, progress: Callable[[int], None] | None = None) -> Iterator[Batch]:
+    def batches(self, progress: Callable[[int], None] | None = None, check: bool = True) -> Iterator[Batch]:
+        """Batches of the file's lines; ``check=False`` skips the JSON-rule scan (head peeks only)."""
         st = os.stat(self.path)
         if (st.st_size, st.st_mtime_ns) != self._stamp:
             raise DataPrepError("the file changed after load(); call load() again", path=self.path)
         with open(self.path, "rb") as f:
-            yield from jsonl_batches(f, self.path, self.max_bytes, progress)
+            yield from jsonl_batches(f, self.path, self.max_bytes, progress, check)
 
 
 class StoreWriter:

@@ -25,6 +25,7 @@ Choices where the sources differ (see ``reference/official-sdk-facts.md`` §4.2)
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -34,6 +35,8 @@ from amzn_nova_forge.core.enums import EvaluationTask, Model, TrainingMethod, Ve
 from amzn_nova_forge.dataset._rules import TemplatedConverse
 from amzn_nova_forge.dataset._transforms_openai import openai_to_converse
 from amzn_nova_forge.errors import ConfigError, DataPrepError
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["SCHEMA_VERSION", "Transform", "build_transform", "check_mapped_columns", "is_converse", "is_openai"]
 
@@ -193,8 +196,12 @@ def build_transform(
     model: Model,
     mappings: Mapping[str, str],
     eval_task: EvaluationTask | None = None,
+    stager: Any = None,
 ) -> Transform:
     """Return the per-record transform to ``(method, model[, eval_task])``.
+
+    ``stager`` (an :class:`._images.ImageStager`) uploads OpenAI ``image_url`` images that are
+    not in S3 yet (SFT only).
 
     Raises:
         ConfigError: The combination is not supported, or the mappings are incomplete
@@ -203,7 +210,7 @@ def build_transform(
     target = _target(method, model, eval_task)
     cols = _Columns(mappings, target)
     if target == "sft":
-        fn = _sft(cols, model)
+        fn = _sft(cols, model, stager)
     elif target == "rft":
         fn = _rft(cols)
     elif target == "eval":
@@ -218,24 +225,58 @@ def build_transform(
     return fn
 
 
-def check_mapped_columns(rec: Mapping[str, Any], target: str, mappings: Mapping[str, str], line: int) -> None:
-    """Raise when a column the user mapped (for this target) is missing from ``rec``.
+#: Standard fields a record of each target cannot do without (the rest are optional).
+REQUIRED_FIELDS = {
+    "sft": ("question", "answer"),
+    "rft": ("question", "reference_answer"),
+    "eval": ("query", "response"),
+    "judge": ("prompt", "response_A", "response_B"),
+    "cpt": ("text",),
+    "rft_multiturn": ("prompt",),
+}
 
-    Called on the first record so a typo in a mapping fails at ``transform()``; later
-    records may leave optional columns out.
+
+def check_mapped_columns(rec: Mapping[str, Any], target: str, mappings: Mapping[str, str], line: int) -> None:
+    """Raise when a column mapped to a *required* field is missing from ``rec`` (the first record).
+
+    A typo in a required mapping fails at ``transform()``. A mapped *optional* column
+    (``system``, ``id``, an RFT extra …) absent from the first record is not an error — later
+    records may carry it, as in the official SDK — but is logged as a warning, as is an RFT
+    ``system`` column that explicit mappings leave unmapped (it is not read). Records
+    already in the target's shape (OpenAI ``messages``; ``{id, metadata}`` for RFT
+    multiturn) are not checked.
 
     Raises:
         DataPrepError: Names the standard field, the mapped column and the columns found.
     """
-    if "messages" in rec:
+    if "messages" in rec or (target == "rft_multiturn" and isinstance(rec.get("metadata"), dict)):
         return
+    if target == "rft" and mappings and "system" not in mappings and rec.get("system") is not None:
+        logger.warning(
+            "line %d: column 'system' is not mapped and is left out of the RFT records; map it with "
+            "system='system' to use it as the system prompt",
+            line,
+        )
+    required = REQUIRED_FIELDS[target]
     known = STANDARD_FIELDS[target]
     for std, col in mappings.items():
-        if (std in known or target == "rft") and std not in ("messages", "tools", "toolsConfig") and col not in rec:
+        if std in ("messages", "tools", "toolsConfig") or col in rec:
+            continue
+        if std in required:
             raise _missing(rec, std, col, line, target)
+        if std in known or target == "rft":
+            logger.warning(
+                "line %d: the column %r mapped to %r is not in the first record (columns: %s); records without "
+                "it are transformed without %s",
+                line,
+                col,
+                std,
+                ", ".join(repr(k) for k in list(rec)[:20]),
+                std,
+            )
 
 
-def _sft(cols: _Columns, model: Model) -> Transform:
+def _sft(cols: _Columns, model: Model, stager: Any = None) -> Transform:
     v2 = model.version is Version.TWO
     media_kind = None
     if cols.mapped("image_format") and cols.mapped("video_format"):
@@ -294,7 +335,7 @@ def _sft(cols: _Columns, model: Model) -> Transform:
             if msg_col == "messages" and is_converse(rec):
                 return rec
             return openai_to_converse(
-                rec[msg_col], rec.get(tools_col), line, v2=v2, bucket_owner=rec.get(bucket_owner_col)
+                rec[msg_col], rec.get(tools_col), line, v2=v2, bucket_owner=rec.get(bucket_owner_col), stager=stager
             )
         fields = values(rec, line)
         q, a, system, reasoning, kind, media = fields
@@ -351,6 +392,9 @@ def _rft(cols: _Columns) -> Transform:
     extras = [(k, v) for k, v in cols.mappings.items() if k not in _RFT_KNOWN]
     msg_col = cols.col("messages")
     tools_col = cols.col("tools")
+    # With explicit mappings, an unmapped "system" column is not read (the official SDK
+    # ignores it too); with no mappings at all, standard names are read as they are.
+    read_system = cols.mapped("system") or not cols.mappings
 
     def transform(rec: dict[str, Any], line: int) -> dict[str, Any]:
         msgs = rec.get(msg_col)
@@ -369,16 +413,15 @@ def _rft(cols: _Columns) -> Transform:
         if rid is not None:
             out["id"] = _text(rid)
         messages: list[dict[str, Any]] = []
-        system = cols.optional(rec, "system", line)
+        system = cols.optional(rec, "system", line) if read_system else None
         if system is not None:
             messages.append({"role": "system", "content": _text(system)})
         messages.append({"role": "user", "content": q})
         out["messages"] = messages
         out["reference_answer"] = ref
         for std, col in extras:
-            if col not in rec:
-                raise _missing(rec, std, col, line, "rft")
-            out[std] = rec[col]
+            if col in rec:  # an extra column absent from a record is left out (official SDK)
+                out[std] = rec[col]
         return out
 
     return transform
@@ -434,8 +477,23 @@ def _cpt(cols: _Columns) -> Transform:
 
 
 def _rft_multiturn(cols: _Columns) -> Transform:
+    """Flat ``{id?, prompt, answer?, task?, info?}`` → ``{id, metadata: {...}}``.
+
+    A missing or empty id becomes ``sample_001``, ``sample_002`` … counted over the records
+    without one, in file order (as in the official SDK); nested records are kept, with an id
+    added when theirs is missing or empty. ``reset()`` restarts the count for a new pass.
+    """
+    count = [0]
+
+    def next_id() -> str:
+        count[0] += 1
+        return f"sample_{count[0]:03d}"
+
     def transform(rec: dict[str, Any], line: int) -> dict[str, Any]:
-        if isinstance(rec.get("metadata"), dict) and "id" in rec:
+        if isinstance(rec.get("metadata"), dict):
+            rid = rec.get("id")
+            if rid is None or rid == "":
+                return {"id": next_id(), **{k: v for k, v in rec.items() if k != "id"}}
             return rec
         rid = cols.optional(rec, "id", line)
         meta: dict[str, Any] = {"prompt": cols.required(rec, "prompt", line)}
@@ -446,6 +504,10 @@ def _rft_multiturn(cols: _Columns) -> Transform:
         info = cols.optional(rec, "info", line)
         if info is not None:
             meta["info"] = info
-        return {"id": _text(rid) if rid is not None else f"sample_{line:06d}", "metadata": meta}
+        return {"id": _text(rid) if rid is not None else next_id(), "metadata": meta}
 
+    def reset() -> None:
+        count[0] = 0
+
+    transform.reset = reset  # type: ignore[attr-defined]
     return transform

@@ -35,7 +35,7 @@ def _err(msg: str, line: int, path: str) -> DataPrepError:
     return DataPrepError(f"cannot convert OpenAI messages to Converse: {msg}", line=line, field=path)
 
 
-def _parts_to_blocks(content: Any, line: int, path: str, bucket_owner: Any) -> list[dict[str, Any]]:
+def _parts_to_blocks(content: Any, line: int, path: str, bucket_owner: Any, stager: Any = None) -> list[dict[str, Any]]:
     if content is None:
         return []
     if isinstance(content, str):
@@ -54,21 +54,28 @@ def _parts_to_blocks(content: Any, line: int, path: str, bucket_owner: Any) -> l
         if ptype == "text":
             blocks.append({"text": part.get("text", "")})
         elif ptype == "image_url":
-            blocks.append(_image_block(part.get("image_url"), line, ppath, bucket_owner))
+            blocks.append(_image_block(part.get("image_url"), line, ppath, bucket_owner, stager))
         else:
             raise _err(f"content part type {ptype!r} is not supported (use 'text' or 'image_url')", line, ppath)
     return blocks
 
 
-def _image_block(image_url: Any, line: int, path: str, bucket_owner: Any) -> dict[str, Any]:
+def _image_block(image_url: Any, line: int, path: str, bucket_owner: Any, stager: Any = None) -> dict[str, Any]:
     url = image_url.get("url") if isinstance(image_url, dict) else image_url
+    if isinstance(url, str) and not url.startswith("s3://") and stager is not None:
+        from amzn_nova_forge.dataset._images import stage_block
+
+        return stage_block(stager, url, line, path)
     if not isinstance(url, str) or not url.startswith("s3://"):
         raise _err(
             "only s3:// image URLs can be converted (Nova reads training images from S3); upload the image to the "
-            "dataset's bucket and use its s3:// URI",
+            "dataset's bucket and use its s3:// URI, or pass multimodal_data_s3_path= to transform() to have "
+            "data: and http(s) images uploaded there",
             line,
             path,
         )
+    if (bucket_owner is None or bucket_owner == "") and stager is not None:
+        bucket_owner = stager.bucket_owner
     ext = url.rsplit(".", 1)[-1].lower() if "." in url.rsplit("/", 1)[-1] else ""
     fmt = _IMAGE_EXT.get(ext)
     if fmt is None:
@@ -124,7 +131,7 @@ def _tool_config(tools: Any, line: int) -> dict[str, Any]:
 
 
 def openai_to_converse(
-    messages: list[Any], tools: Any, line: int, *, v2: bool, bucket_owner: Any = None
+    messages: list[Any], tools: Any, line: int, *, v2: bool, bucket_owner: Any = None, stager: Any = None
 ) -> dict[str, Any]:
     """Convert one OpenAI chat record to a Converse record (see the module docstring).
 
@@ -152,7 +159,7 @@ def openai_to_converse(
                     raise _err("a system message may hold only text", line, path)
                 system.append(b)
         elif role == "user":
-            push("user", _parts_to_blocks(m.get("content"), line, path + ".content", bucket_owner))
+            push("user", _parts_to_blocks(m.get("content"), line, path + ".content", bucket_owner, stager))
         elif role == "assistant":
             blocks: list[dict[str, Any]] = []
             reasoning = m.get("reasoning", m.get("reasoning_content"))

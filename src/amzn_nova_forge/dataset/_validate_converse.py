@@ -12,8 +12,13 @@ disagree (each documented where it is applied):
 * Media ``format`` must be lower-case (the Converse API enum); ``jpg`` is rejected
   (write ``jpeg``), as in the 1.4.10 SDK.
 * ``bucketOwner`` must be a 12-digit account id (S3's expected-bucket-owner format).
-* Tool blocks and ``toolConfig`` are rejected on Nova 1 (docs: toolConfig is Nova 2 only;
-  the 1.4.10 validator let them through) and on Bedrock Nova 2 (Bedrock page).
+* ``toolConfig`` alone is accepted on Nova 1, as the official SDK's tests require (AWS: "tool
+  usage is supported in the input format"); tool *blocks* (``toolUse``/``toolResult``) on
+  Nova 1 are rejected (the Nova docs list them for Nova 2 Lite only), and tools of any kind on
+  Bedrock Nova 2 (Bedrock page: "not currently supported … might cause your job to fail").
+* Every ``toolUse`` must be answered by a ``toolResult`` with its ``toolUseId`` in the very
+  next (user) message, as the Converse API requires; a ``toolUse`` in the final assistant
+  message (the model's last turn, nothing after it) is the one exception. Both SDKs missed this.
 * ``reasoningContent`` may not share a message with media (AWS validator); a sample may
   still have an image in a user turn and reasoning in the assistant turn (the Nova 2
   guide's own example does exactly that).
@@ -72,10 +77,19 @@ def _check_system(system: Any, errs: list[tuple[str, str]]) -> None:
             errs.append((f"$.system[{k}].text", "is empty"))
 
 
-def _check_tool_config(tc: Any, ctx: Ctx) -> set[str]:
+def _has_tool_blocks(messages: Any) -> bool:
+    for m in messages if type(messages) is list else ():
+        content = m.get("content") if type(m) is dict else None
+        for b in content if type(content) is list else ():
+            if type(b) is dict and ("toolUse" in b or "toolResult" in b):
+                return True
+    return False
+
+
+def _check_tool_config(tc: Any, ctx: Ctx, blocks: bool = True) -> set[str]:
     errs, r = ctx.errs, ctx.rules
     names: set[str] = set()
-    if not r.tools:
+    if not r.tools and (r.v2 or blocks):
         why = "Nova 1 models" if not r.v2 else "Nova 2 SFT on Bedrock"
         errs.append(("$.toolConfig", f"tool calling is not supported for {why}; remove toolConfig and tool blocks"))
     tools = tc.get("tools") if type(tc) is dict else None
@@ -144,11 +158,13 @@ def _check_media(kind: str, val: Any, path: str, ctx: Ctx) -> None:
 class _Tools:
     """Conversation-level tool bookkeeping (created only when a record uses tools)."""
 
-    __slots__ = ("results", "uses")
+    __slots__ = ("answered", "results", "uses", "where")
 
     def __init__(self) -> None:
         self.uses: dict[str, int] = {}
+        self.where: dict[str, str] = {}
         self.results: set[str] = set()
+        self.answered: dict[str, int] = {}
 
 
 def _check_tool_use(val: Any, path: str, i: int, ctx: Ctx, names: set[str] | None, st: _Tools) -> None:
@@ -163,6 +179,7 @@ def _check_tool_use(val: Any, path: str, i: int, ctx: Ctx, names: set[str] | Non
         errs.append((path + ".toolUseId", f"{tid!r} is used twice; toolUseId must be unique in a conversation"))
     else:
         st.uses[tid] = i
+        st.where[tid] = path + ".toolUseId"
     if type(name) is not str or not name.strip():
         errs.append((path + ".name", "must be a non-blank string"))
     elif names is None:
@@ -189,6 +206,7 @@ def _check_tool_result(val: Any, path: str, i: int, ctx: Ctx, st: _Tools) -> Non
             errs.append((path + ".toolUseId", f"{tid!r} already has a toolResult; each toolUse gets exactly one"))
         else:
             st.results.add(tid)
+            st.answered[tid] = i
     content = val.get("content")
     if type(content) is not list or not content:
         errs.append((path + ".content", 'must be a non-empty list of {"text": ...} or {"json": ...}'))
@@ -270,7 +288,11 @@ def check_converse(rec: Any, ctx: Ctx) -> int:
     if system is not None:
         mask |= SYSTEM
         _check_system(system, errs)
-    names = _check_tool_config(rec["toolConfig"], ctx) if "toolConfig" in rec else None
+    names = (
+        _check_tool_config(rec["toolConfig"], ctx, ctx.rules.v2 or _has_tool_blocks(rec.get("messages")))
+        if "toolConfig" in rec
+        else None
+    )
     messages = rec.get("messages")
     if type(messages) is not list:
         errs.append(("$.messages", "missing" if messages is None else "must be a list of messages"))
@@ -330,6 +352,16 @@ def check_converse(rec: Any, ctx: Ctx) -> int:
             errs.append(("$.messages", f"{st.videos} videos in one sample; the limit is 1"))
         if st.documents > 1:
             errs.append(("$.messages", f"{st.documents} documents in one sample; the limit is 1"))
+        if st.tools is not None:
+            for tid, at in st.tools.uses.items():
+                if at < n - 1 and st.tools.answered.get(tid) != at + 1:
+                    errs.append(
+                        (
+                            st.tools.where[tid],
+                            f"toolUse {tid!r} is not answered: the next user message must hold a toolResult "
+                            "with this toolUseId",
+                        )
+                    )
     return mask
 
 

@@ -4,8 +4,10 @@ Sources: ``reference/nova-data-formats.md`` §3, §4, §6 and ``official-sdk-fac
 Choices where they disagree:
 
 * RFT ``tools`` is optional (Nova docs, 1.4.10 SDK); the AWS sample validator requires it.
-* RFT is single-turn and text-only (Nova 2 RFT guide): more than one ``user`` message or a
-  non-text content part is a problem. ``reference_answer`` is recommended, not required
+* RFT is single-turn (Nova 2 RFT guide): more than one ``user`` message is a problem.
+  ``image_url`` content parts are accepted, as the official SDK's tests require, with a
+  warning: the SageMaker Nova 2 RFT guide lists RFT data as text-only. An assistant message
+  may have ``content: null`` when it carries ``tool_calls`` (OpenAI format; official tests). ``reference_answer`` is recommended, not required
   (the API spec says so): a record without one gets a warning.
 * ``reference_answer`` may be any non-empty JSON value except ``null`` (docs: "any JSON
   the reward function uses"; 1.4.10 allowed only strings and objects).
@@ -61,8 +63,21 @@ def _rft_content(content: Any, p: str, ctx: Ctx) -> None:
         return
     for k, part in enumerate(content):
         pp = f"{p}[{k}]"
-        if type(part) is not dict or part.get("type") != "text":
-            errs.append((pp, 'RFT data is text-only: each part must be {"type": "text", "text": ...}'))
+        if type(part) is dict and part.get("type") == "image_url":
+            url = part.get("image_url")
+            url = url.get("url") if type(url) is dict else None
+            if _blank(url):
+                errs.append((pp + ".image_url.url", "must be a non-blank URL (https://, s3:// or data:image/…)"))
+            else:
+                ctx.warns.append(
+                    (
+                        "rft_image",
+                        pp,
+                        "image_url part in RFT data: the Nova 2 RFT guide (SageMaker) lists RFT data as text-only",
+                    )
+                )
+        elif type(part) is not dict or part.get("type") != "text":
+            errs.append((pp, 'each part must be {"type": "text", "text": ...} or {"type": "image_url", ...}'))
         elif _blank(part.get("text")):
             errs.append((pp + ".text", "must be a non-blank string"))
         else:
@@ -137,7 +152,8 @@ def check_rft(rec: Any, ctx: Ctx) -> int:
             errs.append((p + ".role", "a system message must be the first message"))
         elif role == "user":
             users += 1
-        _rft_content(m.get("content"), p + ".content", ctx)
+        if not (role == "assistant" and m.get("content") is None and m.get("tool_calls")):
+            _rft_content(m.get("content"), p + ".content", ctx)
     if msgs and users == 0:
         errs.append(("$.messages", "needs a user message"))
     elif users > 1:

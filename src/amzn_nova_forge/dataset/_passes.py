@@ -1,0 +1,144 @@
+"""The streaming passes over a loader's records (see :mod:`._store` and docs/performance.md).
+
+:func:`run_pass` is the SDK's hot path: parse (when the source is read in place), apply the
+pending transforms (writing a new spill file), feed a validator, in one loop with no
+per-record call beyond parse, transforms, serialise and validate. :func:`iter_records`
+yields transformed records without writing anything (``show``, iteration).
+
+Example:
+    >>> store = run_pass(loader, None, "Transforming")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+
+from amzn_nova_forge.core._progress import progress
+from amzn_nova_forge.dataset import _io
+from amzn_nova_forge.dataset._store import SourceStore, Store, StoreWriter
+from amzn_nova_forge.dataset._transforms import Transform
+from amzn_nova_forge.dataset._validate import Validator
+from amzn_nova_forge.errors import DataPrepError
+
+__all__ = ["apply_fn", "fresh", "iter_records", "run_pass"]
+
+
+def fresh(pending: list[tuple[str, Transform]]) -> list[Transform]:
+    """The pending transforms, with per-pass state (e.g. generated id counters) reset."""
+    fns = [fn for _, fn in pending]
+    for fn in fns:
+        reset = getattr(fn, "reset", None)
+        if reset is not None:
+            reset()
+    return fns
+
+
+def iter_records(loader: Any, limit: int | None = None) -> Iterator[tuple[dict[str, Any], int]]:
+    """Yield ``(record, source line)`` with pending transforms applied (nothing written)."""
+    store: Store | SourceStore = loader._require()
+    fns = fresh(loader._pending)
+    loads = orjson.loads
+    for parts, src, base in store.batches():
+        for k, raw in enumerate(parts):
+            if limit is not None and base + k >= limit:
+                return
+            line = src[k] if src is not None else base + k + 1
+            try:
+                rec = loads(raw)
+            except orjson.JSONDecodeError as e:
+                raise _io.bad_json(e, raw, store.source, line) from None
+            if type(rec) is not dict:
+                raise _io.not_object(rec, store.source, line)
+            for fn in fns:
+                rec = apply_fn(fn, rec, line, store)
+            yield rec, line
+
+
+def apply_fn(fn: Transform, rec: dict[str, Any], line: int, store: Store | SourceStore) -> dict[str, Any]:
+    try:
+        return fn(rec, line)
+    except DataPrepError as e:
+        if e.path is None:
+            raise DataPrepError(str(e), path=store.source, line=e.line, field=e.field) from None
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError) as e:
+        raise DataPrepError(f"transform failed: {type(e).__name__}: {e}", path=store.source, line=line) from e
+
+
+def run_pass(loader: Any, validator: Validator | None, desc: str) -> Store:
+    """One pass: parse (if read in place), transform (writing a new store), feed the validator.
+
+    The per-record loop is the hot path of the SDK (see docs/performance.md): no
+    per-record function call beyond parse, transforms, serialise and validate.
+    """
+    store: Store | SourceStore = loader._require()
+    fns = fresh(loader._pending)
+    if store.spill and not fns and validator is None:
+        return store  # type: ignore[return-value]
+    loads, dumps, nl = orjson.loads, orjson.dumps, orjson.OPT_APPEND_NEWLINE
+    feed = validator.feed if validator is not None else None
+    # the generic SFT transform can write its bytes straight from the column values
+    fast = getattr(fns[0], "fast", None) if len(fns) == 1 else None
+    if fast is not None and validator is not None and not validator.accepts_fields:
+        fast = None
+    feed_fields = validator.feed_fields if validator is not None else None
+    source = store.source
+    writer = StoreWriter(source) if (fns or not store.spill) else None
+    line, raw = 0, b""
+    try:
+        in_place = not store.spill  # a local JSONL file: progress in bytes read
+        total = os.path.getsize(store.path) if in_place else store.count
+        with progress(total, desc, unit="B" if in_place else "rec") as update:
+            batches = store.batches(update) if in_place else store.batches()  # type: ignore[call-arg]
+            for parts, src, base in batches:
+                out = bytearray()
+                k = -1
+                for raw in parts:
+                    k += 1
+                    line = src[k] if src is not None else base + k + 1
+                    rec = loads(raw)
+                    if type(rec) is not dict:
+                        raise _io.not_object(rec, source, line)
+                    if fast is not None:
+                        res = fast(rec, line)
+                        if res is not None:
+                            out += res[0]
+                            if feed_fields is not None:
+                                feed_fields(res[1], line)
+                            continue
+                    if fns:
+                        for fn in fns:
+                            rec = fn(rec, line)
+                        out += dumps(rec, None, nl)
+                    if feed is not None:
+                        feed(rec, line)
+                if writer is not None:
+                    if fns:
+                        writer.write_blob(out, len(parts), src)
+                    else:
+                        writer.write_blob(b"\n".join(parts) + b"\n", len(parts), src)
+                if not in_place:
+                    update(len(parts))
+    except BaseException as e:
+        if writer is not None:
+            writer.abort()
+        if isinstance(e, orjson.JSONDecodeError):
+            raise _io.bad_json(e, raw, source, line) from None
+        if isinstance(e, DataPrepError):
+            if e.path is None:
+                raise DataPrepError(str(e), path=source, line=e.line, field=e.field) from None
+            raise
+        if isinstance(e, KeyError | TypeError | AttributeError | ValueError):
+            raise DataPrepError(f"cannot process record: {type(e).__name__}: {e}", path=source, line=line) from e
+        raise
+    if writer is None:
+        return store  # type: ignore[return-value]
+    new = writer.finish()
+    if not store.spill and new.count == 0:
+        raise DataPrepError("the file holds no records (only blank lines)", path=source)
+    loader._store, loader._pending = new, []
+    return new
