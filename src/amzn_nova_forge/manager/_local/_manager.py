@@ -395,6 +395,17 @@ class LocalRuntimeManager(RuntimeManager):
 
         return stop_deployment(url)
 
+    @staticmethod
+    def deployment_token(url: str) -> str | None:
+        """The bearer token of the local deployment at ``url`` (None when unknown on this machine).
+
+        Example:
+            >>> client = OpenAI(base_url=url + "/v1", api_key=LocalRuntimeManager.deployment_token(url))  # doctest: +SKIP
+        """
+        from amzn_nova_forge.manager._local._deploy import deployment_token
+
+        return deployment_token(url)
+
 
 def _check_local_eval_task(job_config: JobConfig) -> None:
     """Refuse at submission (not minutes later in the worker) a task the local runtime cannot run."""
