@@ -72,6 +72,9 @@ def check_customizer(customizer: NovaModelCustomizer) -> None:
             )
     if customizer.mlflow_monitor is not None and platform not in _MLFLOW_PLATFORMS:
         raise ConfigError(f"MLflow monitoring is not supported on {platform.value}; remove mlflow_monitor.")
+    monitor = customizer.mlflow_monitor
+    if monitor is not None and hasattr(monitor, "check_platform"):  # a URI this platform's jobs cannot reach
+        monitor.check_platform(platform)
     _check_model_path(customizer.model_path, platform)
     for name in ("data_s3_path", "output_s3_path"):
         value = getattr(customizer, name)
