@@ -179,3 +179,8 @@ class DeploymentResult:
         e = self.endpoint
         platform = DeployPlatform(e.platform).value
         return f"DeploymentResult(platform={platform!r}, endpoint_name={e.endpoint_name!r}, uri={e.uri!r})"
+
+    def _repr_html_(self) -> str:
+        from amzn_nova_forge.model.result._html import deployment_html
+
+        return deployment_html(self)
