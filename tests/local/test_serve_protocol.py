@@ -198,3 +198,20 @@ def test_guard_counts_chunked_body():
     # no Content-Length (chunked): the counting receive refuses past the limit
     with pytest.raises(APIError, match="exceeds 100 bytes"):
         _guard_call(GOOD, body=b"x" * 101)
+
+
+def test_admission_is_bounded():
+    pytest.importorskip("starlette")
+    from amzn_nova_forge.manager._local._serve import ServerSettings, _Service
+
+    service = _Service(engine=None, settings=ServerSettings(token="t" * 32, port=1, model_name="m", max_pending=2))
+    try:
+        service._admit()
+        service._admit()
+        with pytest.raises(APIError, match="busy") as e:
+            service._admit()
+        assert e.value.status == 503
+        service._leave()
+        service._admit()  # a finished request frees its place
+    finally:
+        service.pool.shutdown()
