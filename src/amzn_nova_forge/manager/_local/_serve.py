@@ -26,7 +26,7 @@ import secrets
 import socket
 import sys
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,7 +79,7 @@ class ServerSettings:
         return {f"http://{h}" for h in self.hosts()} | set(self.extra_origins)
 
 
-async def _reply(send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] = ()) -> None:  # type: ignore[assignment]
+async def _reply(send: Send, status: int, body: dict[str, Any], headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
     data = json.dumps(body).encode()
     await send(
         {
@@ -183,11 +183,13 @@ class _Service:
         self.lock = threading.Lock()
         self.server: Any = None  # the uvicorn server, for /admin/shutdown
 
-    def _admit(self) -> None:
+    def _admit(self, *, count: bool = True) -> None:
+        """Refuse (503) when ``max_pending`` requests are in progress; else count this one (``count``)."""
         with self.lock:
             if self.pending >= self.settings.max_pending:
                 raise APIError(f"The server is busy ({self.pending} requests in progress); retry shortly.", status=503)
-            self.pending += 1
+            if count:
+                self.pending += 1
 
     def _leave(self) -> None:
         with self.lock:
@@ -212,8 +214,8 @@ class _Service:
         prompt = await loop.run_in_executor(self.pool, self.engine.prompt_ids, req)
         self.engine.budget(req, len(prompt))  # a prompt that does not fit is a 400 before any stream starts
         rid = new_id(kind)
-        if req.stream:
-            self._admit()
+        if req.stream:  # counted once the stream starts: a client gone before that holds no place
+            self._admit(count=False)
             return StreamingResponse(
                 self._stream(req, prompt, rid), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
             )
@@ -244,6 +246,8 @@ class _Service:
                 push("error", e)
 
         model = self.settings.model_name
+        with self.lock:
+            self.pending += 1
         future = loop.run_in_executor(self.pool, work)
         try:
             for i in range(req.n):
