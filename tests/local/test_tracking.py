@@ -288,3 +288,25 @@ def test_hooks_with_a_file_store(tmp_path, monkeypatch):
     assert (tmp_path / "mlruns").is_dir()
     assert ok.read_status()["tracking"]["mlflow"]["run_id"] == run.info.run_id
     assert tb_scalars(ok.path / "tensorboard")["train/loss"] == [(0, 2.0), (1, 1.0)]
+
+
+def test_evaluation_job_logs_its_metrics(tmp_path, monkeypatch):
+    mlflow = pytest.importorskip("mlflow")
+    pytest.importorskip("sqlalchemy")
+    settings = _tracking.job_settings(f"sqlite:///{tmp_path / 'm.db'}", "evals", None, job_name="j")
+    from amzn_nova_forge.manager._local._jobdir import JobDir
+
+    jd = JobDir(tmp_path / "eval-1")
+    jd.path.mkdir()
+    jd.write_job({"job_kind": "evaluation", "tracking": settings})
+    (jd.output_dir / "eval_results").mkdir(parents=True)
+    (jd.output_dir / "eval_results" / "results_1.json").write_text('{"exact_match": 0.75}')
+    with _tracking.tracked(jd, _Flag()):
+        jd.update_status(outputs={"metrics": {"exact_match": 0.75, "f1": 0.8}})
+    client = mlflow.tracking.MlflowClient(tracking_uri=settings["tracking_uri"])
+    (run,) = client.search_runs([client.get_experiment_by_name("evals").experiment_id])
+    assert run.data.metrics == {"eval/exact_match": 0.75, "eval/f1": 0.8}
+    assert run.data.params["job_kind"] == "evaluation"
+    paths = {a.path for a in client.list_artifacts(run.info.run_id, "output/eval_results")}
+    assert paths == {"output/eval_results/results_1.json"}
+    assert not (jd.path / "tensorboard").exists()  # TensorBoard scalars are for training steps
