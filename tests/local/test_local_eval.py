@@ -120,7 +120,8 @@ def test_local_deployment_answers_openai_chat_requests(followups: dict[str, Any]
         req = urllib.request.Request(
             url + "/v1/chat/completions",
             data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
+            # the deployment's bearer token (the server refuses requests without it)
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {deployment.endpoint.api_key}"},
             method="POST",
         )
         with urllib.request.urlopen(req, timeout=60) as resp:

@@ -238,6 +238,11 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         pend = f", pending={[d for d, _ in self._pending]}" if self._pending else ""
         return f"{type(self).__name__}(path={self.path!r}, records={n}{pend})"
 
+    def _repr_html_(self) -> str:
+        from amzn_nova_forge.core._html import dataset_preview
+
+        return dataset_preview(self)
+
     # ------------------------------------------------------------------ streaming passes
     def _records(self, limit: int | None = None) -> Iterator[tuple[dict[str, Any], int]]:
         """Yield ``(record, source line)`` with pending transforms applied (nothing written)."""

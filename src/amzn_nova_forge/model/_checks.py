@@ -92,6 +92,8 @@ def check_setup(
             )
     if mlflow_monitor is not None and platform not in _MLFLOW_PLATFORMS:
         raise ConfigError(f"MLflow monitoring is not supported on {platform.value}; remove mlflow_monitor.")
+    if mlflow_monitor is not None:  # a URI this platform's jobs cannot reach
+        mlflow_monitor.check_platform(platform)
     _check_model_path(model_path, platform)
     for name, value in (paths or {}).items():
         if value is not None and not isinstance(value, str):

@@ -310,9 +310,10 @@ def _local(ep: Endpoint, body: dict[str, Any], stream: bool) -> Parsed:
     url = ep.arn.rstrip("/")
     if not url.endswith(_CHAT_PATH):
         url += _CHAT_PATH
-    req = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
-    )
+    from amzn_nova_forge.manager._local._deploy import auth_headers
+
+    headers = {"Content-Type": "application/json", **auth_headers(ep.arn)}  # the deployment's bearer token
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
     try:
         with urllib.request.urlopen(req, timeout=LOCAL_TIMEOUT_S) as resp:
             is_sse = (resp.headers.get("Content-Type") or "").startswith("text/event-stream")

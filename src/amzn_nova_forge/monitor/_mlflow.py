@@ -1,9 +1,19 @@
-"""``MLflowMonitor``: MLflow tracking settings passed to SageMaker training recipes.
+"""``MLflowMonitor``: MLflow tracking settings for SageMaker recipes and local jobs.
 
 Construction does no I/O and never raises because no default server exists: when no
 ``tracking_uri`` is given, the account's default SageMaker MLflow app is looked up the
 first time the URI is needed (``to_dict()``, ``tracking_uri``), and when there is none
 (or AWS cannot be reached) MLflow tracking is simply off (``to_dict() == {}``).
+
+Which URIs each runtime can honour (:meth:`MLflowMonitor.check_platform`, run before a job
+is submitted; anything else raises :class:`UnsupportedFeatureError`):
+
+* ``LOCAL``: any MLflow URI — a SageMaker MLflow ARN (with ``sagemaker-mlflow``), ``http(s)://``,
+  ``sqlite:///…``, a database URL, ``file:…`` or a local folder such as ``./mlruns``;
+* ``SMTJ`` / ``SMHP``: a SageMaker MLflow ARN or an ``http(s)://`` server the training
+  containers can reach (a file or database on this machine is not visible to them);
+* ``SMTJServerless``: a SageMaker MLflow ARN only (``MlflowConfig.MlflowResourceArn``);
+* ``BEDROCK``: none.
 """
 
 from __future__ import annotations
@@ -12,9 +22,10 @@ import logging
 import re
 from typing import Any
 
-from amzn_nova_forge.errors import AWSServiceError, ConfigError
+from amzn_nova_forge.core.enums import Platform
+from amzn_nova_forge.errors import AWSServiceError, ConfigError, UnsupportedFeatureError
 
-__all__ = ["MLflowMonitor", "MLflowPresignedURLError"]
+__all__ = ["MLflowMonitor", "MLflowPresignedURLError", "uri_kind"]
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +34,10 @@ _ARN_RE = re.compile(
     r"(?P<kind>mlflow-app|mlflow-tracking-server)/(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)$"
 )
 _URL_RE = re.compile(r"^https?://[^\s/]+")
+#: Store URIs MLflow opens itself (on this machine): databases and the file store.
+_STORE_RE = re.compile(r"^(sqlite|postgresql|mysql|mssql)(\+[a-z0-9_]+)?://\S+$|^file:\S+$|^databricks(-uc)?(://\S*)?$")
+#: A local folder given as a path (explicit, so that a typo such as ``mlflow-app/x`` is not taken for one).
+_PATH_RE = re.compile(r"^(\.{1,2}[/\\]|[/\\~]|[A-Za-z]:[/\\])")
 SESSION_RANGE = (1800, 43200)
 EXPIRES_RANGE = (5, 300)
 DEFAULT_APP_NAME = "DefaultMLFlowApp"
@@ -32,28 +47,70 @@ class MLflowPresignedURLError(AWSServiceError, RuntimeError):
     """SageMaker could not create a presigned MLflow UI URL (also a ``RuntimeError``)."""
 
 
+def uri_kind(uri: str) -> str:
+    """``"sagemaker"`` (an MLflow app / tracking server ARN), ``"http"``, ``"store"`` (a database or
+    file store opened on this machine) or ``"path"`` (a local folder); ``""`` when not an MLflow URI.
+
+    Example:
+        >>> [uri_kind(u) for u in ("https://mlflow.example.com", "sqlite:///mlflow.db", "./mlruns", "ftp://x")]
+        ['http', 'store', 'path', '']
+    """
+    if _ARN_RE.match(uri):
+        return "sagemaker"
+    if _URL_RE.match(uri):
+        return "http"
+    if _STORE_RE.match(uri):
+        return "store"
+    if _PATH_RE.match(uri):
+        return "path"
+    return ""
+
+
 def _check_uri(uri: str) -> None:
-    if _ARN_RE.match(uri) or _URL_RE.match(uri):
+    if uri_kind(uri):
         return
     raise ConfigError(
         f"Invalid MLflow tracking_uri {uri!r}. Use a SageMaker MLflow app or tracking server ARN "
-        "(arn:aws:sagemaker:<region>:<account>:mlflow-app/<id> or .../mlflow-tracking-server/<name>) "
-        "or an http(s):// URL of your own MLflow server."
+        "(arn:aws:sagemaker:<region>:<account>:mlflow-app/<id> or .../mlflow-tracking-server/<name>), "
+        "an http(s):// URL of your own MLflow server, or (local runtime only) sqlite:///mlflow.db, "
+        "file:///path or a folder such as ./mlruns."
     )
 
 
+#: Platform -> URI kinds its jobs can write to, and why the others cannot be honoured.
+_PLATFORM_KINDS: dict[Platform, tuple[frozenset[str], str]] = {
+    Platform.LOCAL: (frozenset({"sagemaker", "http", "store", "path"}), ""),
+    Platform.SMTJ: (
+        frozenset({"sagemaker", "http"}),
+        "SageMaker training containers cannot reach a database or folder on this machine; "
+        "use a SageMaker MLflow app ARN or an http(s):// MLflow server they can reach",
+    ),
+    Platform.SMHP: (
+        frozenset({"sagemaker", "http"}),
+        "HyperPod training pods cannot reach a database or folder on this machine; "
+        "use a SageMaker MLflow app ARN or an http(s):// MLflow server they can reach",
+    ),
+    Platform.SMTJServerless: (
+        frozenset({"sagemaker"}),
+        "serverless SageMaker training takes only a SageMaker MLflow app or tracking server ARN "
+        "(MlflowConfig.MlflowResourceArn)",
+    ),
+}
+
+
 class MLflowMonitor:
-    """MLflow experiment tracking for SageMaker training jobs (SMTJ, SMHP).
+    """MLflow experiment tracking for SageMaker training jobs (SMTJ, SMHP, serverless) and local jobs.
 
     Args:
-        tracking_uri: MLflow tracking server URI or SageMaker MLflow app ARN. When None, the
-            account's default SageMaker MLflow app is used if one exists (looked up lazily).
+        tracking_uri: SageMaker MLflow app ARN or MLflow tracking server URL; for the local
+            runtime also ``sqlite:///…``, ``file:…`` or a folder such as ``./mlruns``. When None,
+            the account's default SageMaker MLflow app is used if one exists (looked up lazily).
         experiment_name: MLflow experiment (default: the job name, set by the runtime).
         run_name: MLflow run name (default: generated by MLflow).
         region: Region used to look up the default app (default: the ARN's or the environment's).
 
     Raises:
-        ValueError: ``tracking_uri`` is neither a SageMaker MLflow ARN nor an http(s) URL.
+        ValueError: ``tracking_uri`` is not an MLflow URI (ARN, http(s), database, ``file:`` or folder).
 
     Example:
         >>> monitor = MLflowMonitor(
@@ -120,6 +177,39 @@ class MLflowMonitor:
             return None
         return str(apps[0]["Arn"])
 
+    # ---- runtime support ------------------------------------------------------------------------
+    def check_platform(self, platform: Platform | str) -> None:
+        """Raise when jobs on ``platform`` cannot write to this monitor's tracking URI (no I/O).
+
+        Only a URI given explicitly is checked; a default SageMaker app found later is an ARN,
+        which every platform with MLflow support accepts.
+
+        Raises:
+            UnsupportedFeatureError: The platform has no MLflow support, or cannot reach this URI.
+
+        Example:
+            >>> MLflowMonitor(tracking_uri="sqlite:///mlflow.db").check_platform("SMTJ")  # doctest: +SKIP
+            Traceback (most recent call last):
+            UnsupportedFeatureError: MLflow tracking_uri 'sqlite:///mlflow.db' cannot be used on SMTJ: ...
+        """
+        plat = Platform(platform)
+        if plat not in _PLATFORM_KINDS:
+            raise UnsupportedFeatureError(
+                f"MLflow monitoring is not supported on {plat.value}; remove mlflow_monitor.",
+                runtime=plat.value,
+                features=["mlflow"],
+            )
+        uri = self._tracking_uri if self._resolved else None
+        if uri is None:
+            return
+        kinds, why = _PLATFORM_KINDS[plat]
+        if uri_kind(uri) not in kinds:
+            raise UnsupportedFeatureError(
+                f"MLflow tracking_uri {uri!r} cannot be used on {plat.value}: {why}.",
+                runtime=plat.value,
+                features=["mlflow"],
+            )
+
     # ---- published API -----------------------------------------------------------------------
     def to_dict(self) -> dict[str, str]:
         """The ``mlflow_*`` settings for recipe overrides; ``{}`` when no tracking URI is available.
@@ -170,7 +260,7 @@ class MLflowMonitor:
         m = _ARN_RE.match(uri)
         if m is None:
             raise ConfigError(
-                f"Presigned URLs exist only for SageMaker MLflow apps and tracking servers; {uri!r} is a plain URL."
+                f"Presigned URLs exist only for SageMaker MLflow apps and tracking servers; {uri!r} is a plain URL or local store."
             )
         return self._presign(m, session_expiration_duration_in_seconds, expires_in_seconds)
 

@@ -1,7 +1,8 @@
 """Metric plots with matplotlib, imported only when a plot is drawn.
 
 Figures are built with ``matplotlib.figure.Figure`` (no pyplot state, no global backend
-change), shown inline when running inside a Jupyter kernel and saved as PNG otherwise.
+change), shown inline as ``image/png`` when running inside a Jupyter kernel (no
+``%matplotlib inline`` needed) and saved as PNG otherwise.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from amzn_nova_forge.errors import MissingDependencyError
 
-__all__ = ["in_notebook", "render"]
+__all__ = ["in_notebook", "render", "show_png"]
 
 _LABELS = {
     "training_loss": "training loss",
@@ -31,6 +32,23 @@ def in_notebook() -> bool:
     get_ipython = getattr(ipython_mod, "get_ipython", None)
     shell = get_ipython() if get_ipython else None
     return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+def show_png(fig: Any) -> None:
+    """Display ``fig`` in the notebook as an ``image/png`` output.
+
+    A bare ``display(fig)`` of a ``matplotlib.figure.Figure`` prints ``<Figure size …>``
+    unless the user ran ``%matplotlib inline``; PNG bytes display in every front end.
+    """
+    import importlib
+    import io
+
+    display: Any = importlib.import_module("IPython.display").display
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    png = buf.getvalue()
+    fig._repr_png_ = lambda: png  # IPython's PNG formatter calls it; the figure object stays what is shown
+    display(fig)
 
 
 def _figure_class() -> Any:
@@ -77,9 +95,7 @@ def render(
         ax.legend(loc="best")
     fig.suptitle(title)
     if output_path is None and in_notebook():
-        from IPython.display import display
-
-        display(fig)
+        show_png(fig)
         return None
     path = Path(output_path if output_path is not None else default_path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from amzn_nova_forge.core.enums import JobStatus, Platform
 from amzn_nova_forge.errors import ConfigError, JobSubmissionError, MissingDependencyError
 from amzn_nova_forge.manager._base import JobConfig, JobInfo, JobOutputs, JobRef, RuntimeManager
-from amzn_nova_forge.manager._local import _jobdir
+from amzn_nova_forge.manager._local import _jobdir, _tracking
 from amzn_nova_forge.manager._local._jobdir import JobDir, default_jobs_root, pid_alive, utc_now
 
 __all__ = ["LocalRuntimeManager"]
@@ -133,7 +133,6 @@ class LocalRuntimeManager(RuntimeManager):
 
     platform: ClassVar[Platform] = Platform.LOCAL
     unsupported: ClassVar[dict[str, str]] = {
-        "mlflow": "MLflow tracking is a SageMaker feature; the local runtime logs to train.log and a metrics CSV.",
         "data_mixing": "Data mixing with Nova's curated data needs HyperPod.",
         "rft_multiturn": "Multi-turn RFT needs the HyperPod RFT infrastructure.",
     }
@@ -232,6 +231,12 @@ class LocalRuntimeManager(RuntimeManager):
             "rft_lambda": job_config.rft_lambda_arn or self.rft_lambda,
             "local": {k: v for k, v in self.local_settings.items() if v is not None},
             "extra": {k: _enum_value(v) for k, v in (job_config.extra or {}).items()},
+            "tracking": _tracking.job_settings(
+                job_config.mlflow_tracking_uri,
+                job_config.mlflow_experiment_name,
+                job_config.mlflow_run_name,
+                job_name=job_config.job_name,
+            ),
             "created_at": utc_now(),
         }
         jd.path.mkdir(parents=True, exist_ok=True)
@@ -394,6 +399,17 @@ class LocalRuntimeManager(RuntimeManager):
         from amzn_nova_forge.manager._local._deploy import stop_deployment
 
         return stop_deployment(url)
+
+    @staticmethod
+    def deployment_token(url: str) -> str | None:
+        """The bearer token of the local deployment at ``url`` (None when unknown on this machine).
+
+        Example:
+            >>> client = OpenAI(base_url=url + "/v1", api_key=LocalRuntimeManager.deployment_token(url))  # doctest: +SKIP
+        """
+        from amzn_nova_forge.manager._local._deploy import deployment_token
+
+        return deployment_token(url)
 
 
 def _check_local_eval_task(job_config: JobConfig) -> None:

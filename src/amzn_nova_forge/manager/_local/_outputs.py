@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from amzn_nova_forge.manager._local import _tracking
 from amzn_nova_forge.manager._local._jobdir import JobDir
 
 __all__ = ["MetricsWriter", "write_archive", "write_manifest"]
@@ -68,6 +69,7 @@ class MetricsWriter:
             if extra in ev:
                 row[extra] = round(float(ev[extra]), 6)
         self.rows.append(row)
+        _tracking.log_step(row)  # MLflow / TensorBoard
         now = time.perf_counter()
         total = int(ev.get("total_steps") or 0)
         if now - self._last_status > 0.5 or step + 1 >= total:

@@ -81,8 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, flag)
     jd.update_status(status=IN_PROGRESS, pid=os.getpid(), started_at=utc_now())
     jd.log(f"Local job {jd.path.name} started (pid {os.getpid()}).")
+    from amzn_nova_forge.manager._local._tracking import tracked
+
     try:
-        final = run(jd, flag)
+        with tracked(jd, flag):  # MLflow run + TensorBoard events of this job
+            final = run(jd, flag)
     except BaseException as e:
         jd.log("Job failed:\n" + traceback.format_exc())
         jd.update_status(status=FAILED, message=_failure_message(e), ended_at=utc_now())

@@ -146,18 +146,23 @@ class BaseJobResult(abc.ABC):  # noqa: B024 - abstract by intent; subclasses pic
             >>> info = result.wait(timeout=3600, poll_every=60)  # doctest: +SKIP
             >>> result.raise_for_status()  # doctest: +SKIP
         """
+        from amzn_nova_forge.core._progress import job_progress
+
         if poll_every is None:
             poll_every = 1.0 if self.platform is Platform.LOCAL else 30.0
         deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            info = self.status()
-            if info.status.is_terminal:
-                return info
-            if deadline is not None and time.monotonic() >= deadline:
-                raise JobTimeoutError(
-                    f"Job {self.job_id!r} still {info.raw_status} after {timeout:.0f}s.", job_id=self.job_id
-                )
-            sleep(poll_every)
+        data = getattr(self._runtime_class(), "job_status_data", None)  # step/loss where the runtime has them
+        with job_progress(self.job_id, (lambda: data(self.ref).get("progress")) if data else None) as show:
+            while True:
+                info = self.status()
+                show(info.raw_status)
+                if info.status.is_terminal:
+                    return info
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise JobTimeoutError(
+                        f"Job {self.job_id!r} still {info.raw_status} after {timeout:.0f}s.", job_id=self.job_id
+                    )
+                sleep(poll_every)
 
     def raise_for_status(self) -> None:
         """Raise :class:`JobFailedError` if the job ended FAILED or STOPPED (its message has the reason).
@@ -275,3 +280,8 @@ class BaseJobResult(abc.ABC):  # noqa: B024 - abstract by intent; subclasses pic
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(job_id={self.job_id!r}, platform={self.platform.value!r})"
+
+    def _repr_html_(self) -> str:
+        from amzn_nova_forge.model.result._html import result_html
+
+        return result_html(self)

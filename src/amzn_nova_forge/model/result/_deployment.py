@@ -51,6 +51,18 @@ class EndpointInfo:
         """Alias of :attr:`uri` (the name an older README used)."""
         return self.uri
 
+    @property
+    def api_key(self) -> str | None:
+        """Bearer token of a local deployment (``OpenAI(base_url=uri + "/v1", api_key=...)``); None elsewhere.
+
+        Read from the local runtime's deployment record, so it is never written by ``to_dict``/``dump``.
+        """
+        if DeployPlatform(self.platform) is not DeployPlatform.LOCAL:
+            return None
+        from amzn_nova_forge.manager._local._deploy import deployment_token
+
+        return deployment_token(self.uri)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "platform": DeployPlatform(self.platform).value,
@@ -167,3 +179,8 @@ class DeploymentResult:
         e = self.endpoint
         platform = DeployPlatform(e.platform).value
         return f"DeploymentResult(platform={platform!r}, endpoint_name={e.endpoint_name!r}, uri={e.uri!r})"
+
+    def _repr_html_(self) -> str:
+        from amzn_nova_forge.model.result._html import deployment_html
+
+        return deployment_html(self)
