@@ -82,20 +82,29 @@ if TYPE_CHECKING:
     from amzn_nova_forge.core.enums import (
         VFEnvId as VFEnvId,
     )
-    from amzn_nova_forge.dataset._loaders import (
+    from amzn_nova_forge.dataset._cloudwatch import (
+        CloudWatchDatasetLoader as CloudWatchDatasetLoader,
+    )
+    from amzn_nova_forge.dataset._formats import (
+        ArrowDatasetLoader as ArrowDatasetLoader,
+    )
+    from amzn_nova_forge.dataset._formats import (
         CSVDatasetLoader as CSVDatasetLoader,
+    )
+    from amzn_nova_forge.dataset._formats import (
+        JSONDatasetLoader as JSONDatasetLoader,
+    )
+    from amzn_nova_forge.dataset._formats import (
+        JSONLDatasetLoader as JSONLDatasetLoader,
+    )
+    from amzn_nova_forge.dataset._formats import (
+        ParquetDatasetLoader as ParquetDatasetLoader,
+    )
+    from amzn_nova_forge.dataset._hf import (
+        HuggingFaceDatasetLoader as HuggingFaceDatasetLoader,
     )
     from amzn_nova_forge.dataset._loaders import (
         DatasetLoader as DatasetLoader,
-    )
-    from amzn_nova_forge.dataset._loaders import (
-        JSONDatasetLoader as JSONDatasetLoader,
-    )
-    from amzn_nova_forge.dataset._loaders import (
-        JSONLDatasetLoader as JSONLDatasetLoader,
-    )
-    from amzn_nova_forge.dataset._loaders import (
-        ParquetDatasetLoader as ParquetDatasetLoader,
     )
     from amzn_nova_forge.errors import (
         AWSServiceError as AWSServiceError,
@@ -302,12 +311,14 @@ if TYPE_CHECKING:
     __all__ = [
         "DEFAULT_JOB_CACHE_DIR",
         "AWSServiceError",
+        "ArrowDatasetLoader",
         "BaseJobResult",
         "BedrockEvaluationResult",
         "BedrockRuntimeManager",
         "BedrockTrainingResult",
         "BuiltRecipe",
         "CSVDatasetLoader",
+        "CloudWatchDatasetLoader",
         "CloudWatchLogMonitor",
         "ConfigError",
         "ConfigParameter",
@@ -330,6 +341,7 @@ if TYPE_CHECKING:
         "ForgeConfig",
         "ForgeEvaluator",
         "ForgeTrainer",
+        "HuggingFaceDatasetLoader",
         "InferenceResult",
         "InstanceConfigError",
         "JSONDatasetLoader",

@@ -64,20 +64,29 @@ if TYPE_CHECKING:
     from amzn_nova_forge.core.enums import (
         VFEnvId as VFEnvId,
     )
-    from amzn_nova_forge.dataset._loaders import (
+    from amzn_nova_forge.dataset._cloudwatch import (
+        CloudWatchDatasetLoader as CloudWatchDatasetLoader,
+    )
+    from amzn_nova_forge.dataset._formats import (
+        ArrowDatasetLoader as ArrowDatasetLoader,
+    )
+    from amzn_nova_forge.dataset._formats import (
         CSVDatasetLoader as CSVDatasetLoader,
+    )
+    from amzn_nova_forge.dataset._formats import (
+        JSONDatasetLoader as JSONDatasetLoader,
+    )
+    from amzn_nova_forge.dataset._formats import (
+        JSONLDatasetLoader as JSONLDatasetLoader,
+    )
+    from amzn_nova_forge.dataset._formats import (
+        ParquetDatasetLoader as ParquetDatasetLoader,
+    )
+    from amzn_nova_forge.dataset._hf import (
+        HuggingFaceDatasetLoader as HuggingFaceDatasetLoader,
     )
     from amzn_nova_forge.dataset._loaders import (
         DatasetLoader as DatasetLoader,
-    )
-    from amzn_nova_forge.dataset._loaders import (
-        JSONDatasetLoader as JSONDatasetLoader,
-    )
-    from amzn_nova_forge.dataset._loaders import (
-        JSONLDatasetLoader as JSONLDatasetLoader,
-    )
-    from amzn_nova_forge.dataset._loaders import (
-        ParquetDatasetLoader as ParquetDatasetLoader,
     )
     from amzn_nova_forge.dataset._samples import (
         sample_path as sample_path,
@@ -90,7 +99,9 @@ if TYPE_CHECKING:
     )
 
     __all__ = [
+        "ArrowDatasetLoader",
         "CSVDatasetLoader",
+        "CloudWatchDatasetLoader",
         "DataPrepError",
         "DatasetLoader",
         "DatasetValidationError",
@@ -101,6 +112,7 @@ if TYPE_CHECKING:
         "EvaluationStrategy",
         "EvaluationTask",
         "FilterMethod",
+        "HuggingFaceDatasetLoader",
         "JSONDatasetLoader",
         "JSONLDatasetLoader",
         "JobStatus",
