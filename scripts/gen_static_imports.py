@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import ast
 import importlib
+import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -95,10 +96,10 @@ def generate(path: Path) -> str:
     block = [BEGIN, "if TYPE_CHECKING:", *render_block(name, table, all_target.id), "else:", *runtime, END]
     new = before + block + after
     out = "\n".join(new) + "\n"
-    if "from typing import TYPE_CHECKING" not in out and "TYPE_CHECKING," not in out:
+    if not re.search(r"^from typing import .*\bTYPE_CHECKING\b", out, re.M):
         out = out.replace(
-            "from amzn_nova_forge import _exports, _lazy",
-            "from typing import TYPE_CHECKING\n\nfrom amzn_nova_forge import _exports, _lazy",
+            "from __future__ import annotations\n",
+            "from __future__ import annotations\n\nfrom typing import TYPE_CHECKING\n",
             1,
         )
     return out

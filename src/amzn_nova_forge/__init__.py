@@ -21,65 +21,27 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from amzn_nova_forge.core.config import (
         DEFAULT_JOB_CACHE_DIR as DEFAULT_JOB_CACHE_DIR,
-    )
-    from amzn_nova_forge.core.config import (
         ForgeConfig as ForgeConfig,
-    )
-    from amzn_nova_forge.core.config import (
         JobCachingConfig as JobCachingConfig,
-    )
-    from amzn_nova_forge.core.config import (
         ValidationConfig as ValidationConfig,
     )
     from amzn_nova_forge.core.enums import (
         DeploymentMode as DeploymentMode,
-    )
-    from amzn_nova_forge.core.enums import (
         DeployPlatform as DeployPlatform,
-    )
-    from amzn_nova_forge.core.enums import (
         EnvType as EnvType,
-    )
-    from amzn_nova_forge.core.enums import (
         EvaluationMetric as EvaluationMetric,
-    )
-    from amzn_nova_forge.core.enums import (
         EvaluationStrategy as EvaluationStrategy,
-    )
-    from amzn_nova_forge.core.enums import (
         EvaluationTask as EvaluationTask,
-    )
-    from amzn_nova_forge.core.enums import (
         FilterMethod as FilterMethod,
-    )
-    from amzn_nova_forge.core.enums import (
         JobStatus as JobStatus,
-    )
-    from amzn_nova_forge.core.enums import (
         Model as Model,
-    )
-    from amzn_nova_forge.core.enums import (
         ModelStatus as ModelStatus,
-    )
-    from amzn_nova_forge.core.enums import (
         Platform as Platform,
-    )
-    from amzn_nova_forge.core.enums import (
         SMTJRuntimeMode as SMTJRuntimeMode,
-    )
-    from amzn_nova_forge.core.enums import (
         TrainingMethod as TrainingMethod,
-    )
-    from amzn_nova_forge.core.enums import (
         TransformMethod as TransformMethod,
-    )
-    from amzn_nova_forge.core.enums import (
         ValidateMethod as ValidateMethod,
-    )
-    from amzn_nova_forge.core.enums import (
         Version as Version,
-    )
-    from amzn_nova_forge.core.enums import (
         VFEnvId as VFEnvId,
     )
     from amzn_nova_forge.dataset._cloudwatch import (
@@ -87,17 +49,9 @@ if TYPE_CHECKING:
     )
     from amzn_nova_forge.dataset._formats import (
         ArrowDatasetLoader as ArrowDatasetLoader,
-    )
-    from amzn_nova_forge.dataset._formats import (
         CSVDatasetLoader as CSVDatasetLoader,
-    )
-    from amzn_nova_forge.dataset._formats import (
         JSONDatasetLoader as JSONDatasetLoader,
-    )
-    from amzn_nova_forge.dataset._formats import (
         JSONLDatasetLoader as JSONLDatasetLoader,
-    )
-    from amzn_nova_forge.dataset._formats import (
         ParquetDatasetLoader as ParquetDatasetLoader,
     )
     from amzn_nova_forge.dataset._hf import (
@@ -108,83 +62,37 @@ if TYPE_CHECKING:
     )
     from amzn_nova_forge.errors import (
         AWSServiceError as AWSServiceError,
-    )
-    from amzn_nova_forge.errors import (
         ConfigError as ConfigError,
-    )
-    from amzn_nova_forge.errors import (
         DataPrepError as DataPrepError,
-    )
-    from amzn_nova_forge.errors import (
         DatasetValidationError as DatasetValidationError,
-    )
-    from amzn_nova_forge.errors import (
         DeploymentError as DeploymentError,
-    )
-    from amzn_nova_forge.errors import (
         InstanceConfigError as InstanceConfigError,
-    )
-    from amzn_nova_forge.errors import (
         JobError as JobError,
-    )
-    from amzn_nova_forge.errors import (
         JobFailedError as JobFailedError,
-    )
-    from amzn_nova_forge.errors import (
         JobSubmissionError as JobSubmissionError,
-    )
-    from amzn_nova_forge.errors import (
         JobTimeoutError as JobTimeoutError,
-    )
-    from amzn_nova_forge.errors import (
         LocalCommandExecutionError as LocalCommandExecutionError,
-    )
-    from amzn_nova_forge.errors import (
         MissingDependencyError as MissingDependencyError,
-    )
-    from amzn_nova_forge.errors import (
         NotificationManagerInfraError as NotificationManagerInfraError,
-    )
-    from amzn_nova_forge.errors import (
         NovaForgeError as NovaForgeError,
-    )
-    from amzn_nova_forge.errors import (
         RecipeOverrideError as RecipeOverrideError,
-    )
-    from amzn_nova_forge.errors import (
         RecipeValidationError as RecipeValidationError,
-    )
-    from amzn_nova_forge.errors import (
         SandboxUnavailableError as SandboxUnavailableError,
-    )
-    from amzn_nova_forge.errors import (
         UnknownRuntimeError as UnknownRuntimeError,
-    )
-    from amzn_nova_forge.errors import (
         UnsupportedFeatureError as UnsupportedFeatureError,
-    )
-    from amzn_nova_forge.errors import (
         UnsupportedRegionError as UnsupportedRegionError,
-    )
-    from amzn_nova_forge.errors import (
         ValidationCheckError as ValidationCheckError,
     )
     from amzn_nova_forge.evaluator._evaluator import (
         EvalTaskConfig as EvalTaskConfig,
-    )
-    from amzn_nova_forge.evaluator._evaluator import (
         ForgeEvaluator as ForgeEvaluator,
     )
     from amzn_nova_forge.iam.iam_role_creator import (
         create_bedrock_execution_role as create_bedrock_execution_role,
-    )
-    from amzn_nova_forge.iam.iam_role_creator import (
         create_sagemaker_execution_role as create_sagemaker_execution_role,
     )
     from amzn_nova_forge.manager._base import (
         JobConfig as JobConfig,
-    )
-    from amzn_nova_forge.manager._base import (
         RuntimeManager as RuntimeManager,
     )
     from amzn_nova_forge.manager._bedrock import (
@@ -210,32 +118,18 @@ if TYPE_CHECKING:
     )
     from amzn_nova_forge.model.result._deployment import (
         DeploymentResult as DeploymentResult,
-    )
-    from amzn_nova_forge.model.result._deployment import (
         EndpointInfo as EndpointInfo,
     )
     from amzn_nova_forge.model.result._evaluation import (
         BedrockEvaluationResult as BedrockEvaluationResult,
-    )
-    from amzn_nova_forge.model.result._evaluation import (
         EvaluationResult as EvaluationResult,
-    )
-    from amzn_nova_forge.model.result._evaluation import (
         LocalEvaluationResult as LocalEvaluationResult,
-    )
-    from amzn_nova_forge.model.result._evaluation import (
         SMHPEvaluationResult as SMHPEvaluationResult,
-    )
-    from amzn_nova_forge.model.result._evaluation import (
         SMTJEvaluationResult as SMTJEvaluationResult,
     )
     from amzn_nova_forge.model.result._inference import (
         InferenceResult as InferenceResult,
-    )
-    from amzn_nova_forge.model.result._inference import (
         LocalBatchInferenceResult as LocalBatchInferenceResult,
-    )
-    from amzn_nova_forge.model.result._inference import (
         SMTJBatchInferenceResult as SMTJBatchInferenceResult,
     )
     from amzn_nova_forge.model.result._single import (
@@ -243,23 +137,11 @@ if TYPE_CHECKING:
     )
     from amzn_nova_forge.model.result._training import (
         BedrockTrainingResult as BedrockTrainingResult,
-    )
-    from amzn_nova_forge.model.result._training import (
         LocalTrainingResult as LocalTrainingResult,
-    )
-    from amzn_nova_forge.model.result._training import (
         ModelArtifacts as ModelArtifacts,
-    )
-    from amzn_nova_forge.model.result._training import (
         SMHPTrainingResult as SMHPTrainingResult,
-    )
-    from amzn_nova_forge.model.result._training import (
         SMTJServerlessTrainingResult as SMTJServerlessTrainingResult,
-    )
-    from amzn_nova_forge.model.result._training import (
         SMTJTrainingResult as SMTJTrainingResult,
-    )
-    from amzn_nova_forge.model.result._training import (
         TrainingResult as TrainingResult,
     )
     from amzn_nova_forge.monitor._logs import (
@@ -279,14 +161,10 @@ if TYPE_CHECKING:
     )
     from amzn_nova_forge.recipe._builder import (
         BuiltRecipe as BuiltRecipe,
-    )
-    from amzn_nova_forge.recipe._builder import (
         RecipeBuilder as RecipeBuilder,
     )
     from amzn_nova_forge.recipe._config import (
         ConfigParameter as ConfigParameter,
-    )
-    from amzn_nova_forge.recipe._config import (
         RecipeConfig as RecipeConfig,
     )
     from amzn_nova_forge.rft_multiturn._custom_env import (

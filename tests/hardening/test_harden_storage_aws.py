@@ -18,8 +18,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from amzn_nova_forge.core import aws as aws_mod
-from amzn_nova_forge.core import storage
+from amzn_nova_forge.core import aws as aws_mod, storage
 from amzn_nova_forge.core.enums import Model, TrainingMethod
 from amzn_nova_forge.errors import AWSServiceError, ConfigError
 

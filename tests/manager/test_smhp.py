@@ -11,8 +11,7 @@ from botocore.exceptions import ClientError
 
 from amzn_nova_forge.core.enums import JobStatus, Model, Platform, TrainingMethod
 from amzn_nova_forge.errors import AWSServiceError
-from amzn_nova_forge.manager import JobConfig, SMHPRuntimeManager
-from amzn_nova_forge.manager import _hyperpod_k8s as K
+from amzn_nova_forge.manager import JobConfig, SMHPRuntimeManager, _hyperpod_k8s as K
 
 CLUSTER_ARN = "arn:aws:sagemaker:us-east-1:123456789012:cluster/abc123"
 

@@ -14,65 +14,27 @@ from amzn_nova_forge import _exports, _lazy
 if TYPE_CHECKING:
     from amzn_nova_forge.core.config import (
         DEFAULT_JOB_CACHE_DIR as DEFAULT_JOB_CACHE_DIR,
-    )
-    from amzn_nova_forge.core.config import (
         ForgeConfig as ForgeConfig,
-    )
-    from amzn_nova_forge.core.config import (
         JobCachingConfig as JobCachingConfig,
-    )
-    from amzn_nova_forge.core.config import (
         ValidationConfig as ValidationConfig,
     )
     from amzn_nova_forge.core.enums import (
         DeploymentMode as DeploymentMode,
-    )
-    from amzn_nova_forge.core.enums import (
         DeployPlatform as DeployPlatform,
-    )
-    from amzn_nova_forge.core.enums import (
         EnvType as EnvType,
-    )
-    from amzn_nova_forge.core.enums import (
         EvaluationMetric as EvaluationMetric,
-    )
-    from amzn_nova_forge.core.enums import (
         EvaluationStrategy as EvaluationStrategy,
-    )
-    from amzn_nova_forge.core.enums import (
         EvaluationTask as EvaluationTask,
-    )
-    from amzn_nova_forge.core.enums import (
         FilterMethod as FilterMethod,
-    )
-    from amzn_nova_forge.core.enums import (
         JobStatus as JobStatus,
-    )
-    from amzn_nova_forge.core.enums import (
         Model as Model,
-    )
-    from amzn_nova_forge.core.enums import (
         ModelStatus as ModelStatus,
-    )
-    from amzn_nova_forge.core.enums import (
         Platform as Platform,
-    )
-    from amzn_nova_forge.core.enums import (
         SMTJRuntimeMode as SMTJRuntimeMode,
-    )
-    from amzn_nova_forge.core.enums import (
         TrainingMethod as TrainingMethod,
-    )
-    from amzn_nova_forge.core.enums import (
         TransformMethod as TransformMethod,
-    )
-    from amzn_nova_forge.core.enums import (
         ValidateMethod as ValidateMethod,
-    )
-    from amzn_nova_forge.core.enums import (
         Version as Version,
-    )
-    from amzn_nova_forge.core.enums import (
         VFEnvId as VFEnvId,
     )
 

@@ -15,53 +15,21 @@ from amzn_nova_forge import _exports, _lazy
 if TYPE_CHECKING:
     from amzn_nova_forge.core.enums import (
         DeploymentMode as DeploymentMode,
-    )
-    from amzn_nova_forge.core.enums import (
         DeployPlatform as DeployPlatform,
-    )
-    from amzn_nova_forge.core.enums import (
         EnvType as EnvType,
-    )
-    from amzn_nova_forge.core.enums import (
         EvaluationMetric as EvaluationMetric,
-    )
-    from amzn_nova_forge.core.enums import (
         EvaluationStrategy as EvaluationStrategy,
-    )
-    from amzn_nova_forge.core.enums import (
         EvaluationTask as EvaluationTask,
-    )
-    from amzn_nova_forge.core.enums import (
         FilterMethod as FilterMethod,
-    )
-    from amzn_nova_forge.core.enums import (
         JobStatus as JobStatus,
-    )
-    from amzn_nova_forge.core.enums import (
         Model as Model,
-    )
-    from amzn_nova_forge.core.enums import (
         ModelStatus as ModelStatus,
-    )
-    from amzn_nova_forge.core.enums import (
         Platform as Platform,
-    )
-    from amzn_nova_forge.core.enums import (
         SMTJRuntimeMode as SMTJRuntimeMode,
-    )
-    from amzn_nova_forge.core.enums import (
         TrainingMethod as TrainingMethod,
-    )
-    from amzn_nova_forge.core.enums import (
         TransformMethod as TransformMethod,
-    )
-    from amzn_nova_forge.core.enums import (
         ValidateMethod as ValidateMethod,
-    )
-    from amzn_nova_forge.core.enums import (
         Version as Version,
-    )
-    from amzn_nova_forge.core.enums import (
         VFEnvId as VFEnvId,
     )
     from amzn_nova_forge.dataset._cloudwatch import (
@@ -69,17 +37,9 @@ if TYPE_CHECKING:
     )
     from amzn_nova_forge.dataset._formats import (
         ArrowDatasetLoader as ArrowDatasetLoader,
-    )
-    from amzn_nova_forge.dataset._formats import (
         CSVDatasetLoader as CSVDatasetLoader,
-    )
-    from amzn_nova_forge.dataset._formats import (
         JSONDatasetLoader as JSONDatasetLoader,
-    )
-    from amzn_nova_forge.dataset._formats import (
         JSONLDatasetLoader as JSONLDatasetLoader,
-    )
-    from amzn_nova_forge.dataset._formats import (
         ParquetDatasetLoader as ParquetDatasetLoader,
     )
     from amzn_nova_forge.dataset._hf import (
@@ -93,8 +53,6 @@ if TYPE_CHECKING:
     )
     from amzn_nova_forge.errors import (
         DataPrepError as DataPrepError,
-    )
-    from amzn_nova_forge.errors import (
         DatasetValidationError as DatasetValidationError,
     )
 

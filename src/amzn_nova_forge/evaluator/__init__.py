@@ -14,8 +14,6 @@ from amzn_nova_forge import _exports, _lazy
 if TYPE_CHECKING:
     from amzn_nova_forge.evaluator._evaluator import (
         EvalTaskConfig as EvalTaskConfig,
-    )
-    from amzn_nova_forge.evaluator._evaluator import (
         ForgeEvaluator as ForgeEvaluator,
     )
 

@@ -58,7 +58,9 @@ class EvalTaskConfig:
             if value is not None and not isinstance(value, Mapping):
                 raise ConfigError(f"EvalTaskConfig.{name} must be a dict or None, got {type(value).__name__}.")
         if not isinstance(self.evaluate_base_model, bool):
-            raise ConfigError(f"EvalTaskConfig.evaluate_base_model must be True or False, got {self.evaluate_base_model!r}.")
+            raise ConfigError(
+                f"EvalTaskConfig.evaluate_base_model must be True or False, got {self.evaluate_base_model!r}."
+            )
 
 
 class ForgeEvaluator:

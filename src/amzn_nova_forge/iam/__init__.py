@@ -10,8 +10,6 @@ from amzn_nova_forge import _exports, _lazy
 if TYPE_CHECKING:
     from amzn_nova_forge.iam.iam_role_creator import (
         create_bedrock_execution_role as create_bedrock_execution_role,
-    )
-    from amzn_nova_forge.iam.iam_role_creator import (
         create_sagemaker_execution_role as create_sagemaker_execution_role,
     )
     from amzn_nova_forge.rft_multiturn._role import (

@@ -10,8 +10,6 @@ from amzn_nova_forge import _exports, _lazy
 if TYPE_CHECKING:
     from amzn_nova_forge.manager._base import (
         JobConfig as JobConfig,
-    )
-    from amzn_nova_forge.manager._base import (
         RuntimeManager as RuntimeManager,
     )
     from amzn_nova_forge.manager._bedrock import (

@@ -10,53 +10,21 @@ from amzn_nova_forge import _exports, _lazy
 if TYPE_CHECKING:
     from amzn_nova_forge.core.enums import (
         DeploymentMode as DeploymentMode,
-    )
-    from amzn_nova_forge.core.enums import (
         DeployPlatform as DeployPlatform,
-    )
-    from amzn_nova_forge.core.enums import (
         EnvType as EnvType,
-    )
-    from amzn_nova_forge.core.enums import (
         EvaluationMetric as EvaluationMetric,
-    )
-    from amzn_nova_forge.core.enums import (
         EvaluationStrategy as EvaluationStrategy,
-    )
-    from amzn_nova_forge.core.enums import (
         EvaluationTask as EvaluationTask,
-    )
-    from amzn_nova_forge.core.enums import (
         FilterMethod as FilterMethod,
-    )
-    from amzn_nova_forge.core.enums import (
         JobStatus as JobStatus,
-    )
-    from amzn_nova_forge.core.enums import (
         Model as Model,
-    )
-    from amzn_nova_forge.core.enums import (
         ModelStatus as ModelStatus,
-    )
-    from amzn_nova_forge.core.enums import (
         Platform as Platform,
-    )
-    from amzn_nova_forge.core.enums import (
         SMTJRuntimeMode as SMTJRuntimeMode,
-    )
-    from amzn_nova_forge.core.enums import (
         TrainingMethod as TrainingMethod,
-    )
-    from amzn_nova_forge.core.enums import (
         TransformMethod as TransformMethod,
-    )
-    from amzn_nova_forge.core.enums import (
         ValidateMethod as ValidateMethod,
-    )
-    from amzn_nova_forge.core.enums import (
         Version as Version,
-    )
-    from amzn_nova_forge.core.enums import (
         VFEnvId as VFEnvId,
     )
     from amzn_nova_forge.model._customizer import (
@@ -67,32 +35,18 @@ if TYPE_CHECKING:
     )
     from amzn_nova_forge.model.result._deployment import (
         DeploymentResult as DeploymentResult,
-    )
-    from amzn_nova_forge.model.result._deployment import (
         EndpointInfo as EndpointInfo,
     )
     from amzn_nova_forge.model.result._evaluation import (
         BedrockEvaluationResult as BedrockEvaluationResult,
-    )
-    from amzn_nova_forge.model.result._evaluation import (
         EvaluationResult as EvaluationResult,
-    )
-    from amzn_nova_forge.model.result._evaluation import (
         LocalEvaluationResult as LocalEvaluationResult,
-    )
-    from amzn_nova_forge.model.result._evaluation import (
         SMHPEvaluationResult as SMHPEvaluationResult,
-    )
-    from amzn_nova_forge.model.result._evaluation import (
         SMTJEvaluationResult as SMTJEvaluationResult,
     )
     from amzn_nova_forge.model.result._inference import (
         InferenceResult as InferenceResult,
-    )
-    from amzn_nova_forge.model.result._inference import (
         LocalBatchInferenceResult as LocalBatchInferenceResult,
-    )
-    from amzn_nova_forge.model.result._inference import (
         SMTJBatchInferenceResult as SMTJBatchInferenceResult,
     )
     from amzn_nova_forge.model.result._single import (
@@ -100,23 +54,11 @@ if TYPE_CHECKING:
     )
     from amzn_nova_forge.model.result._training import (
         BedrockTrainingResult as BedrockTrainingResult,
-    )
-    from amzn_nova_forge.model.result._training import (
         LocalTrainingResult as LocalTrainingResult,
-    )
-    from amzn_nova_forge.model.result._training import (
         ModelArtifacts as ModelArtifacts,
-    )
-    from amzn_nova_forge.model.result._training import (
         SMHPTrainingResult as SMHPTrainingResult,
-    )
-    from amzn_nova_forge.model.result._training import (
         SMTJServerlessTrainingResult as SMTJServerlessTrainingResult,
-    )
-    from amzn_nova_forge.model.result._training import (
         SMTJTrainingResult as SMTJTrainingResult,
-    )
-    from amzn_nova_forge.model.result._training import (
         TrainingResult as TrainingResult,
     )
 

@@ -23,17 +23,11 @@ if TYPE_CHECKING:
     )
     from amzn_nova_forge.recipe._builder import (
         BuiltRecipe as BuiltRecipe,
-    )
-    from amzn_nova_forge.recipe._builder import (
         RecipeBuilder as RecipeBuilder,
-    )
-    from amzn_nova_forge.recipe._builder import (
         RunSettings as RunSettings,
     )
     from amzn_nova_forge.recipe._config import (
         ConfigParameter as ConfigParameter,
-    )
-    from amzn_nova_forge.recipe._config import (
         RecipeConfig as RecipeConfig,
     )
     from amzn_nova_forge.recipe._recipe import (
@@ -41,11 +35,7 @@ if TYPE_CHECKING:
     )
     from amzn_nova_forge.recipe._validate import (
         check_region as check_region,
-    )
-    from amzn_nova_forge.recipe._validate import (
         validate_data_mixing as validate_data_mixing,
-    )
-    from amzn_nova_forge.recipe._validate import (
         validate_instance as validate_instance,
     )
 

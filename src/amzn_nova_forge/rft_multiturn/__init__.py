@@ -18,8 +18,6 @@ from amzn_nova_forge import _exports, _lazy
 if TYPE_CHECKING:
     from amzn_nova_forge.core.enums import (
         EnvType as EnvType,
-    )
-    from amzn_nova_forge.core.enums import (
         VFEnvId as VFEnvId,
     )
     from amzn_nova_forge.rft_multiturn._constants import (
@@ -39,8 +37,6 @@ if TYPE_CHECKING:
     )
     from amzn_nova_forge.rft_multiturn._remote import (
         EC2RFTInfrastructure as EC2RFTInfrastructure,
-    )
-    from amzn_nova_forge.rft_multiturn._remote import (
         ECSRFTInfrastructure as ECSRFTInfrastructure,
     )
     from amzn_nova_forge.rft_multiturn._role import (
@@ -48,14 +44,10 @@ if TYPE_CHECKING:
     )
     from amzn_nova_forge.rft_multiturn._stacks import (
         StackOutputs as StackOutputs,
-    )
-    from amzn_nova_forge.rft_multiturn._stacks import (
         list_rft_stacks as list_rft_stacks,
     )
     from amzn_nova_forge.rft_multiturn.sandbox import (
         Sandbox as Sandbox,
-    )
-    from amzn_nova_forge.rft_multiturn.sandbox import (
         SandboxLimits as SandboxLimits,
     )
 

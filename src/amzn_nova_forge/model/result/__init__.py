@@ -16,32 +16,18 @@ if TYPE_CHECKING:
     )
     from amzn_nova_forge.model.result._deployment import (
         DeploymentResult as DeploymentResult,
-    )
-    from amzn_nova_forge.model.result._deployment import (
         EndpointInfo as EndpointInfo,
     )
     from amzn_nova_forge.model.result._evaluation import (
         BedrockEvaluationResult as BedrockEvaluationResult,
-    )
-    from amzn_nova_forge.model.result._evaluation import (
         EvaluationResult as EvaluationResult,
-    )
-    from amzn_nova_forge.model.result._evaluation import (
         LocalEvaluationResult as LocalEvaluationResult,
-    )
-    from amzn_nova_forge.model.result._evaluation import (
         SMHPEvaluationResult as SMHPEvaluationResult,
-    )
-    from amzn_nova_forge.model.result._evaluation import (
         SMTJEvaluationResult as SMTJEvaluationResult,
     )
     from amzn_nova_forge.model.result._inference import (
         InferenceResult as InferenceResult,
-    )
-    from amzn_nova_forge.model.result._inference import (
         LocalBatchInferenceResult as LocalBatchInferenceResult,
-    )
-    from amzn_nova_forge.model.result._inference import (
         SMTJBatchInferenceResult as SMTJBatchInferenceResult,
     )
     from amzn_nova_forge.model.result._single import (
@@ -49,23 +35,11 @@ if TYPE_CHECKING:
     )
     from amzn_nova_forge.model.result._training import (
         BedrockTrainingResult as BedrockTrainingResult,
-    )
-    from amzn_nova_forge.model.result._training import (
         LocalTrainingResult as LocalTrainingResult,
-    )
-    from amzn_nova_forge.model.result._training import (
         ModelArtifacts as ModelArtifacts,
-    )
-    from amzn_nova_forge.model.result._training import (
         SMHPTrainingResult as SMHPTrainingResult,
-    )
-    from amzn_nova_forge.model.result._training import (
         SMTJServerlessTrainingResult as SMTJServerlessTrainingResult,
-    )
-    from amzn_nova_forge.model.result._training import (
         SMTJTrainingResult as SMTJTrainingResult,
-    )
-    from amzn_nova_forge.model.result._training import (
         TrainingResult as TrainingResult,
     )
 
