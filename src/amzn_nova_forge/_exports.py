@@ -98,6 +98,9 @@ RECIPE = {
 IAM = {
     "create_bedrock_execution_role": "amzn_nova_forge.iam.iam_role_creator",
     "create_sagemaker_execution_role": "amzn_nova_forge.iam.iam_role_creator",
+    "create_bedrock_batch_inference_execution_role": "amzn_nova_forge.iam._service_roles",
+    "create_sagemaker_invoke_role": "amzn_nova_forge.iam._service_roles",
+    "create_smtj_dataprep_execution_role": "amzn_nova_forge.iam._service_roles",
 }
 UTIL = {"verify_reward_function": "amzn_nova_forge.util._reward"}
 NOTIFICATIONS = {

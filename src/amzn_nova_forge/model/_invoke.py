@@ -89,11 +89,20 @@ def invoke_inference(
                 "(e.g. deployment.endpoint.uri)."
             )
         endpoint_arn = last.endpoint.uri
-    return invoke(endpoint_arn, request_body)
+    component = None
+    last = getattr(customizer, "last_deployment", None)
+    if last is not None and last.endpoint.uri == endpoint_arn and getattr(last, "inference_components", None):
+        component = last.inference_components[0]
+    return invoke(endpoint_arn, request_body, inference_component_name=component)
 
 
-def invoke(endpoint_arn: str, request_body: Mapping[str, Any]) -> SingleInferenceResult:
+def invoke(
+    endpoint_arn: str, request_body: Mapping[str, Any], inference_component_name: str | None = None
+) -> SingleInferenceResult:
     """Send one request to any supported endpoint; returns a :class:`SingleInferenceResult`.
+
+    ``inference_component_name`` routes a SageMaker request to one inference component
+    (``InvokeEndpoint(InferenceComponentName=...)``); other endpoints reject it.
 
     Example:
         >>> result = invoke("arn:aws:sagemaker:us-east-1:123456789012:endpoint/ep",  # doctest: +SKIP
@@ -102,11 +111,16 @@ def invoke(endpoint_arn: str, request_body: Mapping[str, Any]) -> SingleInferenc
     if not isinstance(request_body, Mapping):
         raise ConfigError(f"request_body must be a dict (JSON object), got {type(request_body).__name__}.")
     ep = parse_endpoint(endpoint_arn)
+    if inference_component_name is not None and ep.platform is not DeployPlatform.SAGEMAKER:
+        raise ConfigError(
+            f"inference_component_name={inference_component_name!r} applies only to SageMaker endpoints; "
+            f"{endpoint_arn!r} is a {ep.platform.name} endpoint."
+        )
     body = dict(request_body)
     stream = bool(body.get("stream"))
     started, t0 = datetime.now(UTC), time.perf_counter()
     if ep.platform is DeployPlatform.SAGEMAKER:
-        parsed, text, chunks, usage, stop = _sagemaker(ep, body, stream)
+        parsed, text, chunks, usage, stop = _sagemaker(ep, body, stream, inference_component_name)
     elif ep.platform is DeployPlatform.LOCAL:
         parsed, text, chunks, usage, stop = _local(ep, body, stream)
     else:
@@ -186,19 +200,20 @@ def _from_stream(pieces: list[str]) -> Parsed:
 
 
 # ---- SageMaker ------------------------------------------------------------------------------
-def _sagemaker(ep: Endpoint, body: dict[str, Any], stream: bool) -> Parsed:
+def _sagemaker(ep: Endpoint, body: dict[str, Any], stream: bool, component: str | None = None) -> Parsed:
     client = aws.client("sagemaker-runtime", ep.region)
     payload = json.dumps(body)
+    extra = {"InferenceComponentName": component} if component else {}
     with aws.aws_errors("sagemaker-runtime", hint=f"Is endpoint {ep.name!r} InService?"):
         if not stream:
             r = client.invoke_endpoint(
-                EndpointName=ep.name, ContentType="application/json", Accept="application/json", Body=payload
+                EndpointName=ep.name, ContentType="application/json", Accept="application/json", Body=payload, **extra
             )
             parsed = _json_or_text(r["Body"].read())
             text, usage, stop = _from_openai(parsed)
             return parsed, text, [], usage, stop
         r = client.invoke_endpoint_with_response_stream(
-            EndpointName=ep.name, ContentType="application/json", Body=payload
+            EndpointName=ep.name, ContentType="application/json", Body=payload, **extra
         )
         pieces: list[str] = []
         for event in r["Body"]:
