@@ -77,6 +77,7 @@ RESULTS = {
     "SingleInferenceResult": "amzn_nova_forge.model.result._single",
     "DeploymentResult": "amzn_nova_forge.model.result._deployment",
     "EndpointInfo": "amzn_nova_forge.model.result._deployment",
+    "ModelDeployResult": "amzn_nova_forge.model.result._deployment",
 }
 CUSTOMIZER = {"NovaModelCustomizer": "amzn_nova_forge.model._customizer"}
 CONFIGS = {
@@ -114,6 +115,12 @@ RFT = {
     "list_rft_stacks": "amzn_nova_forge.rft_multiturn._stacks",
     "create_rft_execution_role": "amzn_nova_forge.rft_multiturn._role",
 }
+DEPLOYER = {
+    "ForgeDeployer": "amzn_nova_forge.deployer._deployer",
+    "SageMakerEndpointEnvironment": "amzn_nova_forge.model._deploy_env",
+    "InferenceComponentConfig": "amzn_nova_forge.model._deploy_env",
+}
+INFERENCE = {"ForgeInference": "amzn_nova_forge.inference._inference"}
 
 TOP_LEVEL = {
     **ENUMS,
@@ -129,4 +136,6 @@ TOP_LEVEL = {
     **UTIL,
     **NOTIFICATIONS,
     **RFT,
+    **DEPLOYER,
+    **INFERENCE,
 }

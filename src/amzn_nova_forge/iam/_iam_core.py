@@ -212,7 +212,7 @@ def _probe_role(iam_client: Any, role_name: str) -> dict[str, Any] | None:
         role = iam_client.get_role(RoleName=role_name)["Role"]
     except (ClientError, BotoCoreError):
         return None
-    return role if is_managed(role, iam_client) else None  # type: ignore[no-any-return]
+    return role if is_managed(role, iam_client) else None
 
 
 def normalise(doc: Any) -> Any:

@@ -145,7 +145,7 @@ def deploy(
     tests), and the older names ``pt_units``, ``bedrock_execution_role_name``,
     ``sagemaker_environment`` (a :class:`SageMakerEndpointEnvironment` or a dict).
     """
-    args = {
+    args: dict[str, Any] = {
         "unit_count": unit_count,
         "execution_role_name": execution_role_name,
         "sagemaker_environment_variables": sagemaker_environment_variables,

@@ -141,7 +141,7 @@ def deploy_components(
             "Choose another endpoint_name or delete it first."
         )
     publish = sm_deploy.create_sagemaker_model(ctx, get_role, environment, skip_model_reuse=skip_model_reuse)
-    result = sm_deploy.deploy_endpoint(ctx, None, instance_type, get_role=get_role)
+    result = sm_deploy.deploy_endpoint(ctx, None, instance_type, get_role=get_role, looked_up=(endpoint,))
     for config in configs:
         create_inference_component(ctx, config, publish.model_name)
         if ctx.wait:

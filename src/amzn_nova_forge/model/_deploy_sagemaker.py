@@ -394,11 +394,15 @@ def deploy_endpoint(
     instance_type: str,
     *,
     get_role: Callable[[], str] | None = None,
+    looked_up: tuple[dict[str, Any] | None] | None = None,
 ) -> DeploymentResult:
-    """Endpoint config + endpoint for ``publish`` (or an empty inference-component endpoint when None)."""
+    """Endpoint config + endpoint for ``publish`` (or an empty inference-component endpoint when None).
+
+    ``looked_up`` is ``(DescribeEndpoint answer or None,)`` when the caller already asked.
+    """
     name = ctx.endpoint_name
     model_name = publish.model_name if publish else None
-    endpoint = existing_endpoint(ctx)
+    endpoint = looked_up[0] if looked_up is not None else existing_endpoint(ctx)
     if endpoint is not None and not _adoptable(ctx, endpoint, model_name):
         raise _exists_error(ctx)
     if endpoint is None:
@@ -447,7 +451,7 @@ def deploy_sagemaker(
             raise _exists_error(ctx)
     else:
         publish = create_sagemaker_model(ctx, get_role, environment, skip_model_reuse=skip_model_reuse)
-    return deploy_endpoint(ctx, publish, instance_type)
+    return deploy_endpoint(ctx, publish, instance_type, looked_up=(endpoint,))
 
 
 def _adoptable_model(

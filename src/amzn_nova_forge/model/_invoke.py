@@ -157,18 +157,21 @@ def _from_openai(parsed: Any) -> tuple[str, dict[str, Any], str | None]:
     """(text, usage, finish reason) of an OpenAI chat completion (or Nova-native) body."""
     if not isinstance(parsed, dict):
         return (parsed if isinstance(parsed, str) else ""), {}, None
-    usage = parsed.get("usage") if isinstance(parsed.get("usage"), dict) else {}
+    raw_usage = parsed.get("usage")
+    usage: dict[str, Any] = dict(raw_usage) if isinstance(raw_usage, dict) else {}
     choices = parsed.get("choices")
     if isinstance(choices, list) and choices:
         c = choices[0] or {}
         msg = c.get("message") or c.get("delta") or {}
         content = msg.get("content") if isinstance(msg, dict) else None
         text = content if isinstance(content, str) else c.get("text") or ""
-        return text, usage, c.get("finish_reason")
+        finish = c.get("finish_reason")
+        return str(text), usage, str(finish) if finish is not None else None
     message = (parsed.get("output") or {}).get("message") if isinstance(parsed.get("output"), dict) else None
     if isinstance(message, dict):  # Nova native / Converse shape
         text = "".join(b.get("text", "") for b in message.get("content", []) if isinstance(b, dict))
-        return text, usage, parsed.get("stopReason")
+        stop = parsed.get("stopReason")
+        return text, usage, str(stop) if stop is not None else None
     return "", usage, None
 
 
@@ -189,7 +192,10 @@ def _sse_events(buffer: str) -> Iterable[Any]:
 
 
 def _from_stream(pieces: list[str]) -> Parsed:
-    text, usage, stop, last = [], {}, None, None
+    text: list[str] = []
+    usage: dict[str, Any] = {}
+    stop: str | None = None
+    last: Any = None
     for event in _sse_events("".join(pieces)):
         last = event
         t, u, s = _from_openai(event)
