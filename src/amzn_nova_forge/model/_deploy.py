@@ -245,6 +245,14 @@ def _execution_role(ctx: DeployContext, role_name: str, kind: str) -> str:
 
     The role and its policy are recorded in ``ctx`` the moment each exists.
     """
+
+    if ctx.role_arn is not None and ctx.role_name == role_name:
+        return ctx.role_arn
+    ctx.role_name, ctx.role_arn = role_name, _ensure_role_arn(ctx, role_name, kind)
+    return ctx.role_arn
+
+
+def _ensure_role_arn(ctx: DeployContext, role_name: str, kind: str) -> str:
     from botocore.exceptions import ClientError
 
     from amzn_nova_forge.iam import iam_role_creator as roles

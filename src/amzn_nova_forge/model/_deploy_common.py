@@ -98,6 +98,7 @@ class DeployContext:
     started: float = 0.0
     rollback: bool = False
     kms_key_id: str | None = None
+    role_arn: str | None = None
     escrow_uri: str | None = None
     undo: list[tuple[str, Callable[[], None] | None]] = field(default_factory=list)
 
