@@ -196,7 +196,7 @@ def test_fault_ends_done_once_or_with_every_resource_listed_and_a_retry_finishes
 @pytest.mark.parametrize("scenario, service, op, kind", _cases())
 def test_fault_with_rollback_leaves_nothing(fake, scenario, service, op, kind):
     fake.fail(service, op, kind)
-    result, error = _outcome(fake, lambda: _deploy(scenario, rollback=True))
+    _, error = _outcome(fake, lambda: _deploy(scenario, rollback=True))
     if error is None:  # the fault was absorbed (e.g. a lost response adopted): a complete deploy
         assert _counts(fake.inventory()) == EXPECTED[scenario]
         return
@@ -238,3 +238,33 @@ def test_existing_role_is_not_rolled_back(fake):
     left = fake.inventory()
     assert _counts(left) == {"IAM role": 1, "IAM policy": 1}
     assert "Rolled back: Bedrock custom model arn" in str(ei.value)
+
+
+def test_access_denied_on_deployment_lists_role_policy_and_model_exactly(fake):
+    fake.fail("bedrock", "CreateCustomModelDeployment", "access_denied")
+    with pytest.raises(DeploymentError, match="AccessDeniedException") as ei:
+        _deploy("bedrock_od")
+    (model_arn,) = fake.models
+    assert ei.value.created == [
+        "IAM role arn:aws:iam::123456789012:role/BedrockDeployModelExecutionRole",
+        "IAM policy arn:aws:iam::123456789012:policy/BedrockDeployModelExecutionRoleDeployPolicy",
+        f"Bedrock custom model {model_arn}",
+    ]
+    assert "req-access_denied" in str(ei.value)  # the AWS request id is quoted
+
+
+def test_lost_create_custom_model_response_is_adopted_not_duplicated(fake):
+    fake.fail("bedrock", "CreateCustomModel", "lost_response")
+    result = _deploy("bedrock_od")
+    (model_arn,) = fake.models  # created once, although its response never arrived
+    assert result.model_arn == model_arn
+    assert f"Bedrock custom model {model_arn}" in result.resources
+    assert result.model_publish is not None and result.model_publish.escrow_uri == S3
+
+
+def test_failed_create_policy_reports_the_role_it_leaves(fake):
+    fake.fail("iam", "CreatePolicy", "access_denied")
+    with pytest.raises(DeploymentError) as ei:
+        _deploy("sagemaker")
+    assert ei.value.created == ["IAM role arn:aws:iam::123456789012:role/SageMakerDeployModelExecutionRole"]
+    assert fake.inventory() == set(ei.value.created)
