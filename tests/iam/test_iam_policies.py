@@ -26,7 +26,7 @@ from amzn_nova_forge.iam import (
 )
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "model"))  # the shared deploy test double
-from deployfakes import ACCT, FakeAWS  # noqa: E402
+from deployfakes import ACCT, FakeAWS
 
 #: Actions IAM cannot scope to a resource: "*" is the only valid resource for them.
 NO_RESOURCE_LEVEL = {

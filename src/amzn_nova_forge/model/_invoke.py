@@ -5,7 +5,8 @@ The endpoint is recognised from its ARN (or URL):
 * ``arn:aws:sagemaker:<region>:<account>:endpoint/<name>`` → ``InvokeEndpoint``
   (``InvokeEndpointWithResponseStream`` when ``request_body["stream"]`` is true). The
   body is sent as is (the Nova container speaks OpenAI chat completions).
-* ``arn:aws:bedrock:<region>:<account>:custom-model-deployment/<id>`` (on-demand) and
+* ``arn:aws:bedrock:<region>:<account>:custom-model-deployment/<id>`` (on-demand),
+  ``...:endpoint/<name>`` (a Bedrock model endpoint) and
   ``...:provisioned-model/<id>`` (provisioned throughput) → ``Converse`` /
   ``ConverseStream`` for an OpenAI-style body (string contents, ``max_tokens`` …), or
   ``InvokeModel`` / ``InvokeModelWithResponseStream`` for a Nova-native body
@@ -33,6 +34,8 @@ __all__ = ["Endpoint", "invoke", "invoke_inference", "parse_endpoint"]
 
 _SAGEMAKER = re.compile(r"^arn:aws[\w-]*:sagemaker:([a-z0-9-]+):(\d{12}):endpoint/([a-zA-Z0-9](?:-*[a-zA-Z0-9])*)$")
 _BEDROCK_OD = re.compile(r"^arn:aws[\w-]*:bedrock:([a-z0-9-]+):(\d{12}):custom-model-deployment/(\S+)$")
+#: A Bedrock (Marketplace) model endpoint; invoked through bedrock-runtime like a deployment.
+_BEDROCK_ENDPOINT = re.compile(r"^arn:aws[\w-]*:bedrock:([a-z0-9-]+):(\d{12}):endpoint/(\S+)$")
 _BEDROCK_PT = re.compile(r"^arn:aws[\w-]*:bedrock:([a-z0-9-]+):(\d{12}):provisioned-model/(\S+)$")
 _URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 _CHAT_PATH = "/v1/chat/completions"
@@ -61,6 +64,7 @@ def parse_endpoint(endpoint_arn: str) -> Endpoint:
         (_SAGEMAKER, DeployPlatform.SAGEMAKER),
         (_BEDROCK_OD, DeployPlatform.BEDROCK_OD),
         (_BEDROCK_PT, DeployPlatform.BEDROCK_PT),
+        (_BEDROCK_ENDPOINT, DeployPlatform.BEDROCK_OD),
     ):
         m = pattern.match(arn)
         if m:
