@@ -101,6 +101,7 @@ class FakeAWS:
         self.throughputs: dict[str, dict[str, Any]] = {}
         self.components: dict[str, dict[str, Any]] = {}
         self.calls: list[tuple[str, str]] = []
+        self.requests: list[tuple[str, str, dict[str, Any]]] = []  # (service, op, parameters)
         self.model_statuses: list[str] = []  # statuses GetCustomModel reports before "Active"
         self.fault: tuple[str, str, str] | None = None  # (service, op, kind), one shot
         self.fired: tuple[str, str, str] | None = None
@@ -156,6 +157,7 @@ class FakeAWS:
         service, op = model.service_model.service_name, model.name
         params = context.get("fake_params", {})
         self.calls.append((service, op))
+        self.requests.append((service, op, params))
         if self.fault is not None and self.fault[:2] == (service, op):
             kind = self.fault[2]
             self.fired, self.fault = self.fault, None
