@@ -169,7 +169,7 @@ class SageMakerEndpointEnvironment:
             InstanceConfigError: The model cannot be served on that instance type.
             ConfigError: Context or concurrency above the instance's tiers.
         """
-        from amzn_nova_forge.model._deploy_sagemaker import validate_environment
+        from amzn_nova_forge.model._deploy_smi import validate_environment
 
         validate_environment(model, instance_type, self.to_env_dict())
 
