@@ -364,3 +364,28 @@ def test_forge_inference_batch_needs_model_infra_and_method(aws):
             {"messages": []},
             inference_component_name="x",
         )
+
+
+def test_single_inference_result_official_positional_form():
+    from amzn_nova_forge.model.result import SingleInferenceResult
+
+    plain = SingleInferenceResult("j1", datetime.now(UTC), "", '{"choices": [], "id": "j1"}', None)
+    assert plain.response == {"choices": [], "id": "j1"} and plain.streaming_response is None
+    assert plain.get()["inference_results"] == {"is_streaming": False, "response": '{"choices": [], "id": "j1"}'}
+    streamed = SingleInferenceResult("j2", datetime.now(UTC), "", None, (p for p in ["Hel", "lo"]))
+    assert streamed.text == "Hello" and list(streamed.streaming_response or []) == ["Hel", "lo"]
+    assert streamed.nonstreaming_response is None
+    assert streamed.get()["inference_results"] == {"is_streaming": True, "response": ["Hel", "lo"]}
+
+
+def test_local_target_status_and_delete(monkeypatch):
+    from amzn_nova_forge.manager._local import _deploy as local_deploy
+    from amzn_nova_forge.model.result import EndpointInfo
+
+    stopped: list[str] = []
+    monkeypatch.setattr(local_deploy, "stop_deployment", lambda url: stopped.append(url) or True)
+    info = EndpointInfo(DeployPlatform.LOCAL, "local-ep", "http://127.0.0.1:9", "/tmp/ckpt", None)
+    target = get_target("local")
+    status, message = target.status(info)
+    assert status == "NotRunning" and message  # nothing listens on port 9
+    assert target.delete(info) == ["local endpoint http://127.0.0.1:9"] and stopped == ["http://127.0.0.1:9"]
