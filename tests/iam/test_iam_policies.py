@@ -116,7 +116,10 @@ def test_roles_a_deploy_creates_are_scoped_and_trust_this_account_from_the_start
         # deploy configures no VPC and no key: no network-interface or KMS grants at all
         assert not sids & {"ManageEndpointNetworkInterfaces", "DecryptWithKey"}
         logs = next(s for s in doc["Statement"] if s["Sid"] == "WriteEndpointLogGroups")["Resource"]
-        assert logs[0] == f"arn:aws:logs:us-east-1:{ACCT}:log-group:/aws/sagemaker/Endpoints/*"
+        assert logs == [
+            f"arn:aws:logs:us-east-1:{ACCT}:log-group:/aws/sagemaker/Endpoints/scoped",
+            f"arn:aws:logs:us-east-1:{ACCT}:log-group:/aws/sagemaker/Endpoints/scoped:*",
+        ]
     else:
         models = next(s for s in doc["Statement"] if s["Sid"] == "CreateAndGetCustomModel")["Resource"]
         assert f"arn:aws:bedrock:us-east-1:{ACCT}:custom-model/*" in models

@@ -30,6 +30,22 @@ from amzn_nova_forge.model.result._deployment import DeploymentResult
 S3 = "s3://escrow-bucket/run-1/checkpoint/"
 
 CALLS: dict[str, list[tuple[str, str]]] = {
+    "sagemaker_second": [  # the default role exists: its policy gets a new version (bucket + endpoint)
+        ("sagemaker", "DescribeEndpoint"),
+        ("resourcegroupstaggingapi", "GetResources"),
+        ("sagemaker", "DescribeModel"),
+        ("iam", "GetRole"),
+        ("iam", "GetPolicy"),
+        ("iam", "GetPolicyVersion"),
+        ("sts", "GetCallerIdentity"),
+        ("iam", "ListPolicyVersions"),
+        ("iam", "CreatePolicyVersion"),
+        ("iam", "AttachRolePolicy"),
+        ("sagemaker", "CreateModel"),
+        ("sagemaker", "DescribeEndpointConfig"),
+        ("sagemaker", "CreateEndpointConfig"),
+        ("sagemaker", "CreateEndpoint"),
+    ],
     "bedrock_od": [
         ("bedrock", "ListCustomModelDeployments"),
         ("resourcegroupstaggingapi", "GetResources"),
@@ -91,8 +107,15 @@ CALLS: dict[str, list[tuple[str, str]]] = {
         ("sagemaker", "CreateInferenceComponent"),
     ],
 }
-#: What a finished deploy of each scenario leaves: resource kind -> how many.
+#: What a finished deploy of each scenario leaves (with what its setup made): resource kind -> how many.
 EXPECTED = {
+    "sagemaker_second": {
+        "IAM role": 1,
+        "IAM policy": 1,
+        "SageMaker model": 2,
+        "SageMaker endpoint config": 2,
+        "SageMaker endpoint": 2,
+    },
     "bedrock_od": {"IAM role": 1, "IAM policy": 1, "Bedrock custom model": 1, "Bedrock custom model deployment": 1},
     "bedrock_pt": {"IAM role": 1, "IAM policy": 1, "Bedrock custom model": 1, "Bedrock provisioned model": 1},
     "sagemaker": {
@@ -125,9 +148,20 @@ def _counts(resources: set[str]) -> dict[str, int]:
     return out
 
 
+def _prepare(fake: FakeAWS, scenario: str) -> set[str]:
+    """Run the scenario's setup (if any); return what exists before the deploy under test."""
+    if scenario == "sagemaker_second":  # the default role exists and must be widened to a new bucket/endpoint
+        deployer = ForgeDeployer(region="us-east-1", model=Model.NOVA_LITE_2, method=TrainingMethod.SFT_LORA)
+        deployer.deploy("s3://other-bucket/first/", DeployPlatform.SAGEMAKER, endpoint_name="ep-first")
+        fake.calls.clear()
+    return fake.inventory()
+
+
 def _deploy(scenario: str, rollback: bool = False) -> DeploymentResult:
     deployer = ForgeDeployer(region="us-east-1", model=Model.NOVA_LITE_2, method=TrainingMethod.SFT_LORA)
     common: dict[str, Any] = {"rollback": rollback, "poll_interval": 0.0, "timeout": 60.0}
+    if scenario == "sagemaker_second":
+        return deployer.deploy(S3, DeployPlatform.SAGEMAKER, endpoint_name="ep-sm2", **common)
     if scenario == "bedrock_od":
         return deployer.deploy(S3, DeployPlatform.BEDROCK_OD, endpoint_name="ep-od", **common)
     if scenario == "bedrock_pt":
@@ -151,10 +185,11 @@ def _distinct(calls: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("scenario", sorted(CALLS))
 def test_clean_deploy_makes_exactly_the_pinned_calls(fake, scenario):
+    before = _prepare(fake, scenario)
     result = _deploy(scenario)
     assert _distinct(fake.calls) == CALLS[scenario]
     assert _counts(fake.inventory()) == EXPECTED[scenario]
-    assert sorted(result.resources) == sorted(fake.inventory())  # everything it made is on the result
+    assert sorted(result.resources) == sorted(fake.inventory() - before)  # everything it made is on the result
 
 
 def _cases() -> list[Any]:
@@ -175,6 +210,7 @@ def _outcome(fake: FakeAWS, run: Callable[[], DeploymentResult]) -> tuple[Deploy
 
 @pytest.mark.parametrize("scenario, service, op, kind", _cases())
 def test_fault_ends_done_once_or_with_every_resource_listed_and_a_retry_finishes(fake, scenario, service, op, kind):
+    before = _prepare(fake, scenario)
     fake.fail(service, op, kind)
     result, error = _outcome(fake, lambda: _deploy(scenario))
     assert fake.fired == (service, op, kind), "the fault was not injected: the call list is stale"
@@ -185,7 +221,7 @@ def test_fault_ends_done_once_or_with_every_resource_listed_and_a_retry_finishes
     else:
         assert isinstance(error, NovaForgeError)
         listed = set(error.created) if isinstance(error, DeploymentError) else set()
-        assert listed == existing, f"{type(error).__name__}: {error}"
+        assert listed == existing - before, f"{type(error).__name__}: {error}"
         if kind != "lost_response":
             assert f"injected {kind} on {op}" in str(error)
         # The same deploy again (no fault) finishes what was started, without a second copy.
@@ -195,12 +231,13 @@ def test_fault_ends_done_once_or_with_every_resource_listed_and_a_retry_finishes
 
 @pytest.mark.parametrize("scenario, service, op, kind", _cases())
 def test_fault_with_rollback_leaves_nothing(fake, scenario, service, op, kind):
+    before = _prepare(fake, scenario)
     fake.fail(service, op, kind)
     _, error = _outcome(fake, lambda: _deploy(scenario, rollback=True))
     if error is None:  # the fault was absorbed (e.g. a lost response adopted): a complete deploy
         assert _counts(fake.inventory()) == EXPECTED[scenario]
         return
-    assert fake.inventory() == set(), str(error)
+    assert fake.inventory() == before, str(error)
     if isinstance(error, DeploymentError):
         assert error.created == []
         if "Rolled back:" in str(error):

@@ -43,6 +43,7 @@ __all__ = [
     "bedrock_policy_document",
     "create_bedrock_execution_role",
     "create_sagemaker_execution_role",
+    "managed_log_groups",
     "managed_s3_resources",
     "s3_resources",
     "sagemaker_policy_document",
@@ -83,10 +84,21 @@ def _kms_resources(spec: ResourceSpec | None, partition: str, account: str, regi
     return collapse(out)
 
 
-def _log_resources(group: str, stream: str, partition: str, account: str, region: str | None = None) -> tuple[Any, Any]:
+def _log_resources(
+    group: str | Sequence[str], stream: str, partition: str, account: str, region: str | None = None
+) -> tuple[Any, Any]:
+    """Log-group and log-stream resources for one group name (or ARN, or ``"*"``) or several names."""
+
     def group_arn(g: str) -> str:
         return g if g.startswith("arn:") else f"arn:{partition}:logs:{region or '*'}:{account}:log-group:{g}"
 
+    if not isinstance(group, str):
+        names = list(dict.fromkeys(group))
+        if not names or "*" in names:
+            return _log_resources("*", stream, partition, account, region)
+        groups = [a for g in names for a in (group_arn(g), group_arn(g) + ":*")]
+        streams = [f"{group_arn(g)}:log-stream:{stream}" for g in names]
+        return collapse(groups), collapse(streams)
     if group == "*":
         groups: Any = "*"
     elif group.startswith("arn:"):
@@ -148,7 +160,7 @@ def sagemaker_policy_document(
     ec2_condition: dict[str, Any] | None = None,
     cloudwatch_metric_condition: dict[str, Any] | None = None,
     cloudwatch_logstream_resource: str = "*",
-    cloudwatch_loggroup_resource: str = "*",
+    cloudwatch_loggroup_resource: str | Sequence[str] = "*",
     partition: str = "aws",
     region: str | None = None,
     network_interfaces: bool = True,
@@ -257,7 +269,7 @@ def create_sagemaker_execution_role(
     ec2_condition: dict[str, Any] | None = None,
     cloudwatch_metric_condition: dict[str, Any] | None = None,
     cloudwatch_logstream_resource: str = "*",
-    cloudwatch_loggroup_resource: str = "*",
+    cloudwatch_loggroup_resource: str | Sequence[str] = "*",
     region: str | None = None,
     *,
     network_interfaces: bool = True,
@@ -273,7 +285,7 @@ def create_sagemaker_execution_role(
         ec2_condition: IAM condition on the network-interface actions (VPC endpoints).
         cloudwatch_metric_condition: IAM condition on ``cloudwatch:PutMetricData``.
         cloudwatch_logstream_resource: Log stream name or ARN the endpoint writes to.
-        cloudwatch_loggroup_resource: Log group name or ARN the endpoint writes to.
+        cloudwatch_loggroup_resource: Log group name or ARN (or several names) the endpoint writes to.
         region: Region used to look up the caller's account (STS) and to scope the ARNs.
         network_interfaces: Include the VPC network-interface statements (False when no VPC is used).
         record: Called with ``(description, undo)`` for each role or policy created.
@@ -316,12 +328,8 @@ def create_sagemaker_execution_role(
     return run(go, created)
 
 
-def managed_s3_resources(iam_client: Any, role: Mapping[str, Any]) -> list[str] | None:
-    """Buckets (``s3://bucket/prefix`` form) readable by an SDK-managed role; None if not managed by us.
-
-    ``deploy`` uses this to widen the scope of its own default role to a new artifact bucket
-    instead of failing later with AccessDenied; roles the SDK did not create are never changed.
-    """
+def _managed_resources(iam_client: Any, role: Mapping[str, Any], sid: str) -> list[str] | None:
+    """Resources of statement ``sid`` in an SDK-managed role's policy; None if the role is not ours."""
     from botocore.exceptions import ClientError
 
     from amzn_nova_forge.iam._iam_core import is_managed
@@ -341,13 +349,34 @@ def managed_s3_resources(iam_client: Any, role: Mapping[str, Any]) -> list[str] 
         return []
     out: list[str] = []
     for st in doc.get("Statement", []):
-        if st.get("Sid") != "ReadModelArtifacts":
-            continue
-        res = st.get("Resource")
-        for r in [res] if isinstance(res, str) else res or []:
-            if r == "*":
-                return ["*"]
-            prefix = f"arn:{partition}:s3:::"
-            if r.startswith(prefix) and "/" in r:
-                out.append("s3://" + r[len(prefix) :].rstrip("*"))
+        if st.get("Sid") == sid:
+            res = st.get("Resource")
+            out.extend([res] if isinstance(res, str) else res or [])
     return out
+
+
+def managed_s3_resources(iam_client: Any, role: Mapping[str, Any]) -> list[str] | None:
+    """Buckets (``s3://bucket/prefix`` form) readable by an SDK-managed role; None if not managed by us.
+
+    ``deploy`` uses this to widen the scope of its own default role to a new artifact bucket
+    instead of failing later with AccessDenied; roles the SDK did not create are never changed.
+    """
+    resources_ = _managed_resources(iam_client, role, "ReadModelArtifacts")
+    if resources_ is None:
+        return None
+    partition = role["Arn"].split(":")[1]
+    prefix = f"arn:{partition}:s3:::"
+    if "*" in resources_:
+        return ["*"]
+    return ["s3://" + r[len(prefix) :].rstrip("*") for r in resources_ if r.startswith(prefix) and "/" in r]
+
+
+def managed_log_groups(iam_client: Any, role: Mapping[str, Any]) -> list[str] | None:
+    """Log groups (names) an SDK-managed SageMaker deploy role may write; None if not managed by us."""
+    resources_ = _managed_resources(iam_client, role, "WriteEndpointLogGroups")
+    if resources_ is None:
+        return None
+    if "*" in resources_:
+        return ["*"]
+    names = [r.split(":log-group:", 1)[1] for r in resources_ if ":log-group:" in r and not r.endswith(":*")]
+    return list(dict.fromkeys(names))

@@ -216,7 +216,11 @@ def _validate(platform: DeployPlatform, path: str, name: str, unit_count: int | 
             )
 
 
-def _role_scope(ctx: DeployContext, kind: str, s3: Any) -> dict[str, Any]:
+def _endpoint_log_group(ctx: DeployContext) -> str:
+    return f"/aws/sagemaker/Endpoints/{ctx.endpoint_name}"
+
+
+def _role_scope(ctx: DeployContext, kind: str, s3: Any, log_groups: list[str] | None = None) -> dict[str, Any]:
     """The resources the SDK-managed deploy role is allowed, named as narrowly as the request allows."""
     from amzn_nova_forge.iam._iam_core import caller_account
 
@@ -234,7 +238,7 @@ def _role_scope(ctx: DeployContext, kind: str, s3: Any) -> dict[str, Any]:
     return {
         "s3_resource": s3,
         "kms_resource": ctx.kms_key_id,
-        "cloudwatch_loggroup_resource": "/aws/sagemaker/Endpoints/*",
+        "cloudwatch_loggroup_resource": log_groups or [_endpoint_log_group(ctx)],
         "region": ctx.region,
         "network_interfaces": False,
     }
@@ -271,11 +275,23 @@ def _ensure_role_arn(ctx: DeployContext, role_name: str, kind: str) -> str:
         arn = create(iam, role_name, record=ctx.record, **_role_scope(ctx, kind, s3_scope))["Role"]["Arn"]
         ctx.role_created = len(ctx.created) > before
         return str(arn)
-    if is_s3(ctx.artifact):
-        scoped = roles.managed_s3_resources(iam, role)
-        if scoped is not None and "*" not in scoped and not any(ctx.artifact.startswith(p) for p in scoped):
-            logger.info("Allowing SDK-managed role %s to read %s", role_name, ctx.artifact)
-            create(iam, role_name, record=ctx.record, **_role_scope(ctx, kind, [*scoped, ctx.artifact]))
+    if role_name not in (DEFAULT_BEDROCK_DEPLOY_ROLE, DEFAULT_SAGEMAKER_DEPLOY_ROLE):
+        return str(role["Arn"])  # a role the caller named is used as is
+    scoped = roles.managed_s3_resources(iam, role)
+    if scoped is None:  # not created by this SDK: never changed
+        return str(role["Arn"])
+    s3: Any = list(scoped)
+    widen = False
+    if is_s3(ctx.artifact) and "*" not in scoped and not any(ctx.artifact.startswith(p) for p in scoped):
+        s3, widen = [*scoped, ctx.artifact], True
+    groups: list[str] | None = None
+    if kind == "sagemaker":
+        groups = roles.managed_log_groups(iam, role) or []
+        if "*" not in groups and _endpoint_log_group(ctx) not in groups:
+            groups, widen = [*groups, _endpoint_log_group(ctx)], True
+    if widen:
+        logger.info("Widening SDK-managed role %s to %s (endpoint %s)", role_name, ctx.artifact, ctx.endpoint_name)
+        create(iam, role_name, record=ctx.record, **_role_scope(ctx, kind, s3 or "*", groups))
     return str(role["Arn"])
 
 
