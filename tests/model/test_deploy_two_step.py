@@ -389,3 +389,28 @@ def test_local_target_status_and_delete(monkeypatch):
     status, message = target.status(info)
     assert status == "NotRunning" and message  # nothing listens on port 9
     assert target.delete(info) == ["local endpoint http://127.0.0.1:9"] and stopped == ["http://127.0.0.1:9"]
+
+
+def test_kms_key_from_forge_config_encrypts_the_imported_model(fake):
+    from amzn_nova_forge.core import ForgeConfig
+
+    deployer = ForgeDeployer(region="us-east-1", model=Model.NOVA_PRO, config=ForgeConfig(kms_key_id="abc-123"))
+    publish = deployer.create_custom_model(S3, **FAST)
+    assert fake.models[publish.model_arn]["kms"] == f"arn:aws:kms:us-east-1:{ACCT}:key/abc-123"
+
+
+def test_customizer_deploy_takes_the_official_arguments(fake):
+    from amzn_nova_forge.manager import SMTJRuntimeManager
+    from amzn_nova_forge.model import NovaModelCustomizer
+
+    customizer = NovaModelCustomizer(
+        Model.NOVA_MICRO, TrainingMethod.SFT_LORA, SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=1)
+    )
+    first = customizer.deploy(model_artifact_path=S3, endpoint_name="cz-a", **FAST)
+    second = customizer.deploy(model_artifact_path=S3, endpoint_name="cz-b", skip_model_reuse=True, **FAST)
+    assert first.model_arn != second.model_arn and len(fake.models) == 2
+    fake.fail("bedrock", "CreateCustomModelDeployment", "throttling")
+    with pytest.raises(DeploymentError, match="ThrottlingException") as ei:
+        customizer.deploy(model_artifact_path=S3, endpoint_name="cz-c", skip_model_reuse=True, rollback=True, **FAST)
+    assert ei.value.created == [] and "Rolled back: Bedrock custom model" in str(ei.value)
+    assert len(fake.models) == 2 and customizer.last_deployment is second
