@@ -346,7 +346,7 @@ def run_guarded(ctx: DeployContext, step: Callable[[], DeploymentResult]) -> Dep
     try:
         return step()
     except DeploymentError as e:
-        if ctx.rollback and ctx.undo:  # raised before rollback ran (e.g. by a nested helper)
+        if ctx.rollback and ctx.undo and not ctx.rolled_back:  # raised without rolling back (e.g. local server)
             raise ctx.error(str(e).split(" Resources created and left in place:")[0]) from e
         raise
     except AWSServiceError as e:

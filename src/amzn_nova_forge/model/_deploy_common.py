@@ -99,6 +99,7 @@ class DeployContext:
     rollback: bool = False
     kms_key_id: str | None = None
     role_arn: str | None = None
+    rolled_back: bool = False
     escrow_uri: str | None = None
     undo: list[tuple[str, Callable[[], None] | None]] = field(default_factory=list)
 
@@ -114,12 +115,13 @@ class DeployContext:
 
     def error(self, message: str) -> DeploymentError:
         """A DeploymentError naming what was created and left in place (rolled back first if asked)."""
-        if self.rollback and self.undo:
+        if self.rollback and self.undo and not self.rolled_back:
             message += self.roll_back()
         return DeploymentError(message, created=self.created)
 
     def roll_back(self) -> str:
         """Delete what this deployment created, newest first; return a sentence saying what happened."""
+        self.rolled_back = True
         removed: list[str] = []
         failed: list[str] = []
         for what, undo in reversed(self.undo):
