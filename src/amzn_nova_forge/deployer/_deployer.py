@@ -132,12 +132,13 @@ class ForgeDeployer:
         """
         from amzn_nova_forge.model import _deploy
 
+        on_demand = DeployPlatform(deploy_platform) is DeployPlatform.BEDROCK_OD
         result = _deploy.deploy_model(
             model_artifact_path,
             model=self.model,
             method=self.method,
             deploy_platform=deploy_platform,
-            unit_count=unit_count,
+            unit_count=None if on_demand and unit_count == 1 else unit_count,  # 1 is the default, not a request
             endpoint_name=endpoint_name,
             execution_role_name=execution_role_name,
             sagemaker_instance_type=sagemaker_instance_type,

@@ -96,9 +96,9 @@ def _log_resources(
         names = list(dict.fromkeys(group))
         if not names or "*" in names:
             return _log_resources("*", stream, partition, account, region)
-        groups = [a for g in names for a in (group_arn(g), group_arn(g) + ":*")]
-        streams = [f"{group_arn(g)}:log-stream:{stream}" for g in names]
-        return collapse(groups), collapse(streams)
+        group_arns = [a for g in names for a in (group_arn(g), group_arn(g) + ":*")]
+        stream_arns = [f"{group_arn(g)}:log-stream:{stream}" for g in names]
+        return collapse(group_arns), collapse(stream_arns)
     if group == "*":
         groups: Any = "*"
     elif group.startswith("arn:"):

@@ -42,6 +42,7 @@ __all__ = [
     "escrow_tag_value",
     "find_existing",
     "find_model_by_escrow",
+    "find_models_by_escrow",
     "is_custom_model_arn",
 ]
 
@@ -78,12 +79,12 @@ def _client(region: str | None) -> Any:
     return aws.client("bedrock", region)
 
 
-def find_model_by_escrow(
+def find_models_by_escrow(
     region: str | None, escrow_uri: str, resource_type: str = "bedrock:custom-model"
-) -> str | None:
-    """ARN of a model tagged with ``escrow_uri`` (Resource Groups Tagging ``GetResources``), newest first.
+) -> list[str]:
+    """ARNs of the models tagged with ``escrow_uri`` (Resource Groups Tagging ``GetResources``).
 
-    A failed lookup (e.g. no ``tag:GetResources`` permission) is logged and answers None.
+    A failed lookup (e.g. no ``tag:GetResources`` permission) is logged and answers ``[]``.
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -99,8 +100,16 @@ def find_model_by_escrow(
         arns = [m["ResourceARN"] for page in pages for m in page.get("ResourceTagMappingList", [])]
     except (ClientError, BotoCoreError) as e:
         logger.warning("Could not look up models by tag (tag:GetResources permission?): %s", e)
-        return None
-    return arns[-1] if arns else None
+        return []
+    return arns
+
+
+def find_model_by_escrow(
+    region: str | None, escrow_uri: str, resource_type: str = "bedrock:custom-model"
+) -> str | None:
+    """The first model :func:`find_models_by_escrow` finds, or None."""
+    found = find_models_by_escrow(region, escrow_uri, resource_type)
+    return found[0] if found else None
 
 
 def find_existing(ctx: DeployContext) -> dict[str, Any] | None:
@@ -224,13 +233,14 @@ def create_custom_model(
             raise ctx.error(f"Bedrock custom model {escrow} is Failed; it cannot be deployed.")
         return found
     if not skip_model_reuse:
-        arn = known_model or find_model_by_escrow(ctx.region, escrow)
-        if arn:
-            logger.info(
-                "Reusing Bedrock custom model %s created from %s (skip_model_reuse=True to import again).", arn, escrow
-            )
+        for arn in [known_model] if known_model else find_models_by_escrow(ctx.region, escrow):
             reused = reuse_model(ctx, arn, escrow)
-            if reused is not None:
+            if reused is not None:  # the first one not Failed
+                logger.info(
+                    "Reusing Bedrock custom model %s created from %s (skip_model_reuse=True to import again).",
+                    arn,
+                    escrow,
+                )
                 return reused
     prefix = name_prefix or ctx.endpoint_name
     name = f"{prefix[:54].rstrip('-_')}-{uuid.uuid4().hex[:8]}"  # valid: no "--"

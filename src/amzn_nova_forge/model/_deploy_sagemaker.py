@@ -114,17 +114,19 @@ def _publish(ctx: DeployContext, model: Mapping[str, Any]) -> ModelDeployResult:
 
 
 def find_reusable_model(ctx: DeployContext, environment: Mapping[str, str]) -> ModelDeployResult | None:
-    """A SageMaker model made from ``ctx.artifact`` with this environment (escrow tag), newest first."""
-    from amzn_nova_forge.model._deploy_bedrock import find_model_by_escrow
+    """The newest SageMaker model made from ``ctx.artifact`` with this environment (escrow tag), if any."""
+    from amzn_nova_forge.model._deploy_bedrock import find_models_by_escrow
 
-    arn = find_model_by_escrow(ctx.region, ctx.artifact, "sagemaker:model")
-    if not arn:
+    candidates = []
+    for arn in find_models_by_escrow(ctx.region, ctx.artifact, "sagemaker:model"):
+        model = _describe_or_none(ctx, "describe_model", ModelName=arn.rsplit("/", 1)[-1])
+        if model is not None and _is_ours(ctx, model, environment):
+            candidates.append(model)
+    if not candidates:
         return None
-    model = _describe_or_none(ctx, "describe_model", ModelName=arn.rsplit("/", 1)[-1])
-    if model is None or not _is_ours(ctx, model, environment):
-        return None
-    logger.info("Reusing SageMaker model %s created from %s.", model["ModelName"], ctx.artifact)
-    return _publish(ctx, model)
+    newest = max(candidates, key=lambda m: m.get("CreationTime") or datetime.min.replace(tzinfo=UTC))
+    logger.info("Reusing SageMaker model %s created from %s.", newest["ModelName"], ctx.artifact)
+    return _publish(ctx, newest)
 
 
 def create_sagemaker_model(
