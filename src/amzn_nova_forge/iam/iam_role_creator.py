@@ -35,14 +35,22 @@ from amzn_nova_forge.iam._iam_core import (
     trust_policy,
     upsert_policy,
 )
+from amzn_nova_forge.iam._service_roles import (  # the official module path of these helpers
+    create_bedrock_batch_inference_execution_role,
+    create_sagemaker_invoke_role,
+    create_smtj_dataprep_execution_role,
+)
 
 __all__ = [
     "DEFAULT_BEDROCK_DEPLOY_ROLE",
     "DEFAULT_SAGEMAKER_DEPLOY_ROLE",
     "MANAGED_TAG",
     "bedrock_policy_document",
+    "create_bedrock_batch_inference_execution_role",
     "create_bedrock_execution_role",
     "create_sagemaker_execution_role",
+    "create_sagemaker_invoke_role",
+    "create_smtj_dataprep_execution_role",
     "managed_log_groups",
     "managed_s3_resources",
     "s3_resources",
