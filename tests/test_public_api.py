@@ -22,6 +22,8 @@ NAMESPACES = (
     "amzn_nova_forge.iam",
     "amzn_nova_forge.notifications",
     "amzn_nova_forge.rft_multiturn",
+    "amzn_nova_forge.deployer",
+    "amzn_nova_forge.inference",
 )
 #: Module paths the spec and README import directly.
 SPEC_MODULES = (

@@ -79,6 +79,7 @@ RESULTS = {
     "SingleInferenceResult": "amzn_nova_forge.model.result._single",
     "DeploymentResult": "amzn_nova_forge.model.result._deployment",
     "EndpointInfo": "amzn_nova_forge.model.result._deployment",
+    "ModelDeployResult": "amzn_nova_forge.model.result._deployment",
 }
 CUSTOMIZER = {"NovaModelCustomizer": "amzn_nova_forge.model._customizer"}
 TRAINER = {"ForgeTrainer": "amzn_nova_forge.trainer._trainer"}
@@ -118,6 +119,9 @@ RECIPE = {
 IAM = {
     "create_bedrock_execution_role": "amzn_nova_forge.iam.iam_role_creator",
     "create_sagemaker_execution_role": "amzn_nova_forge.iam.iam_role_creator",
+    "create_bedrock_batch_inference_execution_role": "amzn_nova_forge.iam._service_roles",
+    "create_sagemaker_invoke_role": "amzn_nova_forge.iam._service_roles",
+    "create_smtj_dataprep_execution_role": "amzn_nova_forge.iam._service_roles",
 }
 UTIL = {"verify_reward_function": "amzn_nova_forge.util._reward"}
 NOTIFICATIONS = {
@@ -140,6 +144,12 @@ RFT_NAMESPACE = {
     "Sandbox": "amzn_nova_forge.rft_multiturn.sandbox",
     "SandboxLimits": "amzn_nova_forge.rft_multiturn.sandbox",
 }
+DEPLOYER = {
+    "ForgeDeployer": "amzn_nova_forge.deployer._deployer",
+    "SageMakerEndpointEnvironment": "amzn_nova_forge.model._deploy_env",
+    "InferenceComponentConfig": "amzn_nova_forge.model._deploy_env",
+}
+INFERENCE = {"ForgeInference": "amzn_nova_forge.inference._inference"}
 
 TOP_LEVEL = {
     **ENUMS,
@@ -157,4 +167,6 @@ TOP_LEVEL = {
     **UTIL,
     **NOTIFICATIONS,
     **RFT,
+    **DEPLOYER,
+    **INFERENCE,
 }

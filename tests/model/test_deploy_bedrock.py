@@ -496,7 +496,7 @@ def test_model_package_arn_is_imported_through_custom_model_data_source(customiz
     arn = f"arn:aws:iam::{ACCT}:policy/BedrockDeployModelExecutionRoleDeployPolicy"
     doc = iam.get_policy_version(PolicyArn=arn, VersionId="v1")["PolicyVersion"]["Document"]
     pkg_stmt = next(s for s in doc["Statement"] if s["Sid"] == "ReadSageMakerModelPackages")
-    assert pkg_stmt["Resource"] == f"arn:aws:sagemaker:*:{ACCT}:model-package/*"
+    assert pkg_stmt["Resource"] == pkg  # the one package being imported
     assert pkg_stmt["Action"] == ["sagemaker:AccessModelPackageData", "sagemaker:DescribeModelPackage"]
 
 

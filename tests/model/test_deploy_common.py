@@ -73,3 +73,28 @@ def test_role_propagation_is_retried_only_for_new_roles(aws):
         with pytest.raises(AWSServiceError) as ei:
             ctx.call(client, "create_custom_model", modelName="m")
     assert ei.value.operation == "CreateCustomModel" and ei.value.code == "ValidationException"
+
+
+def test_rollback_deletes_newest_first_and_reports_what_it_could_not_delete():
+    deleted: list[str] = []
+    ctx = DeployContext(platform=DeployPlatform.SAGEMAKER, region="us-east-1", endpoint_name="e", artifact="s3://b/")
+    ctx.rollback = True
+    ctx.record("IAM role r", lambda: deleted.append("role"))
+
+    def stuck() -> None:
+        raise RuntimeError("DeleteModel AccessDenied")
+
+    ctx.record("SageMaker model m", stuck)
+    ctx.record("SageMaker endpoint config c", lambda: deleted.append("config"))
+    ctx.record("external thing x")  # no undo known
+    err = ctx.error("Deploying failed.")
+    assert deleted == ["config", "role"]  # newest first, and a failure does not stop the rest
+    assert err.created == ["SageMaker model m", "external thing x"]
+    text = str(err)
+    assert "Rolled back: SageMaker endpoint config c, IAM role r." in text
+    assert (
+        "Could not roll back: external thing x (cannot be deleted by the SDK); SageMaker model m (DeleteModel AccessDenied)."
+        in text
+    )
+    again = ctx.error("Second failure.")  # rollback runs once per deploy
+    assert deleted == ["config", "role"] and "Rolled back" not in str(again)

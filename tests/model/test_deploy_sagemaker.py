@@ -135,6 +135,7 @@ def test_endpoint_that_fails_to_come_up_lists_what_is_left(customizer, aws):
     assert "Failed: CUDA out of memory" in str(err)
     assert err.created == [
         f"IAM role arn:aws:iam::{ACCT}:role/SageMakerDeployModelExecutionRole",
+        f"IAM policy arn:aws:iam::{ACCT}:policy/SageMakerDeployModelExecutionRoleDeployPolicy",
         "SageMaker model ep-fails-model",
         "SageMaker endpoint config ep-fails-config",
         "SageMaker endpoint ep-fails",
@@ -196,7 +197,8 @@ def test_default_role_widens_to_new_bucket_only_for_sdk_managed_roles(customizer
     s3 = next(s for s in doc["Statement"] if s["Sid"] == "ReadModelArtifacts")["Resource"]
     assert "arn:aws:s3:::bucket-a/c/*" in s3 and "arn:aws:s3:::bucket-b/c/*" in s3
     logs = next(s for s in doc["Statement"] if s["Sid"] == "WriteEndpointLogGroups")["Resource"]
-    assert logs[0] == f"arn:aws:logs:*:{ACCT}:log-group:/aws/sagemaker/Endpoints/*"
+    group = f"arn:aws:logs:us-east-1:{ACCT}:log-group:/aws/sagemaker/Endpoints"
+    assert logs == [f"{group}/ep-a", f"{group}/ep-a:*", f"{group}/ep-b", f"{group}/ep-b:*"]  # each endpoint named
 
 
 def test_unit_count_is_required_and_positive(customizer):

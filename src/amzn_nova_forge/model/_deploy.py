@@ -1,18 +1,17 @@
-"""``customizer.deploy``: resolve the checkpoint, check the request, hand it to one backend.
+"""``customizer.deploy`` / ``ForgeDeployer.deploy``: resolve the checkpoint, check the request, hand it to a target.
 
-Backends: :mod:`._deploy_bedrock` (on-demand and provisioned throughput),
-:mod:`._deploy_sagemaker` (real-time endpoint) and the local runtime
-(``LocalRuntimeManager.deploy_model``, see :func:`_deploy_local`). Whatever fails after
-the first resource was created raises :class:`DeploymentError` listing every resource
-left in place.
+Targets live behind :mod:`._deploy_targets` (Bedrock on-demand and provisioned
+throughput, SageMaker endpoint, SageMaker inference components, the local runtime).
+Whatever fails after the first resource was created raises :class:`DeploymentError`
+listing every resource that exists; with ``rollback=True`` what this call created is
+deleted first.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from amzn_nova_forge.core import aws
@@ -22,6 +21,7 @@ from amzn_nova_forge.errors import AWSServiceError, ConfigError, DeploymentError
 from amzn_nova_forge.iam.iam_role_creator import DEFAULT_BEDROCK_DEPLOY_ROLE, DEFAULT_SAGEMAKER_DEPLOY_ROLE
 from amzn_nova_forge.model import _deploy_common
 from amzn_nova_forge.model._deploy_common import DeployContext
+from amzn_nova_forge.model._deploy_env import InferenceComponentConfig, SageMakerEndpointEnvironment, environment_dict
 from amzn_nova_forge.model.result._deployment import DeploymentResult, EndpointInfo
 
 if TYPE_CHECKING:
@@ -37,7 +37,17 @@ _ALIASES = {
     "bedrock_execution_role_name": "execution_role_name",
     "sagemaker_environment": "sagemaker_environment_variables",
 }
-_OPTIONS = ("wait", "timeout", "poll_interval", "sleep", "clock")
+_OPTIONS = (
+    "wait",
+    "timeout",
+    "poll_interval",
+    "sleep",
+    "clock",
+    "skip_model_reuse",
+    "rollback",
+    "inference_component_configs",
+    "kms_key_id",
+)
 
 
 def default_endpoint_name(model: Model | None, method: TrainingMethod | None, platform: DeployPlatform) -> str:
@@ -123,16 +133,19 @@ def deploy(
     job_result: Any = None,
     execution_role_name: str | None = None,
     sagemaker_instance_type: str | None = "ml.p5.48xlarge",
-    sagemaker_environment_variables: dict[str, Any] | None = None,
+    sagemaker_environment_variables: SageMakerEndpointEnvironment | Mapping[str, Any] | None = None,
     **kwargs: Any,
 ) -> DeploymentResult:
     """Deploy the customizer's trained model; see :meth:`NovaModelCustomizer.deploy`.
 
-    Extra keyword arguments: ``wait`` (default True), ``timeout`` (seconds, whole deployment),
-    ``poll_interval`` (seconds), ``sleep``/``clock`` (for tests), and the older names
-    ``pt_units``, ``bedrock_execution_role_name``, ``sagemaker_environment``.
+    Extra keyword arguments: ``skip_model_reuse`` (always import a new model),
+    ``rollback`` (delete what this call created if it fails), ``inference_component_configs``
+    (SageMaker inference components), ``kms_key_id``, ``wait`` (default True), ``timeout``
+    (seconds, whole deployment), ``poll_interval`` (seconds), ``sleep``/``clock`` (for
+    tests), and the older names ``pt_units``, ``bedrock_execution_role_name``,
+    ``sagemaker_environment`` (a :class:`SageMakerEndpointEnvironment` or a dict).
     """
-    args = {
+    args: dict[str, Any] = {
         "unit_count": unit_count,
         "execution_role_name": execution_role_name,
         "sagemaker_environment_variables": sagemaker_environment_variables,
@@ -203,8 +216,47 @@ def _validate(platform: DeployPlatform, path: str, name: str, unit_count: int | 
             )
 
 
+def _endpoint_log_group(ctx: DeployContext) -> str:
+    return f"/aws/sagemaker/Endpoints/{ctx.endpoint_name}"
+
+
+def _role_scope(ctx: DeployContext, kind: str, s3: Any, log_groups: list[str] | None = None) -> dict[str, Any]:
+    """The resources the SDK-managed deploy role is allowed, named as narrowly as the request allows."""
+    from amzn_nova_forge.iam._iam_core import caller_account
+
+    if kind == "bedrock":
+        acct = caller_account(ctx.region)
+        where = f"arn:{acct.partition}:bedrock:{ctx.region}:{acct.account}"
+        kinds = ("custom-model", "custom-model-deployment", "provisioned-model")
+        package = ctx.artifact if _is_model_package(ctx.artifact) else None
+        return {
+            "s3_resource": s3,
+            "bedrock_resource": [f"{where}:{k}/*" for k in kinds],
+            "region": ctx.region,
+            "model_package_resource": package,
+        }
+    return {
+        "s3_resource": s3,
+        "kms_resource": ctx.kms_key_id,
+        "cloudwatch_loggroup_resource": log_groups or [_endpoint_log_group(ctx)],
+        "region": ctx.region,
+        "network_interfaces": False,
+    }
+
+
 def _execution_role(ctx: DeployContext, role_name: str, kind: str) -> str:
-    """ARN of ``role_name``; created (scoped to the checkpoint bucket) when it does not exist."""
+    """ARN of ``role_name``; created (scoped to the checkpoint bucket) when it does not exist.
+
+    The role and its policy are recorded in ``ctx`` the moment each exists.
+    """
+
+    if ctx.role_arn is not None and ctx.role_name == role_name:
+        return ctx.role_arn
+    ctx.role_name, ctx.role_arn = role_name, _ensure_role_arn(ctx, role_name, kind)
+    return ctx.role_arn
+
+
+def _ensure_role_arn(ctx: DeployContext, role_name: str, kind: str) -> str:
     from botocore.exceptions import ClientError
 
     from amzn_nova_forge.iam import iam_role_creator as roles
@@ -216,23 +268,34 @@ def _execution_role(ctx: DeployContext, role_name: str, kind: str) -> str:
     except ClientError as e:
         if e.response.get("Error", {}).get("Code") != "NoSuchEntity":
             raise AWSServiceError.from_client_error(e, service="iam") from e
-        extra = {} if kind == "bedrock" else {"cloudwatch_loggroup_resource": "/aws/sagemaker/Endpoints/*"}
-        # A model package's artifacts live where the registry put them: read access cannot be scoped here.
+        # A model package's artifacts live where the registry put them (its own bucket, unknown
+        # here): S3 read cannot be scoped; the package itself is named in the policy.
         s3_scope = ctx.artifact if is_s3(ctx.artifact) else "*"
-        arn = create(iam, role_name, s3_resource=s3_scope, **extra)["Role"]["Arn"]
-        ctx.role_created = True
-        ctx.record(f"IAM role {arn}")
+        before = len(ctx.created)
+        arn = create(iam, role_name, record=ctx.record, **_role_scope(ctx, kind, s3_scope))["Role"]["Arn"]
+        ctx.role_created = len(ctx.created) > before
         return str(arn)
-    if is_s3(ctx.artifact):
-        scoped = roles.managed_s3_resources(iam, role)
-        if scoped is not None and "*" not in scoped and not any(ctx.artifact.startswith(p) for p in scoped):
-            logger.info("Allowing SDK-managed role %s to read %s", role_name, ctx.artifact)
-            extra = {} if kind == "bedrock" else {"cloudwatch_loggroup_resource": "/aws/sagemaker/Endpoints/*"}
-            create(iam, role_name, s3_resource=[*scoped, ctx.artifact], **extra)
+    if role_name not in (DEFAULT_BEDROCK_DEPLOY_ROLE, DEFAULT_SAGEMAKER_DEPLOY_ROLE):
+        return str(role["Arn"])  # a role the caller named is used as is
+    scoped = roles.managed_s3_resources(iam, role)
+    if scoped is None:  # not created by this SDK: never changed
+        return str(role["Arn"])
+    s3: Any = list(scoped)
+    widen = False
+    if is_s3(ctx.artifact) and "*" not in scoped and not any(ctx.artifact.startswith(p) for p in scoped):
+        s3, widen = [*scoped, ctx.artifact], True
+    groups: list[str] | None = None
+    if kind == "sagemaker":
+        groups = roles.managed_log_groups(iam, role) or []
+        if "*" not in groups and _endpoint_log_group(ctx) not in groups:
+            groups, widen = [*groups, _endpoint_log_group(ctx)], True
+    if widen:
+        logger.info("Widening SDK-managed role %s to %s (endpoint %s)", role_name, ctx.artifact, ctx.endpoint_name)
+        create(iam, role_name, record=ctx.record, **_role_scope(ctx, kind, s3 or "*", groups))
     return str(role["Arn"])
 
 
-def deploy_model(
+def make_context(
     model_artifact_path: str,
     *,
     model: Model | None = None,
@@ -240,30 +303,22 @@ def deploy_model(
     deploy_platform: DeployPlatform = DeployPlatform.BEDROCK_OD,
     unit_count: int | None = None,
     endpoint_name: str | None = None,
-    execution_role_name: str | None = None,
-    sagemaker_instance_type: str | None = "ml.p5.48xlarge",
-    sagemaker_environment_variables: Mapping[str, Any] | None = None,
     region: str | None = None,
     deployment_mode: DeploymentMode = DeploymentMode.FAIL_IF_EXISTS,
-    infra: Any = None,
     wait: bool = True,
     timeout: float | None = None,
     poll_interval: float | None = None,
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] | None = None,
-) -> DeploymentResult:
-    """Deploy one checkpoint (no customizer needed; the CLI uses this).
-
-    Raises:
-        ConfigError: Invalid platform, name, unit count, instance type or environment.
-        DeploymentError: The name exists (per ``deployment_mode``), an AWS call failed, the
-            endpoint failed to come up, or the timeout passed; ``.created`` lists what was left.
-    """
+    rollback: bool = False,
+    kms_key_id: str | None = None,
+) -> DeployContext:
+    """The :class:`DeployContext` of one deploy call (region resolved, defaults filled in)."""
     platform = DeployPlatform(deploy_platform)
     name = endpoint_name or default_endpoint_name(model, method, platform)
     if platform is not DeployPlatform.LOCAL:
         region = aws.resolve_region(region)
-    ctx = DeployContext(
+    return DeployContext(
         platform=platform,
         region=region,
         endpoint_name=name,
@@ -277,35 +332,25 @@ def deploy_model(
         poll_interval=_deploy_common.DEFAULT_POLL_INTERVAL_S if poll_interval is None else poll_interval,
         sleep=sleep or time.sleep,
         clock=clock or time.monotonic,
+        rollback=rollback,
+        kms_key_id=kms_key_id,
     )
-    if platform is DeployPlatform.LOCAL:
-        return _deploy_local(ctx, infra, timeout)
-    _validate(platform, ctx.artifact, name, unit_count)
-    environment: dict[str, str] = {}
-    if platform is DeployPlatform.SAGEMAKER:
-        from amzn_nova_forge.model import _deploy_sagemaker
 
-        instance_type = sagemaker_instance_type or "ml.p5.48xlarge"
-        environment = _deploy_sagemaker.validate_environment(model, instance_type, sagemaker_environment_variables)
-        _deploy_sagemaker.image_uri(region or "")  # region check before anything is created
-    elif unit_count is not None and platform is DeployPlatform.BEDROCK_OD:
-        logger.warning("unit_count=%s is ignored for Bedrock on-demand deployments.", unit_count)
+
+def run_guarded(ctx: DeployContext, step: Callable[[], DeploymentResult]) -> DeploymentResult:
+    """Run a deploy step; any failure after something was created becomes a DeploymentError listing it.
+
+    With ``ctx.rollback`` the resources this call created are deleted before the error is raised.
+    """
+    what = f"Deploying {ctx.endpoint_name!r} to {ctx.platform.name}"
     try:
-        if platform is DeployPlatform.SAGEMAKER:
-            from amzn_nova_forge.model import _deploy_sagemaker
-
-            sm_role = execution_role_name or DEFAULT_SAGEMAKER_DEPLOY_ROLE
-            return _deploy_sagemaker.deploy_sagemaker(
-                ctx, lambda: _execution_role(ctx, sm_role, "sagemaker"), instance_type, environment
-            )
-        from amzn_nova_forge.model import _deploy_bedrock
-
-        br_role = execution_role_name or DEFAULT_BEDROCK_DEPLOY_ROLE
-        return _deploy_bedrock.deploy_bedrock(ctx, lambda: _execution_role(ctx, br_role, "bedrock"))
-    except DeploymentError:
+        return step()
+    except DeploymentError as e:
+        if ctx.rollback and ctx.undo and not ctx.rolled_back:  # raised without rolling back (e.g. local server)
+            raise ctx.error(str(e).split(" Resources created and left in place:")[0]) from e
         raise
     except AWSServiceError as e:
-        raise DeploymentError(f"Deploying {name!r} to {platform.name} failed: {e}", created=ctx.created) from e
+        raise ctx.error(f"{what} failed: {e}") from e
     except KeyboardInterrupt:
         if ctx.created:
             logger.warning("Deployment interrupted; resources left in place: %s", ", ".join(ctx.created))
@@ -313,53 +358,95 @@ def deploy_model(
     except Exception as e:
         if not ctx.created:
             raise
-        raise DeploymentError(f"Deploying {name!r} to {platform.name} failed: {e}", created=ctx.created) from e
+        raise ctx.error(f"{what} failed: {e}") from e
 
 
-def _deploy_local(ctx: DeployContext, infra: Any, timeout: float | None) -> DeploymentResult:
-    """Serve the checkpoint on this machine through the local runtime (OpenAI-compatible HTTP).
+def deploy_model(
+    model_artifact_path: str,
+    *,
+    model: Model | None = None,
+    method: TrainingMethod | None = None,
+    deploy_platform: DeployPlatform = DeployPlatform.BEDROCK_OD,
+    unit_count: int | None = None,
+    endpoint_name: str | None = None,
+    execution_role_name: str | None = None,
+    sagemaker_instance_type: str | None = "ml.p5.48xlarge",
+    sagemaker_environment_variables: SageMakerEndpointEnvironment | Mapping[str, Any] | None = None,
+    region: str | None = None,
+    deployment_mode: DeploymentMode = DeploymentMode.FAIL_IF_EXISTS,
+    infra: Any = None,
+    wait: bool = True,
+    timeout: float | None = None,
+    poll_interval: float | None = None,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
+    skip_model_reuse: bool = False,
+    rollback: bool = False,
+    inference_component_configs: Sequence[InferenceComponentConfig] | None = None,
+    kms_key_id: str | None = None,
+    tags: Sequence[Mapping[str, str]] | None = None,
+) -> DeploymentResult:
+    """Deploy one checkpoint (no customizer needed; the CLI and ``ForgeDeployer`` use this).
 
-    The server itself belongs to the local runtime: ``LocalRuntimeManager.deploy_model(model_path, ...)``
-    starts it and returns its URL (``http://127.0.0.1:<port>``); this hook only records the result.
+    Raises:
+        ConfigError: Invalid platform, name, unit count, instance type, environment or components.
+        DeploymentError: The name exists (per ``deployment_mode``), an AWS call failed, the
+            endpoint failed to come up, or the timeout passed; ``.created`` lists what exists.
     """
-    from amzn_nova_forge.manager import _local
+    from amzn_nova_forge.model._deploy_targets import DeployRequest, get_target, target_key
 
-    manager = infra if isinstance(infra, _local.LocalRuntimeManager) else _local.LocalRuntimeManager
-    fn = manager.deploy_model
-    params = inspect.signature(fn).parameters
-    kwargs: dict[str, Any] = {}
-    if "endpoint_name" in params:
-        kwargs["endpoint_name"] = ctx.endpoint_name
-    if timeout is not None and "timeout" in params:
-        kwargs["timeout"] = timeout
-    url = str(fn(ctx.artifact, **kwargs))
-    ctx.record(f"local endpoint {url}")
-    info = EndpointInfo(DeployPlatform.LOCAL, ctx.endpoint_name, url, ctx.artifact, None)
-    return DeploymentResult(endpoint=info, model_arn=ctx.artifact, resources=list(ctx.created))
-
-
-def _local_status(url: str) -> tuple[str, str | None]:
-    import urllib.error
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url.rstrip("/") + "/v1/models", timeout=5):
-            return "InService", None
-    except urllib.error.HTTPError:
-        return "InService", None  # the server answers
-    except OSError as e:
-        return "NotRunning", str(e)
-
-
-def endpoint_status(info: EndpointInfo) -> tuple[str, str | None]:
-    """Live ``(status, failure message)`` of a deployed endpoint, on any platform."""
-    platform = DeployPlatform(info.platform)
+    ctx = make_context(
+        model_artifact_path,
+        model=model,
+        method=method,
+        deploy_platform=deploy_platform,
+        unit_count=unit_count,
+        endpoint_name=endpoint_name,
+        region=region,
+        deployment_mode=deployment_mode,
+        wait=wait,
+        timeout=timeout,
+        poll_interval=poll_interval,
+        sleep=sleep,
+        clock=clock,
+        rollback=rollback,
+        kms_key_id=kms_key_id,
+    )
+    platform, name = ctx.platform, ctx.endpoint_name
+    components = list(inference_component_configs or [])
+    target = get_target(target_key(platform, components=bool(components)))
     if platform is DeployPlatform.LOCAL:
-        return _local_status(info.uri)
+        return run_guarded(ctx, lambda: target.deploy(ctx, DeployRequest(infra=infra, local_timeout=timeout)))
+    _validate(platform, ctx.artifact, name, unit_count)
+    environment: dict[str, str] = {}
+    instance_type = sagemaker_instance_type or "ml.p5.48xlarge"
     if platform is DeployPlatform.SAGEMAKER:
         from amzn_nova_forge.model import _deploy_sagemaker
 
-        return _deploy_sagemaker.endpoint_status(info)
-    from amzn_nova_forge.model import _deploy_bedrock
+        environment = _deploy_sagemaker.validate_environment(
+            model, instance_type, environment_dict(sagemaker_environment_variables)
+        )
+        _deploy_sagemaker.image_uri(region or ctx.region or "")  # region check before anything is created
+        for config in components:
+            config.check_minimums(model)
+    elif unit_count is not None and platform is DeployPlatform.BEDROCK_OD:
+        logger.warning("unit_count=%s is ignored for Bedrock on-demand deployments.", unit_count)
+    kind = "sagemaker" if platform is DeployPlatform.SAGEMAKER else "bedrock"
+    default_role = DEFAULT_SAGEMAKER_DEPLOY_ROLE if kind == "sagemaker" else DEFAULT_BEDROCK_DEPLOY_ROLE
+    role_name = execution_role_name or default_role
+    request = DeployRequest(
+        get_role=lambda: _execution_role(ctx, role_name, kind),
+        instance_type=instance_type,
+        environment=environment,
+        skip_model_reuse=skip_model_reuse,
+        tags=tags,
+        components=components,
+    )
+    return run_guarded(ctx, lambda: target.deploy(ctx, request))
 
-    return _deploy_bedrock.endpoint_status(info)
+
+def endpoint_status(info: EndpointInfo, components: Sequence[str] = ()) -> tuple[str, str | None]:
+    """Live ``(status, failure message)`` of a deployed endpoint, on any platform."""
+    from amzn_nova_forge.model._deploy_targets import get_target, target_key
+
+    return get_target(target_key(info.platform, components=bool(components))).status(info, components)

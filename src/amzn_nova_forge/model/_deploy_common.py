@@ -2,8 +2,15 @@
 
 A :class:`DeployContext` carries the settings of one ``deploy`` call (region, name,
 mode, timeout, poll interval, an injectable ``sleep``/``clock`` for tests) and the
-list of resources created so far, so that a failure at any step raises a
-:class:`~amzn_nova_forge.errors.DeploymentError` naming everything left behind.
+list of resources created so far, each recorded the moment it exists together with a
+function that deletes it. A failure at any step raises a
+:class:`~amzn_nova_forge.errors.DeploymentError` naming everything left behind; with
+``rollback=True`` the resources this call created are deleted first (newest first) and
+the error names only what could not be deleted.
+
+:meth:`DeployContext.create` is how every create call is made: when the call fails, the
+resource is looked up by its deterministic name, and if it exists (the request succeeded
+but its response was lost) it is recorded and the deployment goes on.
 """
 
 from __future__ import annotations
@@ -89,19 +96,86 @@ class DeployContext:
     created: list[str] = field(default_factory=list)
     role_created: bool = False
     started: float = 0.0
+    rollback: bool = False
+    kms_key_id: str | None = None
+    role_arn: str | None = None
+    rolled_back: bool = False
+    escrow_uri: str | None = None
+    undo: list[tuple[str, Callable[[], None] | None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.started = self.clock()
 
     # ---- bookkeeping ------------------------------------------------------------------------
-    def record(self, what: str) -> None:
-        """Remember a resource this deployment created."""
+    def record(self, what: str, undo: Callable[[], None] | None = None) -> None:
+        """Remember a resource this deployment created, and how to delete it."""
         self.created.append(what)
+        self.undo.append((what, undo))
         logger.info("Created %s", what)
 
     def error(self, message: str) -> DeploymentError:
-        """A DeploymentError naming what was created and left in place."""
+        """A DeploymentError naming what was created and left in place (rolled back first if asked)."""
+        if self.rollback and self.undo and not self.rolled_back:
+            message += self.roll_back()
         return DeploymentError(message, created=self.created)
+
+    def roll_back(self) -> str:
+        """Delete what this deployment created, newest first; return a sentence saying what happened."""
+        self.rolled_back = True
+        removed: list[str] = []
+        failed: list[str] = []
+        for what, undo in reversed(self.undo):
+            if undo is None:
+                failed.append(f"{what} (cannot be deleted by the SDK)")
+                continue
+            try:
+                undo()
+            except Exception as e:
+                logger.warning("Rollback: deleting %s failed: %s", what, e)
+                failed.append(f"{what} ({e})")
+                continue
+            removed.append(what)
+            self.created.remove(what)
+        self.undo = [(w, u) for w, u in self.undo if w in self.created]
+        text = f" Rolled back: {', '.join(removed)}." if removed else ""
+        if failed:
+            text += f" Could not roll back: {'; '.join(failed)}."
+        return text
+
+    def create(
+        self,
+        client: Any,
+        operation: str,
+        *,
+        what: Callable[[Any], str],
+        probe: Callable[[], Any],
+        undo: Callable[[Any], Callable[[], None]],
+        hint: str = "",
+        **kwargs: Any,
+    ) -> Any:
+        """Call a create ``operation``; record the resource the moment it exists.
+
+        Args:
+            what: Description of the resource from the response (``"SageMaker model m"``).
+            probe: Looks the resource up by its deterministic name; returns a response-like
+                value when it exists, ``None`` when not. Used when the call fails.
+            undo: Given the response, returns the function that deletes the resource.
+
+        Raises:
+            AWSServiceError: The call failed and the resource does not exist.
+        """
+        try:
+            response = self.call(client, operation, hint=hint, **kwargs)
+        except AWSServiceError as e:
+            try:
+                response = probe()
+            except AWSServiceError:
+                response = None
+            if response is None:
+                raise
+            logger.warning("%s failed (%s) but the resource exists: its response was lost. Going on.", operation, e)
+        self.record(what(response), undo(response))
+        return response
 
     @property
     def deadline(self) -> float | None:

@@ -1,9 +1,13 @@
 """SageMaker real-time endpoint with the Nova inference container.
 
 ``CreateModel`` (image ``nova-inference-repo:SM-Inference-latest`` from the region's
-Nova account, the checkpoint as an uncompressed S3 prefix, network isolation) →
-``CreateEndpointConfig`` (one ``primary`` variant, ``unit_count`` instances) →
-``CreateEndpoint`` → wait ``InService``.
+Nova account, the checkpoint as an uncompressed S3 prefix, network isolation, tagged
+with the checkpoint) → ``CreateEndpointConfig`` (one ``primary`` variant, ``unit_count``
+instances) → ``CreateEndpoint`` → wait ``InService``. The model is the first step
+(:func:`create_sagemaker_model`, reusing a model made from the same checkpoint with the
+same environment unless ``skip_model_reuse``); :func:`deploy_endpoint` is the second.
+Names are deterministic (``<endpoint>-model``, ``<endpoint>-config``), so running the
+same deploy again adopts what the earlier run created instead of failing or duplicating.
 
 Before anything is created, the (model, instance type) pair and the container
 environment are checked against what the Nova inference container supports:
@@ -13,159 +17,41 @@ environment are checked against what the Nova inference container supports:
 
 from __future__ import annotations
 
-import difflib
 import logging
 import re
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from amzn_nova_forge.core import aws
-from amzn_nova_forge.core.enums import DeploymentMode, Model
-from amzn_nova_forge.errors import ConfigError, InstanceConfigError, UnsupportedRegionError
+from amzn_nova_forge.core.enums import DeploymentMode
+from amzn_nova_forge.errors import AWSServiceError, UnsupportedRegionError
 from amzn_nova_forge.model._deploy_common import DeployContext
-from amzn_nova_forge.model.result._deployment import DeploymentResult, EndpointInfo
+from amzn_nova_forge.model._deploy_smi import (
+    SMI_CONFIGS,
+    validate_environment,
+)
+from amzn_nova_forge.model.result._deployment import ESCROW_TAG_KEY, DeploymentResult, EndpointInfo, ModelDeployResult
 
-__all__ = ["SMI_CONFIGS", "deploy_sagemaker", "endpoint_status", "image_uri", "validate_environment"]
+__all__ = [
+    "SMI_CONFIGS",
+    "create_sagemaker_model",
+    "delete_endpoint",
+    "deploy_endpoint",
+    "deploy_sagemaker",
+    "endpoint_status",
+    "image_uri",
+    "validate_environment",
+]
 
 logger = logging.getLogger(__name__)
 
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,55}$")  # room for the "-config" suffix
 IMAGE_ACCOUNTS = {"us-east-1": "708977205387", "us-west-2": "176779409107", "eu-west-2": "470633809225"}
 IMAGE_REPO_TAG = "nova-inference-repo:SM-Inference-latest"
+#: Tag on endpoint configs of inference-component endpoints (as the official SDK sets it).
+IC_TAG_KEY = "sagemaker:nova-inference-component"
 MODEL_PACKAGE_ARN = re.compile(r"^arn:aws[\w-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/.+$")
-
-#: (model, instance type) -> [(max context length, max concurrency), ...] tiers, ascending context.
-SMI_CONFIGS: dict[Model, dict[str, list[tuple[int, int]]]] = {
-    Model.NOVA_MICRO: {
-        "ml.g5.12xlarge": [(4000, 12), (8000, 6)],
-        "ml.g5.24xlarge": [(8000, 8)],
-        "ml.g6e.xlarge": [(8000, 2)],
-        "ml.g6e.2xlarge": [(8000, 2)],
-        "ml.g6e.4xlarge": [(8000, 4)],
-        "ml.g6.12xlarge": [(4000, 12), (8000, 6)],
-        "ml.g6.24xlarge": [(8000, 8)],
-        "ml.g6.48xlarge": [(8000, 12)],
-        "ml.p5.48xlarge": [(16000, 128), (64000, 32), (128000, 8)],
-    },
-    Model.NOVA_LITE: {
-        "ml.g6.12xlarge": [(8000, 2)],
-        "ml.g6.24xlarge": [(8000, 4)],
-        "ml.g6.48xlarge": [(4000, 16), (8000, 8)],
-        "ml.p5.48xlarge": [(16000, 128), (60000, 8)],
-    },
-    Model.NOVA_PRO: {"ml.p5.48xlarge": [(8000, 8), (16000, 2), (24000, 1)]},
-    Model.NOVA_LITE_2: {
-        "ml.g6.48xlarge": [(8000, 8)],
-        "ml.p5.48xlarge": [(16000, 128), (64000, 32), (128000, 8), (256000, 2)],
-    },
-}
-DEFAULT_CONTEXT_LENGTH = 4000
-DEFAULT_MAX_CONCURRENCY = 1
-
-
-def _num(
-    key: str,
-    value: Any,
-    *,
-    kind: type = float,
-    lo: float | None = None,
-    hi: float | None = None,
-    lo_open: bool = False,
-    allow: tuple[Any, ...] = (),
-) -> None:
-    try:
-        v = kind(str(value).strip())
-    except ValueError:
-        raise ConfigError(f"sagemaker_environment_variables[{key!r}]={value!r} must be a {kind.__name__}.") from None
-    if v in allow:
-        return
-    bad = (lo is not None and (v <= lo if lo_open else v < lo)) or (hi is not None and v > hi)
-    if bad:
-        lo_txt = "" if lo is None else (f"> {lo}" if lo_open else f">= {lo}")
-        hi_txt = "" if hi is None else f"<= {hi}"
-        rng = " and ".join(t for t in (lo_txt, hi_txt) if t)
-        extra = f" (or {', '.join(map(str, allow))})" if allow else ""
-        raise ConfigError(f"sagemaker_environment_variables[{key!r}]={value!r} must be {rng}{extra}.")
-
-
-_RULES: dict[str, dict[str, Any]] = {
-    "CONTEXT_LENGTH": {"kind": int, "lo": 0, "lo_open": True},
-    "MAX_CONCURRENCY": {"kind": int, "lo": 0, "lo_open": True},
-    "DEFAULT_TEMPERATURE": {"lo": 0, "hi": 2},
-    "DEFAULT_TOP_P": {"lo": 1e-10, "hi": 1},
-    "DEFAULT_TOP_K": {"kind": int, "lo": 0, "lo_open": True, "allow": (-1,)},
-    "DEFAULT_MAX_NEW_TOKENS": {"kind": int, "lo": 0, "lo_open": True},
-    "DEFAULT_LOGPROBS": {"kind": int, "lo": 1, "hi": 20},
-    "NUM_SPECULATIVE_TOKENS": {"kind": int, "lo": 1, "hi": 10},
-    "SUFFIX_DECODING_MAX_TREE_DEPTH": {"kind": int, "lo": 0, "lo_open": True},
-    "SUFFIX_DECODING_MAX_CACHED_REQUESTS": {"kind": int, "lo": 0},
-    "SUFFIX_DECODING_MAX_SPEC_FACTOR": {"lo": 0},
-    "SUFFIX_DECODING_MIN_TOKEN_PROB": {"lo": 0, "hi": 1},
-}
-_CHOICES: dict[str, tuple[str, ...]] = {
-    "SPECULATIVE_DECODING_METHOD": ("eagle3", "suffix"),
-    "DISABLE_SPECULATIVE_DECODING": ("true", "false"),
-    "KV_CACHE_DTYPE": ("fp8",),
-    "QUANTIZATION_DTYPE": ("fp8",),
-}
-
-
-def validate_environment(model: Model | None, instance_type: str, env: Mapping[str, Any] | None) -> dict[str, str]:
-    """Check the instance type and container environment; return the environment to send (strings).
-
-    Raises:
-        InstanceConfigError: The model cannot be served on ``instance_type``.
-        ConfigError: A variable is out of range, or the context/concurrency exceed what the
-            instance allows (the message lists the allowed tiers).
-
-    Example:
-        >>> validate_environment(Model.NOVA_LITE_2, "ml.p5.48xlarge", {"CONTEXT_LENGTH": "12000"})
-        {'CONTEXT_LENGTH': '12000', 'MAX_CONCURRENCY': '1'}
-    """
-    out = {str(k): str(v) for k, v in (env or {}).items()}
-    known = set(_RULES) | set(_CHOICES)
-    for key, value in out.items():
-        if key in _RULES:
-            _num(key, value, **_RULES[key])
-        elif key in _CHOICES:
-            if value.lower() not in _CHOICES[key]:
-                raise ConfigError(
-                    f"sagemaker_environment_variables[{key!r}]={value!r} must be one of {', '.join(_CHOICES[key])}."
-                )
-        else:
-            close = difflib.get_close_matches(key, sorted(known), n=1)
-            logger.warning(
-                "sagemaker_environment_variables[%r] is not a known Nova inference setting; passing it through.%s",
-                key,
-                f" Did you mean {close[0]!r}?" if close else "",
-            )
-    out.setdefault("CONTEXT_LENGTH", str(DEFAULT_CONTEXT_LENGTH))
-    out.setdefault("MAX_CONCURRENCY", str(DEFAULT_MAX_CONCURRENCY))
-    if model is None:
-        return out
-    per_model = SMI_CONFIGS.get(model, {})
-    tiers = per_model.get(instance_type)
-    if tiers is None:
-        raise InstanceConfigError(
-            f"{model.name} cannot be served on {instance_type!r} by the Nova inference container. "
-            f"Supported instance types for {model.name}: {', '.join(sorted(per_model)) or 'none'}.",
-            instance_type=instance_type,
-            allowed=sorted(per_model),
-        )
-    ctx_len, conc = int(out["CONTEXT_LENGTH"]), int(out["MAX_CONCURRENCY"])
-    tier = next((t for t in tiers if t[0] >= ctx_len), None)
-    table = "; ".join(f"context <= {c}: concurrency <= {m}" for c, m in tiers)
-    if tier is None:
-        raise ConfigError(
-            f"CONTEXT_LENGTH={ctx_len} is more than {model.name} on {instance_type} supports "
-            f"(max {tiers[-1][0]}). Allowed: {table}."
-        )
-    if conc > tier[1]:
-        raise ConfigError(
-            f"MAX_CONCURRENCY={conc} is more than {model.name} on {instance_type} supports at "
-            f"CONTEXT_LENGTH={ctx_len} (max {tier[1]}). Allowed: {table}."
-        )
-    return out
 
 
 def image_uri(region: str) -> str:
@@ -181,49 +67,97 @@ def image_uri(region: str) -> str:
     return f"{account}.dkr.ecr.{region}.amazonaws.com/{IMAGE_REPO_TAG}"
 
 
-def _exists(ctx: DeployContext, operation: str, **kwargs: Any) -> bool:
-    from amzn_nova_forge.errors import AWSServiceError
-
+def _describe_or_none(ctx: DeployContext, operation: str, **kwargs: Any) -> dict[str, Any] | None:
     try:
-        ctx.call(aws.client("sagemaker", ctx.region), operation, **kwargs)
-        return True
+        return ctx.call(aws.client("sagemaker", ctx.region), operation, **kwargs)  # type: ignore[no-any-return]
     except AWSServiceError as e:
         if e.code in ("ValidationException", "ResourceNotFound", "ResourceNotFoundException"):
-            return False
+            return None
         raise
 
 
-def deploy_sagemaker(
-    ctx: DeployContext, get_role: Callable[[], str], instance_type: str, environment: Mapping[str, str]
-) -> DeploymentResult:
-    """Create model, endpoint config and endpoint; wait until ``InService``.
+def _exists(ctx: DeployContext, operation: str, **kwargs: Any) -> bool:
+    return _describe_or_none(ctx, operation, **kwargs) is not None
 
-    ``get_role`` returns the execution role ARN (creating it if needed); it is called only
-    after the name checks passed.
+
+def _escrow_of(ctx: DeployContext, arn: str) -> str | None:
+    tags = ctx.call(aws.client("sagemaker", ctx.region), "list_tags", ResourceArn=arn).get("Tags", [])
+    return next((t["Value"] for t in tags if t.get("Key") == ESCROW_TAG_KEY), None)
+
+
+def _is_ours(ctx: DeployContext, model: Mapping[str, Any], environment: Mapping[str, str]) -> bool:
+    """True when ``model`` was made from ``ctx.artifact`` with the same container environment."""
+    from amzn_nova_forge.model._deploy_bedrock import escrow_tag_value
+
+    container = model.get("PrimaryContainer") or {}
+    same_env = dict(container.get("Environment") or {}) == dict(environment)
+    return same_env and _escrow_of(ctx, model["ModelArn"]) == escrow_tag_value(ctx.artifact)
+
+
+def _delete(region: str | None, operation: str, **kwargs: Any) -> Callable[[], None]:
+    def undo() -> None:
+        with aws.aws_errors("sagemaker"):
+            getattr(aws.client("sagemaker", region), operation)(**kwargs)
+
+    return undo
+
+
+def _publish(ctx: DeployContext, model: Mapping[str, Any]) -> ModelDeployResult:
+    created = model.get("CreationTime")
+    return ModelDeployResult(
+        str(model["ModelArn"]),
+        str(model["ModelName"]),
+        ctx.artifact,
+        created if isinstance(created, datetime) else datetime.now(UTC),
+        ctx.region,
+    )
+
+
+def find_reusable_model(ctx: DeployContext, environment: Mapping[str, str]) -> ModelDeployResult | None:
+    """The newest SageMaker model made from ``ctx.artifact`` with this environment (escrow tag), if any."""
+    from amzn_nova_forge.model._deploy_bedrock import find_models_by_escrow
+
+    candidates = []
+    for arn in find_models_by_escrow(ctx.region, ctx.artifact, "sagemaker:model"):
+        model = _describe_or_none(ctx, "describe_model", ModelName=arn.rsplit("/", 1)[-1])
+        if model is not None and _is_ours(ctx, model, environment):
+            candidates.append(model)
+    if not candidates:
+        return None
+    newest = max(candidates, key=lambda m: m.get("CreationTime") or datetime.min.replace(tzinfo=UTC))
+    logger.info("Reusing SageMaker model %s created from %s.", newest["ModelName"], ctx.artifact)
+    return _publish(ctx, newest)
+
+
+def create_sagemaker_model(
+    ctx: DeployContext,
+    get_role: Callable[[], str],
+    environment: Mapping[str, str],
+    *,
+    skip_model_reuse: bool = False,
+) -> ModelDeployResult:
+    """Publish ``ctx.artifact`` as the SageMaker model ``<endpoint_name>-model`` (or reuse one).
+
+    A model of that name left by an earlier run of the same deploy (same checkpoint tag and
+    environment) is adopted; one made from something else is an error.
     """
-    name = ctx.endpoint_name
-    model_name, config_name = f"{name}-model", f"{name}-config"
-    if _exists(ctx, "describe_endpoint", EndpointName=name):
-        why = (
-            "deployment_mode=UPDATE_IF_EXISTS updates in place only Bedrock provisioned throughput deployments."
-            if ctx.mode is DeploymentMode.UPDATE_IF_EXISTS
-            else "deployment_mode is FAIL_IF_EXISTS."
-        )
+    from amzn_nova_forge.model._deploy_bedrock import escrow_tag_value
+
+    if not skip_model_reuse:
+        reused = find_reusable_model(ctx, environment)
+        if reused is not None:
+            return reused
+    model_name = f"{ctx.endpoint_name}-model"
+    left = _describe_or_none(ctx, "describe_model", ModelName=model_name)
+    if left is not None:
+        if _is_ours(ctx, left, environment):
+            logger.info("Adopting SageMaker model %s left by an earlier run of this deploy.", model_name)
+            return _publish(ctx, left)
         raise ctx.error(
-            f"A SageMaker endpoint named {name!r} already exists. {why} Choose another endpoint_name or delete "
-            f"it first (aws sagemaker delete-endpoint --endpoint-name {name})."
+            f"A SageMaker model named {model_name!r} already exists (left by an earlier deployment?). "
+            "Delete it or choose another endpoint_name."
         )
-    for op, key, value, what in (
-        ("describe_model", "ModelName", model_name, "model"),
-        ("describe_endpoint_config", "EndpointConfigName", config_name, "endpoint config"),
-    ):
-        if _exists(ctx, op, **{key: value}):
-            raise ctx.error(
-                f"A SageMaker {what} named {value!r} already exists (left by an earlier deployment?). "
-                f"Delete it or choose another endpoint_name."
-            )
     role_arn = get_role()
-    sm = aws.client("sagemaker", ctx.region)
     if MODEL_PACKAGE_ARN.match(ctx.artifact):  # the package names its own image and artifacts
         container: dict[str, Any] = {"ModelPackageName": ctx.artifact, "Environment": dict(environment)}
     else:
@@ -233,37 +167,131 @@ def deploy_sagemaker(
             "Environment": dict(environment),
             "ModelDataSource": {"S3DataSource": {"S3Uri": s3_uri, "S3DataType": "S3Prefix", "CompressionType": "None"}},
         }
-    ctx.call(
-        sm,
+    region = ctx.region
+    ctx.create(
+        aws.client("sagemaker", region),
         "create_model",
+        what=lambda r: f"SageMaker model {model_name}",
+        probe=lambda: _describe_or_none(ctx, "describe_model", ModelName=model_name),
+        undo=lambda r: _delete(region, "delete_model", ModelName=model_name),
         ModelName=model_name,
         PrimaryContainer=container,
         ExecutionRoleArn=role_arn,
         EnableNetworkIsolation=True,
+        Tags=[{"Key": ESCROW_TAG_KEY, "Value": escrow_tag_value(ctx.artifact)}],
     )
-    ctx.record(f"SageMaker model {model_name}")
-    ctx.call(
-        sm,
+    model = ctx.call(aws.client("sagemaker", region), "describe_model", ModelName=model_name)
+    return _publish(ctx, model)
+
+
+def _config_variants(ctx: DeployContext, model_name: str | None, instance_type: str) -> list[dict[str, Any]]:
+    variant: dict[str, Any] = {
+        "VariantName": "primary",
+        "InitialInstanceCount": int(ctx.unit_count or 1),
+        "InstanceType": instance_type,
+    }
+    if model_name is None:  # inference-component endpoint: models are placed by the components
+        variant["RoutingConfig"] = {"RoutingStrategy": "LEAST_OUTSTANDING_REQUESTS"}
+    else:
+        variant["ModelName"] = model_name
+    return [variant]
+
+
+def _ensure_config(
+    ctx: DeployContext, model_name: str | None, instance_type: str, get_role: Callable[[], str] | None
+) -> str:
+    config_name = f"{ctx.endpoint_name}-config"
+    wanted = _config_variants(ctx, model_name, instance_type)
+    left = _describe_or_none(ctx, "describe_endpoint_config", EndpointConfigName=config_name)
+    if left is not None:
+        have = [v.get("ModelName") for v in left.get("ProductionVariants", [])]
+        if have == [model_name]:
+            logger.info("Adopting endpoint config %s left by an earlier run of this deploy.", config_name)
+            return config_name
+        raise ctx.error(
+            f"A SageMaker endpoint config named {config_name!r} already exists (left by an earlier deployment?). "
+            "Delete it or choose another endpoint_name."
+        )
+    extra: dict[str, Any] = {}
+    if model_name is None:
+        extra["Tags"] = [{"Key": IC_TAG_KEY, "Value": "true"}]
+        if get_role is not None:
+            extra["ExecutionRoleArn"] = get_role()
+    region = ctx.region
+    ctx.create(
+        aws.client("sagemaker", region),
         "create_endpoint_config",
+        what=lambda r: f"SageMaker endpoint config {config_name}",
+        probe=lambda: _describe_or_none(ctx, "describe_endpoint_config", EndpointConfigName=config_name),
+        undo=lambda r: _delete(region, "delete_endpoint_config", EndpointConfigName=config_name),
         EndpointConfigName=config_name,
-        ProductionVariants=[
-            {
-                "VariantName": "primary",
-                "ModelName": model_name,
-                "InitialInstanceCount": int(ctx.unit_count or 1),
-                "InstanceType": instance_type,
-            }
-        ],
+        ProductionVariants=wanted,
+        **extra,
     )
-    ctx.record(f"SageMaker endpoint config {config_name}")
-    arn = ctx.call(
-        sm,
-        "create_endpoint",
-        EndpointName=name,
-        EndpointConfigName=config_name,
-        hint="Check your SageMaker endpoint instance quota for this instance type.",
-    )["EndpointArn"]
-    ctx.record(f"SageMaker endpoint {name}")
+    return config_name
+
+
+def existing_endpoint(ctx: DeployContext) -> dict[str, Any] | None:
+    """The endpoint named ``ctx.endpoint_name``, if any (``DescribeEndpoint``)."""
+    return _describe_or_none(ctx, "describe_endpoint", EndpointName=ctx.endpoint_name)
+
+
+def _exists_error(ctx: DeployContext) -> Exception:
+    name = ctx.endpoint_name
+    why = (
+        "deployment_mode=UPDATE_IF_EXISTS updates in place only Bedrock provisioned throughput deployments."
+        if ctx.mode is DeploymentMode.UPDATE_IF_EXISTS
+        else "deployment_mode is FAIL_IF_EXISTS."
+    )
+    return ctx.error(
+        f"A SageMaker endpoint named {name!r} already exists. {why} Choose another endpoint_name or delete "
+        f"it first (aws sagemaker delete-endpoint --endpoint-name {name})."
+    )
+
+
+def _adoptable(ctx: DeployContext, endpoint: Mapping[str, Any], model_name: str | None) -> bool:
+    """True when ``endpoint`` is the one this same deploy made before (its config serves ``model_name``)."""
+    if endpoint.get("EndpointConfigName") != f"{ctx.endpoint_name}-config" or endpoint.get("EndpointStatus") in (
+        "Failed",
+        "Deleting",
+    ):
+        return False
+    config = _describe_or_none(ctx, "describe_endpoint_config", EndpointConfigName=endpoint["EndpointConfigName"])
+    return config is not None and [v.get("ModelName") for v in config.get("ProductionVariants", [])] == [model_name]
+
+
+def deploy_endpoint(
+    ctx: DeployContext,
+    publish: ModelDeployResult | None,
+    instance_type: str,
+    *,
+    get_role: Callable[[], str] | None = None,
+    looked_up: tuple[dict[str, Any] | None] | None = None,
+) -> DeploymentResult:
+    """Endpoint config + endpoint for ``publish`` (or an empty inference-component endpoint when None).
+
+    ``looked_up`` is ``(DescribeEndpoint answer or None,)`` when the caller already asked.
+    """
+    name = ctx.endpoint_name
+    model_name = publish.model_name if publish else None
+    endpoint = looked_up[0] if looked_up is not None else existing_endpoint(ctx)
+    if endpoint is not None and not _adoptable(ctx, endpoint, model_name):
+        raise _exists_error(ctx)
+    if endpoint is None:
+        config_name = _ensure_config(ctx, model_name, instance_type, get_role)
+        region = ctx.region
+        endpoint = ctx.create(
+            aws.client("sagemaker", region),
+            "create_endpoint",
+            what=lambda r: f"SageMaker endpoint {name}",
+            probe=lambda: existing_endpoint(ctx),
+            undo=lambda r: _delete(region, "delete_endpoint", EndpointName=name),
+            EndpointName=name,
+            EndpointConfigName=config_name,
+            hint="Check your SageMaker endpoint instance quota for this instance type.",
+        )
+    else:
+        logger.info("Endpoint %s already exists for this model: adopting it (same deploy run again).", name)
     if ctx.wait:
         ctx.wait_until(
             f"SageMaker endpoint {name}",
@@ -271,8 +299,45 @@ def deploy_sagemaker(
             ready=("InService",),
             failed=("Failed", "OutOfService", "Deleting"),
         )
-    info = EndpointInfo(ctx.platform, name, arn, ctx.artifact, ctx.region)
-    return DeploymentResult(endpoint=info, model_arn=model_name, resources=list(ctx.created))
+    info = EndpointInfo(ctx.platform, name, str(endpoint["EndpointArn"]), ctx.artifact, ctx.region)
+    return DeploymentResult(endpoint=info, model_arn=model_name, resources=list(ctx.created), model_publish=publish)
+
+
+def deploy_sagemaker(
+    ctx: DeployContext,
+    get_role: Callable[[], str],
+    instance_type: str,
+    environment: Mapping[str, str],
+    *,
+    skip_model_reuse: bool = False,
+) -> DeploymentResult:
+    """Create (or adopt) model, endpoint config and endpoint; wait until ``InService``.
+
+    ``get_role`` returns the execution role ARN (creating it if needed); it is called only
+    after the name checks passed.
+    """
+    endpoint = existing_endpoint(ctx)
+    if endpoint is not None:
+        publish = _adoptable_model(ctx, endpoint, environment)
+        if publish is None:
+            raise _exists_error(ctx)
+    else:
+        publish = create_sagemaker_model(ctx, get_role, environment, skip_model_reuse=skip_model_reuse)
+    return deploy_endpoint(ctx, publish, instance_type, looked_up=(endpoint,))
+
+
+def _adoptable_model(
+    ctx: DeployContext, endpoint: Mapping[str, Any], environment: Mapping[str, str]
+) -> ModelDeployResult | None:
+    """The model behind ``endpoint`` when the endpoint is this same deploy made before, else None."""
+    if endpoint.get("EndpointConfigName") != f"{ctx.endpoint_name}-config":
+        return None
+    config = _describe_or_none(ctx, "describe_endpoint_config", EndpointConfigName=endpoint["EndpointConfigName"])
+    names = [v.get("ModelName") for v in (config or {}).get("ProductionVariants", [])]
+    if len(names) != 1 or not names[0]:
+        return None
+    model = _describe_or_none(ctx, "describe_model", ModelName=names[0])
+    return _publish(ctx, model) if model is not None and _is_ours(ctx, model, environment) else None
 
 
 def _describe(region: str | None, name: str) -> tuple[str, str | None]:
@@ -284,3 +349,28 @@ def _describe(region: str | None, name: str) -> tuple[str, str | None]:
 def endpoint_status(info: EndpointInfo) -> tuple[str, str | None]:
     """Live ``(EndpointStatus, FailureReason)`` of a SageMaker endpoint."""
     return _describe(info.region, info.endpoint_name)
+
+
+def delete_endpoint(region: str | None, endpoint_name: str) -> list[str]:
+    """Delete the endpoint, then its ``-config`` and ``-model`` when this SDK named them; return what went."""
+    from amzn_nova_forge.errors import AWSServiceError as _Err
+
+    sm = aws.client("sagemaker", region)
+    gone: list[str] = []
+    with aws.aws_errors("sagemaker"):
+        described = sm.describe_endpoint(EndpointName=endpoint_name)
+        sm.delete_endpoint(EndpointName=endpoint_name)
+    gone.append(f"SageMaker endpoint {endpoint_name}")
+    for op, key, value, what in (
+        ("delete_endpoint_config", "EndpointConfigName", described.get("EndpointConfigName"), "endpoint config"),
+        ("delete_model", "ModelName", f"{endpoint_name}-model", "model"),
+    ):
+        if not value or not str(value).startswith(endpoint_name):
+            continue
+        try:
+            with aws.aws_errors("sagemaker"):
+                getattr(sm, op)(**{key: value})
+            gone.append(f"SageMaker {what} {value}")
+        except _Err as e:
+            logger.info("Not deleting SageMaker %s %s: %s", what, value, e)
+    return gone

@@ -5,7 +5,8 @@ The endpoint is recognised from its ARN (or URL):
 * ``arn:aws:sagemaker:<region>:<account>:endpoint/<name>`` → ``InvokeEndpoint``
   (``InvokeEndpointWithResponseStream`` when ``request_body["stream"]`` is true). The
   body is sent as is (the Nova container speaks OpenAI chat completions).
-* ``arn:aws:bedrock:<region>:<account>:custom-model-deployment/<id>`` (on-demand) and
+* ``arn:aws:bedrock:<region>:<account>:custom-model-deployment/<id>`` (on-demand),
+  ``...:endpoint/<name>`` (a Bedrock model endpoint) and
   ``...:provisioned-model/<id>`` (provisioned throughput) → ``Converse`` /
   ``ConverseStream`` for an OpenAI-style body (string contents, ``max_tokens`` …), or
   ``InvokeModel`` / ``InvokeModelWithResponseStream`` for a Nova-native body
@@ -33,6 +34,8 @@ __all__ = ["Endpoint", "invoke", "invoke_inference", "parse_endpoint"]
 
 _SAGEMAKER = re.compile(r"^arn:aws[\w-]*:sagemaker:([a-z0-9-]+):(\d{12}):endpoint/([a-zA-Z0-9](?:-*[a-zA-Z0-9])*)$")
 _BEDROCK_OD = re.compile(r"^arn:aws[\w-]*:bedrock:([a-z0-9-]+):(\d{12}):custom-model-deployment/(\S+)$")
+#: A Bedrock (Marketplace) model endpoint; invoked through bedrock-runtime like a deployment.
+_BEDROCK_ENDPOINT = re.compile(r"^arn:aws[\w-]*:bedrock:([a-z0-9-]+):(\d{12}):endpoint/(\S+)$")
 _BEDROCK_PT = re.compile(r"^arn:aws[\w-]*:bedrock:([a-z0-9-]+):(\d{12}):provisioned-model/(\S+)$")
 _URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 _CHAT_PATH = "/v1/chat/completions"
@@ -61,6 +64,7 @@ def parse_endpoint(endpoint_arn: str) -> Endpoint:
         (_SAGEMAKER, DeployPlatform.SAGEMAKER),
         (_BEDROCK_OD, DeployPlatform.BEDROCK_OD),
         (_BEDROCK_PT, DeployPlatform.BEDROCK_PT),
+        (_BEDROCK_ENDPOINT, DeployPlatform.BEDROCK_OD),
     ):
         m = pattern.match(arn)
         if m:
@@ -89,11 +93,20 @@ def invoke_inference(
                 "(e.g. deployment.endpoint.uri)."
             )
         endpoint_arn = last.endpoint.uri
-    return invoke(endpoint_arn, request_body)
+    component = None
+    last = getattr(customizer, "last_deployment", None)
+    if last is not None and last.endpoint.uri == endpoint_arn and getattr(last, "inference_components", None):
+        component = last.inference_components[0]
+    return invoke(endpoint_arn, request_body, inference_component_name=component)
 
 
-def invoke(endpoint_arn: str, request_body: Mapping[str, Any]) -> SingleInferenceResult:
+def invoke(
+    endpoint_arn: str, request_body: Mapping[str, Any], inference_component_name: str | None = None
+) -> SingleInferenceResult:
     """Send one request to any supported endpoint; returns a :class:`SingleInferenceResult`.
+
+    ``inference_component_name`` routes a SageMaker request to one inference component
+    (``InvokeEndpoint(InferenceComponentName=...)``); other endpoints reject it.
 
     Example:
         >>> result = invoke("arn:aws:sagemaker:us-east-1:123456789012:endpoint/ep",  # doctest: +SKIP
@@ -102,11 +115,16 @@ def invoke(endpoint_arn: str, request_body: Mapping[str, Any]) -> SingleInferenc
     if not isinstance(request_body, Mapping):
         raise ConfigError(f"request_body must be a dict (JSON object), got {type(request_body).__name__}.")
     ep = parse_endpoint(endpoint_arn)
+    if inference_component_name is not None and ep.platform is not DeployPlatform.SAGEMAKER:
+        raise ConfigError(
+            f"inference_component_name={inference_component_name!r} applies only to SageMaker endpoints; "
+            f"{endpoint_arn!r} is a {ep.platform.name} endpoint."
+        )
     body = dict(request_body)
     stream = bool(body.get("stream"))
     started, t0 = datetime.now(UTC), time.perf_counter()
     if ep.platform is DeployPlatform.SAGEMAKER:
-        parsed, text, chunks, usage, stop = _sagemaker(ep, body, stream)
+        parsed, text, chunks, usage, stop = _sagemaker(ep, body, stream, inference_component_name)
     elif ep.platform is DeployPlatform.LOCAL:
         parsed, text, chunks, usage, stop = _local(ep, body, stream)
     else:
@@ -143,18 +161,21 @@ def _from_openai(parsed: Any) -> tuple[str, dict[str, Any], str | None]:
     """(text, usage, finish reason) of an OpenAI chat completion (or Nova-native) body."""
     if not isinstance(parsed, dict):
         return (parsed if isinstance(parsed, str) else ""), {}, None
-    usage = parsed.get("usage") if isinstance(parsed.get("usage"), dict) else {}
+    raw_usage = parsed.get("usage")
+    usage: dict[str, Any] = dict(raw_usage) if isinstance(raw_usage, dict) else {}
     choices = parsed.get("choices")
     if isinstance(choices, list) and choices:
         c = choices[0] or {}
         msg = c.get("message") or c.get("delta") or {}
         content = msg.get("content") if isinstance(msg, dict) else None
         text = content if isinstance(content, str) else c.get("text") or ""
-        return text, usage, c.get("finish_reason")
+        finish = c.get("finish_reason")
+        return str(text), usage, str(finish) if finish is not None else None
     message = (parsed.get("output") or {}).get("message") if isinstance(parsed.get("output"), dict) else None
     if isinstance(message, dict):  # Nova native / Converse shape
         text = "".join(b.get("text", "") for b in message.get("content", []) if isinstance(b, dict))
-        return text, usage, parsed.get("stopReason")
+        stop = parsed.get("stopReason")
+        return text, usage, str(stop) if stop is not None else None
     return "", usage, None
 
 
@@ -175,7 +196,10 @@ def _sse_events(buffer: str) -> Iterable[Any]:
 
 
 def _from_stream(pieces: list[str]) -> Parsed:
-    text, usage, stop, last = [], {}, None, None
+    text: list[str] = []
+    usage: dict[str, Any] = {}
+    stop: str | None = None
+    last: Any = None
     for event in _sse_events("".join(pieces)):
         last = event
         t, u, s = _from_openai(event)
@@ -186,19 +210,20 @@ def _from_stream(pieces: list[str]) -> Parsed:
 
 
 # ---- SageMaker ------------------------------------------------------------------------------
-def _sagemaker(ep: Endpoint, body: dict[str, Any], stream: bool) -> Parsed:
+def _sagemaker(ep: Endpoint, body: dict[str, Any], stream: bool, component: str | None = None) -> Parsed:
     client = aws.client("sagemaker-runtime", ep.region)
     payload = json.dumps(body)
+    extra = {"InferenceComponentName": component} if component else {}
     with aws.aws_errors("sagemaker-runtime", hint=f"Is endpoint {ep.name!r} InService?"):
         if not stream:
             r = client.invoke_endpoint(
-                EndpointName=ep.name, ContentType="application/json", Accept="application/json", Body=payload
+                EndpointName=ep.name, ContentType="application/json", Accept="application/json", Body=payload, **extra
             )
             parsed = _json_or_text(r["Body"].read())
             text, usage, stop = _from_openai(parsed)
             return parsed, text, [], usage, stop
         r = client.invoke_endpoint_with_response_stream(
-            EndpointName=ep.name, ContentType="application/json", Body=payload
+            EndpointName=ep.name, ContentType="application/json", Body=payload, **extra
         )
         pieces: list[str] = []
         for event in r["Body"]:

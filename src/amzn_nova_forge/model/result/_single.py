@@ -10,8 +10,9 @@ so its status is ``COMPLETED`` without any call.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,17 @@ from amzn_nova_forge.model.result._base import BaseJobResult
 from amzn_nova_forge.model.result._inference import InferenceResult
 
 __all__ = ["SingleInferenceResult"]
+
+#: Most streamed pieces kept from a ``streaming_response`` iterator.
+MAX_CHUNKS = 100_000
+
+
+def _json_or_text(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
 
 #: The job platform recorded for each kind of endpoint (results need one).
 _JOB_PLATFORM = {
@@ -59,6 +71,8 @@ class SingleInferenceResult(InferenceResult):
         job_id: str,
         started_time: datetime | None = None,
         inference_output_path: str = "",
+        nonstreaming_response: str | None = None,
+        streaming_response: Iterable[str] | None = None,
         *,
         endpoint_arn: str = "",
         deploy_platform: DeployPlatform | str | None = None,
@@ -78,6 +92,12 @@ class SingleInferenceResult(InferenceResult):
         super().__init__(job_id, started_time, inference_output_path, platform=platform, region=region, extras=extras)
         self.endpoint_arn = endpoint_arn
         self.deploy_platform = dp
+        if nonstreaming_response is not None and response is None:  # the official positional form
+            response = _json_or_text(nonstreaming_response)
+            text = text or (response if isinstance(response, str) else "")
+        if streaming_response is not None and chunks is None:
+            chunks = [str(c) for c in itertools.islice(streaming_response, MAX_CHUNKS)]
+            text = text or "".join(chunks)
         self.text = text
         self.response = response
         self.chunks = list(chunks or [])
@@ -90,9 +110,33 @@ class SingleInferenceResult(InferenceResult):
         """Always ``COMPLETED`` (the answer is already here)."""
         return JobInfo(JobStatus.COMPLETED, "Completed", started_at=self.started_time, ended_at=self.started_time)
 
+    @property
+    def nonstreaming_response(self) -> str | None:
+        """The response body as text (None for a streamed answer), as the official SDK names it."""
+        if self.chunks:
+            return None
+        if self.response is None or isinstance(self.response, str):
+            return self.response
+        return json.dumps(self.response, default=str)
+
+    @property
+    def streaming_response(self) -> Iterator[str] | None:
+        """The streamed pieces, in order (None for a non-streamed answer)."""
+        return iter(self.chunks) if self.chunks else None
+
     def get(self, s3_path: str | None = None) -> dict[str, Any]:
-        """The answer as plain data (``text``, ``response``, ``usage`` …); ``s3_path`` is ignored."""
-        return self.to_dict()
+        """The answer as plain data (``text``, ``response``, ``usage`` …); ``s3_path`` is ignored.
+
+        ``inference_results`` (``is_streaming``, ``response``) is the official SDK's form of the same answer.
+        """
+        streaming = bool(self.chunks)
+        return {
+            **self.to_dict(),
+            "inference_results": {
+                "is_streaming": streaming,
+                "response": list(self.chunks) if streaming else self.nonstreaming_response,
+            },
+        }
 
     def show(self) -> None:
         """Print the reply, then the endpoint, timing and token usage."""

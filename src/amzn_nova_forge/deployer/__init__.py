@@ -1,0 +1,7 @@
+"""``ForgeDeployer``: deploy Nova models to Bedrock, SageMaker or the local runtime."""
+
+from __future__ import annotations
+
+from amzn_nova_forge import _exports, _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach(__name__, _exports.DEPLOYER)
