@@ -60,6 +60,9 @@ if TYPE_CHECKING:
     from amzn_nova_forge.dataset._loaders import (
         DatasetLoader as DatasetLoader,
     )
+    from amzn_nova_forge.deployer._deployer import (
+        ForgeDeployer as ForgeDeployer,
+    )
     from amzn_nova_forge.errors import (
         AWSServiceError as AWSServiceError,
         ConfigError as ConfigError,
@@ -87,9 +90,17 @@ if TYPE_CHECKING:
         EvalTaskConfig as EvalTaskConfig,
         ForgeEvaluator as ForgeEvaluator,
     )
+    from amzn_nova_forge.iam._service_roles import (
+        create_bedrock_batch_inference_execution_role as create_bedrock_batch_inference_execution_role,
+        create_sagemaker_invoke_role as create_sagemaker_invoke_role,
+        create_smtj_dataprep_execution_role as create_smtj_dataprep_execution_role,
+    )
     from amzn_nova_forge.iam.iam_role_creator import (
         create_bedrock_execution_role as create_bedrock_execution_role,
         create_sagemaker_execution_role as create_sagemaker_execution_role,
+    )
+    from amzn_nova_forge.inference._inference import (
+        ForgeInference as ForgeInference,
     )
     from amzn_nova_forge.manager._base import (
         JobConfig as JobConfig,
@@ -113,12 +124,17 @@ if TYPE_CHECKING:
     from amzn_nova_forge.model._customizer import (
         NovaModelCustomizer as NovaModelCustomizer,
     )
+    from amzn_nova_forge.model._deploy_env import (
+        InferenceComponentConfig as InferenceComponentConfig,
+        SageMakerEndpointEnvironment as SageMakerEndpointEnvironment,
+    )
     from amzn_nova_forge.model.result._base import (
         BaseJobResult as BaseJobResult,
     )
     from amzn_nova_forge.model.result._deployment import (
         DeploymentResult as DeploymentResult,
         EndpointInfo as EndpointInfo,
+        ModelDeployResult as ModelDeployResult,
     )
     from amzn_nova_forge.model.result._evaluation import (
         BedrockEvaluationResult as BedrockEvaluationResult,
@@ -217,9 +233,12 @@ if TYPE_CHECKING:
         "EvaluationTask",
         "FilterMethod",
         "ForgeConfig",
+        "ForgeDeployer",
         "ForgeEvaluator",
+        "ForgeInference",
         "ForgeTrainer",
         "HuggingFaceDatasetLoader",
+        "InferenceComponentConfig",
         "InferenceResult",
         "InstanceConfigError",
         "JSONDatasetLoader",
@@ -240,6 +259,7 @@ if TYPE_CHECKING:
         "MissingDependencyError",
         "Model",
         "ModelArtifacts",
+        "ModelDeployResult",
         "ModelStatus",
         "NotificationManager",
         "NotificationManagerInfraError",
@@ -265,6 +285,7 @@ if TYPE_CHECKING:
         "SMTJServerlessRuntimeManager",
         "SMTJServerlessTrainingResult",
         "SMTJTrainingResult",
+        "SageMakerEndpointEnvironment",
         "SandboxUnavailableError",
         "SingleInferenceResult",
         "TrainingMethod",
@@ -278,9 +299,12 @@ if TYPE_CHECKING:
         "ValidationCheckError",
         "ValidationConfig",
         "Version",
+        "create_bedrock_batch_inference_execution_role",
         "create_bedrock_execution_role",
         "create_rft_execution_role",
         "create_sagemaker_execution_role",
+        "create_sagemaker_invoke_role",
+        "create_smtj_dataprep_execution_role",
         "list_rft_stacks",
         "verify_reward_function",
     ]

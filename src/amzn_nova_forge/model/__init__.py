@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from amzn_nova_forge.model.result._deployment import (
         DeploymentResult as DeploymentResult,
         EndpointInfo as EndpointInfo,
+        ModelDeployResult as ModelDeployResult,
     )
     from amzn_nova_forge.model.result._evaluation import (
         BedrockEvaluationResult as BedrockEvaluationResult,
@@ -83,6 +84,7 @@ if TYPE_CHECKING:
         "LocalTrainingResult",
         "Model",
         "ModelArtifacts",
+        "ModelDeployResult",
         "ModelStatus",
         "NovaModelCustomizer",
         "Platform",

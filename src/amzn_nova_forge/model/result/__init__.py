@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from amzn_nova_forge.model.result._deployment import (
         DeploymentResult as DeploymentResult,
         EndpointInfo as EndpointInfo,
+        ModelDeployResult as ModelDeployResult,
     )
     from amzn_nova_forge.model.result._evaluation import (
         BedrockEvaluationResult as BedrockEvaluationResult,
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
         "LocalEvaluationResult",
         "LocalTrainingResult",
         "ModelArtifacts",
+        "ModelDeployResult",
         "SMHPEvaluationResult",
         "SMHPTrainingResult",
         "SMTJBatchInferenceResult",
