@@ -262,10 +262,15 @@ class ForgeTools:
             }
             return {"status": "planned", "plan": plan, "confirm_token": self.confirmations.issue("deploy", args)}
         self.confirmations.check("deploy", args, confirm_token)
+        from amzn_nova_forge.core.aws import resolve_region
         from amzn_nova_forge.deployer import ForgeDeployer
 
-        deployer = ForgeDeployer(region=result.region, model=result.model_type, method=result.method)
-        kwargs: dict[str, Any] = {"deploy_platform": target, "job_result": result, "endpoint_name": endpoint_name}
+        deployer = ForgeDeployer(
+            region=result.region or resolve_region(None), model=result.model_type, method=result.method
+        )
+        kwargs: dict[str, Any] = {"model_artifact_path": checkpoint, "deploy_platform": target}
+        if endpoint_name is not None:
+            kwargs["endpoint_name"] = endpoint_name
         if unit_count is not None:
             kwargs["unit_count"] = unit_count
         if sagemaker_instance_type:
