@@ -149,14 +149,8 @@ class ForgeInference:
             ...     input_path="s3://my-bucket/inference-input", output_s3_path="s3://my-bucket/inference-output",
             ...     model_path="s3://my-bucket/trained-model")
         """
-        from amzn_nova_forge.model import _batch
-        from amzn_nova_forge.model._deploy import resolve_artifact_path
-
         runner = self._runner()
-        if model_path is None and job_result is not None:
-            model_path = resolve_artifact_path(None, None, job_result)
-        result = _batch.batch_inference(
-            runner,
+        result: InferenceResult | None = runner.batch_inference(
             job_name=job_name,
             input_path=input_path,
             output_s3_path=output_s3_path,
@@ -164,6 +158,7 @@ class ForgeInference:
             recipe_path=recipe_path,
             overrides=overrides,
             dry_run=dry_run,
+            job_result=job_result,
         )
         if result is not None:
             self.last_batch_result = result
