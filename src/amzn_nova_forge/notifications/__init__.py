@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from amzn_nova_forge import _exports, _lazy
 
@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from amzn_nova_forge.notifications._base import (
         NotificationManager as NotificationManager,
     )
+    from amzn_nova_forge.notifications._dispatch import (
+        enable_job_notifications as enable_job_notifications,
+    )
     from amzn_nova_forge.notifications._smhp import (
         SMHPNotificationManager as SMHPNotificationManager,
     )
@@ -21,22 +24,20 @@ if TYPE_CHECKING:
         SMTJNotificationManager as SMTJNotificationManager,
     )
 
-    _all = [
+    __all__ = [
         "NotificationManager",
         "NotificationManagerInfraError",
         "SMHPNotificationManager",
         "SMTJNotificationManager",
+        "enable_job_notifications",
     ]
 else:
-    __getattr__, __dir__, _all = _lazy.attach(
-        __name__, {**_exports.NOTIFICATIONS, "NotificationManagerInfraError": "amzn_nova_forge.errors"}
+    __getattr__, __dir__, __all__ = _lazy.attach(
+        __name__,
+        {
+            **_exports.NOTIFICATIONS,
+            "NotificationManagerInfraError": "amzn_nova_forge.errors",
+            "enable_job_notifications": "amzn_nova_forge.notifications._dispatch",
+        },
     )
 # --- end of generated static names ---
-__all__ = [*_all, "enable_job_notifications"]
-
-
-def enable_job_notifications(result: Any, emails: list[str], **kwargs: Any) -> None:
-    """Set up notifications for ``result``'s job (dispatches on its platform)."""
-    from amzn_nova_forge.notifications._dispatch import enable_for_result
-
-    enable_for_result(result, emails, **kwargs)

@@ -9,7 +9,7 @@ from typing import Any
 from amzn_nova_forge.core.enums import Platform
 from amzn_nova_forge.errors import ConfigError, UnsupportedFeatureError
 
-__all__ = ["PLATFORMS", "SMHP_KWARGS", "SMTJ_KWARGS", "enable_for_result"]
+__all__ = ["PLATFORMS", "SMHP_KWARGS", "SMTJ_KWARGS", "enable_for_result", "enable_job_notifications"]
 
 logger = logging.getLogger(__name__)
 
@@ -149,3 +149,12 @@ def enable_for_result(
             **extra,
         )
     )
+
+
+def enable_job_notifications(result: Any, emails: list[str], **kwargs: Any) -> None:
+    """Set up notifications for ``result``'s job (dispatches on its platform).
+
+    Example:
+        >>> enable_job_notifications(result, ["me@example.com"], output_s3_path="s3://b/o")  # doctest: +SKIP
+    """
+    enable_for_result(result, emails, **kwargs)
