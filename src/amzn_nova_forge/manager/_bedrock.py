@@ -60,9 +60,10 @@ class BedrockRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
         execution_role: IAM role ARN Bedrock assumes (trusts ``bedrock.amazonaws.com``).
         base_model_identifier: A custom model ARN to continue training from (iterative training).
         kms_key_id: KMS key for the custom model and the output.
+        vpc_config: ``{"subnet_ids": [...], "security_group_ids": [...]}`` (the official 4th
+            positional argument; a string there is taken as ``rft_lambda``, the older order).
         rft_lambda: Reward Lambda ARN or local ``.py`` file (RFT).
         region: AWS region (Bedrock customization of Nova: us-east-1).
-        vpc_config: ``{"subnet_ids": [...], "security_group_ids": [...]}``.
 
     Example:
         >>> infra = BedrockRuntimeManager(execution_role="arn:aws:iam::123456789012:role/BedrockRole")
@@ -78,11 +79,18 @@ class BedrockRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
         execution_role: str,
         base_model_identifier: str | None = None,
         kms_key_id: str | None = None,
+        vpc_config: Mapping[str, list[str]] | str | None = None,
         rft_lambda: str | None = None,
         *,
         region: str | None = None,
-        vpc_config: Mapping[str, list[str]] | None = None,
     ) -> None:
+        if isinstance(vpc_config, str):
+            # the older positional order had rft_lambda fourth: a string there is the reward function
+            if rft_lambda is not None:
+                raise ConfigError(
+                    f"vpc_config must be a dict {{'subnet_ids': [...], 'security_group_ids': [...]}}, got {vpc_config!r}."
+                )
+            vpc_config, rft_lambda = None, vpc_config
         if not execution_role or not str(execution_role).startswith("arn:"):
             raise ConfigError(
                 f"execution_role must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got {execution_role!r}."

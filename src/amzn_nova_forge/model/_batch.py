@@ -55,7 +55,7 @@ def batch_inference(
     from amzn_nova_forge.model._evaluate import output_location, resolve_model_path
     from amzn_nova_forge.model._submit import base_result_kwargs, submit
     from amzn_nova_forge.model.result._inference import LocalBatchInferenceResult, SMTJBatchInferenceResult
-    from amzn_nova_forge.recipe import RunSettings
+    from amzn_nova_forge.recipe._recipe import RunSettings
 
     platform = ctx.platform
     if platform not in _SUPPORTED:

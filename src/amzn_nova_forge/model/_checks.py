@@ -74,7 +74,7 @@ def check_setup(
     if not isinstance(model, Model):
         raise ConfigError(f"model must be a Model enum (e.g. Model.NOVA_LITE_2), got {model!r}.")
     platform = Platform(infra.platform)
-    from amzn_nova_forge.recipe import check_region
+    from amzn_nova_forge.recipe._validate import check_region
     from amzn_nova_forge.recipe._catalogue import catalogue
 
     if method is not TrainingMethod.EVALUATION:

@@ -567,4 +567,6 @@ class NovaModelCustomizer:
         return _invoke.invoke_inference(self, request_body=request_body, endpoint_arn=endpoint_arn)
 
     def __repr__(self) -> str:
-        return f"NovaModelCustomizer(model={self.model.name}, method={self.method.name}, platform={self.platform.value})"
+        return (
+            f"NovaModelCustomizer(model={self.model.name}, method={self.method.name}, platform={self.platform.value})"
+        )

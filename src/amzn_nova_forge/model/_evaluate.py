@@ -216,7 +216,7 @@ def evaluate(
         ValidationCheckError: An IAM or infrastructure check failed (nothing was created).
     """
     from amzn_nova_forge.model._submit import base_result_kwargs, submit
-    from amzn_nova_forge.recipe import RunSettings
+    from amzn_nova_forge.recipe._recipe import RunSettings
 
     try:
         task = EvaluationTask(eval_task)

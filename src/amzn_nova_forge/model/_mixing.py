@@ -63,7 +63,7 @@ def validated_config(config: dict[str, Any], platform: Platform, method: Trainin
     given = {k: v for k, v in given.items() if v is not None}
     merged: dict[str, Any] = {k: 0 for k in DEFAULT_CONFIG}
     merged.update(given)
-    from amzn_nova_forge.recipe import validate_data_mixing
+    from amzn_nova_forge.recipe._validate import validate_data_mixing
 
     validated = validate_data_mixing(merged, platform, method)
     return {k: _int_if_whole(v) for k, v in validated.items()}

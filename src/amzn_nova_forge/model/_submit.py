@@ -326,7 +326,7 @@ def _build_recipe(
     overrides: Mapping[str, Any] | None,
     recipe_path: str | None,
 ) -> BuiltRecipe:
-    from amzn_nova_forge.recipe import RecipeBuilder
+    from amzn_nova_forge.recipe._builder import RecipeBuilder
 
     infra = ctx.infra
     kwargs: dict[str, Any] = {

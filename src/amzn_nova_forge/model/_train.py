@@ -62,7 +62,9 @@ def _with_val_check_interval(
     if isinstance(val_check_interval, bool) or not isinstance(val_check_interval, int) or val_check_interval < 1:
         raise ConfigError(f"val_check_interval must be an integer >= 1 (training steps), got {val_check_interval!r}.")
     if not validation_data_s3_path:
-        logger.warning("val_check_interval=%s is used only with validation (holdout) data; ignoring it.", val_check_interval)
+        logger.warning(
+            "val_check_interval=%s is used only with validation (holdout) data; ignoring it.", val_check_interval
+        )
         return overrides
     out = dict(overrides or {})
     if "val_check_interval" in out and out["val_check_interval"] != val_check_interval:
@@ -110,7 +112,7 @@ def train(
     """
     from amzn_nova_forge.model import _submit
     from amzn_nova_forge.model.result._training import TRAINING_RESULT_CLASSES, ModelArtifacts
-    from amzn_nova_forge.recipe import RunSettings
+    from amzn_nova_forge.recipe._recipe import RunSettings
 
     method = ctx.method
     platform = ctx.platform

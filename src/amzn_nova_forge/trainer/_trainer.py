@@ -127,7 +127,9 @@ class ForgeTrainer:
         if val_check_interval is not None and (
             isinstance(val_check_interval, bool) or not isinstance(val_check_interval, int) or val_check_interval < 1
         ):
-            raise ConfigError(f"val_check_interval must be an integer >= 1 (training steps), got {val_check_interval!r}.")
+            raise ConfigError(
+                f"val_check_interval must be an integer >= 1 (training steps), got {val_check_interval!r}."
+            )
         if is_multimodal is not None and not isinstance(is_multimodal, bool):
             raise ConfigError(f"is_multimodal must be True, False or None, got {is_multimodal!r}.")
         if not isinstance(data_mixing_enabled, bool):
@@ -463,4 +465,3 @@ def _check_version(version: str | None) -> str | None:
     if not isinstance(version, str) or not version.strip():
         raise ConfigError(f"hub_content_version must be a version string such as '1.2.0', got {version!r}.")
     return version.strip()
-
