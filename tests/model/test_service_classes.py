@@ -400,3 +400,80 @@ def test_generate_training_metrics_csv_for_smhp_sft(env: dict[str, Any]) -> None
     smtj = ForgeTrainer(model=Model.NOVA_LITE_2, method=TrainingMethod.SFT_LORA, infra=_infra())
     with pytest.raises(UnsupportedFeatureError, match="SFT jobs on SMHP"):
         smtj.generate_training_metrics_csv(job_id="x")
+
+
+def _hub_document(image: str) -> str:
+    return json.dumps(
+        {
+            "RecipeCollection": [
+                {
+                    "Name": "nova_micro_smtj_p5_gpu_lora_sft",
+                    "CustomizationTechnique": "SFT",
+                    "Type": "FineTuning",
+                    "Peft": "LORA",
+                    "SupportedInstanceTypes": ["ml.p5.48xlarge"],
+                    "SmtjRecipeTemplateS3Uri": "s3://jumpstart-cache-prod-us-east-1/recipes/sft.yaml",
+                    "SmtjImageUri": image,
+                },
+                {
+                    "Name": "nova_micro_smtj_p5_gpu_sft",
+                    "CustomizationTechnique": "SFT",
+                    "Type": "FineTuning",
+                    "SupportedInstanceTypes": ["ml.p5.48xlarge"],
+                    "SmtjRecipeTemplateS3Uri": "s3://jumpstart-cache-prod-us-east-1/recipes/sft_full.yaml",
+                    "SmtjImageUri": "unused-full-rank-image",
+                },
+            ]
+        }
+    )
+
+
+def test_hub_content_version_pins_the_hub_recipe_image(env: dict[str, Any]) -> None:
+    from amzn_nova_forge.errors import AWSServiceError, InstanceConfigError
+    from amzn_nova_forge.trainer import ForgeTrainer
+
+    image = "708977205387.dkr.ecr.us-east-1.amazonaws.com/nova-fine-tune-repo:SM-TJ-SFT-pinned"
+
+    # moto does not implement DescribeHubContent: that one call is answered here.
+    def answer(params: dict[str, Any]) -> dict[str, Any]:
+        if params["HubContentVersion"] != "1.0.20":
+            from botocore.exceptions import ClientError
+
+            raise ClientError(
+                {"Error": {"Code": "ResourceNotFound", "Message": "no such version"}}, "DescribeHubContent"
+            )
+        return {
+            "HubContentName": params["HubContentName"],
+            "HubContentArn": "arn:aws:sagemaker:us-east-1:aws:hub-content/SageMakerPublicHub/Model/x/1.0.20",
+            "HubContentVersion": "1.0.20",
+            "HubContentType": "Model",
+            "DocumentSchemaVersion": "2.0.0",
+            "HubName": "SageMakerPublicHub",
+            "HubArn": "arn:aws:sagemaker:us-east-1:aws:hub/SageMakerPublicHub",
+            "HubContentDocument": _hub_document(image),
+            "HubContentStatus": "Available",
+            "CreationTime": "2026-01-01T00:00:00Z",
+        }
+
+    calls = A.stub_one("sagemaker", "DescribeHubContent", answer)
+    args = {
+        "model": Model.NOVA_MICRO,
+        "method": TrainingMethod.SFT_LORA,
+        "training_data_s3_path": "s3://my-bucket/training-data/train.jsonl",
+        "config": ForgeConfig(output_s3_path=ROLE_OUT),
+    }
+    default = ForgeTrainer(infra=_infra(), **args)
+    default.train(job_name="catalogue")
+    assert calls == []  # the offline catalogue is the default: no hub call
+    assert env["creates"][0]["AlgorithmSpecification"]["TrainingImage"].endswith(":SM-TJ-SFT-latest")
+    pinned = ForgeTrainer(infra=_infra(), hub_content_version="1.0.20", **args)
+    pinned.train(job_name="pinned")
+    assert calls[-1]["HubContentName"] == "nova-textgeneration-micro" and calls[-1]["HubName"] == "SageMakerPublicHub"
+    assert env["creates"][1]["AlgorithmSpecification"]["TrainingImage"] == image
+    with pytest.raises(AWSServiceError, match="ResourceNotFound"):
+        ForgeTrainer(infra=_infra(), hub_content_version="9.9.9", **args).train(job_name="missing")
+    with pytest.raises(InstanceConfigError, match="supported: ml.p5.48xlarge"):
+        ForgeTrainer(infra=_infra(instance_type="ml.p4d.24xlarge"), hub_content_version="1.0.20", **args).train(
+            job_name="wrong-instance"
+        )
+    assert len(_jobs()) == 2

@@ -264,6 +264,7 @@ def submit(
     run = run_with(run, **fill) if fill else run
 
     built = _build_recipe(ctx, method, builder_kwargs, run, overrides, recipe_path)
+    pinned_image = _pinned_image(ctx, method)
     if recipe_patch is not None:
         recipe_patch(built.recipe)
     recipe_dir = ctx.generated_recipe_dir or tempfile.mkdtemp(prefix="nova-forge-recipe-")
@@ -280,6 +281,8 @@ def submit(
         run=run,
         extra=job_config_extra or {},
     )
+    if pinned_image and not ctx.image_uri:
+        job_config.image_uri = pinned_image
     if default_output and output is not None:
         job_config.default_output_path = True  # created on submission: not an infra problem
     _checks.run_checks(ctx, job_config, kind=kind)
@@ -316,6 +319,26 @@ def submit(
         _cache.store(ctx.cache, cache_key, result, job_name=job_name, kind=kind, parameters=params)
     logger.info("Started %s job %s on %s.", kind, job_id, ctx.platform.value)
     return Submission(result=result, output_s3_path=output)
+
+
+def _pinned_image(ctx: JobContext, method: TrainingMethod) -> str | None:
+    """With ``hub_content_version``: the image of the pinned hub recipe (checks its instance types)."""
+    if not ctx.hub_content_version:
+        return None
+    from amzn_nova_forge.recipe._hub import hub_recipe
+
+    pinned = hub_recipe(
+        ctx.model,
+        method,
+        ctx.platform,
+        version=ctx.hub_content_version,
+        region=ctx.region,
+        instance_type=ctx.infra.instance_type,
+    )
+    logger.info(
+        "Recipe pinned to hub content %s version %s (%s).", ctx.model.hub_content_name, pinned.version, pinned.name
+    )
+    return pinned.image_uri
 
 
 def _build_recipe(
