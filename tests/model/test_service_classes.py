@@ -477,3 +477,33 @@ def test_hub_content_version_pins_the_hub_recipe_image(env: dict[str, Any]) -> N
             job_name="wrong-instance"
         )
     assert len(_jobs()) == 2
+
+
+def test_bedrock_runtime_accepts_the_official_positional_vpc_config(env: dict[str, Any]) -> None:
+    from amzn_nova_forge.manager import BedrockRuntimeManager
+
+    role = "arn:aws:iam::123456789012:role/BedrockRole"
+    vpc = {"subnet_ids": ["subnet-1"], "security_group_ids": ["sg-1"]}
+    official = BedrockRuntimeManager(role, None, "key-1", vpc)
+    assert (official.vpc_config, official.rft_lambda, official.kms_key_id) == (vpc, None, "key-1")
+    older = BedrockRuntimeManager(role, None, None, "reward.py")
+    assert (older.vpc_config, older.rft_lambda) == (None, "reward.py")
+    with pytest.raises(ConfigError, match="vpc_config was given twice"):
+        BedrockRuntimeManager(role, None, None, vpc, vpc_config=vpc)
+
+
+def test_runtime_capabilities_are_the_one_check(env: dict[str, Any]) -> None:
+    from amzn_nova_forge.manager import (
+        BedrockRuntimeManager,
+        SMHPRuntimeManager,
+        SMTJRuntimeManager,
+        SMTJServerlessRuntimeManager,
+    )
+
+    SMTJRuntimeManager.require("batch_inference", "mlflow")
+    with pytest.raises(UnsupportedFeatureError, match="BEDROCK cannot do: batch_inference .*mlflow") as e:
+        BedrockRuntimeManager.require("batch_inference", "mlflow")
+    assert e.value.features == ["batch_inference", "mlflow"]
+    assert SMTJServerlessRuntimeManager.eval_output_location("s3://b/o/", "j", {}) == "s3://b/o/j/output/output/"
+    assert SMHPRuntimeManager.eval_output_location("s3://b/o", "j", {}) == "s3://b/o/j/eval-result/"
+    assert Platform.SMTJServerless in SMTJRuntimeManager.capabilities.reads_checkpoints_of

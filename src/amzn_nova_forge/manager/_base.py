@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 from amzn_nova_forge.core.enums import JobStatus, Platform
 
-__all__ = ["InstanceCountMixin", "JobConfig", "JobInfo", "JobOutputs", "JobRef", "RuntimeManager"]
+__all__ = ["Capabilities", "InstanceCountMixin", "JobConfig", "JobInfo", "JobOutputs", "JobRef", "RuntimeManager"]
 
 
 @dataclass
@@ -120,6 +120,32 @@ class JobOutputs:
     output_model_arn: str | None = None
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What a runtime can do: one table per runtime, read by :meth:`RuntimeManager.require`.
+
+    Attributes:
+        batch_inference: Runs batch-inference jobs.
+        mlflow: Reports to MLflow.
+        data_mixing: Mixes Nova data into training.
+        rft_multiturn: Runs multi-turn RFT with self-hosted environments.
+        aws: Jobs read and write S3 (an output location is needed; the default bucket is made).
+        local_paths: Data, outputs and checkpoints may be local paths (else S3 URIs).
+        reads_checkpoints_of: Platforms whose checkpoints its jobs can evaluate or continue.
+        foreign_checkpoint_markers: ``{marker: platform}``: a checkpoint path containing the
+            marker comes from that platform and cannot be continued here.
+    """
+
+    batch_inference: bool = False
+    mlflow: bool = False
+    data_mixing: bool = False
+    rft_multiturn: bool = False
+    aws: bool = True
+    local_paths: bool = False
+    reads_checkpoints_of: frozenset[Platform] = frozenset()
+    foreign_checkpoint_markers: Mapping[str, str] = field(default_factory=dict)
+
+
 class RuntimeManager(abc.ABC):
     """Base class of every runtime manager (SMTJ, SMTJ Serverless, SMHP, Bedrock, Local).
 
@@ -129,7 +155,9 @@ class RuntimeManager(abc.ABC):
     """
 
     platform: ClassVar[Platform]
-    #: feature name -> reason, for features this runtime cannot do.
+    #: What this runtime can do (the one table :meth:`require` reads).
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    #: feature name -> why this runtime cannot do it (the message of :meth:`require`).
     unsupported: ClassVar[Mapping[str, str]] = {}
 
     #: AWS region (None for the local runtime).
@@ -180,6 +208,35 @@ class RuntimeManager(abc.ABC):
     def job_outputs(cls, ref: JobRef) -> JobOutputs:
         """Where the job's outputs are. Default: nothing known."""
         return JobOutputs()
+
+    @classmethod
+    def eval_output_location(cls, output_s3_path: str | None, job_id: str, extras: Mapping[str, Any]) -> str:
+        """Where an evaluation or batch-inference job's results are. Default: ``<output>/<job>/output/output.tar.gz``."""
+        base = (output_s3_path or "").rstrip("/")
+        return f"{base}/{job_id}/output/output.tar.gz" if base else ""
+
+    @classmethod
+    def require(cls, *features: str) -> None:
+        """Raise unless this runtime can do every one of ``features`` (names of :class:`Capabilities` flags).
+
+        Raises:
+            UnsupportedFeatureError: One line per feature it cannot do, with the reason.
+
+        Example:
+            >>> from amzn_nova_forge.manager import BedrockRuntimeManager
+            >>> BedrockRuntimeManager.require("batch_inference")
+            Traceback (most recent call last):
+            ...
+            amzn_nova_forge.errors.UnsupportedFeatureError: BEDROCK cannot do: batch_inference ...
+        """
+        from amzn_nova_forge.errors import UnsupportedFeatureError
+
+        missing = [f for f in features if not getattr(cls.capabilities, f)]
+        if missing:
+            reasons = "; ".join(f"{f} ({cls.unsupported[f]})" if f in cls.unsupported else f for f in missing)
+            raise UnsupportedFeatureError(
+                f"{cls.platform.value} cannot do: {reasons}.", runtime=cls.platform.value, features=missing
+            )
 
 
 class InstanceCountMixin:

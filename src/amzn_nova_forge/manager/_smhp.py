@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -21,6 +22,7 @@ from amzn_nova_forge.core.aws import aws_errors, client, resolve_region
 from amzn_nova_forge.core.enums import JobStatus, Platform
 from amzn_nova_forge.errors import AWSServiceError, ConfigError
 from amzn_nova_forge.manager._base import (
+    Capabilities,
     InstanceCountMixin,
     JobConfig,
     JobInfo,
@@ -100,6 +102,20 @@ class SMHPRuntimeManager(InstanceCountMixin, RFTLambdaMixin, AWSChecksMixin, Run
     """
 
     platform: ClassVar[Platform] = Platform.SMHP
+    instance_type: str
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        batch_inference=True,
+        mlflow=True,
+        data_mixing=True,
+        rft_multiturn=True,
+        reads_checkpoints_of=frozenset({Platform.SMHP}),
+        foreign_checkpoint_markers={"-smtj-": "SageMaker Training Jobs"},
+    )
+
+    @classmethod
+    def eval_output_location(cls, output_s3_path: str | None, job_id: str, extras: Mapping[str, Any]) -> str:
+        """HyperPod evaluation results: ``<output>/<job>/eval-result/``."""
+        return f"{(output_s3_path or '').rstrip('/')}/{job_id}/eval-result/"
 
     def __init__(
         self,

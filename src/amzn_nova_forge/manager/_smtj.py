@@ -32,6 +32,7 @@ from amzn_nova_forge.core.aws import aws_errors, client, resolve_region
 from amzn_nova_forge.core.enums import JobStatus, Platform
 from amzn_nova_forge.errors import AWSServiceError, ConfigError, JobSubmissionError
 from amzn_nova_forge.manager._base import (
+    Capabilities,
     InstanceCountMixin,
     JobConfig,
     JobInfo,
@@ -288,6 +289,12 @@ class SMTJRuntimeManager(SageMakerTrainingJobMixin, InstanceCountMixin, RFTLambd
     """
 
     platform: ClassVar[Platform] = Platform.SMTJ
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        batch_inference=True,
+        mlflow=True,
+        reads_checkpoints_of=frozenset({Platform.SMTJ, Platform.SMTJServerless}),
+        foreign_checkpoint_markers={"-hp-": "HyperPod"},
+    )
     trusted_service: ClassVar[str | None] = "sagemaker.amazonaws.com"
 
     def __init__(

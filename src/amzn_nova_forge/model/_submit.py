@@ -37,7 +37,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from amzn_nova_forge.core.enums import Platform, TrainingMethod
+from amzn_nova_forge.core.enums import TrainingMethod
 from amzn_nova_forge.errors import ConfigError
 from amzn_nova_forge.manager._base import JobConfig
 from amzn_nova_forge.model._context import JobContext, Submission
@@ -63,9 +63,6 @@ logger = logging.getLogger(__name__)
 _JOB_NAME_MAX = 63
 _SUFFIX_LEN = 8
 _INVALID = re.compile(r"[^a-zA-Z0-9-]+")
-
-#: Platforms whose jobs read and write S3 (an output location is required).
-AWS_PLATFORMS = frozenset({Platform.SMTJ, Platform.SMTJServerless, Platform.SMHP, Platform.BEDROCK})
 
 
 def make_job_name(job_name: str, *, suffix: str | None = None) -> str:
@@ -134,7 +131,7 @@ def resolve_output_path(ctx: JobContext, explicit: str | None, *, dry_run: bool)
         return explicit
     if ctx.output_s3_path:
         return ctx.output_s3_path
-    if ctx.platform not in AWS_PLATFORMS:
+    if not ctx.infra.capabilities.aws:
         return None
     from amzn_nova_forge.manager import _checks_aws
 

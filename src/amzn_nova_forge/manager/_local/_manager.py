@@ -17,13 +17,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from amzn_nova_forge.core.enums import JobStatus, Platform
 from amzn_nova_forge.errors import ConfigError, JobSubmissionError, MissingDependencyError
-from amzn_nova_forge.manager._base import JobConfig, JobInfo, JobOutputs, JobRef, RuntimeManager
+from amzn_nova_forge.manager._base import Capabilities, JobConfig, JobInfo, JobOutputs, JobRef, RuntimeManager
 from amzn_nova_forge.manager._local import _jobdir
 from amzn_nova_forge.manager._local._jobdir import JobDir, default_jobs_root, pid_alive, utc_now
 
@@ -132,6 +133,18 @@ class LocalRuntimeManager(RuntimeManager):
     """
 
     platform: ClassVar[Platform] = Platform.LOCAL
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        batch_inference=True, mlflow=True, aws=False, local_paths=True, reads_checkpoints_of=frozenset({Platform.LOCAL})
+    )
+
+    @classmethod
+    def eval_output_location(cls, output_s3_path: str | None, job_id: str, extras: Mapping[str, Any]) -> str:
+        """A local job's results: ``<job folder>/output/output.tar.gz``."""
+        job_dir = extras.get("job_dir")
+        if job_dir:
+            return os.path.join(str(job_dir), "output", "output.tar.gz")
+        return super().eval_output_location(output_s3_path, job_id, extras)
+
     unsupported: ClassVar[dict[str, str]] = {
         "mlflow": "MLflow tracking is a SageMaker feature; the local runtime logs to train.log and a metrics CSV.",
         "data_mixing": "Data mixing with Nova's curated data needs HyperPod.",
