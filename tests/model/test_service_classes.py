@@ -507,3 +507,35 @@ def test_runtime_capabilities_are_the_one_check(env: dict[str, Any]) -> None:
     assert SMTJServerlessRuntimeManager.eval_output_location("s3://b/o/", "j", {}) == "s3://b/o/j/output/output/"
     assert SMHPRuntimeManager.eval_output_location("s3://b/o", "j", {}) == "s3://b/o/j/eval-result/"
     assert Platform.SMTJServerless in SMTJRuntimeManager.capabilities.reads_checkpoints_of
+
+
+def test_trainer_data_mixing_object_with_normalize(env: dict[str, Any]) -> None:
+    from amzn_nova_forge.manager import SMHPRuntimeManager
+    from amzn_nova_forge.trainer import ForgeTrainer
+
+    infra = SMHPRuntimeManager(
+        instance_type="ml.p5.48xlarge", instance_count=4, cluster_name="my-cluster", namespace="kubeflow"
+    )
+    trainer = ForgeTrainer(
+        model=Model.NOVA_LITE_2, method=TrainingMethod.SFT_LORA, infra=infra, data_mixing_enabled=True
+    )
+    assert trainer.data_mixing.get_config() == {
+        "customer_data_percent": 50,
+        "nova_code_percent": 30,
+        "nova_general_percent": 70,
+    }
+    trainer.data_mixing.set_config(
+        {"customer_data_percent": 40, "nova_code_percent": 1, "nova_general_percent": 3}, normalize=True
+    )
+    assert trainer.get_data_mixing_config() == {
+        "customer_data_percent": 40,
+        "nova_code_percent": 25,
+        "nova_general_percent": 75,
+    }
+    with pytest.raises(ConfigError, match="sum"):
+        trainer.data_mixing.set_config({"customer_data_percent": 40, "nova_code_percent": 1})
+    with pytest.raises(ConfigError, match="Nothing to normalize"):
+        trainer.data_mixing.set_config({"customer_data_percent": 40}, normalize=True)
+    plain = ForgeTrainer(model=Model.NOVA_LITE_2, method=TrainingMethod.SFT_LORA, infra=infra)
+    with pytest.raises(ConfigError, match="Data mixing is not enabled"):
+        plain.data_mixing  # noqa: B018 - the property raises
