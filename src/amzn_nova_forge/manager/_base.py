@@ -14,7 +14,8 @@ Contract for a backend (see ``ADDING_A_RUNTIME.md``):
 * ``job_ref(job_id)``: the JSON-safe reference of a job this manager started.
 * classmethod ``job_info(ref) -> JobInfo``: one status snapshot.
 * classmethod ``job_outputs(ref) -> JobOutputs`` (optional): where artifacts are.
-* classmethod ``log_source(ref)`` (optional): where logs are (see ``monitor``).
+* classmethod ``log_location(ref)`` (optional): where logs are, as a :class:`LogLocation`
+  (the monitor turns it into a reader).
 
 Only the backend module knows the shape of its service's requests.
 """
@@ -29,7 +30,16 @@ from typing import Any, ClassVar
 
 from amzn_nova_forge.core.enums import JobStatus, Platform
 
-__all__ = ["Capabilities", "InstanceCountMixin", "JobConfig", "JobInfo", "JobOutputs", "JobRef", "RuntimeManager"]
+__all__ = [
+    "Capabilities",
+    "InstanceCountMixin",
+    "JobConfig",
+    "JobInfo",
+    "JobOutputs",
+    "JobRef",
+    "LogLocation",
+    "RuntimeManager",
+]
 
 
 @dataclass
@@ -121,6 +131,29 @@ class JobOutputs:
 
 
 @dataclass(frozen=True)
+class LogLocation:
+    """Where a job's log events are.
+
+    Attributes:
+        kind: ``"cloudwatch_streams"`` (every stream of ``where`` starting with ``stream_prefix``),
+            ``"cloudwatch_filter"`` (events of ``where`` whose streams start with ``stream_prefix``
+            and that mention ``term``) or ``"local_file"`` (the file ``where``).
+        where: The log group, or the file path.
+        stream_prefix: Stream name prefix (CloudWatch).
+        term: Text every event of the job contains (filtered groups shared by jobs).
+        json_records: Messages are JSON records whose ``log`` field is the container's line.
+        timestamped: Events carry their own times (a start-time filter applies).
+    """
+
+    kind: str
+    where: str
+    stream_prefix: str | None = None
+    term: str | None = None
+    json_records: bool = False
+    timestamped: bool = True
+
+
+@dataclass(frozen=True)
 class Capabilities:
     """What a runtime can do: one table per runtime, read by :meth:`RuntimeManager.require`.
 
@@ -208,6 +241,11 @@ class RuntimeManager(abc.ABC):
     def job_outputs(cls, ref: JobRef) -> JobOutputs:
         """Where the job's outputs are. Default: nothing known."""
         return JobOutputs()
+
+    @classmethod
+    def log_location(cls, ref: JobRef) -> LogLocation | None:
+        """Where the job's logs are (None: the platform publishes none, e.g. Bedrock)."""
+        return None
 
     @classmethod
     def eval_output_location(cls, output_s3_path: str | None, job_id: str, extras: Mapping[str, Any]) -> str:

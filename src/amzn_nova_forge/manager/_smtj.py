@@ -38,6 +38,7 @@ from amzn_nova_forge.manager._base import (
     JobInfo,
     JobOutputs,
     JobRef,
+    LogLocation,
     RuntimeManager,
 )
 from amzn_nova_forge.manager._checks_aws import AWSChecksMixin
@@ -49,6 +50,8 @@ logger = logging.getLogger(__name__)
 
 TOKEN_TAG = "nova-forge:submission-token"
 RECIPE_LOCAL_PATH = "/opt/ml/input/data/recipe/recipe.yaml"
+#: CloudWatch log group of SageMaker training jobs (SMTJ and serverless).
+TRAINING_JOB_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 DEFAULT_MAX_RUNTIME_S = 86400
 
 
@@ -262,9 +265,9 @@ class SageMakerTrainingJobMixin:
         return sagemaker_job_info(ref)
 
     @classmethod
-    def log_source(cls, ref: JobRef) -> dict[str, Any]:
-        """CloudWatch log group and stream prefix of the job."""
-        return {"log_group": "/aws/sagemaker/TrainingJobs", "stream_prefix": f"{ref.job_id}/"}
+    def log_location(cls, ref: JobRef) -> LogLocation:
+        """Every stream ``<job>/...`` of the training-job log group."""
+        return LogLocation("cloudwatch_streams", TRAINING_JOB_LOG_GROUP, stream_prefix=f"{ref.job_id}/")
 
 
 class SMTJRuntimeManager(SageMakerTrainingJobMixin, InstanceCountMixin, RFTLambdaMixin, AWSChecksMixin, RuntimeManager):

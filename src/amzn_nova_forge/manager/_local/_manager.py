@@ -24,7 +24,15 @@ from typing import Any, ClassVar
 
 from amzn_nova_forge.core.enums import JobStatus, Platform
 from amzn_nova_forge.errors import ConfigError, JobSubmissionError, MissingDependencyError
-from amzn_nova_forge.manager._base import Capabilities, JobConfig, JobInfo, JobOutputs, JobRef, RuntimeManager
+from amzn_nova_forge.manager._base import (
+    Capabilities,
+    JobConfig,
+    JobInfo,
+    JobOutputs,
+    JobRef,
+    LogLocation,
+    RuntimeManager,
+)
 from amzn_nova_forge.manager._local import _jobdir
 from amzn_nova_forge.manager._local._jobdir import JobDir, default_jobs_root, pid_alive, utc_now
 
@@ -348,6 +356,15 @@ class LocalRuntimeManager(RuntimeManager):
     def log_source(cls, ref: JobRef) -> str:
         """Path of the job's ``train.log``."""
         return str(cls.job_dir(ref).log_file)
+
+    @classmethod
+    def log_location(cls, ref: JobRef) -> LogLocation:
+        """The job's ``train.log`` (extras: ``job_dir``, else ``output_root``/<job>, else the default root)."""
+        extras = ref.extras or {}
+        if not extras.get("job_dir") and extras.get("output_root"):
+            path = Path(str(extras["output_root"])).expanduser() / ref.job_id / "train.log"
+            return LogLocation("local_file", str(path), timestamped=False)
+        return LogLocation("local_file", str(cls.job_dir(ref).log_file), timestamped=False)
 
     @classmethod
     def read_logs(cls, ref: JobRef, limit: int | None = None) -> list[str]:
