@@ -167,6 +167,7 @@ class Capabilities:
         reads_checkpoints_of: Platforms whose checkpoints its jobs can evaluate or continue.
         foreign_checkpoint_markers: ``{marker: platform}``: a checkpoint path containing the
             marker comes from that platform and cannot be continued here.
+        poll_seconds: How often ``result.wait()`` asks for the job's status by default.
     """
 
     batch_inference: bool = False
@@ -177,6 +178,7 @@ class Capabilities:
     local_paths: bool = False
     reads_checkpoints_of: frozenset[Platform] = frozenset()
     foreign_checkpoint_markers: Mapping[str, str] = field(default_factory=dict)
+    poll_seconds: float = 30.0
 
 
 class RuntimeManager(abc.ABC):

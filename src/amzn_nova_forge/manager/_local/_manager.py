@@ -142,7 +142,12 @@ class LocalRuntimeManager(RuntimeManager):
 
     platform: ClassVar[Platform] = Platform.LOCAL
     capabilities: ClassVar[Capabilities] = Capabilities(
-        batch_inference=True, mlflow=True, aws=False, local_paths=True, reads_checkpoints_of=frozenset({Platform.LOCAL})
+        batch_inference=True,
+        mlflow=True,
+        aws=False,
+        local_paths=True,
+        reads_checkpoints_of=frozenset({Platform.LOCAL}),
+        poll_seconds=1.0,
     )
 
     @classmethod

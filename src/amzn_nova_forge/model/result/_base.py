@@ -147,7 +147,7 @@ class BaseJobResult(abc.ABC):  # noqa: B024 - abstract by intent; subclasses pic
             >>> result.raise_for_status()  # doctest: +SKIP
         """
         if poll_every is None:
-            poll_every = 1.0 if self.platform is Platform.LOCAL else 30.0
+            poll_every = float(self._runtime_class().capabilities.poll_seconds)
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             info = self.status()
