@@ -45,6 +45,7 @@ class Model(Enum):
         model_path: The base model path used in recipes (``run.model_name_or_path``).
         version: :class:`Version` of the model.
         context_length: Context length in tokens.
+        hub_content_name: The model's hub content in ``SageMakerPublicHub``.
 
     Example:
         >>> Model("nova_lite_2") is Model.NOVA_LITE_2 is Model["NOVA_LITE_2"]
@@ -59,6 +60,11 @@ class Model(Enum):
     NOVA_LITE = ("nova_lite", Version.ONE, "amazon.nova-lite-v1:0:300k", "nova-lite/prod", 300_000)
     NOVA_LITE_2 = ("nova_lite_2", Version.TWO, "amazon.nova-2-lite-v1:0:256k", "nova-lite-2/prod", 256_000)
     NOVA_PRO = ("nova_pro", Version.ONE, "amazon.nova-pro-v1:0:300k", "nova-pro/prod", 300_000)
+
+    @property
+    def hub_content_name(self) -> str:
+        """The model's hub content in the SageMaker public hub, e.g. ``nova-textgeneration-lite-v2``."""
+        return _HUB_CONTENT_NAMES[self.key]
 
     key: str
     version: Version
@@ -106,6 +112,14 @@ class Model(Enum):
             if name in (m.name, m.key):
                 return m
         raise ValueError(f"Unknown model {name!r}. Known models: {', '.join(m.name for m in cls)}.")
+
+
+_HUB_CONTENT_NAMES = {
+    "nova_micro": "nova-textgeneration-micro",
+    "nova_lite": "nova-textgeneration-lite",
+    "nova_lite_2": "nova-textgeneration-lite-v2",
+    "nova_pro": "nova-textgeneration-pro",
+}
 
 
 class TrainingMethod(str, Enum):

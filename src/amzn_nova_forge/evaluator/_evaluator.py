@@ -214,6 +214,12 @@ class ForgeEvaluator:
     ) -> EvaluationResult | None:
         from amzn_nova_forge.model import _evaluate
 
+        try:
+            task = EvaluationTask(eval_task)
+        except ValueError:
+            raise ConfigError(
+                f"Unknown eval_task {eval_task!r}; choose one of {', '.join(t.name for t in EvaluationTask)}."
+            ) from None
         task_config = task_config if task_config is not None else EvalTaskConfig()
         if not isinstance(task_config, EvalTaskConfig):
             raise ConfigError(f"task_config must be an EvalTaskConfig, got {type(task_config).__name__}.")
@@ -226,10 +232,10 @@ class ForgeEvaluator:
         submission = _evaluate.evaluate(
             self._context(),
             job_name=job_name,
-            eval_task=eval_task,
+            eval_task=task,
             model_path=model_path,
             subtask=task_config.subtask,
-            data_s3_path=task_config.override_data_s3_path or self.data_s3_path,
+            data_s3_path=task_config.override_data_s3_path or (self.data_s3_path if task.is_byod else None),
             recipe_path=recipe_path,
             overrides=overrides,
             processor=task_config.processor,

@@ -14,7 +14,8 @@ Contract for a backend (see ``ADDING_A_RUNTIME.md``):
 * ``job_ref(job_id)``: the JSON-safe reference of a job this manager started.
 * classmethod ``job_info(ref) -> JobInfo``: one status snapshot.
 * classmethod ``job_outputs(ref) -> JobOutputs`` (optional): where artifacts are.
-* classmethod ``log_source(ref)`` (optional): where logs are (see ``monitor``).
+* classmethod ``log_location(ref)`` (optional): where logs are, as a :class:`LogLocation`
+  (the monitor turns it into a reader).
 
 Only the backend module knows the shape of its service's requests.
 """
@@ -29,7 +30,16 @@ from typing import Any, ClassVar
 
 from amzn_nova_forge.core.enums import JobStatus, Platform
 
-__all__ = ["InstanceCountMixin", "JobConfig", "JobInfo", "JobOutputs", "JobRef", "RuntimeManager"]
+__all__ = [
+    "Capabilities",
+    "InstanceCountMixin",
+    "JobConfig",
+    "JobInfo",
+    "JobOutputs",
+    "JobRef",
+    "LogLocation",
+    "RuntimeManager",
+]
 
 
 @dataclass
@@ -120,6 +130,57 @@ class JobOutputs:
     output_model_arn: str | None = None
 
 
+@dataclass(frozen=True)
+class LogLocation:
+    """Where a job's log events are.
+
+    Attributes:
+        kind: ``"cloudwatch_streams"`` (every stream of ``where`` starting with ``stream_prefix``),
+            ``"cloudwatch_filter"`` (events of ``where`` whose streams start with ``stream_prefix``
+            and that mention ``term``) or ``"local_file"`` (the file ``where``).
+        where: The log group, or the file path.
+        stream_prefix: Stream name prefix (CloudWatch).
+        term: Text every event of the job contains (filtered groups shared by jobs).
+        json_records: Messages are JSON records whose ``log`` field is the container's line.
+        timestamped: Events carry their own times (a start-time filter applies).
+    """
+
+    kind: str
+    where: str
+    stream_prefix: str | None = None
+    term: str | None = None
+    json_records: bool = False
+    timestamped: bool = True
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a runtime can do: one table per runtime, read by :meth:`RuntimeManager.require`.
+
+    Attributes:
+        batch_inference: Runs batch-inference jobs.
+        mlflow: Reports to MLflow.
+        data_mixing: Mixes Nova data into training.
+        rft_multiturn: Runs multi-turn RFT with self-hosted environments.
+        aws: Jobs read and write S3 (an output location is needed; the default bucket is made).
+        local_paths: Data, outputs and checkpoints may be local paths (else S3 URIs).
+        reads_checkpoints_of: Platforms whose checkpoints its jobs can evaluate or continue.
+        foreign_checkpoint_markers: ``{marker: platform}``: a checkpoint path containing the
+            marker comes from that platform and cannot be continued here.
+        poll_seconds: How often ``result.wait()`` asks for the job's status by default.
+    """
+
+    batch_inference: bool = False
+    mlflow: bool = False
+    data_mixing: bool = False
+    rft_multiturn: bool = False
+    aws: bool = True
+    local_paths: bool = False
+    reads_checkpoints_of: frozenset[Platform] = frozenset()
+    foreign_checkpoint_markers: Mapping[str, str] = field(default_factory=dict)
+    poll_seconds: float = 30.0
+
+
 class RuntimeManager(abc.ABC):
     """Base class of every runtime manager (SMTJ, SMTJ Serverless, SMHP, Bedrock, Local).
 
@@ -129,7 +190,9 @@ class RuntimeManager(abc.ABC):
     """
 
     platform: ClassVar[Platform]
-    #: feature name -> reason, for features this runtime cannot do.
+    #: What this runtime can do (the one table :meth:`require` reads).
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    #: feature name -> why this runtime cannot do it (the message of :meth:`require`).
     unsupported: ClassVar[Mapping[str, str]] = {}
 
     #: AWS region (None for the local runtime).
@@ -180,6 +243,40 @@ class RuntimeManager(abc.ABC):
     def job_outputs(cls, ref: JobRef) -> JobOutputs:
         """Where the job's outputs are. Default: nothing known."""
         return JobOutputs()
+
+    @classmethod
+    def log_location(cls, ref: JobRef) -> LogLocation | None:
+        """Where the job's logs are (None: the platform publishes none, e.g. Bedrock)."""
+        return None
+
+    @classmethod
+    def eval_output_location(cls, output_s3_path: str | None, job_id: str, extras: Mapping[str, Any]) -> str:
+        """Where an evaluation or batch-inference job's results are. Default: ``<output>/<job>/output/output.tar.gz``."""
+        base = (output_s3_path or "").rstrip("/")
+        return f"{base}/{job_id}/output/output.tar.gz" if base else ""
+
+    @classmethod
+    def require(cls, *features: str) -> None:
+        """Raise unless this runtime can do every one of ``features`` (names of :class:`Capabilities` flags).
+
+        Raises:
+            UnsupportedFeatureError: One line per feature it cannot do, with the reason.
+
+        Example:
+            >>> from amzn_nova_forge.manager import BedrockRuntimeManager
+            >>> BedrockRuntimeManager.require("batch_inference")
+            Traceback (most recent call last):
+            ...
+            amzn_nova_forge.errors.UnsupportedFeatureError: BEDROCK cannot do: batch_inference ...
+        """
+        from amzn_nova_forge.errors import UnsupportedFeatureError
+
+        missing = [f for f in features if not getattr(cls.capabilities, f)]
+        if missing:
+            reasons = "; ".join(f"{f} ({cls.unsupported[f]})" if f in cls.unsupported else f for f in missing)
+            raise UnsupportedFeatureError(
+                f"{cls.platform.value} cannot do: {reasons}.", runtime=cls.platform.value, features=missing
+            )
 
 
 class InstanceCountMixin:

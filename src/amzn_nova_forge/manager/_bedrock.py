@@ -26,7 +26,7 @@ from amzn_nova_forge.core import storage
 from amzn_nova_forge.core.aws import aws_errors, client, resolve_region
 from amzn_nova_forge.core.enums import JobStatus, Model, Platform, TrainingMethod
 from amzn_nova_forge.errors import AWSServiceError, ConfigError, JobSubmissionError
-from amzn_nova_forge.manager._base import JobConfig, JobInfo, JobOutputs, JobRef, RuntimeManager
+from amzn_nova_forge.manager._base import Capabilities, JobConfig, JobInfo, JobOutputs, JobRef, RuntimeManager
 from amzn_nova_forge.manager._checks_aws import AWSChecksMixin
 from amzn_nova_forge.manager._lambda import RFTLambdaMixin
 
@@ -60,7 +60,8 @@ class BedrockRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
         execution_role: IAM role ARN Bedrock assumes (trusts ``bedrock.amazonaws.com``).
         base_model_identifier: A custom model ARN to continue training from (iterative training).
         kms_key_id: KMS key for the custom model and the output.
-        rft_lambda: Reward Lambda ARN or local ``.py`` file (RFT).
+        rft_lambda: Reward Lambda ARN or local ``.py`` file (RFT). A dict in this (fourth)
+            position is taken as ``vpc_config``, the official current order.
         region: AWS region (Bedrock customization of Nova: us-east-1).
         vpc_config: ``{"subnet_ids": [...], "security_group_ids": [...]}``.
 
@@ -71,6 +72,18 @@ class BedrockRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
     """
 
     platform: ClassVar[Platform] = Platform.BEDROCK
+    capabilities: ClassVar[Capabilities] = Capabilities(reads_checkpoints_of=frozenset({Platform.BEDROCK}))
+    unsupported: ClassVar[Mapping[str, str]] = {
+        "batch_inference": "Batch inference runs on SMTJ, SMHP and LOCAL, not BEDROCK: use SMTJRuntimeManager "
+        "or SMHPRuntimeManager (or LocalRuntimeManager to rehearse)",
+        "mlflow": "Bedrock jobs report no MLflow metrics; remove mlflow_monitor",
+    }
+
+    @classmethod
+    def eval_output_location(cls, output_s3_path: str | None, job_id: str, extras: Mapping[str, Any]) -> str:
+        """Bedrock evaluation results: ``<output>/<job name>/`` (the job id is the job ARN)."""
+        return f"{(output_s3_path or '').rstrip('/')}/{job_id.rsplit('/', 1)[-1]}/"
+
     trusted_service: ClassVar[str | None] = "bedrock.amazonaws.com"
 
     def __init__(
@@ -78,11 +91,16 @@ class BedrockRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
         execution_role: str,
         base_model_identifier: str | None = None,
         kms_key_id: str | None = None,
-        rft_lambda: str | None = None,
+        rft_lambda: str | Mapping[str, list[str]] | None = None,
         *,
         region: str | None = None,
         vpc_config: Mapping[str, list[str]] | None = None,
     ) -> None:
+        if isinstance(rft_lambda, Mapping):
+            # the official order has vpc_config fourth: a mapping there is the VPC configuration
+            if vpc_config is not None:
+                raise ConfigError("vpc_config was given twice (fourth positional argument and keyword); give it once.")
+            vpc_config, rft_lambda = rft_lambda, None
         if not execution_role or not str(execution_role).startswith("arn:"):
             raise ConfigError(
                 f"execution_role must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got {execution_role!r}."

@@ -24,12 +24,13 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from amzn_nova_forge.core.aws import aws_errors, client, resolve_region
 from amzn_nova_forge.core.enums import Model, Platform, TrainingMethod
 from amzn_nova_forge.errors import ConfigError
-from amzn_nova_forge.manager._base import JobConfig, JobOutputs, JobRef, RuntimeManager
+from amzn_nova_forge.manager._base import Capabilities, JobConfig, JobOutputs, JobRef, RuntimeManager
 from amzn_nova_forge.manager._checks_aws import AWSChecksMixin
 from amzn_nova_forge.manager._lambda import RFTLambdaMixin
 from amzn_nova_forge.manager._smtj import (
@@ -121,6 +122,22 @@ class SMTJServerlessRuntimeManager(SageMakerTrainingJobMixin, RFTLambdaMixin, AW
     """
 
     platform: ClassVar[Platform] = Platform.SMTJServerless
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        mlflow=True,
+        data_mixing=True,
+        reads_checkpoints_of=frozenset({Platform.SMTJ, Platform.SMTJServerless}),
+        foreign_checkpoint_markers={"-hp-": "HyperPod"},
+    )
+    unsupported: ClassVar[Mapping[str, str]] = {
+        "batch_inference": "Batch inference runs on SMTJ, SMHP and LOCAL, not SMTJServerless: use SMTJRuntimeManager "
+        "or SMHPRuntimeManager (or LocalRuntimeManager to rehearse)",
+    }
+
+    @classmethod
+    def eval_output_location(cls, output_s3_path: str | None, job_id: str, extras: Mapping[str, Any]) -> str:
+        """Serverless jobs write uncompressed output: ``<output>/<job>/output/output/``."""
+        return f"{(output_s3_path or '').rstrip('/')}/{job_id}/output/output/"
+
     trusted_service: ClassVar[str | None] = "sagemaker.amazonaws.com"
 
     def __init__(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -21,11 +22,13 @@ from amzn_nova_forge.core.aws import aws_errors, client, resolve_region
 from amzn_nova_forge.core.enums import JobStatus, Platform
 from amzn_nova_forge.errors import AWSServiceError, ConfigError
 from amzn_nova_forge.manager._base import (
+    Capabilities,
     InstanceCountMixin,
     JobConfig,
     JobInfo,
     JobOutputs,
     JobRef,
+    LogLocation,
     RuntimeManager,
 )
 from amzn_nova_forge.manager._checks_aws import AWSChecksMixin
@@ -50,6 +53,10 @@ _RIG_FIELDS = (
     "OverrideVpcConfig",
     "ScheduledUpdateConfig",
 )
+
+
+#: Stream prefix of HyperPod training-job logs in the cluster's log group.
+HYPERPOD_STREAM_PREFIX = "SagemakerHyperPodTrainingJob"
 
 
 class ClusterScalingError(AWSServiceError, ClientError):  # type: ignore[misc]
@@ -100,6 +107,45 @@ class SMHPRuntimeManager(InstanceCountMixin, RFTLambdaMixin, AWSChecksMixin, Run
     """
 
     platform: ClassVar[Platform] = Platform.SMHP
+    instance_type: str
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        batch_inference=True,
+        mlflow=True,
+        data_mixing=True,
+        rft_multiturn=True,
+        reads_checkpoints_of=frozenset({Platform.SMHP}),
+        foreign_checkpoint_markers={"-smtj-": "SageMaker Training Jobs"},
+    )
+
+    @classmethod
+    def log_location(cls, ref: JobRef) -> LogLocation:
+        """The cluster's log group, filtered on the job name (``extras``: ``cluster_name``; optional
+        ``log_group``, ``cluster_id`` or ``sagemaker_client`` to skip / answer the cluster lookup).
+
+        Raises:
+            ConfigError: No cluster name.
+            AWSServiceError: ``DescribeCluster`` failed.
+        """
+        extras = ref.extras or {}
+        group = extras.get("log_group")
+        if not group:
+            cluster = extras.get("cluster_name")
+            if not cluster:
+                raise ConfigError(f"SMHP job {ref.job_id!r}: pass cluster_name=... to read its logs.")
+            cluster_id = extras.get("cluster_id")
+            if not cluster_id:
+                sm = extras.get("sagemaker_client") or client("sagemaker", ref.region)
+                with aws_errors("sagemaker", f"while looking up HyperPod cluster {cluster!r}"):
+                    cluster_id = sm.describe_cluster(ClusterName=cluster)["ClusterArn"].rsplit("/", 1)[-1]
+            group = f"/aws/sagemaker/Clusters/{cluster}/{cluster_id}"
+        return LogLocation(
+            "cloudwatch_filter", str(group), stream_prefix=HYPERPOD_STREAM_PREFIX, term=ref.job_id, json_records=True
+        )
+
+    @classmethod
+    def eval_output_location(cls, output_s3_path: str | None, job_id: str, extras: Mapping[str, Any]) -> str:
+        """HyperPod evaluation results: ``<output>/<job>/eval-result/``."""
+        return f"{(output_s3_path or '').rstrip('/')}/{job_id}/eval-result/"
 
     def __init__(
         self,

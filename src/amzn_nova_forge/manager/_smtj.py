@@ -32,11 +32,13 @@ from amzn_nova_forge.core.aws import aws_errors, client, resolve_region
 from amzn_nova_forge.core.enums import JobStatus, Platform
 from amzn_nova_forge.errors import AWSServiceError, ConfigError, JobSubmissionError
 from amzn_nova_forge.manager._base import (
+    Capabilities,
     InstanceCountMixin,
     JobConfig,
     JobInfo,
     JobOutputs,
     JobRef,
+    LogLocation,
     RuntimeManager,
 )
 from amzn_nova_forge.manager._checks_aws import AWSChecksMixin
@@ -48,6 +50,8 @@ logger = logging.getLogger(__name__)
 
 TOKEN_TAG = "nova-forge:submission-token"
 RECIPE_LOCAL_PATH = "/opt/ml/input/data/recipe/recipe.yaml"
+#: CloudWatch log group of SageMaker training jobs (SMTJ and serverless).
+TRAINING_JOB_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 DEFAULT_MAX_RUNTIME_S = 86400
 
 
@@ -261,9 +265,9 @@ class SageMakerTrainingJobMixin:
         return sagemaker_job_info(ref)
 
     @classmethod
-    def log_source(cls, ref: JobRef) -> dict[str, Any]:
-        """CloudWatch log group and stream prefix of the job."""
-        return {"log_group": "/aws/sagemaker/TrainingJobs", "stream_prefix": f"{ref.job_id}/"}
+    def log_location(cls, ref: JobRef) -> LogLocation:
+        """Every stream ``<job>/...`` of the training-job log group."""
+        return LogLocation("cloudwatch_streams", TRAINING_JOB_LOG_GROUP, stream_prefix=f"{ref.job_id}/")
 
 
 class SMTJRuntimeManager(SageMakerTrainingJobMixin, InstanceCountMixin, RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
@@ -288,6 +292,12 @@ class SMTJRuntimeManager(SageMakerTrainingJobMixin, InstanceCountMixin, RFTLambd
     """
 
     platform: ClassVar[Platform] = Platform.SMTJ
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        batch_inference=True,
+        mlflow=True,
+        reads_checkpoints_of=frozenset({Platform.SMTJ, Platform.SMTJServerless}),
+        foreign_checkpoint_markers={"-hp-": "HyperPod"},
+    )
     trusted_service: ClassVar[str | None] = "sagemaker.amazonaws.com"
 
     def __init__(

@@ -14,8 +14,8 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from amzn_nova_forge.core.enums import Platform, TrainingMethod
-from amzn_nova_forge.errors import ConfigError, UnsupportedFeatureError
+from amzn_nova_forge.core.enums import TrainingMethod
+from amzn_nova_forge.errors import ConfigError
 
 if TYPE_CHECKING:
     from amzn_nova_forge.manager._base import JobConfig
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["batch_inference"]
 
 logger = logging.getLogger(__name__)
-
-_SUPPORTED = (Platform.SMTJ, Platform.SMHP, Platform.LOCAL)
 
 
 def batch_inference(
@@ -54,27 +52,21 @@ def batch_inference(
     """
     from amzn_nova_forge.model._evaluate import output_location, resolve_model_path
     from amzn_nova_forge.model._submit import base_result_kwargs, submit
-    from amzn_nova_forge.model.result._inference import LocalBatchInferenceResult, SMTJBatchInferenceResult
-    from amzn_nova_forge.recipe import RunSettings
+    from amzn_nova_forge.model.result._inference import BATCH_RESULT_CLASSES
+    from amzn_nova_forge.recipe._recipe import RunSettings
 
     platform = ctx.platform
-    if platform not in _SUPPORTED:
-        raise UnsupportedFeatureError(
-            f"Batch inference runs on {', '.join(p.value for p in _SUPPORTED)}, not {platform.value}. "
-            "Use SMTJRuntimeManager or SMHPRuntimeManager (or LocalRuntimeManager to rehearse).",
-            runtime=platform.value,
-            features=["batch_inference"],
-        )
+    runtime = type(ctx.infra)
+    runtime.require("batch_inference")
+    where = "an S3 URI or a local path" if runtime.capabilities.local_paths else "an S3 URI (s3://bucket/key)"
     for name, value in (("input_path", input_path), ("output_s3_path", output_s3_path)):
         if not value or not isinstance(value, str):
-            raise ConfigError(
-                f"batch_inference needs {name} (an S3 URI{' or local path' if platform is Platform.LOCAL else ''})."
-            )
-        if platform is not Platform.LOCAL and not value.startswith("s3://"):
-            raise ConfigError(f"{name} must be an S3 URI (s3://bucket/key) on {platform.value}, got {value!r}.")
+            raise ConfigError(f"batch_inference needs {name} ({where}).")
+        if not runtime.capabilities.local_paths and not value.startswith("s3://"):
+            raise ConfigError(f"{name} must be {where} on {platform.value}, got {value!r}.")
     checkpoint = resolve_model_path(platform, model_path, job_result, fallback_result)
     run = RunSettings(data_s3_path=input_path, output_s3_path=output_s3_path, model_name_or_path=checkpoint)
-    result_cls = LocalBatchInferenceResult if platform is Platform.LOCAL else SMTJBatchInferenceResult
+    result_cls = BATCH_RESULT_CLASSES[platform]
 
     def make_result(job_id: str, job_config: JobConfig) -> InferenceResult:
         kwargs = base_result_kwargs(ctx, job_id)

@@ -35,8 +35,6 @@ __all__ = ["check_setup", "run_checks"]
 
 logger = logging.getLogger(__name__)
 
-_MLFLOW_PLATFORMS = (Platform.SMTJ, Platform.SMHP, Platform.SMTJServerless, Platform.LOCAL)
-
 
 def check_setup(
     *,
@@ -74,12 +72,13 @@ def check_setup(
     if not isinstance(model, Model):
         raise ConfigError(f"model must be a Model enum (e.g. Model.NOVA_LITE_2), got {model!r}.")
     platform = Platform(infra.platform)
-    from amzn_nova_forge.recipe import check_region
+    caps = infra.capabilities
     from amzn_nova_forge.recipe._catalogue import catalogue
+    from amzn_nova_forge.recipe._validate import check_region
 
     if method is not TrainingMethod.EVALUATION:
         catalogue().require(model, method.value, platform)
-    if platform is not Platform.LOCAL:
+    if caps.aws:
         check_region(infra.region or "", platform)
     if data_mixing_enabled:
         from amzn_nova_forge.recipe._validate import DATA_MIXING_METHODS, DATA_MIXING_PLATFORMS
@@ -90,31 +89,29 @@ def check_setup(
                 f"{', '.join(p.value for p in DATA_MIXING_PLATFORMS)}; not for {method.name} on {platform.value}. "
                 "Set data_mixing_enabled=False or use SMHPRuntimeManager."
             )
-    if mlflow_monitor is not None and platform not in _MLFLOW_PLATFORMS:
+    if mlflow_monitor is not None and not caps.mlflow:
         raise ConfigError(f"MLflow monitoring is not supported on {platform.value}; remove mlflow_monitor.")
     if mlflow_monitor is not None:  # a URI this platform's jobs cannot reach
         mlflow_monitor.check_platform(platform)
-    _check_model_path(model_path, platform)
+    _check_model_path(model_path, type(infra))
     for name, value in (paths or {}).items():
         if value is not None and not isinstance(value, str):
             raise ConfigError(f"{name} must be a string (S3 URI or local path), got {type(value).__name__}.")
-        if value and platform is not Platform.LOCAL and not value.startswith("s3://"):
+        if value and not caps.local_paths and not value.startswith("s3://"):
             raise ConfigError(f"{name} must be an S3 URI (s3://bucket/key) on {platform.value}, got {value!r}.")
     return infra
 
 
-def _check_model_path(model_path: str | None, platform: Platform) -> None:
-    """An escrow checkpoint from SMTJ cannot continue on HyperPod and vice versa."""
-    if not model_path or platform in (Platform.LOCAL, Platform.BEDROCK):
+def _check_model_path(model_path: str | None, runtime: type[RuntimeManager]) -> None:
+    """A checkpoint another runtime wrote (e.g. SMTJ escrow on HyperPod) cannot continue here."""
+    if not model_path:
         return
     path = str(model_path)
-    from_smtj, from_hp = "-smtj-" in path, "-hp-" in path
-    if from_smtj and platform is Platform.SMHP:
-        raise ConfigError(
-            f"model_path {path!r} is a SageMaker Training Jobs checkpoint; continue it on SMTJ, not HyperPod."
-        )
-    if from_hp and platform in (Platform.SMTJ, Platform.SMTJServerless):
-        raise ConfigError(f"model_path {path!r} is a HyperPod checkpoint; continue it on HyperPod (SMHP).")
+    for marker, origin in runtime.capabilities.foreign_checkpoint_markers.items():
+        if marker in path:
+            raise ConfigError(
+                f"model_path {path!r} is a {origin} checkpoint; continue it on {origin}, not {runtime.platform.value}."
+            )
 
 
 def run_checks(ctx: JobContext, job_config: JobConfig, *, kind: str = "training") -> None:

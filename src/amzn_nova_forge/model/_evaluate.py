@@ -23,7 +23,6 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from amzn_nova_forge.core import storage
 from amzn_nova_forge.core.enums import EvaluationTask, Platform, TrainingMethod
 from amzn_nova_forge.errors import ConfigError
 
@@ -43,14 +42,6 @@ _PROCESSOR_DEFAULTS: dict[str, Any] = {
     "postprocessing": {"enabled": True},
     "aggregation": "average",
 }
-#: Platforms whose checkpoints a platform can read (SMTJ and serverless share escrow access).
-_COMPATIBLE = {
-    Platform.SMTJ: {Platform.SMTJ, Platform.SMTJServerless},
-    Platform.SMTJServerless: {Platform.SMTJ, Platform.SMTJServerless},
-    Platform.SMHP: {Platform.SMHP},
-    Platform.BEDROCK: {Platform.BEDROCK},
-    Platform.LOCAL: {Platform.LOCAL},
-}
 
 
 def resolve_model_path(
@@ -65,9 +56,11 @@ def resolve_model_path(
         ConfigError: ``job_result`` ran on a platform whose checkpoints this platform cannot read,
             or it has no checkpoint yet (job not completed).
     """
+    from amzn_nova_forge.manager._registry import get_runtime_class
     from amzn_nova_forge.model._checks import _check_model_path
 
     platform = Platform(platform)
+    runtime = get_runtime_class(platform)
     source = "model_path"
     path = model_path
     if path is None:
@@ -76,7 +69,7 @@ def resolve_model_path(
             return None
         source = "job_result" if job_result is not None else "the customizer's last training job"
         other = Platform(result.platform)
-        if other not in _COMPATIBLE[platform]:
+        if other not in runtime.capabilities.reads_checkpoints_of:
             raise ConfigError(
                 f"{source} {result.job_id!r} ran on {other.value}; a {platform.value} job cannot read its checkpoint. "
                 f"Evaluate it with a {other.value} runtime, or pass model_path=..."
@@ -89,30 +82,21 @@ def resolve_model_path(
                 f"{source} {result.job_id!r} has no checkpoint yet (job status: {status}). "
                 "Wait until the training job completes, or pass model_path=..."
             )
-    _check_model_path(path, platform)
+    _check_model_path(path, runtime)
     logger.info("Evaluating model %s (from %s).", path, source)
     return str(path)
 
 
 def output_location(platform: Platform, output_s3_path: str | None, job_id: str, extras: Mapping[str, Any]) -> str:
-    """Where an evaluation or batch-inference job's results are, per platform.
+    """Where an evaluation or batch-inference job's results are: the runtime's layout.
 
     SMTJ: ``<output>/<job>/output/output.tar.gz``; SMTJ Serverless (uncompressed output):
     ``<output>/<job>/output/output/``; SMHP: ``<output>/<job>/eval-result/``;
     Bedrock: ``<output>/<job>/``; LOCAL: ``<job folder>/output/output.tar.gz``.
     """
-    if platform is Platform.LOCAL:
-        job_dir = extras.get("job_dir")
-        if job_dir:
-            return storage.join(str(job_dir), "output", "output.tar.gz")
-    base = (output_s3_path or "").rstrip("/")
-    if platform is Platform.SMHP:
-        return f"{base}/{job_id}/eval-result/"
-    if platform is Platform.SMTJServerless:  # serverless jobs write uncompressed output
-        return f"{base}/{job_id}/output/output/"
-    if platform is Platform.BEDROCK:
-        return f"{base}/{job_id.rsplit('/', 1)[-1]}/"
-    return storage.join(base, job_id, "output", "output.tar.gz") if base else ""
+    from amzn_nova_forge.manager._registry import get_runtime_class
+
+    return get_runtime_class(platform).eval_output_location(output_s3_path, job_id, extras)
 
 
 def _processor_with_defaults(processor: Mapping[str, Any]) -> dict[str, Any]:
@@ -155,19 +139,6 @@ def _sections_for(
         logger.warning("processor (bring-your-own metrics) applies to GEN_QA only; ignoring it for %s.", task.name)
         processor = None
     return processor, None
-
-
-def _result_class(platform: Platform) -> type[EvaluationResult]:
-    from amzn_nova_forge.model.result import _evaluation as ev
-
-    table: dict[Platform, type[EvaluationResult]] = {
-        Platform.SMTJ: ev.SMTJEvaluationResult,
-        Platform.SMTJServerless: ev.SMTJEvaluationResult,
-        Platform.SMHP: ev.SMHPEvaluationResult,
-        Platform.BEDROCK: ev.BedrockEvaluationResult,
-        Platform.LOCAL: ev.LocalEvaluationResult,
-    }
-    return table[platform]
 
 
 def _multiturn_settings(rft_multiturn_infra: Any, task: EvaluationTask) -> dict[str, Any]:
@@ -216,7 +187,7 @@ def evaluate(
         ValidationCheckError: An IAM or infrastructure check failed (nothing was created).
     """
     from amzn_nova_forge.model._submit import base_result_kwargs, submit
-    from amzn_nova_forge.recipe import RunSettings
+    from amzn_nova_forge.recipe._recipe import RunSettings
 
     try:
         task = EvaluationTask(eval_task)
@@ -257,7 +228,9 @@ def evaluate(
     def make_result(job_id: str, job_config: JobConfig) -> EvaluationResult:
         kwargs = base_result_kwargs(ctx, job_id)
         path = output_location(platform, job_config.output_s3_path, job_id, kwargs["extras"])
-        return _result_class(platform)(job_id, None, task, path, **kwargs)
+        from amzn_nova_forge.model.result._evaluation import EVALUATION_RESULT_CLASSES
+
+        return EVALUATION_RESULT_CLASSES[platform](job_id, None, task, path, **kwargs)
 
     extra: dict[str, Any] = {
         "eval_task": task.value,

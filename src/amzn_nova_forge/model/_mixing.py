@@ -17,7 +17,7 @@ from typing import Any
 from amzn_nova_forge.core.enums import Platform, TrainingMethod
 from amzn_nova_forge.errors import ConfigError
 
-__all__ = ["DEFAULT_CONFIG", "validated_config"]
+__all__ = ["DEFAULT_CONFIG", "normalized", "require_enabled", "validated_config"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def validated_config(config: dict[str, Any], platform: Platform, method: Trainin
     given = {k: v for k, v in given.items() if v is not None}
     merged: dict[str, Any] = {k: 0 for k in DEFAULT_CONFIG}
     merged.update(given)
-    from amzn_nova_forge.recipe import validate_data_mixing
+    from amzn_nova_forge.recipe._validate import validate_data_mixing
 
     validated = validate_data_mixing(merged, platform, method)
     return {k: _int_if_whole(v) for k, v in validated.items()}
@@ -71,3 +71,31 @@ def validated_config(config: dict[str, Any], platform: Platform, method: Trainin
 
 def _int_if_whole(v: float) -> float | int:
     return int(v) if float(v).is_integer() else v
+
+
+def normalized(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` with the ``nova_*_percent`` values scaled to sum to 100 (customer data kept).
+
+    Raises:
+        ConfigError: Not a dict, a non-numeric or negative percentage, or no Nova percentage above 0
+            while customer data is below 100.
+
+    Example:
+        >>> normalized({"customer_data_percent": 50, "nova_code_percent": 3, "nova_general_percent": 7})
+        {'customer_data_percent': 50, 'nova_code_percent': 30, 'nova_general_percent': 70}
+    """
+    if not isinstance(config, dict):
+        raise ConfigError(f"Data mixing config must be a dict, got {type(config).__name__}.")
+    nova = {k: v for k, v in config.items() if k.startswith("nova_") and k.endswith("_percent") and v is not None}
+    for key, value in nova.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ConfigError(f"Data mixing {key} must be a number >= 0, got {value!r}.")
+    if config.get("customer_data_percent") == 100:
+        return dict(config)
+    total = float(sum(nova.values()))
+    if total <= 0:
+        raise ConfigError("Nothing to normalize: give at least one nova_<source>_percent above 0.")
+    out = dict(config)
+    for key, value in nova.items():
+        out[key] = _int_if_whole(round(value * 100.0 / total, 6))
+    return out

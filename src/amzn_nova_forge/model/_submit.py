@@ -36,7 +36,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from amzn_nova_forge.core.enums import Platform, TrainingMethod
+from amzn_nova_forge.core.enums import TrainingMethod
 from amzn_nova_forge.errors import ConfigError
 from amzn_nova_forge.manager._base import JobConfig
 from amzn_nova_forge.model._context import JobContext, Submission
@@ -62,9 +62,6 @@ logger = logging.getLogger(__name__)
 _JOB_NAME_MAX = 63
 _SUFFIX_LEN = 8
 _INVALID = re.compile(r"[^a-zA-Z0-9-]+")
-
-#: Platforms whose jobs read and write S3 (an output location is required).
-AWS_PLATFORMS = frozenset({Platform.SMTJ, Platform.SMTJServerless, Platform.SMHP, Platform.BEDROCK})
 
 
 def make_job_name(job_name: str, *, suffix: str | None = None) -> str:
@@ -133,7 +130,7 @@ def resolve_output_path(ctx: JobContext, explicit: str | None, *, dry_run: bool)
         return explicit
     if ctx.output_s3_path:
         return ctx.output_s3_path
-    if ctx.platform not in AWS_PLATFORMS:
+    if not ctx.infra.capabilities.aws:
         return None
     from amzn_nova_forge.manager import _checks_aws
 
@@ -263,6 +260,7 @@ def submit(
     run = run_with(run, **fill) if fill else run
 
     built = _build_recipe(ctx, method, builder_kwargs, run, overrides, recipe_path)
+    pinned_image = _pinned_image(ctx, method)
     if recipe_patch is not None:
         recipe_patch(built.recipe)
     recipe_dir = _submit_guard.recipe_dir(ctx, dry_run=dry_run)
@@ -279,6 +277,8 @@ def submit(
         run=run,
         extra=job_config_extra or {},
     )
+    if pinned_image and not ctx.image_uri:
+        job_config.image_uri = pinned_image
     if default_output and output is not None:
         job_config.default_output_path = True  # created on submission: not an infra problem
     _checks.run_checks(ctx, job_config, kind=kind)
@@ -317,6 +317,26 @@ def submit(
     return Submission(result=result, output_s3_path=output)
 
 
+def _pinned_image(ctx: JobContext, method: TrainingMethod) -> str | None:
+    """With ``hub_content_version``: the image of the pinned hub recipe (checks its instance types)."""
+    if not ctx.hub_content_version:
+        return None
+    from amzn_nova_forge.recipe._hub import hub_recipe
+
+    pinned = hub_recipe(
+        ctx.model,
+        method,
+        ctx.platform,
+        version=ctx.hub_content_version,
+        region=ctx.region,
+        instance_type=ctx.infra.instance_type,
+    )
+    logger.info(
+        "Recipe pinned to hub content %s version %s (%s).", ctx.model.hub_content_name, pinned.version, pinned.name
+    )
+    return pinned.image_uri
+
+
 def _build_recipe(
     ctx: JobContext,
     method: TrainingMethod,
@@ -325,7 +345,7 @@ def _build_recipe(
     overrides: Mapping[str, Any] | None,
     recipe_path: str | None,
 ) -> BuiltRecipe:
-    from amzn_nova_forge.recipe import RecipeBuilder
+    from amzn_nova_forge.recipe._builder import RecipeBuilder
 
     infra = ctx.infra
     kwargs: dict[str, Any] = {

@@ -14,7 +14,7 @@ import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from amzn_nova_forge.core.enums import Platform, TrainingMethod
+from amzn_nova_forge.core.enums import TrainingMethod
 from amzn_nova_forge.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ def train(
     """
     from amzn_nova_forge.model import _submit
     from amzn_nova_forge.model.result._training import TRAINING_RESULT_CLASSES, ModelArtifacts
-    from amzn_nova_forge.recipe import RunSettings
+    from amzn_nova_forge.recipe._recipe import RunSettings
 
     method = ctx.method
     platform = ctx.platform
@@ -123,7 +123,7 @@ def train(
             "data_s3_path is required to train: pass ForgeTrainer(training_data_s3_path=...) "
             "or NovaModelCustomizer(data_s3_path=...)."
         )
-    if validation_data_s3_path and platform is not Platform.LOCAL and not _S3.match(validation_data_s3_path):
+    if validation_data_s3_path and not ctx.infra.capabilities.local_paths and not _S3.match(validation_data_s3_path):
         raise ConfigError(f"validation_data_s3_path must look like s3://bucket/key, got {validation_data_s3_path!r}.")
     overrides = _with_val_check_interval(overrides, val_check_interval, validation_data_s3_path)
     multiturn: dict[str, Any] = {}

@@ -29,14 +29,14 @@ from amzn_nova_forge.errors import ConfigError, NovaForgeError
 from amzn_nova_forge.monitor._sources import CloudWatchFilter, CloudWatchStreams, LocalLogFile, LogSource
 
 if TYPE_CHECKING:
+    from amzn_nova_forge.manager._base import LogLocation
     from amzn_nova_forge.model.result._base import BaseJobResult
 
 __all__ = ["SMTJ_LOG_GROUP", "CloudWatchLogMonitor", "to_epoch_ms"]
 
 logger = logging.getLogger(__name__)
 
-SMTJ_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
-SMHP_STREAM_PREFIX = "SagemakerHyperPodTrainingJob"
+SMTJ_LOG_GROUP = "/aws/sagemaker/TrainingJobs"  # kept for importers; the runtime says where logs are
 #: Logs may be stamped slightly before the start time the SDK recorded (clock skew).
 _START_GRACE_MS = 60_000
 
@@ -71,17 +71,6 @@ def _container_line(message: str) -> str:
         if isinstance(record, dict) and isinstance(record.get("log"), str):
             return str(record["log"]).rstrip("\n")
     return message
-
-
-def _local_job_dir(job_id: str, extras: dict[str, Any]) -> str:
-    if extras.get("job_dir"):
-        return str(extras["job_dir"])
-    root = extras.get("output_root")
-    if not root:
-        from amzn_nova_forge.manager._local._jobdir import default_jobs_root
-
-        root = str(default_jobs_root())
-    return os.path.join(os.path.expanduser(str(root)), job_id)
 
 
 class CloudWatchLogMonitor:
@@ -119,6 +108,7 @@ class CloudWatchLogMonitor:
         self._extras = dict(kwargs)
         self._client = cloudwatch_logs_client
         self._source: LogSource | None = None
+        self._location_cache: tuple[LogLocation | None] | None = None
         self._events: list[dict[str, Any]] | None = None
         self._final = False
         self._result: BaseJobResult | None = None
@@ -184,36 +174,39 @@ class CloudWatchLogMonitor:
             self._client = client("logs", self.region)
         return self._client
 
-    def _smhp_log_group(self) -> str:
-        if self._extras.get("log_group"):
-            return str(self._extras["log_group"])
-        cluster_id = self._extras.get("cluster_id")
-        if not cluster_id:
-            from amzn_nova_forge.core.aws import aws_errors, client
+    def _location(self) -> LogLocation | None:
+        """Where the job's logs are: the runtime's answer (``manager``), from the job's reference."""
+        if self._location_cache is None:
+            from amzn_nova_forge.manager._base import JobRef
+            from amzn_nova_forge.manager._registry import get_runtime_class
 
-            sm = self._extras.get("sagemaker_client") or client("sagemaker", self.region)
-            with aws_errors("sagemaker", f"while looking up HyperPod cluster {self.cluster_name!r}"):
-                arn = sm.describe_cluster(ClusterName=self.cluster_name)["ClusterArn"]
-            cluster_id = arn.rsplit("/", 1)[-1]
-        return f"/aws/sagemaker/Clusters/{self.cluster_name}/{cluster_id}"
+            extras = dict(self._extras)
+            if self.cluster_name:
+                extras.update(cluster_name=self.cluster_name, namespace=self.namespace)
+            ref = JobRef(platform=self.platform, job_id=self.job_id, region=self.region, extras=extras)
+            self._location_cache = (get_runtime_class(self.platform).log_location(ref),)
+        return self._location_cache[0]
 
     @property
     def source(self) -> LogSource | None:
-        """Where this job's logs are read from (None for Bedrock)."""
+        """Where this job's logs are read from (None when the platform publishes none, e.g. Bedrock)."""
         if self._source is None:
-            p = self.platform
-            if p in (Platform.SMTJ, Platform.SMTJServerless):
-                self._source = CloudWatchStreams(self._logs_client(), SMTJ_LOG_GROUP, f"{self.job_id}/")
-            elif p is Platform.SMHP:
-                self._source = CloudWatchFilter(
-                    self._logs_client(), self._smhp_log_group(), SMHP_STREAM_PREFIX, self.job_id
-                )
-            elif p is Platform.LOCAL:
-                self._source = LocalLogFile(os.path.join(_local_job_dir(self.job_id, self._extras), "train.log"))
+            loc = self._location()
+            if loc is None:
+                return None
+            if loc.kind == "cloudwatch_streams":
+                self._source = CloudWatchStreams(self._logs_client(), loc.where, loc.stream_prefix or "")
+            elif loc.kind == "cloudwatch_filter":
+                self._source = CloudWatchFilter(self._logs_client(), loc.where, loc.stream_prefix, loc.term)
+            elif loc.kind == "local_file":
+                self._source = LocalLogFile(loc.where)
+            else:
+                raise ConfigError(f"Unknown log location kind {loc.kind!r} from the {self.platform.value} runtime.")
         return self._source
 
     def _start_ms(self) -> int | None:
-        if self.started_time is None or self.platform is Platform.LOCAL:
+        loc = self._location()
+        if self.started_time is None or loc is None or not loc.timestamped:
             return None
         return self.started_time - _START_GRACE_MS
 
@@ -262,7 +255,8 @@ class CloudWatchLogMonitor:
         if not events:
             print(f"No log events yet for job {self.job_id} in {self.source.description}.")
             return
-        unwrap = self.platform is Platform.SMHP
+        loc = self._location()
+        unwrap = loc is not None and loc.json_records
         for event in events:
             print(_container_line(event["message"]) if unwrap else event["message"])
 

@@ -225,6 +225,18 @@ class ForgeTrainer:
         )
 
     # ---- data mixing -------------------------------------------------------------------------
+    @property
+    def data_mixing(self) -> DataMixing:
+        """The data mixing settings as an object (``trainer.data_mixing.get_config()`` / ``.set_config(...)``).
+
+        Raises:
+            ConfigError: Data mixing is not enabled.
+        """
+        from amzn_nova_forge.model import _mixing
+
+        _mixing.require_enabled(self.data_mixing_enabled)
+        return DataMixing(self)
+
     def get_data_mixing_config(self) -> dict[str, Any]:
         """The data mixing configuration (a copy; 50% customer data, Nova 30% code / 70% general by default).
 
@@ -457,6 +469,36 @@ class ForgeTrainer:
 
     def __repr__(self) -> str:
         return f"ForgeTrainer(model={self.model.name}, method={self.method.name}, platform={self.platform.value})"
+
+
+class DataMixing:
+    """``ForgeTrainer.data_mixing``: read and set the trainer's data mixing configuration.
+
+    Example:
+        >>> trainer.data_mixing.set_config({"customer_data_percent": 50, "nova_code_percent": 3,  # doctest: +SKIP
+        ...     "nova_general_percent": 7}, normalize=True)
+        >>> trainer.data_mixing.get_config()["nova_code_percent"]  # doctest: +SKIP
+        30
+    """
+
+    def __init__(self, trainer: ForgeTrainer) -> None:
+        self._trainer = trainer
+
+    def get_config(self) -> dict[str, Any]:
+        """The configuration (a copy)."""
+        return self._trainer.get_data_mixing_config()
+
+    def set_config(self, config: dict[str, Any], normalize: bool = False) -> None:
+        """Set the configuration; ``normalize=True`` scales the Nova percentages to sum to 100.
+
+        Raises:
+            ConfigError: The configuration is invalid, or there is nothing to normalize.
+        """
+        if normalize:
+            from amzn_nova_forge.model._mixing import normalized
+
+            config = normalized(config)
+        self._trainer.set_data_mixing_config(config)
 
 
 def _check_version(version: str | None) -> str | None:

@@ -17,13 +17,22 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from amzn_nova_forge.core.enums import JobStatus, Platform
 from amzn_nova_forge.errors import ConfigError, JobSubmissionError, MissingDependencyError
-from amzn_nova_forge.manager._base import JobConfig, JobInfo, JobOutputs, JobRef, RuntimeManager
+from amzn_nova_forge.manager._base import (
+    Capabilities,
+    JobConfig,
+    JobInfo,
+    JobOutputs,
+    JobRef,
+    LogLocation,
+    RuntimeManager,
+)
 from amzn_nova_forge.manager._local import _jobdir, _tracking
 from amzn_nova_forge.manager._local._jobdir import JobDir, default_jobs_root, pid_alive, utc_now
 
@@ -132,6 +141,23 @@ class LocalRuntimeManager(RuntimeManager):
     """
 
     platform: ClassVar[Platform] = Platform.LOCAL
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        batch_inference=True,
+        mlflow=True,
+        aws=False,
+        local_paths=True,
+        reads_checkpoints_of=frozenset({Platform.LOCAL}),
+        poll_seconds=1.0,
+    )
+
+    @classmethod
+    def eval_output_location(cls, output_s3_path: str | None, job_id: str, extras: Mapping[str, Any]) -> str:
+        """A local job's results: ``<job folder>/output/output.tar.gz``."""
+        job_dir = extras.get("job_dir")
+        if job_dir:
+            return os.path.join(str(job_dir), "output", "output.tar.gz")
+        return super().eval_output_location(output_s3_path, job_id, extras)
+
     unsupported: ClassVar[dict[str, str]] = {
         "data_mixing": "Data mixing with Nova's curated data needs HyperPod.",
         "rft_multiturn": "Multi-turn RFT needs the HyperPod RFT infrastructure.",
@@ -340,6 +366,15 @@ class LocalRuntimeManager(RuntimeManager):
     def log_source(cls, ref: JobRef) -> str:
         """Path of the job's ``train.log``."""
         return str(cls.job_dir(ref).log_file)
+
+    @classmethod
+    def log_location(cls, ref: JobRef) -> LogLocation:
+        """The job's ``train.log`` (extras: ``job_dir``, else ``output_root``/<job>, else the default root)."""
+        extras = ref.extras or {}
+        if not extras.get("job_dir") and extras.get("output_root"):
+            path = Path(str(extras["output_root"])).expanduser() / ref.job_id / "train.log"
+            return LogLocation("local_file", str(path), timestamped=False)
+        return LogLocation("local_file", str(cls.job_dir(ref).log_file), timestamped=False)
 
     @classmethod
     def read_logs(cls, ref: JobRef, limit: int | None = None) -> list[str]:

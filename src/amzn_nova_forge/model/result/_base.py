@@ -149,7 +149,7 @@ class BaseJobResult(abc.ABC):  # noqa: B024 - abstract by intent; subclasses pic
         from amzn_nova_forge.core._progress import job_progress
 
         if poll_every is None:
-            poll_every = 1.0 if self.platform is Platform.LOCAL else 30.0
+            poll_every = float(self._runtime_class().capabilities.poll_seconds)
         deadline = None if timeout is None else time.monotonic() + timeout
         data = getattr(self._runtime_class(), "job_status_data", None)  # step/loss where the runtime has them
         with job_progress(self.job_id, (lambda: data(self.ref).get("progress")) if data else None) as show:

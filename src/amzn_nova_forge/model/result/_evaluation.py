@@ -328,3 +328,13 @@ class LocalEvaluationResult(EvaluationResult):
     """Evaluation job of the local runtime (results in the job folder)."""
 
     platform_default: ClassVar[Platform | None] = Platform.LOCAL
+
+
+#: Result class per platform (used by ``_evaluate``).
+EVALUATION_RESULT_CLASSES: dict[Platform, type[EvaluationResult]] = {
+    Platform.SMTJ: SMTJEvaluationResult,
+    Platform.SMTJServerless: SMTJEvaluationResult,
+    Platform.SMHP: SMHPEvaluationResult,
+    Platform.BEDROCK: BedrockEvaluationResult,
+    Platform.LOCAL: LocalEvaluationResult,
+}

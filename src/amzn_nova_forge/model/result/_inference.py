@@ -254,3 +254,11 @@ class LocalBatchInferenceResult(BatchInferenceResult):
     """Batch inference run by the local runtime (outputs in the job folder)."""
 
     platform_default: ClassVar[Platform | None] = Platform.LOCAL
+
+
+#: Batch-inference result class per platform (used by ``_batch``).
+BATCH_RESULT_CLASSES: dict[Platform, type[InferenceResult]] = {
+    Platform.SMTJ: SMTJBatchInferenceResult,
+    Platform.SMHP: SMTJBatchInferenceResult,
+    Platform.LOCAL: LocalBatchInferenceResult,
+}
