@@ -95,6 +95,7 @@ DATASET = {
 MONITOR = {
     "CloudWatchLogMonitor": "amzn_nova_forge.monitor._logs",
     "MLflowMonitor": "amzn_nova_forge.monitor._mlflow",
+    "MTRLLogMonitor": "amzn_nova_forge.monitor._mtrl",
 }
 RECIPE = {
     "RecipeBuilder": "amzn_nova_forge.recipe._builder",
