@@ -25,7 +25,7 @@ from amzn_nova_forge.errors import ConfigError, JobTimeoutError, MissingDependen
 from amzn_nova_forge.manager import _mtrl_jobs
 from amzn_nova_forge.manager._mtrl import EVAL_CATEGORY, MTRL_EVAL_LOG_GROUP, MTRL_TRAIN_LOG_GROUP, TRAIN_CATEGORY
 
-__all__ = ["MTRL_METRIC_KEYS", "MTRLLogMonitor", "mtrl_progress", "mtrl_training_metrics"]
+__all__ = ["MTRL_METRIC_KEYS", "MTRLLogMonitor", "mtrl_progress", "mtrl_training_metrics", "show_mtrl_logs"]
 
 logger = logging.getLogger(__name__)
 
@@ -245,6 +245,17 @@ class MTRLLogMonitor:
                     f"MTRL job {self.job_id!r} still {summary['status']} after {timeout:.0f}s.", job_id=self.job_id
                 )
             self._sleep(poll)
+
+
+def show_mtrl_logs(job_result: Any, *, poll: float = 30, timeout: float = 7200, limit: int | None = None) -> bool:
+    """Show the logs of ``job_result`` when it is a multi-turn RFT job; False (nothing shown) otherwise."""
+    extras = getattr(job_result, "extras", None) or {}
+    category = extras.get("job_category")
+    if not category:
+        return False
+    monitor = MTRLLogMonitor(job_result.job_id, job_result.region, str(category))
+    monitor.show_logs(poll=int(poll), timeout=int(timeout), limit=limit)
+    return True
 
 
 def _progress_line(job_id: str, summary: Mapping[str, Any]) -> str:
