@@ -9,6 +9,7 @@ the service model before the hook runs, so a malformed request fails here as it 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,8 +40,12 @@ class FakeJobs:
         self.hub_calls = A.stub_one("sagemaker", "DescribeHubContent", self._hub)
         #: Set to an exception to raise on the next CreateJob after the job is recorded (a lost answer).
         self.fail_after_create: Exception | None = None
+        #: Set to answer CreateJob before anything is recorded (an error response, or raise).
+        self.refuse_create: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     def _create(self, p: dict[str, Any]) -> dict[str, Any]:
+        if self.refuse_create is not None:
+            return self.refuse_create(p)
         name = p["JobName"]
         if name in self.jobs:
             return _error("ResourceInUse", f"Job {name} already exists")

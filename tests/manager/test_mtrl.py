@@ -296,3 +296,26 @@ def test_execute_mtrl_eval_refusals(jobs: FakeJobs) -> None:
     # the base model alone: no model package, one job
     only = infra.execute_mtrl_eval(Model.NOVA_LITE_2, "s3://my-bucket/eval/", "s3://b-1/o/", evaluate_base_model=True)
     assert only.base_job_name is None and "ModelPackageConfig" not in jobs.document(only.job_name)
+
+
+def test_a_timed_out_create_that_started_nothing_and_a_refused_create(jobs: FakeJobs) -> None:
+    from amzn_nova_forge.manager import _mtrl_jobs
+
+    role = A.create_role("R5")
+    seen: list[str] = []
+
+    def lost(p: dict[str, Any]) -> dict[str, Any]:  # timed out before SageMaker recorded anything
+        seen.append(p["JobName"])
+        raise ReadTimeoutError(endpoint_url="https://api.sagemaker")
+
+    jobs.refuse_create = lost
+    with pytest.raises(JobSubmissionError, match="timed out and no such job exists; it was not started"):
+        _mtrl_jobs.create_job_once("lost", "AgentRFT", role, "{}", "us-east-1", token="t1")
+    assert seen == ["lost"] and jobs.jobs == {}
+    jobs.refuse_create = lambda p: {
+        "Error": {"Code": "ResourceLimitExceeded", "Message": "Too many AgentRFT jobs"},
+        "ResponseMetadata": {"HTTPStatusCode": 400, "RequestId": "r-9"},
+    }
+    with pytest.raises(AWSServiceError, match=r"CreateJob failed \(ResourceLimitExceeded\): Too many.*r-9") as e:
+        _mtrl_jobs.create_job_once("limited", "AgentRFT", role, "{}", "us-east-1", token="t2")
+    assert e.value.code == "ResourceLimitExceeded" and jobs.jobs == {}
