@@ -53,6 +53,7 @@ MANAGERS = {
     "JobConfig": "amzn_nova_forge.manager._base",
     "SMTJRuntimeManager": "amzn_nova_forge.manager._smtj",
     "SMTJServerlessRuntimeManager": "amzn_nova_forge.manager._serverless",
+    "MTRLEvaluationJobs": "amzn_nova_forge.manager._mtrl_ops",
     "SMHPRuntimeManager": "amzn_nova_forge.manager._smhp",
     "BedrockRuntimeManager": "amzn_nova_forge.manager._bedrock",
     "LocalRuntimeManager": "amzn_nova_forge.manager._local",
