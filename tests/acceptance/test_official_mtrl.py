@@ -178,3 +178,26 @@ def test_mtrl_without_mlflow_or_with_a_recipe_is_refused(service: dict[str, Any]
     with pytest.raises(ConfigError, match="takes no recipe"):
         s["evaluator"].evaluate(job_name="e", eval_task=s["task"], recipe_path="my.yaml")
     assert service["jobs"].create_calls == []
+
+
+def test_job_cache_reuses_an_identical_mtrl_job(service: dict[str, Any], tmp_path: Path) -> None:
+    from amzn_nova_forge import ForgeConfig, ForgeTrainer, MLflowMonitor, Model, TrainingMethod
+
+    jobs: FakeJobs = service["jobs"]
+    infra = _setup(service["role"])["infra"]
+    config = ForgeConfig(
+        output_s3_path="s3://my-bucket/mtrl-output",
+        mlflow_monitor=MLflowMonitor(tracking_uri=MLFLOW_ARN),
+        enable_job_caching=True,
+        job_cache_dir=str(tmp_path / "cache"),
+    )
+    trainer = ForgeTrainer(
+        Model.NOVA_LITE_2, TrainingMethod.RFT_MULTITURN_LORA, infra, "s3://my-bucket/mtrl-prompts/", config=config
+    )
+    first = trainer.train(job_name="cached", overrides={"group_size": 8})
+    again = trainer.train(job_name="cached", overrides={"group_size": 8})
+    other = trainer.train(job_name="cached", overrides={"group_size": 16})
+    assert again.job_id == first.job_id and again.extras == {"job_category": "AgentRFT"}
+    assert other.job_id != first.job_id
+    assert len(jobs.create_calls) == 2
+    assert len(list((tmp_path / "cache").glob("cached_train_*.json"))) == 2

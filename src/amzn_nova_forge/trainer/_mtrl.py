@@ -87,6 +87,34 @@ def train_mtrl(
     if dry_run:
         logger.info("[dry_run] Would start multi-turn RFT job %r on SMTJServerless.", job_name)
         return None
+    ctx = trainer._context()
+    params: dict[str, Any] = {}
+    if ctx.cache is not None:  # the job cache, as for every other job (ForgeConfig(enable_job_caching=True))
+        from amzn_nova_forge.manager._base import JobConfig
+        from amzn_nova_forge.model import _cache
+
+        job_config = JobConfig(
+            job_name,
+            "",
+            "",
+            output_s3_path=output,
+            data_s3_path=trainer.training_data_s3_path,
+            model_name_or_path=trainer.model_arn,
+        )
+        params = _cache.job_parameters(
+            ctx,
+            kind="train",
+            method=trainer.method,
+            job_config=job_config,
+            overrides=overrides,
+            recipe_path=None,
+            job_name=job_name,
+            extra={"agent": infra.agent_core_arn or infra.rft_lambda, "mlflow": uri},
+        )
+        cached = _cache.lookup(ctx.cache, params)
+        if cached is not None:
+            logger.info("Reusing cached multi-turn RFT job %s (identical configuration).", cached.job_id)
+            return cached  # type: ignore[return-value]
     started = datetime.now(UTC)
     name = infra.execute_mtrl(
         model=trainer.model,
@@ -98,7 +126,7 @@ def train_mtrl(
         model_path=trainer.model_arn,
     )
     logger.info("Started multi-turn RFT job %s.", name)
-    return SMTJServerlessTrainingResult(
+    result = SMTJServerlessTrainingResult(
         name,
         started,
         trainer.method,
@@ -107,3 +135,8 @@ def train_mtrl(
         region=infra.region,
         extras={"job_category": _mtrl.TRAIN_CATEGORY},
     )
+    if ctx.cache is not None:
+        from amzn_nova_forge.model import _cache
+
+        _cache.store(ctx.cache, _cache.cache_key(params), result, job_name=job_name, kind="train", parameters=params)
+    return result
