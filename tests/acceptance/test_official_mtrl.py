@@ -29,8 +29,14 @@ PACKAGE = "arn:aws:sagemaker:us-east-1:123456789012:model-package/my-mtrl-models
 
 
 @pytest.fixture
-def service(aws: Any) -> dict[str, Any]:
-    return {"jobs": FakeJobs(), "role": A.create_role("MtrlExecutionRole")}
+def service(aws: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    role = A.assume_role(monkeypatch, "MtrlExecutionRole")  # the notebook runs as the execution role
+    A.put("s3://my-bucket/mtrl-prompts/train.jsonl", A.RFT_JSONL)
+    A.put("s3://my-bucket/mtrl-eval/eval.jsonl", A.RFT_JSONL)
+    denied: set[str] = set()
+    # moto lacks iam:SimulatePrincipalPolicy: answered (allowed unless in ``denied``) by aws_support
+    simulations = A.allow_simulation(denied)
+    return {"jobs": FakeJobs(), "role": role, "denied": denied, "simulations": simulations}
 
 
 def _setup(role: str) -> dict[str, Any]:
@@ -201,3 +207,34 @@ def test_job_cache_reuses_an_identical_mtrl_job(service: dict[str, Any], tmp_pat
     assert other.job_id != first.job_id
     assert len(jobs.create_calls) == 2
     assert len(list((tmp_path / "cache").glob("cached_train_*.json"))) == 2
+
+
+def test_iam_check_names_the_mtrl_resources_and_stops_before_create(service: dict[str, Any]) -> None:
+    from amzn_nova_forge import ValidationCheckError
+
+    s = _setup(service["role"])
+    assert s["trainer"].train(job_name="iam-ok", dry_run=True) is None
+    asked = {(a, r) for call in service["simulations"] for a in call["ActionNames"] for r in call["ResourceArns"]}
+    job = "arn:aws:sagemaker:us-east-1:123456789012:job/AgentRFT/iam-ok-*"
+    groups = "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/"
+    assert {
+        ("sagemaker:CreateJob", job),
+        ("sagemaker:DescribeJob", job),
+        ("sagemaker:StopJob", job),
+        ("sagemaker:DescribeModelPackageGroup", groups + "my-mtrl-models"),
+        ("sagemaker:DescribeModelPackageGroup", groups + "my-mtrl-checkpoints"),
+        ("iam:PassRole", service["role"]),
+        ("s3:GetObject", "arn:aws:s3:::my-bucket/mtrl-prompts/*"),
+    } <= asked
+    assert not any(r == "*" for _, r in asked)
+    service["denied"].add("sagemaker:CreateJob")
+    with pytest.raises(
+        ValidationCheckError,
+        match=r"(?s)IAM check failed for multi-turn RFT job 'iam-no'.*sagemaker:CreateJob on .*job/AgentRFT/iam-no-\*",
+    ):
+        s["trainer"].train(job_name="iam-no")
+    with pytest.raises(
+        ValidationCheckError, match=r"(?s)multi-turn RFT evaluation job .ev-no.*job/AgentRFTEvaluation/ev-no-\*"
+    ):
+        s["evaluator"].evaluate(job_name="ev-no", eval_task=s["task"], model_path=PACKAGE)
+    assert service["jobs"].create_calls == []

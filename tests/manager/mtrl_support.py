@@ -52,7 +52,7 @@ class FakeJobs:
         now = datetime(2026, 1, 1, tzinfo=UTC)
         self.jobs[name] = {
             "JobName": name,
-            "JobArn": f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:job/{name}",
+            "JobArn": f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:job/{p['JobCategory']}/{name}",
             "RoleArn": p["RoleArn"],
             "JobCategory": p["JobCategory"],
             "JobConfigSchemaVersion": p["JobConfigSchemaVersion"],

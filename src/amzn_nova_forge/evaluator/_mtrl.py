@@ -70,6 +70,20 @@ def evaluate_mtrl(
     _mtrl.check_job_name(job_name)
     if not data:
         raise ConfigError("Multi-turn RFT evaluation needs data_s3_path (the S3 prefix of the evaluation prompts).")
+    from amzn_nova_forge.manager._base import JobConfig
+    from amzn_nova_forge.model import _checks
+
+    job_config = JobConfig(
+        job_name,
+        "",
+        "",
+        output_s3_path=output,
+        data_s3_path=data,
+        model=evaluator.model,
+        job_kind="evaluation",
+        extra={"job_category": _mtrl.EVAL_CATEGORY},
+    )
+    _checks.run_checks(evaluator._context(), job_config, kind="multi-turn RFT evaluation")
     if dry_run:
         logger.info("[dry_run] Would start multi-turn RFT evaluation %r (model_path=%s).", job_name, model_path)
         return None

@@ -298,6 +298,30 @@ class MTRLOperations:
         base_job = start(None, "base-model-eval") if evaluate_base_model and package else None
         return MTRLEvaluationJobs(job_name=primary, base_job_name=base_job, region=self.region)
 
+    def mtrl_iam_requirements(self, job_config: Any, account: str) -> list[tuple[str, str]]:
+        """(action, resource) pairs the caller needs for an MTRL job (``job_config.extra["job_category"]``)."""
+        from amzn_nova_forge.manager._checks_aws import AWSChecksMixin
+
+        category = str(job_config.extra["job_category"])
+        arn = f"arn:aws:sagemaker:{self.region}:{account}"
+        job = f"{arn}:job/{category}/{job_config.job_name}-*"
+        groups = [self.model_package_group_name]
+        if category == _mtrl.TRAIN_CATEGORY:
+            groups.append(
+                checkpoint_group_name(self.model_package_group_name, self.intermediate_model_package_group_name)
+            )
+        reqs: list[tuple[str, str]] = AWSChecksMixin.iam_requirements(self, job_config, account)  # type: ignore[arg-type]
+        reqs += [("sagemaker:CreateJob", job), ("sagemaker:DescribeJob", job), ("sagemaker:StopJob", job)]
+        reqs += [("sagemaker:DescribeModelPackageGroup", f"{arn}:model-package-group/{g}") for g in groups]
+        reqs.append(
+            (
+                "sagemaker:DescribeHubContent",
+                f"arn:aws:sagemaker:{self.region}:aws:hub-content/SageMakerPublicHub/Model/"
+                f"{job_config.model.hub_content_name}/*",
+            )
+        )
+        return reqs
+
     def mtrl_job_ref(self, job_id: str, category: str = _mtrl.TRAIN_CATEGORY) -> JobRef:
         """The JSON-safe reference of an MTRL job (status, stop and outputs work from it alone)."""
         from amzn_nova_forge.core.enums import Platform

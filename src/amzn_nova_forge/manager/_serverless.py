@@ -183,6 +183,8 @@ class SMTJServerlessRuntimeManager(
         return self.execution_role
 
     def iam_requirements(self, job_config: JobConfig, account: str) -> list[tuple[str, str]]:
+        if job_config.extra.get("job_category"):
+            return self.mtrl_iam_requirements(job_config, account)
         job_arn = f"arn:aws:sagemaker:{self.region}:{account}:training-job/{job_config.job_name}"
         group_arn = f"arn:aws:sagemaker:{self.region}:{account}:model-package-group/{self.model_package_group_name}"
         return super().iam_requirements(job_config, account) + [

@@ -59,7 +59,9 @@ def train_mtrl(
 ) -> TrainingResult | None:
     """Start the ``AgentRFT`` job of ``trainer`` (None for a dry run, after the offline checks)."""
     from amzn_nova_forge.manager import _mtrl
+    from amzn_nova_forge.manager._base import JobConfig
     from amzn_nova_forge.manager._serverless import SMTJServerlessRuntimeManager
+    from amzn_nova_forge.model import _cache, _checks
     from amzn_nova_forge.model.result._training import ModelArtifacts, SMTJServerlessTrainingResult
 
     infra = trainer.infra
@@ -84,23 +86,24 @@ def train_mtrl(
     _mtrl.check_job_name(job_name)
     if not trainer.training_data_s3_path:
         raise ConfigError("Multi-turn RFT needs training_data_s3_path (the S3 prefix of the prompts).")
+    ctx = trainer._context()
+    job_config = JobConfig(
+        job_name,
+        "",
+        "",
+        output_s3_path=output,
+        data_s3_path=trainer.training_data_s3_path,
+        model_name_or_path=trainer.model_arn,
+        method=trainer.method,
+        model=trainer.model,
+        extra={"job_category": _mtrl.TRAIN_CATEGORY},
+    )
+    _checks.run_checks(ctx, job_config, kind="multi-turn RFT")  # IAM and data/bucket, as validation says
     if dry_run:
         logger.info("[dry_run] Would start multi-turn RFT job %r on SMTJServerless.", job_name)
         return None
-    ctx = trainer._context()
     params: dict[str, Any] = {}
     if ctx.cache is not None:  # the job cache, as for every other job (ForgeConfig(enable_job_caching=True))
-        from amzn_nova_forge.manager._base import JobConfig
-        from amzn_nova_forge.model import _cache
-
-        job_config = JobConfig(
-            job_name,
-            "",
-            "",
-            output_s3_path=output,
-            data_s3_path=trainer.training_data_s3_path,
-            model_name_or_path=trainer.model_arn,
-        )
         params = _cache.job_parameters(
             ctx,
             kind="train",
@@ -136,7 +139,5 @@ def train_mtrl(
         extras={"job_category": _mtrl.TRAIN_CATEGORY},
     )
     if ctx.cache is not None:
-        from amzn_nova_forge.model import _cache
-
         _cache.store(ctx.cache, _cache.cache_key(params), result, job_name=job_name, kind="train", parameters=params)
     return result
