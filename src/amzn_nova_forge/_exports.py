@@ -55,6 +55,7 @@ MANAGERS = {
     "JobConfig": "amzn_nova_forge.manager._base",
     "SMTJRuntimeManager": "amzn_nova_forge.manager._smtj",
     "SMTJServerlessRuntimeManager": "amzn_nova_forge.manager._serverless",
+    "MTRLEvaluationJobs": "amzn_nova_forge.manager._mtrl_ops",
     "SMHPRuntimeManager": "amzn_nova_forge.manager._smhp",
     "BedrockRuntimeManager": "amzn_nova_forge.manager._bedrock",
     "LocalRuntimeManager": "amzn_nova_forge.manager._local",
@@ -109,6 +110,7 @@ DATASET = {
 MONITOR = {
     "CloudWatchLogMonitor": "amzn_nova_forge.monitor._logs",
     "MLflowMonitor": "amzn_nova_forge.monitor._mlflow",
+    "MTRLLogMonitor": "amzn_nova_forge.monitor._mtrl",
 }
 RECIPE = {
     "RecipeBuilder": "amzn_nova_forge.recipe._builder",

@@ -79,6 +79,11 @@ def test_published_constructor_signatures() -> None:
         ("security_group_ids", None),
         ("max_job_runtime", 86400),
         ("rft_lambda", None),
+        # official 1.4.10: multi-turn RFT through Amazon Bedrock AgentCore
+        ("agent_core_arn", None),
+        ("evaluator_name", None),
+        ("hub_content_version", None),
+        ("intermediate_model_package_group_name", None),
     ]
 
 

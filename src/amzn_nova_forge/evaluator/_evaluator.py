@@ -223,6 +223,22 @@ class ForgeEvaluator:
         task_config = task_config if task_config is not None else EvalTaskConfig()
         if not isinstance(task_config, EvalTaskConfig):
             raise ConfigError(f"task_config must be an EvalTaskConfig, got {type(task_config).__name__}.")
+        from amzn_nova_forge.evaluator import _mtrl
+
+        if _mtrl.is_mtrl_eval(self.platform, task):  # AgentRFTEvaluation job(s), no recipe
+            if recipe_path:
+                raise ConfigError("RFT_MULTITURN_EVAL on SMTJServerless takes no recipe; drop recipe_path.")
+            mtrl = _mtrl.evaluate_mtrl(
+                self,
+                job_name=job_name,
+                model_path=model_path,
+                task_config=task_config,
+                overrides=overrides,
+                dry_run=bool(dry_run),
+                job_result=job_result or fallback_result,
+            )
+            self.last_evaluation_result = mtrl or self.last_evaluation_result
+            return mtrl
         if task_config.evaluate_base_model:
             if model_path or job_result is not None:
                 raise ConfigError(
@@ -270,9 +286,12 @@ class ForgeEvaluator:
             >>> evaluator.get_logs(job_result=eval_result, limit=50)  # doctest: +SKIP
         """
         from amzn_nova_forge.model import _logs
+        from amzn_nova_forge.monitor._mtrl import show_mtrl_logs
 
         if job_result is None and job_id is None:
             job_result = self.last_evaluation_result
+        if show_mtrl_logs(job_result, limit=limit):
+            return
         _logs.show_logs(
             self.infra,
             job_result=job_result,

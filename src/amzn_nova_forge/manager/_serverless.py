@@ -33,6 +33,7 @@ from amzn_nova_forge.errors import ConfigError
 from amzn_nova_forge.manager._base import Capabilities, JobConfig, JobOutputs, JobRef, RuntimeManager
 from amzn_nova_forge.manager._checks_aws import AWSChecksMixin
 from amzn_nova_forge.manager._lambda import RFTLambdaMixin
+from amzn_nova_forge.manager._mtrl_ops import MTRLOperations, mtrl_category
 from amzn_nova_forge.manager._smtj import (
     DEFAULT_MAX_RUNTIME_S,
     TOKEN_TAG,
@@ -101,7 +102,9 @@ def serverless_hyperparameters(job_config: JobConfig) -> dict[str, str]:
     return hp
 
 
-class SMTJServerlessRuntimeManager(SageMakerTrainingJobMixin, RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
+class SMTJServerlessRuntimeManager(
+    MTRLOperations, SageMakerTrainingJobMixin, RFTLambdaMixin, AWSChecksMixin, RuntimeManager
+):
     """Runs Nova jobs on serverless SageMaker training.
 
     Args:
@@ -113,6 +116,11 @@ class SMTJServerlessRuntimeManager(SageMakerTrainingJobMixin, RFTLambdaMixin, AW
         security_group_ids: VPC security groups (with ``subnets``).
         max_job_runtime: Maximum runtime in seconds (default one day).
         rft_lambda: Reward Lambda ARN, evaluator hub-content ARN, or local ``.py`` file.
+        agent_core_arn: Amazon Bedrock AgentCore runtime ARN (or agent Lambda ARN) for multi-turn RFT.
+        evaluator_name: Name of the hub-content evaluator a reward Lambda is registered as.
+        hub_content_version: Version of the Nova model's hub content (None: the latest).
+        intermediate_model_package_group_name: Group for multi-turn RFT checkpoints
+            (default ``<model_package_group_name>-checkpoints``).
         region: AWS region (default: the environment's).
 
     Example:
@@ -150,6 +158,10 @@ class SMTJServerlessRuntimeManager(SageMakerTrainingJobMixin, RFTLambdaMixin, AW
         security_group_ids: list[str] | None = None,
         max_job_runtime: int | None = DEFAULT_MAX_RUNTIME_S,
         rft_lambda: str | None = None,
+        agent_core_arn: str | None = None,
+        evaluator_name: str | None = None,
+        hub_content_version: str | None = None,
+        intermediate_model_package_group_name: str | None = None,
         *,
         region: str | None = None,
     ) -> None:
@@ -172,6 +184,7 @@ class SMTJServerlessRuntimeManager(SageMakerTrainingJobMixin, RFTLambdaMixin, AW
         self.max_job_runtime = runtime
         self.region = resolve_region(region)
         self.rft_lambda = rft_lambda
+        self._init_mtrl(agent_core_arn, evaluator_name, hub_content_version, intermediate_model_package_group_name)
 
     @property
     def model_package_group_name(self) -> str:
@@ -187,6 +200,8 @@ class SMTJServerlessRuntimeManager(SageMakerTrainingJobMixin, RFTLambdaMixin, AW
         return self.execution_role
 
     def iam_requirements(self, job_config: JobConfig, account: str) -> list[tuple[str, str]]:
+        if job_config.extra.get("job_category"):
+            return self.mtrl_iam_requirements(job_config, account)
         job_arn = f"arn:aws:sagemaker:{self.region}:{account}:training-job/{job_config.job_name}"
         group_arn = f"arn:aws:sagemaker:{self.region}:{account}:model-package-group/{self.model_package_group_name}"
         return super().iam_requirements(job_config, account) + [
@@ -216,11 +231,9 @@ class SMTJServerlessRuntimeManager(SageMakerTrainingJobMixin, RFTLambdaMixin, AW
         return str(resp["ModelPackageGroupArn"])
 
     def _base_model_arn(self, model: Model) -> str:
-        with aws_errors("sagemaker", f"while looking up the hub content of {model.name}"):
-            resp = client("sagemaker", self.region).describe_hub_content(
-                HubName=PUBLIC_HUB, HubContentType="Model", HubContentName=HUB_CONTENT_NAMES[model]
-            )
-        return str(resp["HubContentArn"])
+        from amzn_nova_forge.manager._mtrl_jobs import base_model_arn
+
+        return base_model_arn(model, self.region, self.hub_content_version)
 
     def _evaluator_arn(self, lambda_arn: str) -> str:
         """A hub-content evaluator ARN for ``lambda_arn`` (registered once, then reused)."""
@@ -235,7 +248,7 @@ class SMTJServerlessRuntimeManager(SageMakerTrainingJobMixin, RFTLambdaMixin, AW
         except ClientError:
             with aws_errors("sagemaker", f"while creating hub {hub} for the reward evaluator"):
                 sm.create_hub(HubName=hub, HubDescription="Nova Forge reward evaluators")
-        name = re.sub(r"[^a-zA-Z0-9-]", "-", lambda_arn.rsplit(":", 1)[-1])[:63]
+        name = self.evaluator_name or re.sub(r"[^a-zA-Z0-9-]", "-", lambda_arn.rsplit(":", 1)[-1])[:63]
         doc = {
             "SubType": "AWS/Evaluator",
             "JsonContent": json.dumps({"EvaluatorType": "RewardFunction", "Reference": lambda_arn}),
@@ -327,6 +340,8 @@ class SMTJServerlessRuntimeManager(SageMakerTrainingJobMixin, RFTLambdaMixin, AW
         from amzn_nova_forge.manager._artifacts import checkpoint_from_manifest
         from amzn_nova_forge.manager._smtj import describe_training_job
 
+        if mtrl_category(ref):
+            return cls.mtrl_outputs(ref)
         job = describe_training_job(ref.job_id, ref.region)
         base = sagemaker_job_outputs(ref)
         checkpoint = base.checkpoint_s3_path

@@ -327,6 +327,14 @@ class ForgeTrainer:
     ) -> TrainingResult | None:
         """``train`` with the holdout data and interval given per call (``NovaModelCustomizer.train``)."""
         from amzn_nova_forge.model import _train
+        from amzn_nova_forge.trainer import _mtrl
+
+        if _mtrl.is_mtrl_serverless(self.platform, self.method):  # AgentCore: no recipe, one CreateJob
+            mtrl = _mtrl.train_mtrl(
+                self, job_name=job_name, overrides=overrides, dry_run=bool(dry_run), recipe_path=recipe_path
+            )
+            self.last_training_result = mtrl or self.last_training_result
+            return mtrl
 
         data_mixing = self.get_data_mixing_config() if self.data_mixing_enabled else None
         submission = _train.train(
@@ -399,9 +407,12 @@ class ForgeTrainer:
             >>> trainer.get_logs(job_result=result, limit=100, start_from_head=True)  # doctest: +SKIP
         """
         from amzn_nova_forge.model import _logs
+        from amzn_nova_forge.monitor._mtrl import show_mtrl_logs
 
         if job_result is None and job_id is None:
             job_result = self.last_training_result
+        if show_mtrl_logs(job_result, poll=poll, timeout=timeout, limit=limit):
+            return
         _logs.show_logs(
             self.infra,
             job_result=job_result,

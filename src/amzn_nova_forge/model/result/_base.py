@@ -131,6 +131,7 @@ class BaseJobResult(abc.ABC):  # noqa: B024 - abstract by intent; subclasses pic
         timeout: float | None = None,
         poll_every: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        poll: float | None = None,
     ) -> JobInfo:
         """Poll until the job is terminal; return the final :class:`JobInfo` (does not raise on failure).
 
@@ -138,6 +139,7 @@ class BaseJobResult(abc.ABC):  # noqa: B024 - abstract by intent; subclasses pic
             timeout: Give up after this many seconds (default: wait for ever).
             poll_every: Seconds between status calls (default 30 for cloud jobs, 1 for local ones).
             sleep: The sleep function (tests pass a fake).
+            poll: The official name of ``poll_every`` (``wait(poll=30, timeout=7200)``).
 
         Raises:
             JobTimeoutError: ``timeout`` seconds passed first.
@@ -148,6 +150,7 @@ class BaseJobResult(abc.ABC):  # noqa: B024 - abstract by intent; subclasses pic
         """
         from amzn_nova_forge.core._progress import job_progress
 
+        poll_every = poll if poll_every is None else poll_every
         if poll_every is None:
             poll_every = float(self._runtime_class().capabilities.poll_seconds)
         deadline = None if timeout is None else time.monotonic() + timeout

@@ -177,6 +177,29 @@ class TrainingResult(BaseJobResult):
         if status is JobStatus.IN_PROGRESS:
             print("  (the checkpoint is known once the job has completed)")
 
+    def get_training_metrics(self) -> list[dict[str, float]]:
+        """Per-step metrics of a multi-turn RFT job on SMTJServerless (``AgentRFT``), from its MLflow run.
+
+        Raises:
+            UnsupportedFeatureError: This is not a multi-turn RFT job on SMTJServerless.
+            MissingDependencyError: ``mlflow`` is not installed (the ``[mlflow]`` extra).
+
+        Example:
+            >>> rows = result.get_training_metrics()  # doctest: +SKIP
+            >>> rows[0]["rollout/reward/mean"]  # doctest: +SKIP
+        """
+        from amzn_nova_forge.errors import UnsupportedFeatureError
+        from amzn_nova_forge.monitor._mtrl import mtrl_training_metrics
+
+        if self.extras.get("job_category") != "AgentRFT":
+            raise UnsupportedFeatureError(
+                f"get_training_metrics() reads multi-turn RFT jobs on SMTJServerless; job {self.job_id!r} is not one "
+                "(use CloudWatchLogMonitor.get_metrics() for other jobs).",
+                runtime=self.platform.value,
+                features=["get_training_metrics"],
+            )
+        return mtrl_training_metrics(self.job_id, self.region)
+
     def _fields(self) -> dict[str, Any]:
         return {
             "method": self.method.value,
