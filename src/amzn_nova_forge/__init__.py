@@ -112,6 +112,9 @@ if TYPE_CHECKING:
     from amzn_nova_forge.manager._local import (
         LocalRuntimeManager as LocalRuntimeManager,
     )
+    from amzn_nova_forge.manager._mtrl_ops import (
+        MTRLEvaluationJobs as MTRLEvaluationJobs,
+    )
     from amzn_nova_forge.manager._serverless import (
         SMTJServerlessRuntimeManager as SMTJServerlessRuntimeManager,
     )
@@ -165,6 +168,9 @@ if TYPE_CHECKING:
     )
     from amzn_nova_forge.monitor._mlflow import (
         MLflowMonitor as MLflowMonitor,
+    )
+    from amzn_nova_forge.monitor._mtrl import (
+        MTRLLogMonitor as MTRLLogMonitor,
     )
     from amzn_nova_forge.notifications._base import (
         NotificationManager as NotificationManager,
@@ -256,6 +262,8 @@ if TYPE_CHECKING:
         "LocalRuntimeManager",
         "LocalTrainingResult",
         "MLflowMonitor",
+        "MTRLEvaluationJobs",
+        "MTRLLogMonitor",
         "MissingDependencyError",
         "Model",
         "ModelArtifacts",

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from amzn_nova_forge.manager._local import (
         LocalRuntimeManager as LocalRuntimeManager,
     )
+    from amzn_nova_forge.manager._mtrl_ops import (
+        MTRLEvaluationJobs as MTRLEvaluationJobs,
+    )
     from amzn_nova_forge.manager._serverless import (
         SMTJServerlessRuntimeManager as SMTJServerlessRuntimeManager,
     )
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
         "BedrockRuntimeManager",
         "JobConfig",
         "LocalRuntimeManager",
+        "MTRLEvaluationJobs",
         "RuntimeManager",
         "SMHPRuntimeManager",
         "SMTJRuntimeManager",

@@ -14,10 +14,14 @@ if TYPE_CHECKING:
     from amzn_nova_forge.monitor._mlflow import (
         MLflowMonitor as MLflowMonitor,
     )
+    from amzn_nova_forge.monitor._mtrl import (
+        MTRLLogMonitor as MTRLLogMonitor,
+    )
 
     __all__ = [
         "CloudWatchLogMonitor",
         "MLflowMonitor",
+        "MTRLLogMonitor",
     ]
 else:
     __getattr__, __dir__, __all__ = _lazy.attach(__name__, _exports.MONITOR)
