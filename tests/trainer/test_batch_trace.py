@@ -142,3 +142,77 @@ def test_source_is_never_modified(tmp_path: Path) -> None:
     log_dir = _logs(tmp_path, {0: {0: [bt.fingerprint_record(rows[0])]}})
     bt.run(str(data), str(log_dir), 0, str(tmp_path / "o.jsonl"))
     assert data.read_bytes() == before
+
+
+def _smhp_trainer(tmp_path: Path, data: str, tracing: bool = True) -> object:
+    from amzn_nova_forge.core.config import ForgeConfig
+    from amzn_nova_forge.core.enums import Model
+    from amzn_nova_forge.manager import SMHPRuntimeManager
+    from amzn_nova_forge.trainer import ForgeTrainer
+
+    infra = SMHPRuntimeManager(
+        instance_type="ml.p5.48xlarge",
+        instance_count=4,
+        cluster_name="nova-cluster",
+        namespace="kubeflow",
+        region="us-east-1",
+    )
+    cfg = ForgeConfig(
+        validation_config={"iam": False, "infra": False},
+        generated_recipe_dir=str(tmp_path / "recipes"),
+        output_s3_path="s3://trace-bucket/out/",
+    )
+    return ForgeTrainer(
+        model=Model.NOVA_LITE_2,
+        method=TrainingMethod.CPT,
+        infra=infra,
+        training_data_s3_path=data,
+        config=cfg,
+        enable_batch_sample_tracing=tracing,
+    )
+
+
+def test_trainer_asks_the_container_for_hash_logs(tmp_path: Path) -> None:
+    import yaml
+
+    trainer = _smhp_trainer(tmp_path, "s3://trace-bucket/data/train.jsonl")
+    assert trainer.train(job_name="cpt-trace", dry_run=True) is None  # type: ignore[attr-defined]
+    (recipe,) = (tmp_path / "recipes").glob("*.yaml")
+    assert yaml.safe_load(recipe.read_text())["training_config"]["enable_batch_sample_tracing"] is True
+
+
+def test_trainer_refuses_tracing_where_no_logs_are_written() -> None:
+    from amzn_nova_forge.core.enums import Model
+    from amzn_nova_forge.manager import SMTJRuntimeManager
+    from amzn_nova_forge.trainer import ForgeTrainer
+
+    smtj = SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2)
+    with pytest.raises(ConfigError, match="SageMaker HyperPod"):
+        ForgeTrainer(model=Model.NOVA_LITE_2, method=TrainingMethod.CPT, infra=smtj, enable_batch_sample_tracing=True)
+    with pytest.raises(ConfigError, match="True or False"):
+        ForgeTrainer(model=Model.NOVA_LITE_2, method=TrainingMethod.CPT, infra=smtj, enable_batch_sample_tracing="yes")  # type: ignore[arg-type]
+
+
+def test_trace_batch_reads_the_jobs_logs(aws: object, tmp_path: Path) -> None:
+    from amzn_nova_forge.model.result import ModelArtifacts, SMHPTrainingResult
+
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="trace-bucket")
+    rows = _cpt_rows(10)
+    s3.put_object(Bucket="trace-bucket", Key="data/train.jsonl", Body="".join(json.dumps(r) + "\n" for r in rows))
+    s3.put_object(
+        Bucket="trace-bucket",
+        Key="out/job-7/batch_tracing/batch_hashes_dp0.jsonl",
+        Body=json.dumps({"step": 4, "hashes": [bt.fingerprint_record(rows[8]), bt.fingerprint_record(rows[2])]}) + "\n",
+    )
+    trainer = _smhp_trainer(tmp_path, "s3://trace-bucket/data/train.jsonl")
+    result = SMHPTrainingResult(
+        "job-7",
+        None,
+        TrainingMethod.CPT,
+        ModelArtifacts(checkpoint_s3_path=None, output_s3_path="s3://trace-bucket/out/"),
+        cluster_name="nova-cluster",
+    )
+    out = trainer.trace_batch(result, step=4, output_path=str(tmp_path / "s4.jsonl"))  # type: ignore[attr-defined]
+    assert out is not None
+    assert [json.loads(x) for x in out.read_text().splitlines()] == [rows[2], rows[8]]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +91,7 @@ def train(
     val_check_interval: int | None = None,
     dry_run: bool = False,
     rft_multiturn_infra: Any = None,
+    batch_sample_tracing: bool = False,
 ) -> Submission[TrainingResult] | None:
     """Start a training job (see ``ForgeTrainer.train``); None when ``dry_run``.
 
@@ -106,6 +108,8 @@ def train(
         val_check_interval: Validate every this many steps (with holdout data).
         dry_run: Build and check only.
         rft_multiturn_infra: RFT multi-turn infrastructure (RFT_MULTITURN_* methods).
+        batch_sample_tracing: Ask the training container to log each step's sample hashes
+            (``training_config.enable_batch_sample_tracing``; see ``trainer.utils.batch_trace``).
 
     Raises:
         ConfigError: The method cannot be trained, data is missing, or a check failed.
@@ -128,7 +132,7 @@ def train(
     overrides = _with_val_check_interval(overrides, val_check_interval, validation_data_s3_path)
     multiturn: dict[str, Any] = {}
     if rft_multiturn_infra is not None or method.family == "rft_multiturn":
-        from amzn_nova_forge.rft_multiturn._integration import apply_to_recipe, training_settings
+        from amzn_nova_forge.rft_multiturn._integration import training_settings
 
         multiturn = training_settings(rft_multiturn_infra, model=ctx.model, method=method, platform=platform)
     reward = multiturn.get("rft_lambda_arn") or _reward_lambda(ctx, rft_lambda_arn)
@@ -171,5 +175,21 @@ def train(
         result_factory=make_result,
         cache_params={"rft_multiturn": multiturn.get("recipe_run")} if multiturn else {},
         dry_run=dry_run,
-        recipe_patch=(lambda recipe: apply_to_recipe(recipe, multiturn)) if multiturn else None,
+        recipe_patch=_recipe_patch(multiturn, batch_sample_tracing),
     )
+
+
+def _recipe_patch(multiturn: dict[str, Any], batch_sample_tracing: bool) -> Callable[[dict[str, Any]], None] | None:
+    """What ``submit`` changes in the built recipe: multi-turn settings, batch sample tracing."""
+    if not multiturn and not batch_sample_tracing:
+        return None
+
+    def patch(recipe: dict[str, Any]) -> None:
+        if multiturn:
+            from amzn_nova_forge.rft_multiturn._integration import apply_to_recipe
+
+            apply_to_recipe(recipe, multiturn)
+        if batch_sample_tracing:
+            recipe.setdefault("training_config", {})["enable_batch_sample_tracing"] = True
+
+    return patch

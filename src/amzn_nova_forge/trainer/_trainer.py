@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from amzn_nova_forge.core.config import ForgeConfig, JobCachingConfig
@@ -85,13 +86,12 @@ class ForgeTrainer:
             from the first records of the data when asked).
         hub_content_version: A recipe version from the SageMaker Hub; the bundled offline
             catalogue is used when None (see ``recipe.hub_recipe``).
-        enable_batch_sample_tracing: Per-step batch hashing for ``trace_batch`` (not available here:
-            raises ``UnsupportedFeatureError`` when True).
+        enable_batch_sample_tracing: Have the training container log the hashes of each step's
+            samples, so :meth:`trace_batch` can tell which data lines were in a step (SMHP, CPT).
 
     Raises:
         ConfigError: An invalid model, method, path, interval or configuration.
-        UnsupportedFeatureError: The method is not offered for the model on the platform, or
-            batch sample tracing was asked for.
+        UnsupportedFeatureError: The method is not offered for the model on the platform.
 
     Example:
         >>> from amzn_nova_forge.trainer import ForgeTrainer  # doctest: +SKIP
@@ -134,12 +134,14 @@ class ForgeTrainer:
             raise ConfigError(f"is_multimodal must be True, False or None, got {is_multimodal!r}.")
         if not isinstance(data_mixing_enabled, bool):
             raise ConfigError(f"data_mixing_enabled must be True or False, got {data_mixing_enabled!r}.")
-        if enable_batch_sample_tracing:
-            raise UnsupportedFeatureError(
-                "Batch sample tracing (enable_batch_sample_tracing / trace_batch) is not available in this SDK; "
-                "leave enable_batch_sample_tracing=False.",
-                features=["batch_sample_tracing"],
+        if not isinstance(enable_batch_sample_tracing, bool):
+            raise ConfigError(
+                f"enable_batch_sample_tracing must be True or False, got {enable_batch_sample_tracing!r}."
             )
+        if enable_batch_sample_tracing:
+            from amzn_nova_forge.trainer.utils.batch_trace import check_batch_tracing_supported
+
+            check_batch_tracing_supported(infra.platform, _coerce_method(method))
         self._config = _coerce_config(config)
         self.model = model
         self.method = method
@@ -350,6 +352,7 @@ class ForgeTrainer:
             val_check_interval=val_check_interval,
             dry_run=bool(dry_run),
             rft_multiturn_infra=rft_multiturn_infra,
+            batch_sample_tracing=self.enable_batch_sample_tracing,
         )
         if submission is None:
             return None
@@ -357,6 +360,46 @@ class ForgeTrainer:
             self._resolved_output = submission.output_s3_path
         self.last_training_result = submission.result
         return submission.result
+
+    def trace_batch(
+        self,
+        training_result: TrainingResult,
+        step: int,
+        output_path: str | None = None,
+        cache_dir: str = "~/.nova-forge/batch_trace_cache",
+    ) -> Path | None:
+        """Write the lines of the training data that were in training step ``step``; None if none matched.
+
+        Needs a job started with ``enable_batch_sample_tracing=True``: its container logs each step's
+        sample hashes under ``<output>/<job id>/batch_tracing/``.
+
+        Args:
+            training_result: The training job's result.
+            step: The training step (e.g. the one where the loss spiked).
+            output_path: Where to write the matched lines (default ``step_<step>_samples.jsonl``).
+            cache_dir: Kept for the official signature; tracing streams both files.
+
+        Raises:
+            ConfigError: No training data or output path to read.
+            BatchTraceError: The hash logs are missing or corrupt.
+
+        Example:
+            >>> trainer.trace_batch(result, step=120, output_path="step120.jsonl")  # doctest: +SKIP
+            PosixPath('step120.jsonl')
+        """
+        from amzn_nova_forge.trainer.utils import batch_trace
+
+        if not self.training_data_s3_path:
+            raise ConfigError("trace_batch needs the trainer's training_data_s3_path (the data the job read).")
+        output = training_result.model_artifacts.output_s3_path
+        if not output:
+            raise ConfigError(f"Training job {training_result.job_id} has no output path to read the hash logs from.")
+        if not self.enable_batch_sample_tracing:
+            logger.warning(
+                "This trainer was built without enable_batch_sample_tracing=True; the job may have written no hash logs."
+            )
+        log_dir = batch_trace.log_dir_for(output, training_result.job_id)
+        return batch_trace.run(self.training_data_s3_path, log_dir, step, output_path, cache_dir=cache_dir)
 
     def get_config(self, overrides: dict[str, Any] | None = None) -> RecipeConfig:
         """The overridable parameters of the recipe ``train`` builds, with type, default, range and enum.
