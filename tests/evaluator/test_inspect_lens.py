@@ -290,3 +290,33 @@ def test_no_nova_recipe_is_built_for_inspect_lens() -> None:
         RecipeBuilder(
             Model.NOVA_MICRO, TrainingMethod.EVALUATION, Platform.SMTJ, eval_task=EvaluationTask.INSPECT_LENS
         ).build()
+
+
+def test_forge_evaluator_runs_inspect_lens(aws: object, tmp_path: Path) -> None:
+    from amzn_nova_forge.core.config import ForgeConfig
+    from amzn_nova_forge.evaluator import ForgeEvaluator
+    from amzn_nova_forge.manager import SMTJRuntimeManager
+
+    role = A.create_role()
+    boto3.client("s3").create_bucket(Bucket="my-bucket")
+    infra = SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=1, execution_role=role)
+    evaluator = ForgeEvaluator(
+        model=Model.NOVA_MICRO,
+        infra=infra,
+        config=ForgeConfig(output_s3_path="s3://my-bucket/evals/", validation_config={"iam": False, "infra": False}),
+    )
+    bench = evaluator.upload_benchmarks(str(_bench(tmp_path)), "s3://my-bucket/benchmarks/")
+    cfg = InspectLensConfig(benchmarks_path=bench, tasks=[{"name": "gsm8k", "limit": 3}])
+    with pytest.raises(ConfigError, match="inspect_lens_config is for EvaluationTask.INSPECT_LENS"):
+        evaluator.evaluate(job_name="e", eval_task=EvaluationTask.MMLU, inspect_lens_config=cfg)
+    with pytest.raises(ConfigError, match="takes no recipe"):
+        evaluator.evaluate(
+            job_name="e", eval_task=EvaluationTask.INSPECT_LENS, inspect_lens_config=cfg, recipe_path="r.yaml"
+        )
+    result = evaluator.evaluate(
+        job_name="inspect", eval_task=EvaluationTask.INSPECT_LENS, inspect_lens_config=cfg, overrides={"max_tokens": 64}
+    )
+    assert result is not None and evaluator.last_evaluation_result is result
+    assert result.eval_output_path == "s3://my-bucket/evals/inspectlens-results/"
+    status, _ = result.get_job_status()
+    assert status.name in ("IN_PROGRESS", "COMPLETED")

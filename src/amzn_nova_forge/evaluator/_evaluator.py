@@ -16,6 +16,7 @@ from amzn_nova_forge.core.enums import EvaluationTask, Model, Platform, Training
 from amzn_nova_forge.errors import ConfigError
 
 if TYPE_CHECKING:
+    from amzn_nova_forge.evaluator.inspect_lens_config import InspectLensConfig
     from amzn_nova_forge.manager._base import RuntimeManager
     from amzn_nova_forge.model._context import JobContext
     from amzn_nova_forge.model.result._base import BaseJobResult
@@ -158,6 +159,7 @@ class ForgeEvaluator:
         dry_run: bool = False,
         job_result: TrainingResult | None = None,
         rft_multiturn_infra: Any = None,
+        inspect_lens_config: InspectLensConfig | None = None,
     ) -> EvaluationResult | None:
         """Build the evaluation recipe and start the job (None when ``dry_run``).
 
@@ -173,6 +175,9 @@ class ForgeEvaluator:
             dry_run: Build and check only.
             job_result: A completed training result whose checkpoint is evaluated.
             rft_multiturn_infra: An ``RFTMultiturnInfrastructure`` driving ``RFT_MULTITURN_EVAL``.
+            inspect_lens_config: The benchmarks and inference provider of ``EvaluationTask.INSPECT_LENS``
+                (its ``overrides`` are decoding settings: temperature, top_p, top_k, max_tokens,
+                max_connections, max_retries, timeout).
 
         Returns:
             An :class:`EvaluationResult` (per platform): ``.wait()``, then ``.get()`` / ``.show()``.
@@ -196,7 +201,25 @@ class ForgeEvaluator:
             dry_run=dry_run,
             job_result=job_result,
             rft_multiturn_infra=rft_multiturn_infra,
+            inspect_lens_config=inspect_lens_config,
         )
+
+    def upload_benchmarks(self, local_dir: str, s3_path: str) -> str:
+        """Upload a folder of Inspect AI benchmarks for ``EvaluationTask.INSPECT_LENS``; returns the S3 prefix.
+
+        ``.py`` files (subfolders kept), ``pyproject.toml`` and ``requirements.txt`` are uploaded
+        (encrypted with ``config.kms_key_id`` when set). Use the returned URI as
+        ``InspectLensConfig(benchmarks_path=...)``.
+
+        Raises:
+            ConfigError: Not a folder, no ``@task`` function in it, over 256 MiB, or not an ``s3://`` target.
+
+        Example:
+            >>> path = evaluator.upload_benchmarks("./my_benchmarks", "s3://my-bucket/benchmarks/")  # doctest: +SKIP
+        """
+        from amzn_nova_forge.evaluator._inspect_lens import upload_benchmarks
+
+        return upload_benchmarks(local_dir, s3_path, kms_key_id=self._config.kms_key_id)
 
     def _evaluate(
         self,
@@ -211,6 +234,7 @@ class ForgeEvaluator:
         job_result: BaseJobResult | None,
         rft_multiturn_infra: Any,
         fallback_result: BaseJobResult | None = None,
+        inspect_lens_config: InspectLensConfig | None = None,
     ) -> EvaluationResult | None:
         from amzn_nova_forge.model import _evaluate
 
@@ -223,6 +247,18 @@ class ForgeEvaluator:
         task_config = task_config if task_config is not None else EvalTaskConfig()
         if not isinstance(task_config, EvalTaskConfig):
             raise ConfigError(f"task_config must be an EvalTaskConfig, got {type(task_config).__name__}.")
+        if task is EvaluationTask.INSPECT_LENS:
+            return self._evaluate_inspect_lens(
+                job_name=job_name,
+                config=inspect_lens_config,
+                model_path=model_path,
+                job_result=job_result or fallback_result,
+                overrides=overrides,
+                recipe_path=recipe_path,
+                dry_run=bool(dry_run),
+            )
+        if inspect_lens_config is not None:
+            raise ConfigError(f"inspect_lens_config is for EvaluationTask.INSPECT_LENS, not {task.name}; drop it.")
         from amzn_nova_forge.evaluator import _mtrl
 
         if _mtrl.is_mtrl_eval(self.platform, task):  # AgentRFTEvaluation job(s), no recipe
@@ -267,6 +303,54 @@ class ForgeEvaluator:
             self._resolved_output = submission.output_s3_path
         self.last_evaluation_result = submission.result
         return submission.result
+
+    def _evaluate_inspect_lens(
+        self,
+        *,
+        job_name: str,
+        config: InspectLensConfig | None,
+        model_path: str | None,
+        job_result: BaseJobResult | None,
+        overrides: Mapping[str, Any] | None,
+        recipe_path: str | None,
+        dry_run: bool,
+    ) -> EvaluationResult | None:
+        from amzn_nova_forge.evaluator._inspect_lens import run_inspect_lens
+        from amzn_nova_forge.model._submit import resolve_output_path
+        from amzn_nova_forge.model.result._training import TrainingResult
+
+        if recipe_path:
+            raise ConfigError(
+                "INSPECT_LENS takes no recipe (its settings are the InspectLensConfig); drop recipe_path."
+            )
+        if job_result is not None and not isinstance(job_result, TrainingResult):
+            raise ConfigError(f"job_result must be a training result, got {type(job_result).__name__}.")
+        ctx = self._context()
+        output = resolve_output_path(ctx, None, dry_run=dry_run)
+        if output is None:
+            raise ConfigError("INSPECT_LENS runs on SageMaker: give ForgeConfig(output_s3_path='s3://...').")
+        monitor = self._config.mlflow_monitor
+        result = run_inspect_lens(
+            infra=self.infra,
+            model=self.model,
+            region=self.region or ctx.region or "us-east-1",
+            job_name=job_name,
+            config=config,
+            output_s3_path=output,
+            model_path=model_path,
+            job_result=job_result,
+            overrides=overrides,
+            image_uri=self._config.image_uri,
+            generated_recipe_dir=self._config.generated_recipe_dir,
+            mlflow_tracking_uri=monitor.tracking_uri if monitor is not None else None,
+            mlflow_experiment_name=monitor.experiment_name if monitor is not None else None,
+            dry_run=dry_run,
+        )
+        if result is not None:
+            if self._config.output_s3_path is None:
+                self._resolved_output = output
+            self.last_evaluation_result = result
+        return result
 
     def get_logs(
         self,
