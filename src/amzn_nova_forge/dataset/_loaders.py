@@ -34,6 +34,7 @@ from amzn_nova_forge.core import storage
 from amzn_nova_forge.core._progress import progress
 from amzn_nova_forge.core.enums import EvaluationTask, Model, Platform, TrainingMethod
 from amzn_nova_forge.dataset import _io
+from amzn_nova_forge.dataset._curation._mixin import CurationMixin
 from amzn_nova_forge.dataset._store import CHUNK_BYTES, SourceStore, Store, StoreWriter
 from amzn_nova_forge.dataset._transforms import Transform, build_transform, check_mapped_columns
 from amzn_nova_forge.dataset._validate import ValidationReport, Validator, resolve
@@ -46,7 +47,7 @@ logger = logging.getLogger(__name__)
 _SAFE_NAME = re.compile(r"^[\w\-/.]+$", re.ASCII)
 
 
-class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fixed by each subclass
+class DatasetLoader(CurationMixin, ABC):
     """Base class of every dataset loader.
 
     Args:
@@ -109,6 +110,7 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
                 store = _io.load_store(self._format, path, self.max_record_bytes, update)
             logger.info("Loaded %d records from %s", store.count, path)
         self._store, self.path, self._pending = store, path, []
+        self.__dict__.pop("_curation_queue", None)
         return self
 
     @classmethod
@@ -146,6 +148,7 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         return loader
 
     def _require(self) -> Store | SourceStore:
+        self._flush_filters()  # queued filter() steps run before any pass reads the records
         if self._store is None:
             raise DataPrepError(f"No data loaded: call {type(self).__name__}(...).load(path) first.")
         return self._store
