@@ -103,10 +103,13 @@ class RayExecutor:
 
     Args:
         address: The cluster (``"auto"``, ``"ray://head:10001"``, ``"127.0.0.1:6379"``);
-            ``None`` joins the Ray already initialised in this process, else starts a local one.
+            ``None`` uses the Ray already initialised in this process, else starts a local one.
         num_cpus: CPUs of a local Ray started here (ignored when joining a cluster).
         max_in_flight: Tasks submitted and not yet collected (default: 2 per cluster CPU).
         init_kwargs: More ``ray.init`` arguments (e.g. ``runtime_env``).
+
+    Tasks are spread over the nodes (``SPREAD``); after a run ``nodes_used`` holds the ids of
+    the nodes that analysed chunks.
 
     Example:
         >>> ex = RayExecutor(address="auto")  # doctest: +SKIP
@@ -134,27 +137,40 @@ class RayExecutor:
         ray = require("ray", extra="ray")
         if not ray.is_initialized():
             kwargs: dict[str, Any] = {"ignore_reinit_error": True, "log_to_driver": False, **self.init_kwargs}
-            if self.address is not None:
-                kwargs["address"] = self.address
-            elif self.num_cpus is not None:
+            kwargs["address"] = self.address or "local"
+            if self.address is None and self.num_cpus is not None:
                 kwargs["num_cpus"] = self.num_cpus
             ray.init(**kwargs)
         return ray
 
     def map(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
         ray = self._ray()
-        remote = ray.remote(num_cpus=1, max_retries=2)(fn)
+        remote = ray.remote(num_cpus=1, max_retries=2, scheduling_strategy="SPREAD")(_on_node)
         limit = self.max_in_flight or max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
         pending: collections.deque[Any] = collections.deque()
+        self.nodes_used: set[str] = set()
+
+        def collect() -> R:
+            node, result = ray.get(pending.popleft())
+            self.nodes_used.add(node)
+            return result  # type: ignore[no-any-return]
+
         for t in tasks:
-            pending.append(remote.remote(t))
+            pending.append(remote.remote(fn, t))
             if len(pending) >= limit:
-                yield ray.get(pending.popleft())
+                yield collect()
         while pending:
-            yield ray.get(pending.popleft())
+            yield collect()
 
     def __repr__(self) -> str:
         return f"RayExecutor(address={self.address!r})"
+
+
+def _on_node(fn: Callable[[Any], Any], task: Any) -> tuple[str, Any]:
+    """Run ``fn(task)`` in a Ray worker; also say which node ran it (``RayExecutor.nodes_used``)."""
+    import ray
+
+    return str(ray.get_runtime_context().get_node_id()), fn(task)
 
 
 def resolve_executor(executor: Executor | str | None, records: int | None) -> Executor:
