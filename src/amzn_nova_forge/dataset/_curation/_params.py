@@ -87,13 +87,35 @@ class FilterStep:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data (no runtime manager): what a remote job receives."""
-        params = {k: (v.value if hasattr(v, "value") else v) for k, v in self.params.items()}
+        params = {k: _plain(v) for k, v in self.params.items()}
         return {"method": self.method.value, "text_field": self.text_field, "params": params}
+
+
+_ENUM_KEYS = {
+    "training_method": "TrainingMethod",
+    "model": "Model",
+    "platform": "Platform",
+    "eval_task": "EvaluationTask",
+}
+
+
+def _plain(v: Any) -> Any:
+    """An enum as ``"Class.NAME"`` (JSON-safe, rebuilt by :func:`step_from_dict`)."""
+    from enum import Enum
+
+    return f"{type(v).__name__}.{v.name}" if isinstance(v, Enum) else v
 
 
 def step_from_dict(data: Mapping[str, Any]) -> FilterStep:
     """Rebuild a step from :meth:`FilterStep.to_dict` output (validating it again)."""
-    return build_step(FilterMethod(data["method"]), {"text_field": data["text_field"], **dict(data["params"])})
+    from amzn_nova_forge.core import enums
+
+    params = dict(data["params"])
+    for key, cls in _ENUM_KEYS.items():
+        v = params.get(key)
+        if isinstance(v, str) and v.startswith(cls + "."):
+            params[key] = getattr(enums, cls)[v.split(".", 1)[1]]
+    return build_step(FilterMethod(data["method"]), {"text_field": data["text_field"], **params})
 
 
 def _method(method: Any) -> FilterMethod:
