@@ -177,6 +177,21 @@ def _reason(step: FilterStep, c: int, raw: bytes, dup_line: int | None) -> str:
     return f"{LANG_REASONS[c]}: {what}; allowed {p['languages']}, min_score {p['min_score']}"
 
 
+def _text_reasons(steps: Sequence[FilterStep], at: Any, parts: list[bytes], gone: list[int]) -> dict[int, str]:
+    """DEFAULT_TEXT_FILTER reasons of a batch's dropped records, measured in one vectorised call."""
+    from amzn_nova_forge.dataset._curation._textrules import explain_many
+
+    out: dict[int, str] = {}
+    for s, step in enumerate(steps):
+        if step.method is not FilterMethod.DEFAULT_TEXT_FILTER:
+            continue
+        idx = [i for i in gone if int(at[i]) == s]
+        if idx:
+            texts = [orjson.loads(parts[i])[step.text_field] for i in idx]
+            out.update(zip(idx, explain_many(texts, step.params), strict=True))
+    return out
+
+
 def _reason_name(step: FilterStep, c: int) -> str:
     from amzn_nova_forge.dataset._curation._textrules import RULES
 
@@ -224,7 +239,9 @@ def _write(
                         ks = np.flatnonzero((at < 0) | (at > s))
                         if len(ks):
                             f.write(b"\n".join(parts[i] for i in ks) + b"\n")
-                for i in np.flatnonzero(at >= 0).tolist():
+                gone = np.flatnonzero(at >= 0).tolist()
+                batched = _text_reasons(steps, at, parts, gone)
+                for i in gone:
                     s = int(at[i])
                     g = base + i
                     c = int(dec.code[g])
@@ -233,11 +250,8 @@ def _write(
                     line = src[i] if src is not None else g + 1
                     name = _reason_name(steps[s], c)
                     reasons[s][name] = reasons[s].get(name, 0) + 1
-                    meta: dict[str, Any] = {
-                        "line": line,
-                        "filter": steps[s].method.value,
-                        "reason": _reason(steps[s], c, parts[i], dup_line),
-                    }
+                    why = batched.get(i) or _reason(steps[s], c, parts[i], dup_line)
+                    meta: dict[str, Any] = {"line": line, "filter": steps[s].method.value, "reason": why}
                     if dup_line is not None:
                         meta["duplicate_of_line"] = dup_line
                     dropped[s].write(orjson.dumps(meta)[:-1] + b',"record":' + parts[i] + b"}\n")

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-__all__ = ["RULES", "explain", "text_filter_codes"]
+__all__ = ["RULES", "explain", "explain_many", "text_filter_codes"]
 
 #: Reason codes (index = code; 0 = kept).
 RULES = (
@@ -94,16 +94,14 @@ def _regex_chars(batch: TextBatch, pattern: re.Pattern[str], trigger: tuple[str,
     return out
 
 
-def _dup_ngram_cover(
-    hashes: NDArray[np.uint64], docs: NDArray[np.int64], n: int, n_docs: int
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Per document: the n-grams occurring more than once (counted with multiplicity), and the
-    occurrences of the ``sqrt(k)`` most frequent repeated ones (``k`` distinct n-grams)."""
+def _top_repeated(hashes: NDArray[np.uint64], docs: NDArray[np.int64], n_docs: int) -> NDArray[np.int64]:
+    """Per document: occurrences of its ``sqrt(k)`` most frequent n-grams among those occurring
+    more than once (``k`` = its distinct n-grams) — the numerator of the BigScience ratio."""
     import numpy as np
 
+    out = np.zeros(n_docs, dtype=np.int64)
     if len(hashes) == 0:
-        z = np.zeros(n_docs, dtype=np.int64)
-        return z, z
+        return out
     key = (docs.astype(np.uint64) << np.uint64(40)) | (hashes >> np.uint64(24))
     key.sort()
     new = np.empty(len(key), dtype=bool)
@@ -112,17 +110,32 @@ def _dup_ngram_cover(
     gstart = np.flatnonzero(new)
     counts = np.diff(np.append(gstart, len(key)))
     gdoc = (key[gstart] >> np.uint64(40)).astype(np.int64)
-    repeated = np.bincount(gdoc, weights=counts * (counts > 1), minlength=n_docs).astype(np.int64)
     distinct = np.bincount(gdoc, minlength=n_docs)
-    # rank groups inside each document by count, descending
-    order = np.lexsort((-counts, gdoc))
-    sdoc, scount = gdoc[order], counts[order]
+    rep = counts > 1  # usually few: rank only these
+    rdoc, rcount = gdoc[rep], counts[rep]
+    if not len(rdoc):
+        return out
+    order = np.lexsort((-rcount, rdoc))
+    sdoc, scount = rdoc[order], rcount[order]
     first = np.searchsorted(sdoc, np.arange(n_docs))
     rank = np.arange(len(sdoc)) - first[sdoc]
     top = np.floor(np.sqrt(distinct)).astype(np.int64)
-    take = (rank < top[sdoc]) & (scount > 1)
-    top_sum = np.bincount(sdoc[take], weights=scount[take], minlength=n_docs).astype(np.int64)
-    return repeated, top_sum
+    take = rank < top[sdoc]
+    return np.bincount(sdoc[take], weights=scount[take], minlength=n_docs).astype(np.int64)
+
+
+def _repeated_positions(hashes: NDArray[np.uint64], docs: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Indices of the n-grams that occur more than once in their document."""
+    import numpy as np
+
+    key = (docs.astype(np.uint64) << np.uint64(40)) | (hashes >> np.uint64(24))
+    order = np.argsort(key)
+    sk = key[order]
+    same = sk[1:] == sk[:-1]
+    dup = np.zeros(len(sk), dtype=bool)
+    dup[1:] |= same
+    dup[:-1] |= same
+    return np.sort(order[dup])
 
 
 def measure(batch: TextBatch, p: Mapping[str, Any]) -> dict[str, NDArray[Any]]:
@@ -138,9 +151,7 @@ def measure(batch: TextBatch, p: Mapping[str, Any]) -> dict[str, NDArray[Any]]:
     # words covered by a repeated word n-gram: mark each repeated n-gram's n words
     word_cover = np.zeros(batch.n, dtype=np.int64)
     if len(wh):
-        key = (wd.astype(np.uint64) << np.uint64(40)) | (wh >> np.uint64(24))
-        _, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
-        rep_pos = np.flatnonzero(cnt[inv] > 1)
+        rep_pos = _repeated_positions(wh, wd)
         if len(rep_pos):
             ws, _, wdoc = batch.words()
             counts = batch.word_counts()
@@ -157,7 +168,7 @@ def measure(batch: TextBatch, p: Mapping[str, Any]) -> dict[str, NDArray[Any]]:
             word_cover = np.bincount(wdoc[mask], minlength=batch.n).astype(np.int64)
     n_words = np.maximum(batch.word_counts(), 1)
     ch, cd = batch.char_ngrams(int(p["char_repetition_ngram"]))
-    _, top_sum = _dup_ngram_cover(ch, cd, int(p["char_repetition_ngram"]), batch.n)
+    top_sum = _top_repeated(ch, cd, batch.n)
     n_char_grams = np.maximum(chars - int(p["char_repetition_ngram"]) + 1, 1)
     return {
         "chars": chars,
@@ -173,14 +184,18 @@ def measure(batch: TextBatch, p: Mapping[str, Any]) -> dict[str, NDArray[Any]]:
 
 def text_filter_codes(batch: TextBatch, p: Mapping[str, Any]) -> NDArray[np.uint8]:
     """The reason code (index into :data:`RULES`) of each document; 0 = kept."""
+
+    return _codes(batch.n, measure(batch, p), p)
+
+
+def _codes(n: int, m: Mapping[str, Any], p: Mapping[str, Any]) -> NDArray[np.uint8]:
     import numpy as np
 
-    m = measure(batch, p)
-    code = np.zeros(batch.n, dtype=np.uint8)
+    code = np.zeros(n, dtype=np.uint8)
     max_chars = p["max_chars"]
     checks = [
         (1, m["chars"] < p["min_chars"]),
-        (2, m["chars"] > max_chars if max_chars is not None else np.zeros(batch.n, dtype=bool)),
+        (2, m["chars"] > max_chars if max_chars is not None else np.zeros(n, dtype=bool)),
         (3, m["url_ratio"] > p["max_url_to_text_ratio"]),
         (4, m["alnum_ratio"] < p["min_alnum_ratio"]),
         (5, (m["lines"] >= p["min_lines_for_line_check"]) & (m["avg_line_length"] < p["min_avg_line_length"])),
@@ -193,11 +208,24 @@ def text_filter_codes(batch: TextBatch, p: Mapping[str, Any]) -> NDArray[np.uint
     return code
 
 
+def explain_many(texts: list[str], p: Mapping[str, Any]) -> list[str]:
+    """Why each text is dropped, with the measured value and the bound (for the side file)."""
+    batch = TextBatch(texts)
+    ms = measure(batch, p)
+    codes = _codes(batch.n, ms, p)
+    out = []
+    for i, code in enumerate(codes.tolist()):
+        m = {k: v[i] for k, v in ms.items()}
+        out.append(_message(int(code), m, p))
+    return out
+
+
 def explain(text: str, p: Mapping[str, Any]) -> str:
-    """Why ``text`` is dropped, with the measured value and the bound (for the side file)."""
-    batch = TextBatch([text])
-    m = {k: v[0] for k, v in measure(batch, p).items()}
-    code = int(text_filter_codes(batch, p)[0])
+    """Why ``text`` is dropped (see :func:`explain_many`)."""
+    return explain_many([text], p)[0]
+
+
+def _message(code: int, m: Mapping[str, Any], p: Mapping[str, Any]) -> str:
     return {
         0: "kept",
         1: f"too_short: {m['chars']} characters < min_chars {p['min_chars']}",

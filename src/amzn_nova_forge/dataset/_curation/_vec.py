@@ -90,22 +90,24 @@ class TextBatch:
         self.joined = joined
         self.cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         self._prefix: _Prefix | None = None
+        self._pos_doc: NDArray[np.int64] | None = None
         self._words: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]] | None = None
         self._word_hashes: NDArray[np.uint64] | None = None
 
     # ---------------------------------------------------------------- per position
     def doc_of(self, pos: NDArray[np.int64]) -> NDArray[np.int64]:
         """Document index of each code-point position."""
-        import numpy as np
+        if self._pos_doc is None:
+            import numpy as np
 
-        return np.searchsorted(self.starts, pos, side="right") - 1
+            self._pos_doc = np.repeat(np.arange(self.n, dtype=np.int64), self.lengths)
+        return self._pos_doc[pos]
 
     def per_doc_sum(self, mask: NDArray[np.bool_]) -> NDArray[np.int64]:
         """Count of ``True`` positions of ``mask`` (one per code point) in each document."""
         import numpy as np
 
-        idx = np.flatnonzero(mask)
-        return np.bincount(self.doc_of(idx), minlength=self.n).astype(np.int64)
+        return np.bincount(self.doc_of(np.flatnonzero(mask)), minlength=self.n).astype(np.int64)
 
     @property
     def prefix(self) -> _Prefix:
@@ -136,7 +138,7 @@ class TextBatch:
                 last[bounds - 1] = True
             ws = np.flatnonzero(ns & first)
             we = np.flatnonzero(ns & last) + 1
-            self._words = (ws, we, self.doc_of(ws))
+            self._words = (ws, we, self.doc_of(ws) if len(ws) else ws)
         return self._words
 
     def word_hashes(self) -> NDArray[np.uint64]:
@@ -168,7 +170,7 @@ class TextBatch:
             ends = np.repeat(self.starts[1:], self.lengths)[: len(pos)]
             pos = pos[pos + n <= ends]
         hashes = self.prefix.slices(pos, pos + n)
-        docs = self.doc_of(pos)
+        docs = self.doc_of(pos) if len(pos) else pos
         if whole_if_short:
             short = np.flatnonzero((self.lengths > 0) & (self.lengths < n))
             if len(short):
