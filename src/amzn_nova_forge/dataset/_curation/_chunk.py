@@ -210,7 +210,7 @@ def _line(task: ChunkTask, k: int) -> int:
 def _texts(recs: list[Any], idx: NDArray[np.int64], field_name: str, task: ChunkTask) -> list[str]:
     from amzn_nova_forge.errors import DataPrepError
 
-    texts = []
+    texts: list[str] = []
     for i in idx.tolist():
         rec = recs[i]
         value = rec.get(field_name) if type(rec) is dict else None
@@ -219,7 +219,7 @@ def _texts(recs: list[Any], idx: NDArray[np.int64], field_name: str, task: Chunk
                 text_of(rec, field_name, _line(task, i))
             except DataPrepError as e:
                 raise _RecordError(str(e.args[0]), _line(task, i), e.field) from None
-        texts.append(value)
+        texts.append(value)  # type: ignore[arg-type]  # a str: checked just above
     return texts
 
 

@@ -8,7 +8,7 @@ bad value fails at ``filter()``, not minutes into a job; unknown keywords get a 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -238,13 +238,14 @@ def build_step(method: Any, kwargs: Mapping[str, Any]) -> FilterStep:
     if input_format is not None and input_format not in ("jsonl", "json", "parquet"):
         raise ConfigError(f"input_format must be 'jsonl', 'json' or 'parquet'; got {input_format!r}.")
     params = {**defaults, **{k: v for k, v in merged.items() if k in defaults}}
-    {
+    checks: dict[FilterMethod, Callable[[dict[str, Any]], None]] = {
         FilterMethod.DEFAULT_TEXT_FILTER: _check_text,
         FilterMethod.FUZZY_DEDUP: _check_fuzzy,
         FilterMethod.LANGUAGE_DETECTION: _check_lang,
         FilterMethod.INVALID_RECORDS: _check_invalid,
-        FilterMethod.EXACT_DEDUP: lambda p: None,
-    }[m](params)
+    }
+    if m in checks:
+        checks[m](params)
     if m is FilterMethod.EXACT_DEDUP and not isinstance(params["lowercase"], bool):
         raise ConfigError(f"lowercase must be True or False; got {params['lowercase']!r}.")
     job_name = merged.get("job_name")

@@ -227,8 +227,8 @@ def _write(
             for parts, src, base in store.batches():
                 n = len(parts)
                 at = dec.dropped_at[base : base + n]
-                keep = np.flatnonzero(at < 0)
-                if len(keep):
+                keep = np.flatnonzero(at < 0).tolist()
+                if keep:
                     writer.write_blob(
                         b"\n".join(parts[i] for i in keep) + b"\n",
                         len(keep),
@@ -236,8 +236,8 @@ def _write(
                     )
                 for s, f in enumerate(kept_files):
                     if f is not None:
-                        ks = np.flatnonzero((at < 0) | (at > s))
-                        if len(ks):
+                        ks = np.flatnonzero((at < 0) | (at > s)).tolist()
+                        if ks:
                             f.write(b"\n".join(parts[i] for i in ks) + b"\n")
                 gone = np.flatnonzero(at >= 0).tolist()
                 batched = _text_reasons(steps, at, parts, gone)

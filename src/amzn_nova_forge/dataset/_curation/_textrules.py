@@ -68,7 +68,7 @@ def _alnum_mask(cp: NDArray[np.uint32]) -> NDArray[np.bool_]:
     ascii_ = cp < 128
     out = np.zeros(len(cp), dtype=bool)
     out[ascii_] = table[cp[ascii_]]
-    hi = ~ascii_
+    non_ascii = ~ascii_
     punct = (
         (cp < 0xC0)
         | ((cp >= 0x2000) & (cp < 0x2C00))
@@ -76,7 +76,7 @@ def _alnum_mask(cp: NDArray[np.uint32]) -> NDArray[np.bool_]:
         | ((cp >= 0xFE30) & (cp < 0xFE50))
         | ((cp >= 0xFF00) & (cp < 0xFF10))
     )
-    out[hi] = ~punct[hi]
+    out[non_ascii] = ~punct[non_ascii]
     return out
 
 
