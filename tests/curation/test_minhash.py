@@ -69,7 +69,7 @@ def test_word_and_char_ngrams_stay_inside_documents():
     b = TextBatch(["a b c", "d e", "", "f g h i"])
     h, d = b.word_ngrams(2)
     assert d.tolist() == [0, 0, 1, 3, 3, 3]
-    h2, d2 = b.char_ngrams(3)
+    _, d2 = b.char_ngrams(3)
     assert d2.tolist() == [0, 0, 0, 1, 3, 3, 3, 3, 3]
     again, _ = TextBatch(["f g h i"]).word_ngrams(2)
     assert h[3:].tolist() == again.tolist()  # a hash depends on the n-gram only
