@@ -90,3 +90,10 @@ def test_text_rules_single_documents(text, rule):
     p = DEFAULTS[FilterMethod.DEFAULT_TEXT_FILTER]
     assert RULES[int(text_filter_codes(TextBatch([text]), p)[0])] == rule
     assert explain(text, p).startswith(rule)
+
+
+def test_url_characters_are_counted_per_document():
+    from amzn_nova_forge.dataset._curation._textrules import _URL, _regex_chars
+
+    b = TextBatch(["see http://a.io/xyz", "next", "www.b.com and http://c.d"])
+    assert _regex_chars(b, _URL, ("http", "www")).tolist() == [15, 0, 9 + 10]
