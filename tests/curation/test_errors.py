@@ -91,3 +91,5 @@ def test_bad_executor_is_refused(jsonl):
     loader = JSONLDatasetLoader().load(str(jsonl([{"text": "x"}])))
     with pytest.raises(ConfigError, match="Unknown executor 'gpu'"):
         loader.filter(method=FilterMethod.EXACT_DEDUP).execute(executor="gpu")
+    loader.execute(executor="serial")  # the queued filter was kept
+    assert loader.last_curation.steps[0].method == "exact_dedup_filter"

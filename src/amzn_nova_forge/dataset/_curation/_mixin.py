@@ -97,9 +97,10 @@ class CurationMixin:
             >>> print(loader.last_curation)  # doctest: +SKIP
         """
         queue: list[FilterStep] = self.__dict__.get("_curation_queue") or []
-        self.__dict__["_curation_queue"] = []
         if not queue:
             return self
+        resolve_executor(executor, None)  # a bad executor fails here, with the queue kept
+        self.__dict__["_curation_queue"] = []
         store = self._materialize("Preparing")
         session = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d_%H-%M-%S")
         dirs = [s.output_path or derive_output_dir(self.path, session, s.method) for s in queue]
