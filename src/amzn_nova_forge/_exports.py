@@ -59,6 +59,9 @@ MANAGERS = {
     "SMHPRuntimeManager": "amzn_nova_forge.manager._smhp",
     "BedrockRuntimeManager": "amzn_nova_forge.manager._bedrock",
     "LocalRuntimeManager": "amzn_nova_forge.manager._local",
+    "SMTJDataPrepRuntimeManager": "amzn_nova_forge.manager._dataprep",
+    "DataPrepJobConfig": "amzn_nova_forge.manager._dataprep",
+    "GlueRuntimeManager": "amzn_nova_forge.manager._dataprep_glue",
 }
 RESULTS = {
     "BaseJobResult": "amzn_nova_forge.model.result._base",

@@ -41,6 +41,7 @@ from amzn_nova_forge.core.enums import (
 )
 from amzn_nova_forge.dataset import _io
 from amzn_nova_forge.dataset._callforms import schema_args
+from amzn_nova_forge.dataset._curation._mixin import CurationMixin
 from amzn_nova_forge.dataset._passes import apply_fn, iter_records, run_pass
 from amzn_nova_forge.dataset._paths import normalize, resolve_inputs
 from amzn_nova_forge.dataset._records import Renumber, store_from
@@ -57,7 +58,7 @@ logger = logging.getLogger(__name__)
 _SAFE_NAME = re.compile(r"^[\w\-/.]+$", re.ASCII)
 
 
-class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fixed by each subclass
+class DatasetLoader(CurationMixin, ABC):
     """Base class of every dataset loader.
 
     Args:
@@ -139,6 +140,7 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
         else:
             store = self._load_many(path, files)
         self._store, self.path, self.files, self._pending, self._source = store, path, files, [], None
+        self.__dict__.pop("_curation_queue", None)
         return self
 
     def _resolve(self, path: str) -> list[str]:
@@ -222,6 +224,7 @@ class DatasetLoader(ABC):  # noqa: B024 - abstract by contract: the format is fi
             if store.count == 0:
                 raise DataPrepError("the source returned no records", path=self.path)
             self._store, self._source = store, None
+        self._flush_filters()  # queued filter() steps run before any pass reads the records
         if self._store is None:
             raise DataPrepError(f"No data loaded: call {type(self).__name__}(...).load(path) first.")
         return self._store

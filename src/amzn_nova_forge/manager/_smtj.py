@@ -42,6 +42,7 @@ from amzn_nova_forge.manager._base import (
     RuntimeManager,
 )
 from amzn_nova_forge.manager._checks_aws import AWSChecksMixin
+from amzn_nova_forge.manager._dataprep import DataPrepModeMixin, dataprep_kwargs
 from amzn_nova_forge.manager._lambda import RFTLambdaMixin
 
 __all__ = ["TOKEN_TAG", "SMTJRuntimeManager", "create_training_job_once", "describe_training_job"]
@@ -270,7 +271,9 @@ class SageMakerTrainingJobMixin:
         return LogLocation("cloudwatch_streams", TRAINING_JOB_LOG_GROUP, stream_prefix=f"{ref.job_id}/")
 
 
-class SMTJRuntimeManager(SageMakerTrainingJobMixin, InstanceCountMixin, RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
+class SMTJRuntimeManager(
+    DataPrepModeMixin, SageMakerTrainingJobMixin, InstanceCountMixin, RFTLambdaMixin, AWSChecksMixin, RuntimeManager
+):
     """Runs Nova jobs on SageMaker Training Jobs.
 
     Args:
@@ -283,7 +286,10 @@ class SMTJRuntimeManager(SageMakerTrainingJobMixin, InstanceCountMixin, RFTLambd
         security_group_ids: VPC security groups (with ``subnets``).
         rft_lambda: Reward Lambda ARN or local ``.py`` file (RFT).
         region: AWS region (default: the environment's).
-        max_job_runtime: ``StoppingCondition.MaxRuntimeInSeconds`` (default one day).
+        max_job_runtime: ``StoppingCondition.MaxRuntimeInSeconds`` (default one day; 3600 for data prep).
+        image_uri, poll_interval, max_wait_time, s3_artifact_bucket, s3_artifact_prefix,
+            keep_alive_seconds, job_submit_poll_timeout: Used after
+            ``set_mode(SMTJRuntimeMode.DATA_PREP)`` (see :class:`SMTJDataPrepRuntimeManager`).
 
     Example:
         >>> infra = SMTJRuntimeManager(instance_type="ml.p5.48xlarge", instance_count=2)
@@ -314,6 +320,13 @@ class SMTJRuntimeManager(SageMakerTrainingJobMixin, InstanceCountMixin, RFTLambd
         region: str | None = None,
         max_job_runtime: int = DEFAULT_MAX_RUNTIME_S,
         volume_size_gb: int | None = None,
+        image_uri: str = "",
+        poll_interval: int = 30,
+        max_wait_time: int = 3600,
+        s3_artifact_bucket: str | None = None,
+        s3_artifact_prefix: str | None = None,
+        keep_alive_seconds: int = 0,
+        job_submit_poll_timeout: int = 600,
     ) -> None:
         if not isinstance(instance_type, str) or not instance_type.startswith("ml."):
             raise ConfigError(f"instance_type must look like 'ml.p5.48xlarge', got {instance_type!r}.")
@@ -331,6 +344,17 @@ class SMTJRuntimeManager(SageMakerTrainingJobMixin, InstanceCountMixin, RFTLambd
         self.volume_size_gb = volume_size_gb
         self.region = resolve_region(region)
         self.rft_lambda = rft_lambda
+        self._dataprep_kwargs = dataprep_kwargs(
+            image_uri=image_uri,
+            poll_interval=poll_interval,
+            max_wait_time=max_wait_time,
+            s3_artifact_bucket=s3_artifact_bucket,
+            s3_artifact_prefix=s3_artifact_prefix,
+            keep_alive_seconds=keep_alive_seconds,
+            job_submit_poll_timeout=job_submit_poll_timeout,
+            max_job_runtime=max_job_runtime if max_job_runtime != DEFAULT_MAX_RUNTIME_S else None,
+            volume_size_gb=volume_size_gb,
+        )
 
     def resolve_execution_role(self) -> str:
         """``execution_role``, else the caller's own role (resolved once via STS/IAM)."""
@@ -413,6 +437,9 @@ class SMTJRuntimeManager(SageMakerTrainingJobMixin, InstanceCountMixin, RFTLambd
         Example:
             >>> job_id = infra.execute(job_config)  # doctest: +SKIP
         """
+        dataprep = self.data_prep_manager()
+        if dataprep is not None:
+            return dataprep.execute(job_config)
         prefix = self._upload_recipe(job_config)
         request = self.build_request(job_config, prefix)
         return create_training_job_once(request, self.region)

@@ -1,0 +1,238 @@
+"""The per-chunk work of every filter: one pure function that every executor runs.
+
+:func:`analyse` takes the queued steps and a chunk of raw JSON lines and returns, per step,
+either a reason code per record (record-local filters: INVALID_RECORDS,
+DEFAULT_TEXT_FILTER, LANGUAGE_DETECTION) or a key per record (EXACT_DEDUP: a 64-bit
+BLAKE2b hash of the normalised text; FUZZY_DEDUP: one LSH key per band). Deciding which
+duplicate to keep needs every key, so that happens in the driver (:mod:`._pipeline`); this
+function never sees other chunks. It is the only implementation of each filter: the local
+processes, Ray tasks and the SageMaker job all call it.
+
+Steps run in queue order inside the chunk: a record dropped by a record-local step is not
+looked at by later steps (so a later filter's missing text field does not fail on it).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from amzn_nova_forge.core.enums import FilterMethod
+from amzn_nova_forge.dataset._curation._params import FilterStep
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+__all__ = ["ChunkOut", "ChunkTask", "analyse", "exact_key", "lang_codes", "text_of"]
+
+#: LANGUAGE_DETECTION reason codes.
+LANG_REASONS = ("kept", "language_not_allowed", "score_below_min", "undetected")
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """One unit of work: the steps, the raw lines and where they came from."""
+
+    steps: tuple[FilterStep, ...]
+    lines: list[bytes]
+    base: int  # index of the first record in the whole dataset
+    src: Sequence[int] | None  # source line of each record (None: base + k + 1)
+
+
+@dataclass
+class ChunkOut:
+    """Per step: ``codes`` (uint8, 0 = kept) for record-local steps, ``keys`` for dedup steps."""
+
+    n: int
+    codes: list[Any] = field(default_factory=list)
+    keys: list[Any] = field(default_factory=list)
+    error: tuple[str, int, str | None] | None = None  # (message, source line, JSON path)
+
+
+class _RecordError(Exception):
+    def __init__(self, message: str, line: int, path: str | None) -> None:
+        super().__init__(message)
+        self.line, self.path = line, path
+
+
+def text_of(rec: Any, field_name: str, line: int) -> str:
+    """The text of ``rec[field_name]``; raises a typed error naming the field otherwise."""
+    from amzn_nova_forge.errors import DataPrepError
+
+    if type(rec) is not dict:
+        raise DataPrepError(f"the record is a {type(rec).__name__}, not a JSON object", line=line, field="$")
+    if field_name not in rec:
+        keys = ", ".join(sorted(rec)[:8])
+        raise DataPrepError(
+            f"the record has no field {field_name!r} (text_field={field_name!r}); its fields are: {keys}. "
+            "Pass text_field= naming the field that holds the text.",
+            line=line,
+            field=f"$.{field_name}",
+        )
+    value = rec[field_name]
+    if not isinstance(value, str):
+        raise DataPrepError(
+            f"field {field_name!r} must be a string to filter on it, got {type(value).__name__} "
+            f"({orjson.dumps(value)[:60].decode(errors='replace')})",
+            line=line,
+            field=f"$.{field_name}",
+        )
+    return value
+
+
+def exact_key(text: str, lowercase: bool) -> int:
+    """64-bit BLAKE2b of the text with whitespace runs collapsed and ends stripped."""
+    norm = " ".join(text.split())
+    if lowercase:
+        norm = norm.lower()
+    return int.from_bytes(hashlib.blake2b(norm.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+@functools.lru_cache(maxsize=1)
+def _identifier() -> Any:
+    from amzn_nova_forge.dataset._curation._deps import require
+
+    langid = require("langid.langid", extra="curation")
+    return langid.LanguageIdentifier.from_modelstring(langid.model, norm_probs=True)
+
+
+def detect(text: str) -> tuple[str, float] | None:
+    """``(ISO 639-1 code, probability)`` from langid's bundled model, ``None`` for blank text."""
+    if not text.strip():
+        return None
+    lang, prob = _identifier().classify(text)
+    return str(lang), float(prob)
+
+
+def lang_codes(texts: list[str], p: dict[str, Any]) -> list[int]:
+    """LANGUAGE_DETECTION reason codes (see :data:`LANG_REASONS`)."""
+    allowed, min_score, keep_undetected = set(p["languages"]), float(p["min_score"]), bool(p["keep_undetected"])
+    out = []
+    for t in texts:
+        found = detect(t)
+        if found is None:
+            out.append(0 if keep_undetected else 3)
+        elif found[0] not in allowed:
+            out.append(1)
+        else:
+            out.append(2 if found[1] < min_score else 0)
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _spec(method: Any, model: Any, eval_task: Any, platform: Any) -> Any:
+    from amzn_nova_forge.dataset._validate import resolve
+
+    return resolve(method, model, eval_task, platform)
+
+
+def invalid_spec(p: Any) -> Any:
+    """The validation rules INVALID_RECORDS applies (the ones ``validate()`` applies)."""
+    return _spec(p["training_method"], p["model"], p["eval_task"], p["platform"])
+
+
+def record_problems(rec: Any, p: Any) -> list[tuple[str, str]]:
+    """``validate()``'s record-level problems for ``rec``: ``[(json path, message)]``."""
+    from amzn_nova_forge.dataset._rules import Ctx
+
+    spec = invalid_spec(p)
+    ctx = Ctx(rules=spec.rules)
+    spec.check(rec, ctx)
+    return list(ctx.errs)
+
+
+def analyse(task: ChunkTask) -> ChunkOut:
+    """Run every step's per-record part on one chunk (see the module docstring)."""
+    import numpy as np
+
+    lines = task.lines
+    n = len(lines)
+    out = ChunkOut(n)
+    loads = orjson.loads
+    recs = [loads(raw) for raw in lines]
+    alive = np.ones(n, dtype=bool)
+    for step in task.steps:
+        m, p = step.method, step.params
+        idx = np.flatnonzero(alive)
+        try:
+            if m is FilterMethod.INVALID_RECORDS:
+                codes = np.zeros(n, dtype=np.uint8)
+                codes[idx] = _invalid_codes([recs[i] for i in idx], p)
+                out.codes.append(codes)
+                out.keys.append(None)
+                alive &= codes == 0
+                continue
+            texts = _texts(recs, idx, step.text_field, task)
+        except _RecordError as e:
+            out.error = (str(e), e.line, e.path)
+            return out
+        if m is FilterMethod.EXACT_DEDUP:
+            keys = np.zeros(n, dtype=np.uint64)
+            lc = bool(p["lowercase"])
+            keys[idx] = np.fromiter((exact_key(t, lc) for t in texts), dtype=np.uint64, count=len(texts))
+            out.codes.append(None)
+            out.keys.append(keys)
+        elif m is FilterMethod.FUZZY_DEDUP:
+            from amzn_nova_forge.dataset._curation._minhash import band_keys, lsh_params, signatures
+
+            b, r = p["num_bands"], p["rows_per_band"]
+            if b is None:
+                b, r = lsh_params(float(p["threshold"]), int(p["num_perm"]))
+            keys2 = np.zeros((n, b), dtype=np.uint64)
+            keys2[idx] = band_keys(signatures(texts, p), b, r)
+            out.codes.append(None)
+            out.keys.append(keys2)
+        else:
+            codes = np.zeros(n, dtype=np.uint8)
+            if m is FilterMethod.DEFAULT_TEXT_FILTER:
+                from amzn_nova_forge.dataset._curation._textrules import text_filter_codes
+                from amzn_nova_forge.dataset._curation._vec import TextBatch
+
+                codes[idx] = text_filter_codes(TextBatch(texts), p)
+            else:
+                codes[idx] = lang_codes(texts, dict(p))
+            out.codes.append(codes)
+            out.keys.append(None)
+            alive &= codes == 0
+    return out
+
+
+def _line(task: ChunkTask, k: int) -> int:
+    return task.src[k] if task.src is not None else task.base + k + 1
+
+
+def _texts(recs: list[Any], idx: NDArray[np.int64], field_name: str, task: ChunkTask) -> list[str]:
+    from amzn_nova_forge.errors import DataPrepError
+
+    texts: list[str] = []
+    for i in idx.tolist():
+        rec = recs[i]
+        value = rec.get(field_name) if type(rec) is dict else None
+        if type(value) is not str:
+            try:
+                text_of(rec, field_name, _line(task, i))
+            except DataPrepError as e:
+                raise _RecordError(str(e.args[0]), _line(task, i), e.field) from None
+        texts.append(value)  # type: ignore[arg-type]  # a str: checked just above
+    return texts
+
+
+def _invalid_codes(recs: list[Any], p: Any) -> list[int]:
+    from amzn_nova_forge.dataset._rules import Ctx
+
+    spec = invalid_spec(p)
+    ctx = Ctx(rules=spec.rules)
+    check, errs, warns = spec.check, ctx.errs, ctx.warns
+    out = []
+    for rec in recs:
+        check(rec, ctx)
+        out.append(1 if errs else 0)
+        errs.clear()
+        warns.clear()
+    return out
