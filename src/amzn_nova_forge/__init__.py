@@ -109,6 +109,13 @@ if TYPE_CHECKING:
     from amzn_nova_forge.manager._bedrock import (
         BedrockRuntimeManager as BedrockRuntimeManager,
     )
+    from amzn_nova_forge.manager._dataprep import (
+        DataPrepJobConfig as DataPrepJobConfig,
+        SMTJDataPrepRuntimeManager as SMTJDataPrepRuntimeManager,
+    )
+    from amzn_nova_forge.manager._dataprep_glue import (
+        GlueRuntimeManager as GlueRuntimeManager,
+    )
     from amzn_nova_forge.manager._local import (
         LocalRuntimeManager as LocalRuntimeManager,
     )
@@ -224,6 +231,7 @@ if TYPE_CHECKING:
         "ConfigParameter",
         "CustomEnvironment",
         "DataPrepError",
+        "DataPrepJobConfig",
         "DatasetLoader",
         "DatasetValidationError",
         "DeployPlatform",
@@ -243,6 +251,7 @@ if TYPE_CHECKING:
         "ForgeEvaluator",
         "ForgeInference",
         "ForgeTrainer",
+        "GlueRuntimeManager",
         "HuggingFaceDatasetLoader",
         "InferenceComponentConfig",
         "InferenceResult",
@@ -286,6 +295,7 @@ if TYPE_CHECKING:
         "SMHPRuntimeManager",
         "SMHPTrainingResult",
         "SMTJBatchInferenceResult",
+        "SMTJDataPrepRuntimeManager",
         "SMTJEvaluationResult",
         "SMTJNotificationManager",
         "SMTJRuntimeManager",

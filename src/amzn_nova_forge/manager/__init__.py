@@ -15,6 +15,13 @@ if TYPE_CHECKING:
     from amzn_nova_forge.manager._bedrock import (
         BedrockRuntimeManager as BedrockRuntimeManager,
     )
+    from amzn_nova_forge.manager._dataprep import (
+        DataPrepJobConfig as DataPrepJobConfig,
+        SMTJDataPrepRuntimeManager as SMTJDataPrepRuntimeManager,
+    )
+    from amzn_nova_forge.manager._dataprep_glue import (
+        GlueRuntimeManager as GlueRuntimeManager,
+    )
     from amzn_nova_forge.manager._local import (
         LocalRuntimeManager as LocalRuntimeManager,
     )
@@ -33,11 +40,14 @@ if TYPE_CHECKING:
 
     __all__ = [
         "BedrockRuntimeManager",
+        "DataPrepJobConfig",
+        "GlueRuntimeManager",
         "JobConfig",
         "LocalRuntimeManager",
         "MTRLEvaluationJobs",
         "RuntimeManager",
         "SMHPRuntimeManager",
+        "SMTJDataPrepRuntimeManager",
         "SMTJRuntimeManager",
         "SMTJServerlessRuntimeManager",
     ]

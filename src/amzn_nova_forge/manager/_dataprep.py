@@ -373,7 +373,7 @@ class DataPrepModeMixin:
     one way (DATA_PREP → TRAINING raises), as in the official SDK.
     """
 
-    instance_type: str
+    instance_type: str | None
     instance_count: int
     execution_role: str | None
     kms_key_id: str | None
@@ -406,6 +406,8 @@ class DataPrepModeMixin:
                 "Cannot switch an SMTJRuntimeManager from DATA_PREP back to TRAINING; create a new manager."
             )
         kw = dict(self._dataprep_kwargs)
+        if not self.instance_type:
+            raise ConfigError("DATA_PREP mode needs the manager's instance_type (e.g. 'ml.m5.2xlarge').")
         self.__dict__["_dataprep"] = SMTJDataPrepRuntimeManager(
             instance_type=self.instance_type,
             instance_count=self.instance_count,

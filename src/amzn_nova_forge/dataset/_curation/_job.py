@@ -64,7 +64,7 @@ def run_job(config: Mapping[str, str]) -> dict[str, Any]:
             loader.filter(method=step.method, text_field=step.text_field, output_path=out, **dict(step.params))
         loader.execute(executor="local")
         loader.save_data(storage.join(root, "part-00000.jsonl"))
-    result: dict[str, Any] = loader.last_curation.to_dict()  # type: ignore[union-attr]
+    result: dict[str, Any] = loader.last_curation.to_dict()
     storage.write_text(storage.join(root, CURATION_FILE), json.dumps(result, indent=2))
     return result
 
