@@ -272,3 +272,42 @@ def test_default_jobs_root_is_under_home_unless_overridden(tmp_path: Path, monke
     monkeypatch.setenv("NOVA_FORGE_LOCAL_JOBS_DIR", "~/elsewhere")
     assert default_jobs_root() == tmp_path / "elsewhere"  # ~ is expanded
     assert LocalRuntimeManager(device="cpu").output_root == (tmp_path / "elsewhere").resolve()
+
+
+def test_liveness_probe_is_psutil_and_guards_recycled_pids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_os_kill(*a: object) -> None:
+        raise AssertionError("os.kill is not a liveness probe on Windows")
+
+    monkeypatch.setattr(os, "kill", no_os_kill)
+    jd = JobDir(tmp_path / "job-alive")
+    assert pid_alive(os.getpid())
+    assert not pid_alive(None) and not pid_alive(0)
+    assert not pid_alive(os.getpid(), must_contain=str(jd.path))  # this process is not that job's worker
+    monkeypatch.undo()
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 30
+    import psutil
+
+    while psutil.Process(child.pid).status() != psutil.STATUS_ZOMBIE:  # exited, not yet reaped
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert not pid_alive(child.pid)  # a zombie is dead
+    child.wait()
+    assert not pid_alive(child.pid)
+
+
+def test_status_lock_is_bounded_and_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from filelock import FileLock
+
+    from amzn_nova_forge.errors import JobError
+    from amzn_nova_forge.manager._local import _jobdir
+
+    jd = JobDir(tmp_path / "job-locked")
+    jd.update_status(status="InProgress")
+    monkeypatch.setattr(_jobdir, "LOCK_TIMEOUT_S", 0.2)
+    holder = FileLock(str(jd.path / ".status.lock"))
+    with holder, pytest.raises(JobError, match=r"Could not lock .*\.status\.lock within 0s") as err:
+        jd.update_status(status="Completed")
+    assert err.value.job_id == "job-locked"
+    assert jd.read_status()["status"] == "InProgress"  # nothing written without the lock
+    assert jd.update_status(status="Completed")["status"] == "Completed"  # free again

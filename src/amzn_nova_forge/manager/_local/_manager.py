@@ -62,7 +62,7 @@ def spawn_detached(cmd: list[str], log_path: Path, env: dict[str, str] | None = 
 
 
 #: Packages the worker needs (checked without importing them).
-LOCAL_DEPENDENCIES = ("torch", "transformers", "peft")
+LOCAL_DEPENDENCIES = ("torch", "transformers", "peft", "psutil", "filelock")
 
 
 def check_local_dependencies() -> None:
@@ -352,7 +352,7 @@ class LocalRuntimeManager(RuntimeManager):
         st = jd.read_status()
         if not st or st.get("status") in _jobdir.TERMINAL:
             return
-        pid = st.get("pid")
+        pid = int(st.get("pid") or 0)
         if pid_alive(pid, must_contain=str(jd.path)):
             jd.update_status(status=_jobdir.STOPPING, message="Stop requested.")
             _signal(pid, signal.SIGTERM)
@@ -412,13 +412,22 @@ def _check_local_eval_task(job_config: JobConfig) -> None:
 
 
 def _signal(pid: int, sig: int) -> None:
-    try:
-        if hasattr(os, "killpg"):
-            os.killpg(pid, sig)
-        else:  # pragma: no cover - Windows
-            os.kill(pid, sig)
-    except (ProcessLookupError, PermissionError):
+    """Send ``sig`` to the worker and everything it started (its process group; on Windows, its process tree)."""
+    if hasattr(os, "killpg"):
         try:
-            os.kill(pid, sig)
+            os.killpg(pid, sig)  # the worker leads its own session: its group holds torchrun children too
+            return
         except (ProcessLookupError, PermissionError):
+            pass
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [*root.children(recursive=True), root]
+    except psutil.NoSuchProcess:
+        return
+    for proc in procs:
+        try:
+            proc.send_signal(sig)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
