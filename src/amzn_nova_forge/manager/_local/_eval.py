@@ -55,7 +55,7 @@ def _gen_settings(job: dict[str, Any], recipe: dict[str, Any]) -> dict[str, Any]
 
 
 def _load(jd: JobDir, job: dict[str, Any]) -> tuple[Any, Any]:
-    from amzn_nova_forge.manager._local._jobs import load_model_for
+    from amzn_nova_forge.manager._local._load import load_model_for
 
     cfg = TrainConfig(dtype=str((job.get("local") or {}).get("dtype") or "auto"))
     model, tok, _ = load_model_for(jd, job, cfg)
