@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from amzn_nova_forge.errors import ConfigError
-from amzn_nova_forge.manager._local._hparams import TrainConfig, find_in_recipe
+from amzn_nova_forge.manager._local._hparams import find_in_recipe, resolve_config
 from amzn_nova_forge.manager._local._jobdir import JobDir
 
 __all__ = ["batch_inference", "evaluate"]
@@ -57,7 +57,7 @@ def _gen_settings(job: dict[str, Any], recipe: dict[str, Any]) -> dict[str, Any]
 def _load(jd: JobDir, job: dict[str, Any]) -> tuple[Any, Any]:
     from amzn_nova_forge.manager._local._load import load_model_for
 
-    cfg = TrainConfig(dtype=str((job.get("local") or {}).get("dtype") or "auto"))
+    cfg = resolve_config({}, {}, method_is_lora=False, overrides={"dtype": (job.get("local") or {}).get("dtype")})
     model, tok, _ = load_model_for(jd, job, cfg)
     model.eval()
     return model, tok

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from amzn_nova_forge.errors import ConfigError
-from amzn_nova_forge.manager._local._hparams import TrainConfig, resolve_config
+from amzn_nova_forge.manager._local._checkpoints import Checkpoints, read_resume, restore_adapter
+from amzn_nova_forge.manager._local._hparams import TrainConfig, resolve_config, unused_keys
 from amzn_nova_forge.manager._local._jobdir import JobDir
 from amzn_nova_forge.manager._local._load import load_model_for, read_recipe, resolve_model_source
 
@@ -17,15 +18,22 @@ __all__ = ["load_model_for", "resolve_model_source", "run_batch_inference", "run
 logger = logging.getLogger(__name__)
 
 
-def _train_sft_cpt(model: Any, examples: list[dict[str, list[int]]], cfg: TrainConfig, on_step: Any, jd: JobDir) -> Any:
-    try:
-        from amzn_nova_forge.manager._local._engine import train_causal_lm
-    except ImportError:
-        from amzn_nova_forge.manager._local._loop import train_causal_lm
-    except Exception as e:  # pragma: no cover - a broken engine must not break training
-        jd.log(f"Fast engine unavailable ({type(e).__name__}: {e}); using the plain loop.")
-        from amzn_nova_forge.manager._local._loop import train_causal_lm
-    return train_causal_lm(model, examples, cfg, on_step)
+def _train_sft_cpt(
+    model: Any, examples: list[dict[str, list[int]]], cfg: TrainConfig, on_step: Checkpoints, resume: Any
+) -> dict[str, Any]:
+    """Train on the engine; ``on_step`` gets the dict events of the DPO / RFT loops (0-based ``step``)."""
+    from amzn_nova_forge.manager._local._engine import StepMetrics, train_causal_lm
+
+    def relay(m: StepMetrics) -> Any:
+        return on_step({**m.to_dict(), "step": m.step - 1, "step_time": m.step_time_s})
+
+    on_step.engine = True  # the engine hands over its optimizer state: on_save writes resumable checkpoints
+    metrics = train_causal_lm(model, examples, cfg, relay, on_save=on_step.save, resume=resume)
+    return {
+        "steps": len(metrics),
+        "final_loss": metrics[-1].loss if metrics else float("nan"),
+        "consumed_samples": metrics[-1].consumed_samples if metrics else 0,
+    }
 
 
 def run_training(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
@@ -40,6 +48,12 @@ def run_training(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
         raise ConfigError(f"The local runtime cannot train {method.value!r}; it supports SFT, CPT, DPO and RFT.")
     recipe = read_recipe(job)
     cfg = resolve_config(job.get("hyperparameters"), recipe, method_is_lora=method.is_lora, overrides=job.get("local"))
+    service_only = unused_keys(job.get("hyperparameters"))
+    if service_only:
+        jd.log(
+            "Service-only settings with no local counterpart (infrastructure of the managed job, not the "
+            f"training math): {', '.join(service_only)}."
+        )
     if not job.get("data_s3_path"):
         raise ConfigError("No training data: pass data_s3_path (a local JSONL file or folder) to the customizer.")
     rows = _data.read_rows(job["data_s3_path"])
@@ -50,12 +64,18 @@ def run_training(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
             f"WARNING: {media} rows have image/video/document blocks; the local runtime trains on their "
             "text only (multimodal training needs a Nova model on SageMaker)."
         )
+    resume_from = (job.get("local") or {}).get("resume_from")
+    resume = read_resume(str(resume_from), family=family, lora=cfg.lora) if resume_from else None
+    if resume is not None and not cfg.lora:  # full fine-tuning: the checkpoint holds every weight
+        job = {**job, "model_name_or_path": str(resume_from)}
     model, tok, info = load_model_for(jd, job, cfg)
     import torch
 
     torch.manual_seed(cfg.seed)
     if cfg.lora:
         model = _model.apply_lora(model, cfg, include_lm_head=bool(info.get("tiny")))
+        if resume is not None:
+            restore_adapter(model, str(resume_from))
         trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
         jd.log(
             f"LoRA rank {cfg.lora_rank}, alpha {cfg.lora_alpha}, LoRA+ ratio {cfg.loraplus_lr_ratio}: "
@@ -75,13 +95,23 @@ def run_training(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
         cfg.top_k = 0
         cfg.temperature = cfg.temperature if cfg.temperature > 0 else 1.0
     jd.log("Training config: " + json.dumps({k: v for k, v in cfg.to_dict().items() if k != "extra"}, default=str))
-    writer = MetricsWriter(jd, rft=family == "rft", flag=flag)
+    meta = {
+        "base_model": info.get("source"),
+        "tiny": bool(info.get("tiny")),
+        "method": method.value,
+        "job_id": jd.path.name,
+        "parent": info.get("parent"),
+        "lora": cfg.lora,
+    }
+    writer = Checkpoints(MetricsWriter(jd, rft=family == "rft", flag=flag), jd, cfg, meta, model, tok)
+    if resume is not None:
+        jd.log(f"Resuming from {resume_from} at step {resume['step']} (optimizer state restored).")
     if family == "sft":
         examples = [_data.tokenize_chat(tok, _data.to_messages(r), cfg.max_length) for r in rows]
-        summary = _train_sft_cpt(model, examples, cfg, writer, jd)
+        summary = _train_sft_cpt(model, examples, cfg, writer, resume)
     elif family == "cpt":
         examples = _data.pack_texts(tok, (_data.cpt_text(r) for r in rows), cfg.max_length)
-        summary = _train_sft_cpt(model, examples, cfg, writer, jd)
+        summary = _train_sft_cpt(model, examples, cfg, writer, resume)
     elif family == "dpo":
         from amzn_nova_forge.manager._local._dpo import build_pairs, train_dpo
 
@@ -101,17 +131,9 @@ def run_training(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
         examples = [_data.rft_example(r, i) for i, r in enumerate(rows)]
         summary = train_rft(model, tok, examples, score, cfg, writer)
     val_loss = _validation_loss(jd, job, model, tok, cfg, family, max(int(summary.get("steps") or 1) - 1, 0))
-    meta = {
-        "base_model": info.get("source"),
-        "tiny": bool(info.get("tiny")),
-        "method": method.value,
-        "job_id": jd.path.name,
-        "parent": info.get("parent"),
-        "lora": cfg.lora,
-    }
     ckpt = _model.save_checkpoint(model, tok, jd.checkpoint_dir, meta)
     jd.log(f"Saved checkpoint to {ckpt}.")
-    csv_path = writer.write_csv(jd.metrics_csv)
+    csv_path = writer.writer.write_csv(jd.metrics_csv)
     manifest = write_manifest(
         jd,
         {
@@ -164,7 +186,7 @@ def _validation_loss(
     import torch
 
     from amzn_nova_forge.manager._local import _data
-    from amzn_nova_forge.manager._local._loop import pad_batch, sequence_logps
+    from amzn_nova_forge.manager._local._batches import pad_batch, sequence_logps
 
     rows = _data.read_rows(path)
     if family == "sft":

@@ -92,6 +92,8 @@ class LocalRuntimeManager(RuntimeManager):
         seed: Random seed.
         rft_lambda: Reward function for RFT: a local ``.py`` file with ``lambda_handler`` or a Lambda ARN.
         training_overrides: Extra local settings passed to the training config (e.g. ``{"grad_clip": 0.5}``).
+        resume_from: A ``checkpoints/step-N`` folder of a local SFT/CPT job that ran with ``save_steps``:
+            training jobs continue from that step (same data and overrides as that job).
 
     Example:
         >>> infra = LocalRuntimeManager(base_model="Qwen/Qwen2.5-0.5B-Instruct", device="auto")  # doctest: +SKIP
@@ -122,6 +124,7 @@ class LocalRuntimeManager(RuntimeManager):
         seed: int = 0,
         rft_lambda: str | None = None,
         training_overrides: dict[str, Any] | None = None,
+        resume_from: str | os.PathLike[str] | None = None,
     ) -> None:
         if device and not (device in ("auto", "cpu", "mps") or str(device).startswith("cuda")):
             raise ConfigError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}.")
@@ -144,6 +147,13 @@ class LocalRuntimeManager(RuntimeManager):
             "dtype": dtype,
             **(training_overrides or {}),
         }
+        if resume_from is not None:
+            folder = Path(resume_from).expanduser().resolve()
+            if not folder.is_dir():
+                raise ConfigError(
+                    f"resume_from={str(resume_from)!r} is not a folder; pass a checkpoints/step-N folder."
+                )
+            self.local_settings["resume_from"] = str(folder)
         self._jobs: dict[str, Path] = {}
 
     @property
