@@ -43,10 +43,14 @@ class Checkpoints:
         return stop
 
     def save(self, step: int, state: dict[str, Any] | None) -> Path:
-        """Write ``checkpoints/step-<step>`` (and ``trainer_state.pt`` when ``state`` is given)."""
+        """Write ``checkpoints/step-<step>`` (and ``trainer_state.pt`` when ``state`` is given); rank 0 only."""
+        import os
+
         from amzn_nova_forge.manager._local import _model
 
         out = self.jd.path / "checkpoints" / f"step-{step}"
+        if os.environ.get("RANK", "0") != "0":  # torchrun: the other ranks hold the same weights
+            return out
         _model.save_checkpoint(self.model, self.tok, out, {**self.meta, "step": step, "resumable": state is not None})
         if state is not None:
             import torch

@@ -215,7 +215,7 @@ def evaluate(jd: JobDir, job: dict[str, Any], recipe: dict[str, Any]) -> None:
             for p, it in zip(preds, items, strict=True)
         ]
     elif task == "rft_eval":
-        from amzn_nova_forge.manager._local._reward import load_reward_function, make_request
+        from amzn_nova_forge.manager._local._reward import load_reward_function, make_request, reward_timeout
 
         ref = (
             extra.get("rft_lambda_arn")
@@ -225,7 +225,7 @@ def evaluate(jd: JobDir, job: dict[str, Any], recipe: dict[str, Any]) -> None:
         )
         if not ref:
             raise ConfigError("rft_eval needs a reward function: a local .py file or Lambda ARN (rl_env / rft_lambda).")
-        score = load_reward_function(str(ref), job.get("region"))
+        score = load_reward_function(str(ref), job.get("region"), timeout_s=reward_timeout(job))
         examples = [_data.rft_example(r, i) for i, r in enumerate(rows)]
         outs = _generate_all(jd, model, tok, [e["prompt"] for e in examples], gen)
         rewards = score([make_request(e, o) for e, o in zip(examples, outs, strict=True)])

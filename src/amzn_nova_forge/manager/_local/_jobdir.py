@@ -72,7 +72,8 @@ def pid_alive(pid: int | None, must_contain: str | None = None) -> bool:
     Args:
         pid: Process id (None → False).
         must_contain: When given, the process command line must contain it (guards against a
-            recycled pid). A process whose command line this user may not read counts as alive.
+            recycled pid). A process whose command line this user may not read, or that is exiting
+            (its command line already gone), counts as alive.
 
     Raises:
         MissingDependencyError: ``psutil`` (the ``[local]`` extra) is not installed.
@@ -91,7 +92,9 @@ def pid_alive(pid: int | None, must_contain: str | None = None) -> bool:
             return False
         if must_contain is None:
             return True
-        return must_contain in " ".join(proc.cmdline())
+        cmdline = proc.cmdline()
+        # an exiting process has already dropped its command line but is not gone yet: still alive
+        return not cmdline or must_contain in " ".join(cmdline)
     except (psutil.NoSuchProcess, ProcessLookupError):
         return False
     except psutil.AccessDenied:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,11 @@ def _train_sft_cpt(
         "final_loss": metrics[-1].loss if metrics else float("nan"),
         "consumed_samples": metrics[-1].consumed_samples if metrics else 0,
     }
+
+
+def _rank() -> int:
+    """This process's rank when several train the job together (torchrun), else 0."""
+    return int(os.environ.get("RANK", "0"))
 
 
 def run_training(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
@@ -118,7 +124,7 @@ def run_training(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
         pairs = build_pairs(tok, [_data.dpo_example(r) for r in rows], cfg.max_length)
         summary = train_dpo(model, pairs, cfg, writer)
     else:
-        from amzn_nova_forge.manager._local._reward import load_reward_function
+        from amzn_nova_forge.manager._local._reward import load_reward_function, reward_timeout
         from amzn_nova_forge.manager._local._rft import train_rft
 
         ref = job.get("rft_lambda")
@@ -127,9 +133,11 @@ def run_training(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
                 "RFT needs a reward function: pass rft_lambda_arn (a Lambda ARN or a local .py file "
                 "with lambda_handler) to train(), or rft_lambda= to LocalRuntimeManager."
             )
-        score = load_reward_function(str(ref), job.get("region"))
+        score = load_reward_function(str(ref), job.get("region"), timeout_s=reward_timeout(job))
         examples = [_data.rft_example(r, i) for i, r in enumerate(rows)]
         summary = train_rft(model, tok, examples, score, cfg, writer)
+    if _rank() != 0:  # torchrun: rank 0 writes the checkpoint and the outputs
+        return
     val_loss = _validation_loss(jd, job, model, tok, cfg, family, max(int(summary.get("steps") or 1) - 1, 0))
     ckpt = _model.save_checkpoint(model, tok, jd.checkpoint_dir, meta)
     jd.log(f"Saved checkpoint to {ckpt}.")

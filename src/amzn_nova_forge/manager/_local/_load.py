@@ -7,6 +7,7 @@ Shared by training (``_jobs``), evaluation and batch inference (``_eval``) and t
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,8 @@ def load_model_for(jd: JobDir, job: dict[str, Any], cfg: TrainConfig) -> tuple[A
     from amzn_nova_forge.manager._local import _model
 
     device = _model.pick_device(job.get("device"))
+    if device == "cuda" and "LOCAL_RANK" in os.environ:  # one torchrun process per GPU
+        device = f"cuda:{int(os.environ['LOCAL_RANK'])}"
     cfg.device = device
     source = resolve_model_source(job)
     jd.log(f"Loading model {source or 'tiny-demo'} on {device} ...")

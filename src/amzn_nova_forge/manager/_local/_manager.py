@@ -92,6 +92,9 @@ class LocalRuntimeManager(RuntimeManager):
         seed: Random seed.
         rft_lambda: Reward function for RFT: a local ``.py`` file with ``lambda_handler`` or a Lambda ARN.
         training_overrides: Extra local settings passed to the training config (e.g. ``{"grad_clip": 0.5}``).
+        devices: Processes (one per device) that train an SFT/CPT job together through ``torchrun``
+            (data parallel: each takes its share of every global batch; gradients are summed):
+            GPUs ``cuda:0`` … ``cuda:N-1`` with ``device="cuda"``, CPU processes (gloo) otherwise.
         resume_from: A ``checkpoints/step-N`` folder of a local SFT/CPT job that ran with ``save_steps``:
             training jobs continue from that step (same data and overrides as that job).
 
@@ -125,6 +128,7 @@ class LocalRuntimeManager(RuntimeManager):
         rft_lambda: str | None = None,
         training_overrides: dict[str, Any] | None = None,
         resume_from: str | os.PathLike[str] | None = None,
+        devices: int = 1,
     ) -> None:
         if device and not (device in ("auto", "cpu", "mps") or str(device).startswith("cuda")):
             raise ConfigError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}.")
@@ -147,6 +151,10 @@ class LocalRuntimeManager(RuntimeManager):
             "dtype": dtype,
             **(training_overrides or {}),
         }
+        if isinstance(devices, bool) or not isinstance(devices, int) or not 1 <= devices <= 64:
+            raise ConfigError(f"devices must be an integer from 1 to 64 (processes, one per device), got {devices!r}.")
+        if devices > 1:
+            self.local_settings["devices"] = devices
         if resume_from is not None:
             folder = Path(resume_from).expanduser().resolve()
             if not folder.is_dir():

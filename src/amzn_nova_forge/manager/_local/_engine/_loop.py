@@ -128,22 +128,52 @@ def _step_indices(n: int, cfg: TrainConfig, total_steps: int) -> Iterator[tuple[
 
 
 class _Collator:
-    def __init__(self, data: list[Example], cfg: TrainConfig, layout: str, pin: bool) -> None:
+    def __init__(
+        self, data: list[Example], cfg: TrainConfig, layout: str, pin: bool, rank: int = 0, world: int = 1
+    ) -> None:
         self.data, self.cfg, self.layout, self.pin = data, cfg, layout, pin
+        self.rank, self.world = rank, world
         self.budget = cfg.max_length
 
     def build(self, index: int, epoch: int, ids: list[int], budget: int) -> _Step:
-        lengths = [self.data[i].length for i in ids]
-        plan = plan_micro_batches(
-            lengths, budget, layout=self.layout, max_length=self.cfg.max_length, packing=self.cfg.packing
+        """The step's micro-batches; with several processes, of this rank's share of ``ids`` only."""
+        mine = ids[self.rank :: self.world]
+        lengths = [self.data[i].length for i in mine]
+        plan = (
+            plan_micro_batches(
+                lengths, budget, layout=self.layout, max_length=self.cfg.max_length, packing=self.cfg.packing
+            )
+            if mine
+            else []
         )
-        local = [self.data[i] for i in ids]
+        local = [self.data[i] for i in mine]
         pad_multiple = 128 if self.layout == "varlen" else 8
         micro = [
             collate(local, rows, layout=self.layout, packing=self.cfg.packing, pad_multiple=pad_multiple, pin=self.pin)
             for rows in plan
         ]
         return _Step(index, epoch, ids, micro, budget, sum(m.tokens for m in micro), sum(m.n_targets for m in micro))
+
+
+def _distributed() -> tuple[int, int]:
+    """``(rank, world size)`` of the process group torchrun set up, or ``(0, 1)``."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _agree(keep_going: bool, world: int, device: Any) -> bool:
+    """With several processes, every rank stops when any rank was asked to stop (no rank left waiting)."""
+    if world == 1:
+        return keep_going
+    import torch
+    import torch.distributed as dist
+
+    flag = torch.tensor([0.0 if keep_going else 1.0], device=device)
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    return bool(flag.item() == 0.0)
 
 
 def _prefetch(make: Callable[[], Iterator[_Step]], depth: int = 3) -> Iterator[_Step]:
@@ -240,7 +270,8 @@ class _Trainer:
         self.optimizer = make_optimizer(model, cfg)
         self.params = [p for g in self.optimizer.param_groups for p in g["params"]]
         self.loss_of = LossComputer(model, prepared)
-        self.collator = _Collator(data, cfg, prepared.layout, pin=self.cuda)
+        self.rank, self.world = _distributed()
+        self.collator = _Collator(data, cfg, prepared.layout, pin=self.cuda, rank=self.rank, world=self.world)
         self.log_every = cfg.log_every or (10 if self.cuda else 1)
         logger.info(
             "training %d examples, %d steps, budget %d tokens/micro-batch, checkpointing=%s, layout=%s",
@@ -260,7 +291,14 @@ class _Trainer:
         import torch
 
         cfg = self.cfg
-        scale = 1.0 / max(1, step.n_targets)  # token mean over the whole step, however it is split
+        n_targets = step.n_targets
+        if self.world > 1:  # the step's labelled tokens over every rank's share
+            import torch.distributed as dist
+
+            count = torch.tensor([float(n_targets)], device=self.device)
+            dist.all_reduce(count)
+            n_targets = int(count.item())
+        scale = 1.0 / max(1, n_targets)  # token mean over the whole step, however it is split
         total = torch.zeros((), dtype=torch.float32, device=self.device)
         for mb in step.micro:
             t = {k: v.to(self.device, non_blocking=True) for k, v in mb.tensors.items()}
@@ -268,6 +306,14 @@ class _Trainer:
             loss = self.loss_of(t, max(mb.max_seqlen, cfg.max_length) if cfg.compile else mb.max_seqlen, scale)
             loss.backward()
             total += loss.detach()
+        if self.world > 1:  # summed, not averaged: each rank's loss is already scaled by the global count
+            import torch.distributed as dist
+
+            for p in self.params:
+                if p.grad is None:
+                    p.grad = torch.zeros_like(p)
+                dist.all_reduce(p.grad)
+            dist.all_reduce(total)
         if cfg.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.params, cfg.grad_clip, foreach=self.cuda or None)
         self.optimizer.step()
@@ -367,7 +413,7 @@ class _Trainer:
             # a checkpoint step is delivered at once, so on_step saves the weights of that very step
             saving = bool(self.cfg.save_steps) and (step.index + 1) % (self.cfg.save_steps or 1) == 0
             due = len(pending) >= self.log_every or step.index + 1 == self.total_steps or saving
-            if due and not flush():
+            if due and not _agree(flush(), self.world, self.device):
                 return metrics
             if saving and on_save is not None and step.index + 1 < self.total_steps:
                 state = {
