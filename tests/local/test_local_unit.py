@@ -370,3 +370,33 @@ def test_every_catalogue_hyperparameter_is_accounted_for() -> None:
     known.add("betas")
     names = {n for t in cat.templates.values() for n, p in t["params"].items() if p.get("category") == "hyperparameter"}
     assert names and names <= known, sorted(names - known)
+
+
+def test_every_catalogue_recipe_resolves_with_its_own_defaults() -> None:
+    """No recipe's default values are refused: a job on any recipe starts without overrides."""
+    from amzn_nova_forge.recipe._builder import _get, _resolve
+    from amzn_nova_forge.recipe._catalogue import catalogue
+
+    for name, template in catalogue().templates.items():
+        recipe = template["recipe"]
+        hp = {
+            k: _resolve(recipe, _get(recipe, spec["paths"][0]))
+            for k, spec in template["params"].items()
+            if spec.get("category") == "hyperparameter"
+        }
+        cfg = _hparams.resolve_config(hp, recipe, method_is_lora=True)
+        if hp.get("shuffle") is False:
+            assert cfg.shuffle is False, name
+
+
+def test_shuffle_false_keeps_the_dataset_order() -> None:
+    from amzn_nova_forge.manager._local._batches import batches
+
+    cfg = _hparams.resolve_config({"shuffle": False, "global_batch_size": 2, "max_epochs": 2}, {}, method_is_lora=False)
+    assert [idx for _, idx in batches(4, cfg)] == [[0, 1], [2, 3], [0, 1], [2, 3]]
+    cfg.shuffle = True
+    assert [idx for _, idx in batches(4, cfg)] != [[0, 1], [2, 3], [0, 1], [2, 3]]
+    from amzn_nova_forge.manager._local._engine._loop import _step_indices
+
+    cfg.shuffle = False
+    assert [ids for _, _, ids in _step_indices(4, cfg, 4)] == [[0, 1], [2, 3], [0, 1], [2, 3]]

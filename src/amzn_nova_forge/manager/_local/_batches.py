@@ -40,7 +40,8 @@ def batches(n: int, cfg: TrainConfig) -> Iterator[tuple[int, list[int]]]:
         while len(batch) < min(cfg.global_batch_size, n) or not batch:
             if pos >= len(order):
                 order = list(range(n))
-                rng.shuffle(order)
+                if cfg.shuffle:
+                    rng.shuffle(order)
                 pos = 0
                 epoch += 1
             take = min(cfg.global_batch_size - len(batch), len(order) - pos)

@@ -54,6 +54,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "top_k": ("top_k",),
     "top_p": ("top_p",),
     "seed": ("set_random_seed", "seed"),
+    "shuffle": ("shuffle",),
 }
 
 #: Hyperparameters the local loops implement at one value only: key -> (accepted values, why).
@@ -62,8 +63,6 @@ FIXED: dict[str, tuple[tuple[Any, ...], str]] = {
     "attention_dropout": ((0, 0.0, None), "the local runtime trains without attention dropout"),
     "ffn_dropout": ((0, 0.0, None), "the local runtime trains without feed-forward dropout"),
     "adam_w_mode": ((True, None), "the local optimizer is AdamW (decoupled weight decay)"),
-    "shuffle": ((True, None), "the local runtime reshuffles the data every epoch"),
-    "reasoning_enabled": ((False, None), "the local models have no reasoning mode"),
     "loss_scale": ((None, 1, 1.0), "the local runtime does not scale the loss"),
 }
 
@@ -75,7 +74,7 @@ SERVICE_ONLY = frozenset(
         "val_random_sample", "limit_val_batches", "eval_interval", "refit_freq", "max_steps_off_policy",
         "age_tolerance", "training_batch_size", "reward_lambda_arn", "type", "fine_tuned_model",
         "top_logprobs", "pass_k_values", "success_threshold", "max_filter_rate", "max_ngram_size",
-        "max_repeated_tokens", "max_prompt_length", "reasoning_effort", "advantage_method",
+        "max_repeated_tokens", "max_prompt_length", "reasoning_effort", "reasoning_enabled", "advantage_method",
         "advantage_normalization", "clip_high_threshold", "clip_low_threshold", "clip_ratio_high",
         "ent_coeff", "gamma", "loss_fn",
     }
@@ -120,7 +119,7 @@ _FLOAT = frozenset(
     {"lr", "min_lr", "weight_decay", "adam_beta1", "adam_beta2", "adam_eps", "grad_clip", "lora_alpha",
      "lora_dropout", "loraplus_lr_ratio", "beta", "kl_loss_coef", "temperature", "top_p"}
 )  # fmt: skip
-_BOOL = frozenset({"lora", "packing", "fused_loss"})
+_BOOL = frozenset({"lora", "packing", "fused_loss", "shuffle"})
 #: Fields where 0 means "not set".
 _ZERO_IS_UNSET = frozenset({"max_steps", "micro_batch_size", "save_steps", "micro_batch_tokens", "grad_clip"})
 _DTYPES = {"float32": "fp32", "float": "fp32", "fp32": "fp32", "bfloat16": "bf16", "bf16": "bf16", "auto": "auto"}

@@ -59,6 +59,7 @@ class TrainConfig:
         adam_beta1 / adam_beta2 / adam_eps: AdamW's betas and epsilon (every method).
         constant_steps: Steps held at ``lr`` after warm-up, before the decay starts.
         save_steps: Write an intermediate checkpoint every this many steps (None: final only).
+        shuffle: Reshuffle the examples every epoch (False: the dataset's order, every epoch).
         lora / lora_rank / lora_alpha / lora_dropout: Whether the job trains a LoRA adapter, and its shape.
         beta: DPO temperature.
         kl_loss_coef / number_generation / max_new_tokens / temperature / top_k / top_p: RFT
@@ -95,6 +96,7 @@ class TrainConfig:
     adam_eps: float = 1e-8
     constant_steps: int = 0
     save_steps: int | None = None
+    shuffle: bool = True
     lora: bool = False
     lora_rank: int = 16
     lora_alpha: float = 32.0

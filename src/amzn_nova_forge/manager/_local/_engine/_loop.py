@@ -118,7 +118,7 @@ def _step_indices(n: int, cfg: TrainConfig, total_steps: int) -> Iterator[tuple[
     rng = np.random.default_rng(cfg.seed)
     step, epoch = 0, 0
     while step < total_steps:
-        order = rng.permutation(n).tolist()
+        order = rng.permutation(n).tolist() if cfg.shuffle else list(range(n))
         for start in range(0, n, cfg.global_batch_size):
             if step >= total_steps:
                 return
