@@ -88,7 +88,7 @@ def train_dpo(model: Any, pairs: Sequence[dict[str, Any]], cfg: TrainConfig, on_
             sel = torch.tensor(sub, device=ref_chosen.device)
             logits = cfg.beta * ((pol_c - ref_chosen[sel]) - (pol_r - ref_rejected[sel]))
             loss = -F.logsigmoid(logits).sum() / len(idx)
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             loss_sum += float(loss.detach())
             correct += int((logits > 0).sum())
             margin_sum += float(logits.detach().sum()) / max(cfg.beta, 1e-8)

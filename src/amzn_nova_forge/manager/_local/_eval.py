@@ -181,7 +181,7 @@ def evaluate(jd: JobDir, job: dict[str, Any], recipe: dict[str, Any]) -> None:
     from amzn_nova_forge.manager._local._metrics import gen_qa_metrics, normalize_answer
 
     extra = job.get("extra") or {}
-    ev = recipe.get("evaluation") if isinstance(recipe.get("evaluation"), dict) else {}
+    ev: dict[str, Any] = recipe["evaluation"] if isinstance(recipe.get("evaluation"), dict) else {}
     task = str(extra.get("eval_task") or ev.get("task") or "gen_qa")
     task = getattr(task, "value", task)
     subtask = extra.get("subtask") or ev.get("subtask")
