@@ -49,8 +49,10 @@ def test_resolve_config_full_rank_recipe_turns_lora_off() -> None:
 
 
 def test_lr_schedule_warms_up_then_decays_to_min() -> None:
+    from amzn_nova_forge.manager._local._engine._loop import lr_at
+
     cfg = _hparams.TrainConfig(lr=1.0, min_lr=0.1, warmup_steps=4)
-    lrs = [_hparams.lr_at(s, 20, cfg) for s in range(20)]
+    lrs = [lr_at(s, 20, cfg) for s in range(20)]
     assert lrs[0] < lrs[3] <= 1.0  # warm-up rises
     assert max(lrs) == pytest.approx(1.0)
     assert lrs[-1] < lrs[10] and lrs[-1] >= 0.1  # cosine decay to the floor
@@ -272,3 +274,129 @@ def test_default_jobs_root_is_under_home_unless_overridden(tmp_path: Path, monke
     monkeypatch.setenv("NOVA_FORGE_LOCAL_JOBS_DIR", "~/elsewhere")
     assert default_jobs_root() == tmp_path / "elsewhere"  # ~ is expanded
     assert LocalRuntimeManager(device="cpu").output_root == (tmp_path / "elsewhere").resolve()
+
+
+def test_liveness_probe_is_psutil_and_guards_recycled_pids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_os_kill(*a: object) -> None:
+        raise AssertionError("os.kill is not a liveness probe on Windows")
+
+    monkeypatch.setattr(os, "kill", no_os_kill)
+    jd = JobDir(tmp_path / "job-alive")
+    assert pid_alive(os.getpid())
+    assert not pid_alive(None) and not pid_alive(0)
+    assert not pid_alive(os.getpid(), must_contain=str(jd.path))  # this process is not that job's worker
+    monkeypatch.undo()
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 30
+    import psutil
+
+    while psutil.Process(child.pid).status() != psutil.STATUS_ZOMBIE:  # exited, not yet reaped
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert not pid_alive(child.pid)  # a zombie is dead
+    child.wait()
+    assert not pid_alive(child.pid)
+
+
+def test_status_lock_is_bounded_and_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from filelock import FileLock
+
+    from amzn_nova_forge.errors import JobError
+    from amzn_nova_forge.manager._local import _jobdir
+
+    jd = JobDir(tmp_path / "job-locked")
+    jd.update_status(status="InProgress")
+    monkeypatch.setattr(_jobdir, "LOCK_TIMEOUT_S", 0.2)
+    holder = FileLock(str(jd.path / ".status.lock"))
+    with holder, pytest.raises(JobError, match=r"Could not lock .*\.status\.lock within 0s") as err:
+        jd.update_status(status="Completed")
+    assert err.value.job_id == "job-locked"
+    assert jd.read_status()["status"] == "InProgress"  # nothing written without the lock
+    assert jd.update_status(status="Completed")["status"] == "Completed"  # free again
+
+
+# ---- every recipe key applied or refused ----------------------------------------------------------------
+def test_optimizer_and_checkpoint_keys_are_applied() -> None:
+    cfg = _hparams.resolve_config(
+        {"adam_beta1": 0.8, "adam_beta2": 0.95, "adam_eps": 1e-6, "save_steps": 5, "constant_steps": 3},
+        {"optim": {"betas": [0.5, 0.6], "sched": {"min_lr": 1e-7}}},
+        method_is_lora=False,
+    )
+    assert (cfg.adam_beta1, cfg.adam_beta2, cfg.adam_eps) == (0.8, 0.95, 1e-6)  # flat keys beat the recipe list
+    assert cfg.save_steps == 5 and cfg.constant_steps == 3 and cfg.min_lr == 1e-7
+    from_list = _hparams.resolve_config({}, {"optim": {"betas": [0.5, 0.6], "eps": 1e-5}}, method_is_lora=False)
+    assert (from_list.adam_beta1, from_list.adam_beta2, from_list.adam_eps) == (0.5, 0.6, 1e-5)
+    assert _hparams.resolve_config({"save_steps": 0}, {}, method_is_lora=False).save_steps is None
+
+
+def test_optimizer_betas_reach_adamw() -> None:
+    torch = pytest.importorskip("torch")
+    from amzn_nova_forge.manager._local._engine._loop import make_optimizer
+
+    cfg = _hparams.resolve_config({"adam_beta1": 0.8, "adam_beta2": 0.95, "eps": 1e-6}, {}, method_is_lora=False)
+    opt = make_optimizer(torch.nn.Linear(2, 2), cfg)
+    assert {(g["betas"], g["eps"]) for g in opt.param_groups} == {((0.8, 0.95), 1e-6)}
+
+
+@pytest.mark.parametrize(
+    ("hp", "match"),
+    [
+        ({"hidden_dropout": 0.1}, r"hidden_dropout=0.1 is not supported locally: .*without hidden-state dropout"),
+        ({"adam_w_mode": False}, r"adam_w_mode=False is not supported locally"),
+        ({"mystery_knob": 3}, r"'mystery_knob'=3 is not known to the local runtime"),
+        ({"adam_beta2": 1.5}, r"TrainConfig.adam_beta2=1.5: must be in \[0, 1\)"),
+        ({"lr": "fast"}, r"lr='fast' is not a number"),
+        ({"lr": float("nan")}, r"lr=nan must be a finite number"),
+        ({"betas": [0.9]}, r"betas=\[0.9\] must be a list of two numbers"),
+        ({"save_steps": -2}, r"TrainConfig.save_steps=-2: must be >= 1 or None"),
+    ],
+)
+def test_keys_the_local_runtime_cannot_honour_are_refused(hp: dict[str, object], match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        _hparams.resolve_config(hp, {}, method_is_lora=False)
+
+
+def test_recipe_defaults_pass_and_service_only_keys_are_named() -> None:
+    hp = {"hidden_dropout": 0.0, "adam_w_mode": True, "lambda_concurrency_limit": 12, "val_check_interval": 100}
+    _hparams.resolve_config(hp, {}, method_is_lora=False)
+    assert _hparams.unused_keys(hp) == ["lambda_concurrency_limit", "val_check_interval"]
+
+
+def test_every_catalogue_hyperparameter_is_accounted_for() -> None:
+    from amzn_nova_forge.recipe._catalogue import catalogue
+
+    cat = catalogue()
+    known = {k for keys in _hparams.ALIASES.values() for k in keys} | set(_hparams.FIXED) | _hparams.SERVICE_ONLY
+    known.add("betas")
+    names = {n for t in cat.templates.values() for n, p in t["params"].items() if p.get("category") == "hyperparameter"}
+    assert names and names <= known, sorted(names - known)
+
+
+def test_every_catalogue_recipe_resolves_with_its_own_defaults() -> None:
+    """No recipe's default values are refused: a job on any recipe starts without overrides."""
+    from amzn_nova_forge.recipe._builder import _get, _resolve
+    from amzn_nova_forge.recipe._catalogue import catalogue
+
+    for name, template in catalogue().templates.items():
+        recipe = template["recipe"]
+        hp = {
+            k: _resolve(recipe, _get(recipe, spec["paths"][0]))
+            for k, spec in template["params"].items()
+            if spec.get("category") == "hyperparameter"
+        }
+        cfg = _hparams.resolve_config(hp, recipe, method_is_lora=True)
+        if hp.get("shuffle") is False:
+            assert cfg.shuffle is False, name
+
+
+def test_shuffle_false_keeps_the_dataset_order() -> None:
+    from amzn_nova_forge.manager._local._batches import batches
+
+    cfg = _hparams.resolve_config({"shuffle": False, "global_batch_size": 2, "max_epochs": 2}, {}, method_is_lora=False)
+    assert [idx for _, idx in batches(4, cfg)] == [[0, 1], [2, 3], [0, 1], [2, 3]]
+    cfg.shuffle = True
+    assert [idx for _, idx in batches(4, cfg)] != [[0, 1], [2, 3], [0, 1], [2, 3]]
+    from amzn_nova_forge.manager._local._engine._loop import _step_indices
+
+    cfg.shuffle = False
+    assert [ids for _, _, ids in _step_indices(4, cfg, 4)] == [[0, 1], [2, 3], [0, 1], [2, 3]]

@@ -113,31 +113,11 @@ def test_log_every_delivers_every_step_in_bursts(tiny_qwen, examples):
     assert [m.step for m in calls] == [1, 2, 3, 4, 5] == [m.step for m in metrics]
 
 
-def test_foreign_config_uses_the_dict_seam(tiny_qwen, examples):
-    """The local runtime's own config object (``_hparams.TrainConfig``) is read by field name."""
-    foreign = SimpleNamespace(
-        lr=1e-3,
-        min_lr=0.0,
-        warmup_steps=0,
-        weight_decay=0.0,
-        max_epochs=1,
-        max_steps=0,
-        global_batch_size=4,
-        micro_batch_size=0,
-        max_length=64,
-        loraplus_lr_ratio=1.0,
-        grad_clip=1.0,
-        seed=0,
-        device="cpu",
-        dtype="float32",
-        packing=False,
-        lora_rank=8,
-    )
-    calls = []
-    out = train_causal_lm(tiny_qwen(), examples(8), foreign, on_step=calls.append)
-    assert out["steps"] == 2 and out["consumed_samples"] == 8 and out["final_loss"] == calls[-1]["loss"]
-    assert [c["step"] for c in calls] == [0, 1] and calls[0]["total_steps"] == 2
-    assert {"epoch", "lr", "consumed_samples", "step_time"} <= set(calls[0])
+def test_another_config_object_is_refused(tiny_qwen, examples):
+    """One training configuration: a look-alike object is an error, not read field by field."""
+    look_alike = SimpleNamespace(lr=1e-3, max_steps=1, global_batch_size=4, device="cpu")
+    with pytest.raises(ConfigError, match="cfg must be a TrainConfig, got SimpleNamespace"):
+        train_causal_lm(tiny_qwen(), examples(8), look_alike)
 
 
 def test_lora_plus_trains_b_matrices_faster(tiny_qwen, examples):
@@ -228,12 +208,15 @@ def test_bf16_lora_disables_adapter_input_casts_only_while_training(tiny_qwen, e
         model(input_ids=torch.tensor([[1, 2, 3]]))
 
 
-def test_the_local_runtime_config_object_is_accepted(tiny_qwen, examples):
+def test_the_local_runtime_config_is_the_engine_config(tiny_qwen, examples):
     hparams = pytest.importorskip("amzn_nova_forge.manager._local._hparams")
-    cfg = hparams.TrainConfig(max_steps=2, global_batch_size=4, max_length=64, device="cpu")
+    assert hparams.TrainConfig is TrainConfig
+    cfg = hparams.resolve_config(
+        {"max_steps": 2, "global_batch_size": 4, "max_length": 64, "adam_beta2": 0.95}, {}, method_is_lora=False
+    )
     calls = []
-    out = train_causal_lm(tiny_qwen(), examples(8), cfg, on_step=calls.append)
-    assert out["steps"] == 2 and [c["step"] for c in calls] == [0, 1]
+    metrics = train_causal_lm(tiny_qwen(), examples(8), cfg, on_step=calls.append)
+    assert [m.step for m in metrics] == [1, 2] and [c.total_steps for c in calls] == [2, 2]
 
 
 def test_out_of_memory_lowers_the_budget_then_checkpoints(tiny_qwen, examples, monkeypatch):
@@ -258,7 +241,7 @@ def test_out_of_memory_lowers_the_budget_then_checkpoints(tiny_qwen, examples, m
         return real(step)
 
     trainer._run_step = flaky
-    metrics = trainer.run(None, False)
+    metrics = trainer.run(None)
     assert budgets[:4] == [(192, False), (128, False), (64, False), (64, True)]
     assert [m.step for m in metrics] == [1, 2] and model.model.gradient_checkpointing
     # with an explicit budget (micro_batch_tokens / micro_batch_size) an OOM is the user's to see

@@ -1,9 +1,9 @@
 """The local runtime: rehearse Nova customization on this machine (torch is imported only by the worker).
 
 Public: :class:`LocalRuntimeManager`. Internals: ``_manager`` (submission, status from the job
-folder), ``_worker`` (the detached process), ``_jobs`` / ``_loop`` / ``_dpo`` / ``_rft`` (training),
+folder), ``_worker`` (the detached process), ``_jobs`` / ``_engine`` / ``_dpo`` / ``_rft`` / ``_batches`` (training),
 ``_eval`` / ``_metrics`` (evaluation, batch inference), ``_serve`` / ``_deploy`` (local server),
-``_tiny`` (offline tiny model), ``_engine`` (fast SFT/CPT training, when present).
+``_tiny`` (offline tiny model), ``_load`` (model loading), ``_spawn`` (detached processes).
 """
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ def deploy_model(model_path: str, port: int = 0, device: str = "auto", *, timeou
     import importlib.util
 
     from amzn_nova_forge.errors import MissingDependencyError
-    from amzn_nova_forge.manager._local._manager import spawn_detached
+    from amzn_nova_forge.manager._local._spawn import spawn_detached
 
     if not model_path or not Path(os.path.expanduser(str(model_path))).exists():
         raise ConfigError(f"model_path {model_path!r} does not exist; pass a local checkpoint folder.")

@@ -11,18 +11,17 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from amzn_nova_forge.manager._local._hparams import TrainConfig, lr_at
-from amzn_nova_forge.manager._local._loop import (
+from amzn_nova_forge.manager._local._batches import (
     IGNORE,
     OnStep,
     batches,
-    make_optimizer,
     optimizer_step,
     pad_batch,
     sequence_logps,
-    set_lr,
     total_steps,
 )
+from amzn_nova_forge.manager._local._engine._config import TrainConfig
+from amzn_nova_forge.manager._local._engine._loop import lr_at, make_optimizer, set_lr
 
 __all__ = ["build_pairs", "train_dpo"]
 
@@ -89,7 +88,7 @@ def train_dpo(model: Any, pairs: Sequence[dict[str, Any]], cfg: TrainConfig, on_
             sel = torch.tensor(sub, device=ref_chosen.device)
             logits = cfg.beta * ((pol_c - ref_chosen[sel]) - (pol_r - ref_rejected[sel]))
             loss = -F.logsigmoid(logits).sum() / len(idx)
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             loss_sum += float(loss.detach())
             correct += int((logits > 0).sum())
             margin_sum += float(logits.detach().sum()) / max(cfg.beta, 1e-8)

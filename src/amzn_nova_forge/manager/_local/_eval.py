@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from amzn_nova_forge.errors import ConfigError
-from amzn_nova_forge.manager._local._hparams import TrainConfig, find_in_recipe
+from amzn_nova_forge.manager._local._hparams import find_in_recipe, resolve_config
 from amzn_nova_forge.manager._local._jobdir import JobDir
 
 __all__ = ["batch_inference", "evaluate"]
@@ -55,9 +55,9 @@ def _gen_settings(job: dict[str, Any], recipe: dict[str, Any]) -> dict[str, Any]
 
 
 def _load(jd: JobDir, job: dict[str, Any]) -> tuple[Any, Any]:
-    from amzn_nova_forge.manager._local._jobs import load_model_for
+    from amzn_nova_forge.manager._local._load import load_model_for
 
-    cfg = TrainConfig(dtype=str((job.get("local") or {}).get("dtype") or "auto"))
+    cfg = resolve_config({}, {}, method_is_lora=False, overrides={"dtype": (job.get("local") or {}).get("dtype")})
     model, tok, _ = load_model_for(jd, job, cfg)
     model.eval()
     return model, tok
@@ -181,7 +181,7 @@ def evaluate(jd: JobDir, job: dict[str, Any], recipe: dict[str, Any]) -> None:
     from amzn_nova_forge.manager._local._metrics import gen_qa_metrics, normalize_answer
 
     extra = job.get("extra") or {}
-    ev = recipe.get("evaluation") if isinstance(recipe.get("evaluation"), dict) else {}
+    ev: dict[str, Any] = recipe["evaluation"] if isinstance(recipe.get("evaluation"), dict) else {}
     task = str(extra.get("eval_task") or ev.get("task") or "gen_qa")
     task = getattr(task, "value", task)
     subtask = extra.get("subtask") or ev.get("subtask")
@@ -215,7 +215,7 @@ def evaluate(jd: JobDir, job: dict[str, Any], recipe: dict[str, Any]) -> None:
             for p, it in zip(preds, items, strict=True)
         ]
     elif task == "rft_eval":
-        from amzn_nova_forge.manager._local._reward import load_reward_function, make_request
+        from amzn_nova_forge.manager._local._reward import load_reward_function, make_request, reward_timeout
 
         ref = (
             extra.get("rft_lambda_arn")
@@ -225,7 +225,7 @@ def evaluate(jd: JobDir, job: dict[str, Any], recipe: dict[str, Any]) -> None:
         )
         if not ref:
             raise ConfigError("rft_eval needs a reward function: a local .py file or Lambda ARN (rl_env / rft_lambda).")
-        score = load_reward_function(str(ref), job.get("region"))
+        score = load_reward_function(str(ref), job.get("region"), timeout_s=reward_timeout(job))
         examples = [_data.rft_example(r, i) for i, r in enumerate(rows)]
         outs = _generate_all(jd, model, tok, [e["prompt"] for e in examples], gen)
         rewards = score([make_request(e, o) for e, o in zip(examples, outs, strict=True)])

@@ -16,6 +16,7 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ PENDING, IN_PROGRESS, COMPLETED, FAILED, STOPPED, STOPPING = (
     "Stopping",
 )
 TERMINAL = frozenset({COMPLETED, FAILED, STOPPED})
+#: Longest wait for the status lock (a status update holds it for milliseconds).
+LOCK_TIMEOUT_S = 30.0
 
 
 def utc_now() -> str:
@@ -49,37 +52,53 @@ def default_jobs_root() -> Path:
     return Path(os.path.expanduser(os.environ.get("NOVA_FORGE_LOCAL_JOBS_DIR", "~/.nova-forge/local-jobs")))
 
 
+def _psutil() -> Any:
+    try:
+        import psutil
+    except ImportError as e:
+        from amzn_nova_forge.errors import MissingDependencyError
+
+        raise MissingDependencyError(
+            "Checking a local job's worker process needs 'psutil'. Install it with: "
+            "pip install 'amzn-nova-forge[local]'",
+            extra="local",
+        ) from e
+    return psutil
+
+
 def pid_alive(pid: int | None, must_contain: str | None = None) -> bool:
-    """True when process ``pid`` is running (zombies count as dead).
+    """True when process ``pid`` is running (zombies count as dead), on any OS (``psutil``).
 
     Args:
         pid: Process id (None → False).
-        must_contain: When given and ``/proc`` exists, the process command line must contain it
-            (guards against a recycled pid).
+        must_contain: When given, the process command line must contain it (guards against a
+            recycled pid). A process whose command line this user may not read, or that is exiting
+            (its command line already gone), counts as alive.
+
+    Raises:
+        MissingDependencyError: ``psutil`` (the ``[local]`` extra) is not installed.
+
+    Example:
+        >>> import os
+        >>> pid_alive(os.getpid()), pid_alive(None)
+        (True, False)
     """
     if not pid:
         return False
+    psutil = _psutil()
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    proc = Path(f"/proc/{pid}")
-    if proc.exists():
-        try:
-            stat = (proc / "stat").read_text()
-            state = stat.rsplit(")", 1)[1].split()[0]
-            if state in ("Z", "X"):
-                return False
-            if must_contain is not None:
-                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                return must_contain in cmdline
-        except (OSError, IndexError):
+        proc = psutil.Process(int(pid))
+        if proc.status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
             return False
-    return True
+        if must_contain is None:
+            return True
+        cmdline = proc.cmdline()
+        # an exiting process has already dropped its command line but is not gone yet: still alive
+        return not cmdline or must_contain in " ".join(cmdline)
+    except (psutil.NoSuchProcess, ProcessLookupError):
+        return False
+    except psutil.AccessDenied:
+        return True
 
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
@@ -173,23 +192,40 @@ class JobDir:
             return self._update_status(fields)
 
     def _lock(self) -> Any:
-        """An exclusive lock on ``.status.lock`` (POSIX ``flock``; no-op elsewhere)."""
+        """An exclusive lock on ``.status.lock`` (``filelock``: ``fcntl`` on POSIX, ``msvcrt`` on Windows).
+
+        Raises:
+            JobError: The lock was not obtained within :data:`LOCK_TIMEOUT_S` seconds.
+        """
+        try:
+            from filelock import FileLock, Timeout
+        except ImportError as e:
+            from amzn_nova_forge.errors import MissingDependencyError
+
+            raise MissingDependencyError(
+                "Updating a local job's status needs 'filelock'. Install it with: pip install 'amzn-nova-forge[local]'",
+                extra="local",
+            ) from e
         import contextlib
 
         @contextlib.contextmanager
-        def held() -> Any:
+        def held() -> Iterator[None]:
             self.path.mkdir(parents=True, exist_ok=True)
+            lock = FileLock(str(self.path / ".status.lock"))
             try:
-                import fcntl
-            except ImportError:  # pragma: no cover - Windows
+                lock.acquire(timeout=LOCK_TIMEOUT_S)
+            except Timeout as e:
+                from amzn_nova_forge.errors import JobError
+
+                raise JobError(
+                    f"Could not lock {self.path / '.status.lock'} within {LOCK_TIMEOUT_S:.0f}s: another process "
+                    "holds it. If no local job is running in this folder, delete the lock file.",
+                    job_id=self.path.name,
+                ) from e
+            try:
                 yield
-                return
-            with open(self.path / ".status.lock", "a+") as f:
-                fcntl.flock(f, fcntl.LOCK_EX)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(f, fcntl.LOCK_UN)
+            finally:
+                lock.release()
 
         return held()
 

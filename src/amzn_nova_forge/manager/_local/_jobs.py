@@ -4,94 +4,42 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
 from amzn_nova_forge.errors import ConfigError
-from amzn_nova_forge.manager._local._hparams import TrainConfig, resolve_config
+from amzn_nova_forge.manager._local._checkpoints import Checkpoints, read_resume, restore_adapter
+from amzn_nova_forge.manager._local._hparams import TrainConfig, resolve_config, unused_keys
 from amzn_nova_forge.manager._local._jobdir import JobDir
+from amzn_nova_forge.manager._local._load import load_model_for, read_recipe, resolve_model_source
 
 __all__ = ["load_model_for", "resolve_model_source", "run_batch_inference", "run_evaluation", "run_training"]
 
 logger = logging.getLogger(__name__)
 
-TINY_NOTICE = (
-    "NOTE: no base model was given, so this job uses a TINY DEMO MODEL built offline "
-    "(random weights, byte-level tokenizer). It rehearses the workflow; its answers are not meaningful. "
-    "Pass base_model=<Hugging Face id or folder> for a real model."
-)
+
+def _train_sft_cpt(
+    model: Any, examples: list[dict[str, list[int]]], cfg: TrainConfig, on_step: Checkpoints, resume: Any
+) -> dict[str, Any]:
+    """Train on the engine; ``on_step`` gets the dict events of the DPO / RFT loops (0-based ``step``)."""
+    from amzn_nova_forge.manager._local._engine import StepMetrics, train_causal_lm
+
+    def relay(m: StepMetrics) -> Any:
+        return on_step({**m.to_dict(), "step": m.step - 1, "step_time": m.step_time_s})
+
+    on_step.engine = True  # the engine hands over its optimizer state: on_save writes resumable checkpoints
+    metrics = train_causal_lm(model, examples, cfg, relay, on_save=on_step.save, resume=resume)
+    return {
+        "steps": len(metrics),
+        "final_loss": metrics[-1].loss if metrics else float("nan"),
+        "consumed_samples": metrics[-1].consumed_samples if metrics else 0,
+    }
 
 
-def _recipe(job: dict[str, Any]) -> dict[str, Any]:
-    path = job.get("recipe_path")
-    if not path:
-        return {}
-    import yaml
-
-    from amzn_nova_forge.core import storage
-
-    data = yaml.safe_load(storage.read_text(path)) or {}
-    return data if isinstance(data, dict) else {}
-
-
-def resolve_model_source(job: dict[str, Any]) -> str | None:
-    """The model to start from: a local checkpoint in ``model_name_or_path``, else ``base_model``.
-
-    ``model_name_or_path`` may be a checkpoint folder, a local job folder, or an
-    ``output.tar.gz``/``manifest.json`` of a local job (the manifest names the checkpoint).
-    """
-    mp = job.get("model_name_or_path")
-    if mp and not str(mp).startswith("s3://") and not str(mp).endswith("/prod"):
-        p = Path(str(mp)).expanduser()
-        if p.is_dir() and (p / "checkpoints" / "final").is_dir():
-            return str(p / "checkpoints" / "final")
-        if p.name in ("manifest.json", "output.tar.gz") or (p.is_dir() and (p / "manifest.json").exists()):
-            manifest = p if p.name == "manifest.json" else (p.parent if p.is_file() else p) / "manifest.json"
-            if manifest.exists():
-                return str(json.loads(manifest.read_text(encoding="utf-8"))["checkpoint_path"])
-        if p.is_dir():
-            return str(p)
-        if p.exists():
-            raise ConfigError(f"model_path {mp!r} is not a model folder. Pass a checkpoint folder of a local job.")
-        return str(mp)  # a Hugging Face model id
-    elif mp and str(mp).startswith("s3://"):
-        raise ConfigError(
-            f"model_path {mp!r} is an S3 checkpoint of a cloud job; Nova weights cannot be loaded locally. "
-            "Pass the checkpoint folder of a local job (LocalTrainingResult.model_artifacts.checkpoint_s3_path)."
-        )
-    return job.get("base_model")
-
-
-def load_model_for(jd: JobDir, job: dict[str, Any], cfg: TrainConfig) -> tuple[Any, Any, dict[str, Any]]:
-    from amzn_nova_forge.manager._local import _model
-
-    device = _model.pick_device(job.get("device"))
-    cfg.device = device
-    source = resolve_model_source(job)
-    jd.log(f"Loading model {source or 'tiny-demo'} on {device} ...")
-    model, tok, info = _model.load(source, device, dtype=cfg.dtype, seed=cfg.seed)
-    if info.get("tiny"):
-        jd.log(TINY_NOTICE)
-    cfg.pad_token_id = tok.pad_token_id if tok.pad_token_id is not None else 0
-    limit = getattr(model.config, "max_position_embeddings", None)
-    if isinstance(limit, int) and 0 < limit < cfg.max_length:
-        jd.log(f"max_length {cfg.max_length} exceeds the model's context ({limit}); using {limit}.")
-        cfg.max_length = limit
-    n = sum(p.numel() for p in model.parameters())
-    jd.log(f"Model loaded: {type(model).__name__}, {n / 1e6:.2f}M parameters, dtype {next(model.parameters()).dtype}.")
-    jd.update_status(model={"source": source or "tiny-demo", "tiny": bool(info.get("tiny")), "device": device})
-    return model, tok, info
-
-
-def _train_sft_cpt(model: Any, examples: list[dict[str, list[int]]], cfg: TrainConfig, on_step: Any, jd: JobDir) -> Any:
-    try:
-        from amzn_nova_forge.manager._local._engine import train_causal_lm
-    except ImportError:
-        from amzn_nova_forge.manager._local._loop import train_causal_lm
-    except Exception as e:  # pragma: no cover - a broken engine must not break training
-        jd.log(f"Fast engine unavailable ({type(e).__name__}: {e}); using the plain loop.")
-        from amzn_nova_forge.manager._local._loop import train_causal_lm
-    return train_causal_lm(model, examples, cfg, on_step)
+def _rank() -> int:
+    """This process's rank when several train the job together (torchrun), else 0."""
+    return int(os.environ.get("RANK", "0"))
 
 
 def run_training(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
@@ -104,8 +52,14 @@ def run_training(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
     family = method.family
     if family not in ("sft", "cpt", "dpo", "rft"):
         raise ConfigError(f"The local runtime cannot train {method.value!r}; it supports SFT, CPT, DPO and RFT.")
-    recipe = _recipe(job)
+    recipe = read_recipe(job)
     cfg = resolve_config(job.get("hyperparameters"), recipe, method_is_lora=method.is_lora, overrides=job.get("local"))
+    service_only = unused_keys(job.get("hyperparameters"))
+    if service_only:
+        jd.log(
+            "Service-only settings with no local counterpart (infrastructure of the managed job, not the "
+            f"training math): {', '.join(service_only)}."
+        )
     if not job.get("data_s3_path"):
         raise ConfigError("No training data: pass data_s3_path (a local JSONL file or folder) to the customizer.")
     rows = _data.read_rows(job["data_s3_path"])
@@ -116,12 +70,18 @@ def run_training(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
             f"WARNING: {media} rows have image/video/document blocks; the local runtime trains on their "
             "text only (multimodal training needs a Nova model on SageMaker)."
         )
+    resume_from = (job.get("local") or {}).get("resume_from")
+    resume = read_resume(str(resume_from), family=family, lora=cfg.lora) if resume_from else None
+    if resume is not None and not cfg.lora:  # full fine-tuning: the checkpoint holds every weight
+        job = {**job, "model_name_or_path": str(resume_from)}
     model, tok, info = load_model_for(jd, job, cfg)
     import torch
 
     torch.manual_seed(cfg.seed)
     if cfg.lora:
         model = _model.apply_lora(model, cfg, include_lm_head=bool(info.get("tiny")))
+        if resume is not None:
+            restore_adapter(model, str(resume_from))
         trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
         jd.log(
             f"LoRA rank {cfg.lora_rank}, alpha {cfg.lora_alpha}, LoRA+ ratio {cfg.loraplus_lr_ratio}: "
@@ -141,32 +101,6 @@ def run_training(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
         cfg.top_k = 0
         cfg.temperature = cfg.temperature if cfg.temperature > 0 else 1.0
     jd.log("Training config: " + json.dumps({k: v for k, v in cfg.to_dict().items() if k != "extra"}, default=str))
-    writer = MetricsWriter(jd, rft=family == "rft", flag=flag)
-    if family == "sft":
-        examples = [_data.tokenize_chat(tok, _data.to_messages(r), cfg.max_length) for r in rows]
-        summary = _train_sft_cpt(model, examples, cfg, writer, jd)
-    elif family == "cpt":
-        examples = _data.pack_texts(tok, (_data.cpt_text(r) for r in rows), cfg.max_length)
-        summary = _train_sft_cpt(model, examples, cfg, writer, jd)
-    elif family == "dpo":
-        from amzn_nova_forge.manager._local._dpo import build_pairs, train_dpo
-
-        pairs = build_pairs(tok, [_data.dpo_example(r) for r in rows], cfg.max_length)
-        summary = train_dpo(model, pairs, cfg, writer)
-    else:
-        from amzn_nova_forge.manager._local._reward import load_reward_function
-        from amzn_nova_forge.manager._local._rft import train_rft
-
-        ref = job.get("rft_lambda")
-        if not ref:
-            raise ConfigError(
-                "RFT needs a reward function: pass rft_lambda_arn (a Lambda ARN or a local .py file "
-                "with lambda_handler) to train(), or rft_lambda= to LocalRuntimeManager."
-            )
-        score = load_reward_function(str(ref), job.get("region"))
-        examples = [_data.rft_example(r, i) for i, r in enumerate(rows)]
-        summary = train_rft(model, tok, examples, score, cfg, writer)
-    val_loss = _validation_loss(jd, job, model, tok, cfg, family, max(int(summary.get("steps") or 1) - 1, 0))
     meta = {
         "base_model": info.get("source"),
         "tiny": bool(info.get("tiny")),
@@ -175,9 +109,39 @@ def run_training(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
         "parent": info.get("parent"),
         "lora": cfg.lora,
     }
+    writer = Checkpoints(MetricsWriter(jd, rft=family == "rft", flag=flag), jd, cfg, meta, model, tok)
+    if resume is not None:
+        jd.log(f"Resuming from {resume_from} at step {resume['step']} (optimizer state restored).")
+    if family == "sft":
+        examples = [_data.tokenize_chat(tok, _data.to_messages(r), cfg.max_length) for r in rows]
+        summary = _train_sft_cpt(model, examples, cfg, writer, resume)
+    elif family == "cpt":
+        examples = _data.pack_texts(tok, (_data.cpt_text(r) for r in rows), cfg.max_length)
+        summary = _train_sft_cpt(model, examples, cfg, writer, resume)
+    elif family == "dpo":
+        from amzn_nova_forge.manager._local._dpo import build_pairs, train_dpo
+
+        pairs = build_pairs(tok, [_data.dpo_example(r) for r in rows], cfg.max_length)
+        summary = train_dpo(model, pairs, cfg, writer)
+    else:
+        from amzn_nova_forge.manager._local._reward import load_reward_function, reward_timeout
+        from amzn_nova_forge.manager._local._rft import train_rft
+
+        ref = job.get("rft_lambda")
+        if not ref:
+            raise ConfigError(
+                "RFT needs a reward function: pass rft_lambda_arn (a Lambda ARN or a local .py file "
+                "with lambda_handler) to train(), or rft_lambda= to LocalRuntimeManager."
+            )
+        score = load_reward_function(str(ref), job.get("region"), timeout_s=reward_timeout(job))
+        examples = [_data.rft_example(r, i) for i, r in enumerate(rows)]
+        summary = train_rft(model, tok, examples, score, cfg, writer)
+    if _rank() != 0:  # torchrun: rank 0 writes the checkpoint and the outputs
+        return
+    val_loss = _validation_loss(jd, job, model, tok, cfg, family, max(int(summary.get("steps") or 1) - 1, 0))
     ckpt = _model.save_checkpoint(model, tok, jd.checkpoint_dir, meta)
     jd.log(f"Saved checkpoint to {ckpt}.")
-    csv_path = writer.write_csv(jd.metrics_csv)
+    csv_path = writer.writer.write_csv(jd.metrics_csv)
     manifest = write_manifest(
         jd,
         {
@@ -230,7 +194,7 @@ def _validation_loss(
     import torch
 
     from amzn_nova_forge.manager._local import _data
-    from amzn_nova_forge.manager._local._loop import pad_batch, sequence_logps
+    from amzn_nova_forge.manager._local._batches import pad_batch, sequence_logps
 
     rows = _data.read_rows(path)
     if family == "sft":
@@ -253,10 +217,10 @@ def _validation_loss(
 def run_evaluation(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
     from amzn_nova_forge.manager._local import _eval
 
-    _eval.evaluate(jd, job, _recipe(job))
+    _eval.evaluate(jd, job, read_recipe(job))
 
 
 def run_batch_inference(jd: JobDir, job: dict[str, Any], flag: Any) -> None:
     from amzn_nova_forge.manager._local import _eval
 
-    _eval.batch_inference(jd, job, _recipe(job))
+    _eval.batch_inference(jd, job, read_recipe(job))

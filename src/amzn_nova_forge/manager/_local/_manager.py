@@ -14,7 +14,6 @@ import logging
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Mapping
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from amzn_nova_forge.core.enums import JobStatus, Platform
-from amzn_nova_forge.errors import ConfigError, JobSubmissionError, MissingDependencyError
+from amzn_nova_forge.errors import ConfigError, MissingDependencyError
 from amzn_nova_forge.manager._base import (
     Capabilities,
     JobConfig,
@@ -35,43 +34,14 @@ from amzn_nova_forge.manager._base import (
 )
 from amzn_nova_forge.manager._local import _jobdir, _tracking
 from amzn_nova_forge.manager._local._jobdir import JobDir, default_jobs_root, pid_alive, utc_now
+from amzn_nova_forge.manager._local._spawn import spawn_detached
 
-__all__ = ["LocalRuntimeManager"]
+__all__ = ["LocalRuntimeManager", "spawn_detached"]
 
 logger = logging.getLogger(__name__)
 
-#: Starts the given command in a new session, detached from the caller, and prints its pid.
-_LAUNCHER = (
-    "import os, subprocess, sys\n"
-    "out = open(sys.argv[1], 'ab')\n"
-    "kw = {'start_new_session': True} if os.name != 'nt' else {'creationflags': 0x00000008 | 0x00000200}\n"
-    "p = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,"
-    " close_fds=True, **kw)\n"
-    "print(p.pid, flush=True)\n"
-)
-
-
-def spawn_detached(cmd: list[str], log_path: Path, env: dict[str, str] | None = None) -> int:
-    """Start ``cmd`` detached (its own session, re-parented to init); return its pid."""
-    src_root = str(Path(__file__).resolve().parents[3])
-    env = dict(os.environ if env is None else env)
-    env["PYTHONPATH"] = src_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run(
-        [sys.executable, "-c", _LAUNCHER, str(log_path), *cmd],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    if proc.returncode != 0 or not proc.stdout.strip().isdigit():
-        raise JobSubmissionError(f"Could not start a local worker process: {proc.stderr.strip() or proc.stdout!r}")
-    return int(proc.stdout.strip())
-
-
 #: Packages the worker needs (checked without importing them).
-LOCAL_DEPENDENCIES = ("torch", "transformers", "peft")
+LOCAL_DEPENDENCIES = ("torch", "transformers", "peft", "psutil", "filelock")
 
 
 def check_local_dependencies() -> None:
@@ -131,6 +101,11 @@ class LocalRuntimeManager(RuntimeManager):
         seed: Random seed.
         rft_lambda: Reward function for RFT: a local ``.py`` file with ``lambda_handler`` or a Lambda ARN.
         training_overrides: Extra local settings passed to the training config (e.g. ``{"grad_clip": 0.5}``).
+        devices: Processes (one per device) that train an SFT/CPT job together through ``torchrun``
+            (data parallel: each takes its share of every global batch; gradients are summed):
+            GPUs ``cuda:0`` … ``cuda:N-1`` with ``device="cuda"``, CPU processes (gloo) otherwise.
+        resume_from: A ``checkpoints/step-N`` folder of a local SFT/CPT job that ran with ``save_steps``:
+            training jobs continue from that step (same data and overrides as that job).
 
     Example:
         >>> infra = LocalRuntimeManager(base_model="Qwen/Qwen2.5-0.5B-Instruct", device="auto")  # doctest: +SKIP
@@ -177,6 +152,8 @@ class LocalRuntimeManager(RuntimeManager):
         seed: int = 0,
         rft_lambda: str | None = None,
         training_overrides: dict[str, Any] | None = None,
+        resume_from: str | os.PathLike[str] | None = None,
+        devices: int = 1,
     ) -> None:
         if device and not (device in ("auto", "cpu", "mps") or str(device).startswith("cuda")):
             raise ConfigError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}.")
@@ -199,6 +176,17 @@ class LocalRuntimeManager(RuntimeManager):
             "dtype": dtype,
             **(training_overrides or {}),
         }
+        if isinstance(devices, bool) or not isinstance(devices, int) or not 1 <= devices <= 64:
+            raise ConfigError(f"devices must be an integer from 1 to 64 (processes, one per device), got {devices!r}.")
+        if devices > 1:
+            self.local_settings["devices"] = devices
+        if resume_from is not None:
+            folder = Path(resume_from).expanduser().resolve()
+            if not folder.is_dir():
+                raise ConfigError(
+                    f"resume_from={str(resume_from)!r} is not a folder; pass a checkpoints/step-N folder."
+                )
+            self.local_settings["resume_from"] = str(folder)
         self._jobs: dict[str, Path] = {}
 
     @property
@@ -392,7 +380,7 @@ class LocalRuntimeManager(RuntimeManager):
         st = jd.read_status()
         if not st or st.get("status") in _jobdir.TERMINAL:
             return
-        pid = st.get("pid")
+        pid = int(st.get("pid") or 0)
         if pid_alive(pid, must_contain=str(jd.path)):
             jd.update_status(status=_jobdir.STOPPING, message="Stop requested.")
             _signal(pid, signal.SIGTERM)
@@ -463,13 +451,22 @@ def _check_local_eval_task(job_config: JobConfig) -> None:
 
 
 def _signal(pid: int, sig: int) -> None:
-    try:
-        if hasattr(os, "killpg"):
-            os.killpg(pid, sig)
-        else:  # pragma: no cover - Windows
-            os.kill(pid, sig)
-    except (ProcessLookupError, PermissionError):
+    """Send ``sig`` to the worker and everything it started (its process group; on Windows, its process tree)."""
+    if hasattr(os, "killpg"):
         try:
-            os.kill(pid, sig)
+            os.killpg(pid, sig)  # the worker leads its own session: its group holds torchrun children too
+            return
         except (ProcessLookupError, PermissionError):
+            pass
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [*root.children(recursive=True), root]
+    except psutil.NoSuchProcess:
+        return
+    for proc in procs:
+        try:
+            proc.send_signal(sig)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass

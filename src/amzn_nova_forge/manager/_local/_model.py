@@ -15,21 +15,22 @@ from typing import Any
 
 from amzn_nova_forge.errors import ConfigError, MissingDependencyError
 
-__all__ = ["apply_lora", "generate", "load", "pick_device", "save_checkpoint"]
+__all__ = ["apply_lora", "generate", "load", "pick_device", "quiet_transformers", "save_checkpoint"]
 
 logger = logging.getLogger(__name__)
 
 TINY_NAMES = (None, "", "tiny", "tiny-demo")
 
 
-def _quiet() -> None:
+def quiet_transformers() -> None:
+    """Turn off transformers' progress bars and info logs (worker output and the demo stay readable)."""
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
     except Exception as e:  # pragma: no cover - cosmetic only
         logger.debug("could not silence transformers progress bars: %s", e)
 
@@ -77,7 +78,7 @@ def load(source: str | None, device: str, *, dtype: str = "auto", seed: int = 0)
     Raises:
         ConfigError: ``source`` is neither a folder nor a reachable Hugging Face id.
     """
-    _quiet()
+    quiet_transformers()
     import torch
 
     from amzn_nova_forge.manager._local import _tiny
@@ -110,8 +111,22 @@ def load(source: str | None, device: str, *, dtype: str = "auto", seed: int = 0)
         from amzn_nova_forge.manager._local._tiny import CHAT_TEMPLATE
 
         tok.chat_template = CHAT_TEMPLATE.replace("<|eot|>", tok.eos_token or "")
+    if info.get("tiny") and device == "cpu":
+        _one_thread_for_tiny()
     model.to(device=device, dtype=torch_dtype)
     return model, tok, info
+
+
+def _one_thread_for_tiny() -> None:
+    """Run the tiny model's CPU kernels on one thread unless the user set ``OMP_NUM_THREADS``.
+
+    Its matrices (64 wide) are too small to split: on a 2-core machine shared with other work a
+    training step took 2.5-4.8 s with 2 threads and 0.14 s with one (docs/performance.md).
+    """
+    import torch
+
+    if not os.environ.get("OMP_NUM_THREADS"):
+        torch.set_num_threads(1)
 
 
 def lora_targets(model: Any) -> list[str]:

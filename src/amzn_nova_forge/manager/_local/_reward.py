@@ -6,20 +6,32 @@ The request and response shapes are those of the Nova reward Lambda (the same co
 "reference_answer", <other dataset fields>}`` and returns a list of
 ``{"id", "aggregate_reward_score", "metrics_list"?}`` — either directly or wrapped as
 ``{"statusCode", "body": json}``.
+
+A local file runs in its own process (``_reward_host``, in a new process group) so that a call
+that does not return within ``timeout_s`` is stopped by killing the whole group (the function's
+own children included). A score that is not a finite number (NaN, ±Infinity) is refused.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import math
+import os
+import queue
+import signal
+import subprocess
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from amzn_nova_forge.errors import ConfigError
 
-__all__ = ["RewardFunctionError", "load_reward_function", "make_request"]
+__all__ = ["DEFAULT_TIMEOUT_S", "RewardFunctionError", "load_reward_function", "make_request", "reward_timeout"]
+
+#: Longest a reward-function call may take by default (one call scores a whole rollout batch).
+DEFAULT_TIMEOUT_S = 300.0
 
 
 class RewardFunctionError(RuntimeError):
@@ -58,48 +70,137 @@ def _parse_response(resp: Any, n: int) -> list[float]:
         )
     scores = []
     for i, item in enumerate(resp):
-        if not isinstance(item, dict) or not isinstance(item.get("aggregate_reward_score"), (int, float)):
+        value = item.get("aggregate_reward_score") if isinstance(item, dict) else None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise RewardFunctionError(f"result {i} has no numeric 'aggregate_reward_score': {item!r}"[:500])
-        scores.append(float(item["aggregate_reward_score"]))
+        if not math.isfinite(value):
+            raise RewardFunctionError(
+                f"result {i} (id {item.get('id')!r}) has aggregate_reward_score={value!r}: rewards must be "
+                "finite numbers (NaN or Infinity would corrupt the advantages). Return a finite score."
+            )
+        scores.append(float(value))
     return scores
 
 
-def load_reward_function(ref: str, region: str | None = None) -> Callable[[Sequence[dict[str, Any]]], list[float]]:
-    """Return ``score(samples) -> list[float]`` for a local file or a Lambda ARN.
+def reward_timeout(job: dict[str, Any]) -> float:
+    """The job's reward-call limit: ``training_overrides={"reward_timeout_s": ...}``, else :data:`DEFAULT_TIMEOUT_S`.
 
     Raises:
-        ConfigError: The file does not exist or has no ``lambda_handler``.
+        ConfigError: The setting is not a positive number.
     """
+    value = (job.get("local") or {}).get("reward_timeout_s", DEFAULT_TIMEOUT_S)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = float("nan")
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ConfigError(f"reward_timeout_s={value!r} must be a positive number of seconds.")
+    return seconds
+
+
+def load_reward_function(
+    ref: str, region: str | None = None, *, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> Callable[[Sequence[dict[str, Any]]], list[float]]:
+    """Return ``score(samples) -> list[float]`` for a local file or a Lambda ARN.
+
+    Args:
+        ref: A ``.py`` file defining ``lambda_handler(event, context)``, or a Lambda ARN.
+        region: Region of the Lambda (default: the ARN's).
+        timeout_s: Longest one call of a local file may take; then its process group is killed
+            and :class:`RewardFunctionError` raised.
+
+    Raises:
+        ConfigError: The file does not exist, cannot be imported or has no ``lambda_handler``;
+            ``timeout_s`` is not positive.
+    """
+    if not timeout_s > 0:
+        raise ConfigError(f"reward_timeout_s={timeout_s!r} must be > 0 seconds.")
     if ref.startswith("arn:aws:lambda:"):
         return _lambda_caller(ref, region)
     path = Path(ref).expanduser()
     if not path.is_file():
         raise ConfigError(f"Reward function file not found: {ref}. Pass a .py file that defines lambda_handler.")
-    spec = importlib.util.spec_from_file_location(f"nova_forge_reward_{abs(hash(str(path)))}", path)
-    if spec is None or spec.loader is None:  # pragma: no cover
-        raise ConfigError(f"Cannot import reward function file {ref}.")
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.parent))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(path.parent))
-    handler = getattr(module, "lambda_handler", None)
-    if not callable(handler):
-        raise ConfigError(f"{ref} has no function lambda_handler(event, context).")
+    return _HostedFunction(path.resolve(), timeout_s)
 
-    def score(samples: Sequence[dict[str, Any]]) -> list[float]:
+
+class _HostedFunction:
+    """A local reward function running in ``_reward_host`` (own process group), called with a timeout."""
+
+    def __init__(self, path: Path, timeout_s: float) -> None:
+        self.path, self.timeout_s = path, timeout_s
+        kw: dict[str, Any] = {"start_new_session": True} if os.name != "nt" else {"creationflags": 0x00000200}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "amzn_nova_forge.manager._local._reward_host", str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=None,  # the function's prints and warnings land in the worker's output
+            text=True,
+            encoding="utf-8",
+            **kw,
+        )
+        self.replies: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, name="nova-forge-reward", daemon=True).start()
+        ready = self._reply(max(timeout_s, 60.0), what="importing it")
+        if "error" in ready:
+            self.close()
+            raise ConfigError(f"Cannot use reward function file {path}:\n{ready['error']}")
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.replies.put(line)
+        self.replies.put(None)
+
+    def _reply(self, timeout: float, *, what: str) -> dict[str, Any]:
         try:
-            resp = handler(list(samples), {})
-        except Exception as e:
-            import traceback
-
+            line = self.replies.get(timeout=timeout)
+        except queue.Empty:
+            self.close()
             raise RewardFunctionError(
-                f"reward function {path.name} raised {type(e).__name__}: {e}\n{traceback.format_exc()}{_SHAPE_HINT}"
-            ) from e
-        return _parse_response(resp, len(samples))
+                f"reward function {self.path.name} did not return within {timeout:.0f}s ({what}); its process "
+                "group was killed. Make it faster, or raise the limit: "
+                "LocalRuntimeManager(training_overrides={'reward_timeout_s': ...})."
+            ) from None
+        if line is None:
+            code = self.proc.wait()
+            raise RewardFunctionError(f"reward function {self.path.name} exited (code {code}) while {what}.")
+        reply: dict[str, Any] = json.loads(line)
+        return reply
 
-    return score
+    def __call__(self, samples: Sequence[dict[str, Any]]) -> list[float]:
+        if self.proc.poll() is not None:
+            raise RewardFunctionError(f"reward function {self.path.name} is no longer running.")
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(list(samples), default=str) + "\n")
+        self.proc.stdin.flush()
+        reply = self._reply(self.timeout_s, what=f"scoring {len(samples)} samples")
+        if "error" in reply:
+            raise RewardFunctionError(
+                f"reward function {self.path.name} raised {reply.get('type')}: {reply.get('message')}\n"
+                f"{reply['error']}{_SHAPE_HINT}"
+            )
+        return _parse_response(reply["ok"], len(samples))
+
+    def close(self) -> None:
+        """Kill the host's process group (the function's children too) and reap it."""
+        if self.proc.poll() is None:
+            try:
+                if hasattr(os, "killpg"):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                else:  # pragma: no cover - Windows
+                    import psutil
+
+                    for p in [*psutil.Process(self.proc.pid).children(recursive=True), psutil.Process(self.proc.pid)]:
+                        p.kill()
+            except (ProcessLookupError, PermissionError):
+                self.proc.kill()
+        self.proc.wait(timeout=30)
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
 
 
 def _lambda_caller(arn: str, region: str | None) -> Callable[[Sequence[dict[str, Any]]], list[float]]:

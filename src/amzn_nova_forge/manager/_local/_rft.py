@@ -15,16 +15,15 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from amzn_nova_forge.manager._local._hparams import TrainConfig, lr_at
-from amzn_nova_forge.manager._local._loop import (
+from amzn_nova_forge.manager._local._batches import (
     IGNORE,
     OnStep,
     batches,
-    make_optimizer,
     optimizer_step,
     pad_batch,
-    set_lr,
 )
+from amzn_nova_forge.manager._local._engine._config import TrainConfig
+from amzn_nova_forge.manager._local._engine._loop import lr_at, make_optimizer, set_lr
 
 __all__ = ["train_rft"]
 
@@ -69,7 +68,7 @@ def train_rft(
     prompts_per_step = max(1, cfg.global_batch_size // group)
     step_cfg = copy.copy(cfg)
     step_cfg.global_batch_size = prompts_per_step
-    steps = cfg.max_steps if cfg.max_steps > 0 else -(-len(examples) // prompts_per_step) * cfg.max_epochs
+    steps = cfg.max_steps if cfg.max_steps else -(-len(examples) // prompts_per_step) * cfg.max_epochs
     step_cfg.max_steps = steps
     budget = max(8, cfg.max_length - cfg.max_new_tokens)
     prompt_ids = [tokenize_prompt(tok, ex["prompt"])[-budget:] for ex in examples]

@@ -21,9 +21,12 @@ __all__ = ["StepMetrics", "TrainConfig", "train_causal_lm"]
 def train_causal_lm(
     model: Any,
     examples: Iterable[Mapping[str, Any]],
-    cfg: TrainConfig | Any,
-    on_step: Callable[[Any], Any] | None = None,
-) -> list[StepMetrics] | dict[str, Any]:
+    cfg: TrainConfig,
+    on_step: Callable[[StepMetrics], Any] | None = None,
+    *,
+    on_save: Callable[[int, dict[str, Any]], Any] | None = None,
+    resume: Mapping[str, Any] | None = None,
+) -> list[StepMetrics]:
     """Train ``model`` in place on tokenised ``examples``; return the metrics of every step.
 
     Args:
@@ -33,17 +36,17 @@ def train_causal_lm(
         examples: Mappings with ``input_ids`` (list of ints) and ``labels`` (same length,
             ``-100`` = no loss on that token; missing = loss on every token). Examples longer
             than ``cfg.max_length`` are truncated.
-        cfg: The :class:`TrainConfig`. Another config object (the local runtime's
-            ``_hparams.TrainConfig``) is read field by field (:meth:`TrainConfig.from_object`)
-            and switches to the dict seam of ``manager/_local/_loop.py`` (see Returns).
+        cfg: The :class:`TrainConfig` (the local runtime's one training configuration).
         on_step: Called with each step's :class:`StepMetrics` (in bursts of ``cfg.log_every``
-            steps on CUDA; with a foreign ``cfg``, a dict with 0-based ``step``, ``epoch``,
-            ``loss``, ``lr``, ``consumed_samples``, ``step_time``, ``total_steps``). A truthy
-            return stops training after that step.
+            steps on CUDA; a step that is a multiple of ``cfg.save_steps`` is delivered at once).
+            A truthy return stops training after that step.
+        on_save: Called as ``on_save(step, state)`` after every ``cfg.save_steps``-th step (not the
+            last) with the trainer state to store next to the weights.
+        resume: A state given to ``on_save`` by an earlier run with the same data and config: this
+            run continues from that step (same data order, AdamW moments restored).
 
     Returns:
-        One :class:`StepMetrics` per optimizer step run; with a foreign ``cfg`` the summary
-        ``{"steps", "final_loss", "consumed_samples", "metrics"}``.
+        One :class:`StepMetrics` per optimizer step run.
 
     Raises:
         ConfigError: Invalid config, no examples, or nothing trainable.
@@ -59,4 +62,4 @@ def train_causal_lm(
     """
     from amzn_nova_forge.manager._local._engine._loop import train_causal_lm as _train
 
-    return _train(model, examples, cfg, on_step)
+    return _train(model, examples, cfg, on_step, on_save=on_save, resume=resume)

@@ -160,14 +160,14 @@ def _check_torch_varlen(device: Any) -> bool:
             g = torch.Generator(device="cpu").manual_seed(0)
             lens = [37, 128, 1, 90]
             total, hq, hk, d = sum(lens), 8, 2, 64
-            base = [torch.randn(total, h, d, generator=g).to(device, torch.bfloat16) for h in (hq, hk, hk)]
+            base: list[Any] = [torch.randn(total, h, d, generator=g).to(device, torch.bfloat16) for h in (hq, hk, hk)]
             upstream = torch.randn(total, hq, d, generator=g).to(device)
             cu = torch.tensor([0, *torch.tensor(lens).cumsum(0).tolist()], dtype=torch.int32, device=device)
-            fast = [t.clone().requires_grad_(True) for t in base]
-            out = _call_torch_varlen(*fast, cu, max(lens), None)
+            fast: list[Any] = [t.clone().requires_grad_(True) for t in base]
+            out = _call_torch_varlen(fast[0], fast[1], fast[2], cu, max(lens), None)
             (out.float() * upstream).sum().backward()
-            slow = [t.float().requires_grad_(True) for t in base]
-            ref = _reference_varlen(*slow, cu, None)
+            slow: list[Any] = [t.float().requires_grad_(True) for t in base]
+            ref = _reference_varlen(slow[0], slow[1], slow[2], cu, None)
             (ref * upstream).sum().backward()
             errs = [(out.float() - ref).abs().max().item()]
             errs += [

@@ -1,17 +1,18 @@
-"""Training configuration and per-step metrics of the local engine (no torch import here).
+"""Training configuration and per-step metrics of the local runtime (no torch import here).
 
-:class:`TrainConfig` is what the local runtime builds from a recipe's hyperparameters;
+:class:`TrainConfig` is the one training configuration of the local runtime: ``_hparams``
+builds it from a recipe's hyperparameters, the engine (SFT / CPT), DPO and RFT all read it.
 :class:`StepMetrics` is what :func:`train_causal_lm` reports for every optimizer step.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from amzn_nova_forge.errors import ConfigError
 
-__all__ = ["StepMetrics", "TrainConfig", "coerce_config"]
+__all__ = ["StepMetrics", "TrainConfig"]
 
 _SCHEDULES = ("cosine", "linear", "constant")
 _ATTENTION = ("auto", "varlen", "flash_attention_2", "sdpa", "eager")
@@ -55,6 +56,16 @@ class TrainConfig:
         liger: Use Liger kernels when installed ("auto"), always (True) or never (False).
         fused_loss: Compute the loss with the chunked fused linear cross-entropy (only the
             positions that have a label reach the LM head; logits never fully materialised).
+        adam_beta1 / adam_beta2 / adam_eps: AdamW's betas and epsilon (every method).
+        constant_steps: Steps held at ``lr`` after warm-up, before the decay starts.
+        save_steps: Write an intermediate checkpoint every this many steps (None: final only).
+        shuffle: Reshuffle the examples every epoch (False: the dataset's order, every epoch).
+        lora / lora_rank / lora_alpha / lora_dropout: Whether the job trains a LoRA adapter, and its shape.
+        beta: DPO temperature.
+        kl_loss_coef / number_generation / max_new_tokens / temperature / top_k / top_p: RFT
+            rollouts (KL weight to the starting policy, completions per prompt, sampling).
+        pad_token_id: The tokenizer's padding id (set when the model is loaded).
+        extra: Local settings with no field here (kept for the job log).
     """
 
     max_epochs: int = 1
@@ -80,6 +91,39 @@ class TrainConfig:
     attention: str = "auto"
     liger: bool | str = "auto"
     fused_loss: bool = True
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
+    adam_eps: float = 1e-8
+    constant_steps: int = 0
+    save_steps: int | None = None
+    shuffle: bool = True
+    lora: bool = False
+    lora_rank: int = 16
+    lora_alpha: float = 32.0
+    lora_dropout: float = 0.0
+    beta: float = 0.1
+    kl_loss_coef: float = 0.0
+    number_generation: int = 4
+    max_new_tokens: int = 32
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    pad_token_id: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def micro(self) -> int:
+        """Rows per forward pass of the DPO / RFT loops: ``micro_batch_size`` (default 8), at most the global batch.
+
+        Example:
+            >>> TrainConfig(global_batch_size=4).micro, TrainConfig(global_batch_size=32, micro_batch_size=2).micro
+            (4, 2)
+        """
+        return max(1, min(self.global_batch_size, self.micro_batch_size or 8))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as a plain dict."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def __post_init__(self) -> None:
         self.validate()
@@ -118,40 +162,15 @@ class TrainConfig:
             raise bad("loraplus_lr_ratio", "must be > 0 or None")
         if self.log_every is not None and self.log_every < 1:
             raise bad("log_every", "must be >= 1 or None")
-
-    @classmethod
-    def from_object(cls, other: Any) -> TrainConfig:
-        """Read the fields this class shares with another config object (e.g. ``_hparams.TrainConfig``).
-
-        Zero ``max_steps``/``micro_batch_size`` mean "unset"; ``dtype`` accepts torch names
-        ("float32", "bfloat16"); a LoRA+ ratio of 1 means off.
-
-        Example:
-            >>> from types import SimpleNamespace
-            >>> c = TrainConfig.from_object(SimpleNamespace(max_steps=0, dtype="float32", lr=0.5, loraplus_lr_ratio=1.0))
-            >>> c.max_steps, c.dtype, c.lr, c.loraplus_lr_ratio
-            (None, 'fp32', 0.5, None)
-        """
-        values: dict[str, Any] = {}
-        for name in cls.__dataclass_fields__:
-            if hasattr(other, name):
-                values[name] = getattr(other, name)
-        for name in ("max_steps", "micro_batch_size"):
-            if not values.get(name):
-                values[name] = None
-        dtype = str(values.get("dtype", "auto")).replace("torch.", "")
-        values["dtype"] = {"float32": "fp32", "float": "fp32", "bfloat16": "bf16"}.get(dtype, dtype)
-        ratio = values.get("loraplus_lr_ratio")
-        if ratio is not None and float(ratio) == 1.0:
-            values["loraplus_lr_ratio"] = None
-        return cls(**values)
-
-
-def coerce_config(cfg: Any) -> tuple[TrainConfig, bool]:
-    """``(engine config, foreign)``: ``foreign`` is True when ``cfg`` was another config type."""
-    if isinstance(cfg, TrainConfig):
-        return cfg, False
-    return TrainConfig.from_object(cfg), True
+        for name in ("adam_beta1", "adam_beta2"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise bad(name, "must be in [0, 1)")
+        if not self.adam_eps > 0:
+            raise bad("adam_eps", "must be > 0")
+        if self.constant_steps < 0:
+            raise bad("constant_steps", "must be >= 0")
+        if self.save_steps is not None and self.save_steps < 1:
+            raise bad("save_steps", "must be >= 1 or None")
 
 
 @dataclass(frozen=True)
@@ -167,6 +186,7 @@ class StepMetrics:
         step_time_s: Wall time of the step (averaged over a logging interval on CUDA).
         tokens_per_s: ``tokens / step_time_s``.
         consumed_samples: Examples consumed since the start, this step included.
+        total_steps: Optimizer steps the run will take.
     """
 
     step: int
@@ -177,6 +197,7 @@ class StepMetrics:
     step_time_s: float
     tokens_per_s: float
     consumed_samples: int
+    total_steps: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The metrics as a plain dict (JSON-safe)."""

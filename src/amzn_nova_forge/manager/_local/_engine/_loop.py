@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from amzn_nova_forge.errors import ConfigError
-from amzn_nova_forge.manager._local._engine._config import StepMetrics, TrainConfig, coerce_config
+from amzn_nova_forge.manager._local._engine._config import StepMetrics, TrainConfig
 from amzn_nova_forge.manager._local._engine._lora import build_param_groups
 from amzn_nova_forge.manager._local._engine._memory import plan_memory, smaller_budget
 from amzn_nova_forge.manager._local._engine._model import (
@@ -42,30 +42,65 @@ from amzn_nova_forge.manager._local._engine._packing import (
     prepare_examples,
 )
 
-__all__ = ["lr_at", "train_causal_lm"]
+__all__ = ["lr_at", "make_optimizer", "set_lr", "train_causal_lm"]
 
 logger = logging.getLogger(__name__)
 
 
 def lr_at(step: int, total_steps: int, cfg: TrainConfig) -> float:
-    """Learning rate of 0-based ``step``: linear warm-up, then the configured decay.
+    """Learning rate of 0-based ``step``: linear warm-up, ``constant_steps`` at the peak, then the decay.
+
+    The one schedule of the local runtime (SFT, CPT, DPO and RFT).
 
     Example:
         >>> cfg = TrainConfig(lr=1.0, warmup_steps=2, lr_schedule="linear")
         >>> [round(lr_at(s, 6, cfg), 2) for s in range(6)]
         [0.5, 1.0, 1.0, 0.75, 0.5, 0.25]
+        >>> [round(lr_at(s, 6, TrainConfig(lr=1.0, constant_steps=2, lr_schedule="linear")), 2) for s in range(6)]
+        [1.0, 1.0, 1.0, 0.75, 0.5, 0.25]
     """
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
     if cfg.lr_schedule == "constant":
         return cfg.lr
-    span = max(1, total_steps - cfg.warmup_steps)
-    progress = min(1.0, (step - cfg.warmup_steps) / span)
+    hold = cfg.warmup_steps + cfg.constant_steps
+    if step < hold:
+        return cfg.lr
+    span = max(1, total_steps - hold)
+    progress = min(1.0, (step - hold) / span)
     if cfg.lr_schedule == "linear":
         factor = 1.0 - progress
     else:
         factor = 0.5 * (1.0 + math.cos(math.pi * progress))
     return cfg.min_lr + (cfg.lr - cfg.min_lr) * factor
+
+
+def make_optimizer(model: Any, cfg: TrainConfig) -> Any:
+    """The one AdamW of the local runtime: decoupled weight decay (none on biases and norms), LoRA+
+    groups, ``adam_beta1`` / ``adam_beta2`` / ``adam_eps`` from the recipe; fused on CUDA.
+
+    Raises:
+        ConfigError: The model has no trainable parameters.
+    """
+    import torch
+
+    groups = build_param_groups(model, weight_decay=cfg.weight_decay, loraplus_lr_ratio=cfg.loraplus_lr_ratio)
+    if not groups:
+        raise ConfigError("the model has no trainable parameters; unfreeze some or attach a LoRA adapter")
+    cuda = any(p.is_cuda for g in groups for p in g["params"])
+    return torch.optim.AdamW(
+        groups,
+        lr=cfg.lr,
+        betas=(cfg.adam_beta1, cfg.adam_beta2),
+        eps=cfg.adam_eps,
+        **({"fused": True} if cuda else {}),
+    )
+
+
+def set_lr(optimizer: Any, lr: float) -> None:
+    """Set every parameter group's learning rate to ``lr × lr_scale`` (LoRA+ groups train faster)."""
+    for g in optimizer.param_groups:
+        g["lr"] = lr * g.get("lr_scale", 1.0)
 
 
 @dataclass
@@ -83,7 +118,7 @@ def _step_indices(n: int, cfg: TrainConfig, total_steps: int) -> Iterator[tuple[
     rng = np.random.default_rng(cfg.seed)
     step, epoch = 0, 0
     while step < total_steps:
-        order = rng.permutation(n).tolist()
+        order = rng.permutation(n).tolist() if cfg.shuffle else list(range(n))
         for start in range(0, n, cfg.global_batch_size):
             if step >= total_steps:
                 return
@@ -93,22 +128,52 @@ def _step_indices(n: int, cfg: TrainConfig, total_steps: int) -> Iterator[tuple[
 
 
 class _Collator:
-    def __init__(self, data: list[Example], cfg: TrainConfig, layout: str, pin: bool) -> None:
+    def __init__(
+        self, data: list[Example], cfg: TrainConfig, layout: str, pin: bool, rank: int = 0, world: int = 1
+    ) -> None:
         self.data, self.cfg, self.layout, self.pin = data, cfg, layout, pin
+        self.rank, self.world = rank, world
         self.budget = cfg.max_length
 
     def build(self, index: int, epoch: int, ids: list[int], budget: int) -> _Step:
-        lengths = [self.data[i].length for i in ids]
-        plan = plan_micro_batches(
-            lengths, budget, layout=self.layout, max_length=self.cfg.max_length, packing=self.cfg.packing
+        """The step's micro-batches; with several processes, of this rank's share of ``ids`` only."""
+        mine = ids[self.rank :: self.world]
+        lengths = [self.data[i].length for i in mine]
+        plan = (
+            plan_micro_batches(
+                lengths, budget, layout=self.layout, max_length=self.cfg.max_length, packing=self.cfg.packing
+            )
+            if mine
+            else []
         )
-        local = [self.data[i] for i in ids]
+        local = [self.data[i] for i in mine]
         pad_multiple = 128 if self.layout == "varlen" else 8
         micro = [
             collate(local, rows, layout=self.layout, packing=self.cfg.packing, pad_multiple=pad_multiple, pin=self.pin)
             for rows in plan
         ]
         return _Step(index, epoch, ids, micro, budget, sum(m.tokens for m in micro), sum(m.n_targets for m in micro))
+
+
+def _distributed() -> tuple[int, int]:
+    """``(rank, world size)`` of the process group torchrun set up, or ``(0, 1)``."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _agree(keep_going: bool, world: int, device: Any) -> bool:
+    """With several processes, every rank stops when any rank was asked to stop (no rank left waiting)."""
+    if world == 1:
+        return keep_going
+    import torch
+    import torch.distributed as dist
+
+    flag = torch.tensor([0.0 if keep_going else 1.0], device=device)
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    return bool(flag.item() == 0.0)
 
 
 def _prefetch(make: Callable[[], Iterator[_Step]], depth: int = 3) -> Iterator[_Step]:
@@ -149,13 +214,23 @@ def _prefetch(make: Callable[[], Iterator[_Step]], depth: int = 3) -> Iterator[_
 def train_causal_lm(
     model: Any,
     examples: Iterable[Mapping[str, Any]],
-    cfg: Any,
-    on_step: Callable[[Any], Any] | None = None,
-) -> Any:
-    """Fine-tune a causal LM (see :func:`amzn_nova_forge.manager._local._engine.train_causal_lm`)."""
+    cfg: TrainConfig,
+    on_step: Callable[[StepMetrics], Any] | None = None,
+    *,
+    on_save: Callable[[int, dict[str, Any]], Any] | None = None,
+    resume: Mapping[str, Any] | None = None,
+) -> list[StepMetrics]:
+    """Fine-tune a causal LM (see :func:`amzn_nova_forge.manager._local._engine.train_causal_lm`).
+
+    ``on_save(step, state)`` is called after every ``cfg.save_steps``-th step with the trainer state
+    to keep next to the weights (``{"step", "consumed_samples", "optimizer", "rng", "cuda_rng"}``);
+    ``resume`` takes such a state back: the run skips the steps already done (same data order) and
+    restores AdamW's moments and the random state, so it continues the loss curve of the run that saved it.
+    """
     import torch
 
-    cfg, foreign = coerce_config(cfg)
+    if not isinstance(cfg, TrainConfig):
+        raise ConfigError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
     cfg.validate()
     torch.manual_seed(cfg.seed)
     data = prepare_examples(examples, cfg.max_length)
@@ -163,16 +238,9 @@ def train_causal_lm(
         raise ConfigError("no training examples (every example was empty); check the dataset")
     prepared = prepare_model(model, cfg)
     try:
-        metrics = _Trainer(model, data, cfg, prepared).run(on_step, foreign)
+        metrics = _Trainer(model, data, cfg, prepared).run(on_step, on_save=on_save, resume=resume)
     finally:
         prepared.finish()
-    if foreign:
-        return {
-            "steps": len(metrics),
-            "final_loss": metrics[-1].loss if metrics else float("nan"),
-            "consumed_samples": metrics[-1].consumed_samples if metrics else 0,
-            "metrics": metrics,
-        }
     return metrics
 
 
@@ -180,7 +248,6 @@ class _Trainer:
     """One training run: memory plan, optimizer, the step loop and its deferred metrics."""
 
     def __init__(self, model: Any, data: list[Example], cfg: TrainConfig, prepared: Prepared) -> None:
-        import torch
 
         self.model, self.data, self.cfg, self.prepared = model, data, cfg, prepared
         self.device = prepared.device
@@ -200,15 +267,11 @@ class _Trainer:
         self.budget, self.checkpointing = mem.budget, mem.checkpointing
         if self.checkpointing:
             enable_checkpointing(model)
-        groups = build_param_groups(model, weight_decay=cfg.weight_decay, loraplus_lr_ratio=cfg.loraplus_lr_ratio)
-        if not groups:
-            raise ConfigError("the model has no trainable parameters; unfreeze some or attach a LoRA adapter")
-        self.optimizer = torch.optim.AdamW(
-            groups, lr=cfg.lr, betas=(0.9, 0.999), eps=1e-8, **({"fused": True} if self.cuda else {})
-        )
-        self.params = [p for g in groups for p in g["params"]]
+        self.optimizer = make_optimizer(model, cfg)
+        self.params = [p for g in self.optimizer.param_groups for p in g["params"]]
         self.loss_of = LossComputer(model, prepared)
-        self.collator = _Collator(data, cfg, prepared.layout, pin=self.cuda)
+        self.rank, self.world = _distributed()
+        self.collator = _Collator(data, cfg, prepared.layout, pin=self.cuda, rank=self.rank, world=self.world)
         self.log_every = cfg.log_every or (10 if self.cuda else 1)
         logger.info(
             "training %d examples, %d steps, budget %d tokens/micro-batch, checkpointing=%s, layout=%s",
@@ -219,15 +282,23 @@ class _Trainer:
             prepared.layout,
         )
 
-    def _steps(self) -> Iterator[_Step]:
+    def _steps(self, start: int = 0) -> Iterator[_Step]:
         for index, epoch, ids in _step_indices(len(self.data), self.cfg, self.total_steps):
-            yield self.collator.build(index, epoch, ids, self.budget)
+            if index >= start:
+                yield self.collator.build(index, epoch, ids, self.budget)
 
     def _run_step(self, step: _Step) -> Any:
         import torch
 
         cfg = self.cfg
-        scale = 1.0 / max(1, step.n_targets)  # token mean over the whole step, however it is split
+        n_targets = step.n_targets
+        if self.world > 1:  # the step's labelled tokens over every rank's share
+            import torch.distributed as dist
+
+            count = torch.tensor([float(n_targets)], device=self.device)
+            dist.all_reduce(count)
+            n_targets = int(count.item())
+        scale = 1.0 / max(1, n_targets)  # token mean over the whole step, however it is split
         total = torch.zeros((), dtype=torch.float32, device=self.device)
         for mb in step.micro:
             t = {k: v.to(self.device, non_blocking=True) for k, v in mb.tensors.items()}
@@ -235,6 +306,14 @@ class _Trainer:
             loss = self.loss_of(t, max(mb.max_seqlen, cfg.max_length) if cfg.compile else mb.max_seqlen, scale)
             loss.backward()
             total += loss.detach()
+        if self.world > 1:  # summed, not averaged: each rank's loss is already scaled by the global count
+            import torch.distributed as dist
+
+            for p in self.params:
+                if p.grad is None:
+                    p.grad = torch.zeros_like(p)
+                dist.all_reduce(p.grad)
+            dist.all_reduce(total)
         if cfg.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.params, cfg.grad_clip, foreach=self.cuda or None)
         self.optimizer.step()
@@ -270,14 +349,32 @@ class _Trainer:
                 else:
                     raise
 
-    def run(self, on_step: Callable[[Any], Any] | None, foreign: bool) -> list[StepMetrics]:
+    def run(
+        self,
+        on_step: Callable[[StepMetrics], Any] | None,
+        *,
+        on_save: Callable[[int, dict[str, Any]], Any] | None = None,
+        resume: Mapping[str, Any] | None = None,
+    ) -> list[StepMetrics]:
         """Train; call ``on_step`` per step (in bursts at each host sync); stop when it returns truthy."""
         import torch
 
         self.model.train()
         metrics: list[StepMetrics] = []
         pending: list[tuple[_Step, Any, float, int]] = []
-        consumed = 0
+        consumed, start = 0, 0
+        if resume:
+            start, consumed = int(resume["step"]), int(resume.get("consumed_samples") or 0)
+            if not 0 < start < self.total_steps:
+                raise ConfigError(
+                    f"cannot resume at step {start}: this run has {self.total_steps} steps "
+                    "(resume with the same data, recipe and overrides as the run that saved the checkpoint)"
+                )
+            self.optimizer.load_state_dict(resume["optimizer"])
+            if resume.get("rng") is not None:  # dropout (e.g. LoRA dropout) draws the same masks as before
+                torch.set_rng_state(resume["rng"])
+            if self.cuda and resume.get("cuda_rng") is not None:
+                torch.cuda.set_rng_state(resume["cuda_rng"], self.device)
         last_sync = time.perf_counter()
 
         def flush() -> bool:
@@ -299,31 +396,33 @@ class _Trainer:
                     step_time_s=per_step,
                     tokens_per_s=step.tokens / per_step if per_step > 0 else 0.0,
                     consumed_samples=samples,
+                    total_steps=self.total_steps,
                 )
                 metrics.append(m)
-                if on_step is None:
-                    continue
-                if foreign:  # the dict seam of manager/_local/_loop.py: 0-based step
-                    payload = {
-                        **m.to_dict(),
-                        "step": m.step - 1,
-                        "step_time": m.step_time_s,
-                        "total_steps": self.total_steps,
-                    }
-                    keep_going = not on_step(payload) and keep_going
-                else:
+                if on_step is not None:
                     keep_going = not on_step(m) and keep_going
             pending.clear()
             return keep_going
 
-        for step in _prefetch(self._steps):
+        for step in _prefetch(lambda: self._steps(start)):
             lr = lr_at(step.index, self.total_steps, self.cfg)
-            for g in self.optimizer.param_groups:
-                g["lr"] = lr * g.get("lr_scale", 1.0)
+            set_lr(self.optimizer, lr)
             loss = self._step_with_backoff(step)
             consumed += len(step.examples)
             pending.append((step, loss, lr, consumed))
-            if (len(pending) >= self.log_every or step.index + 1 == self.total_steps) and not flush():
+            # a checkpoint step is delivered at once, so on_step saves the weights of that very step
+            saving = bool(self.cfg.save_steps) and (step.index + 1) % (self.cfg.save_steps or 1) == 0
+            due = len(pending) >= self.log_every or step.index + 1 == self.total_steps or saving
+            if due and not _agree(flush(), self.world, self.device):
                 return metrics
+            if saving and on_save is not None and step.index + 1 < self.total_steps:
+                state = {
+                    "step": step.index + 1,
+                    "consumed_samples": consumed,
+                    "optimizer": self.optimizer.state_dict(),
+                    "rng": torch.get_rng_state(),
+                    "cuda_rng": torch.cuda.get_rng_state(self.device) if self.cuda else None,
+                }
+                on_save(step.index + 1, state)
         flush()
         return metrics

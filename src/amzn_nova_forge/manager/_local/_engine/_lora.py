@@ -64,7 +64,7 @@ def build_param_groups(
                 {
                     "params": params,
                     "weight_decay": 0.0 if no_decay else weight_decay,
-                    "lr_scale": float(loraplus_lr_ratio) if kind == "lora_B" else 1.0,
+                    "lr_scale": float(loraplus_lr_ratio or 1.0) if kind == "lora_B" else 1.0,
                     "name": label,
                 }
             )

@@ -239,7 +239,8 @@ class LossComputer:
             hidden = self.decoder(**kwargs).last_hidden_state
             hidden = hidden.reshape(-1, hidden.shape[-1]).index_select(0, t["target_index"])
             hidden = hidden.to(self.prepared.compute_dtype)
-        weight, bias = self.head.weight, self.head.bias
+        head: Any = self.head
+        weight, bias = head.weight, head.bias
         if hidden.shape[0] == 0:  # nothing labelled: a zero loss that still backpropagates
             return hidden.float().sum() * 0.0
         if self._liger is not None:
