@@ -328,3 +328,68 @@ def test_model_deploy_result_examples(fake, capsys):
         "s3://escrow-bucket/older/",
         "bedrock",
     )
+
+
+# ---- model-customizer.md / job-results.md: the two-step deploy on NovaModelCustomizer (verbatim) ----
+CUSTOMIZER_CREATE = """
+# Create a custom model from training artifacts
+publish_result = customizer.create_custom_model(
+  model_artifact_path="s3://escrow-bucket/my-model-artifacts/"
+)
+print(f"Model ARN: {publish_result.model_arn}")
+
+# Save for later use
+publish_result.dump(file_path="./results/")
+"""
+CUSTOMIZER_TWO_STEP = """
+# Two-step deploy: create model, then deploy
+publish_result = customizer.create_custom_model(
+  model_artifact_path="s3://escrow-bucket/my-model-artifacts/"
+)
+deployment = customizer.deploy_to_bedrock(
+  model_deploy_result=publish_result,
+  endpoint_name="my-endpoint"
+)
+
+# Retry deployment if it fails (model already created)
+deployment = customizer.deploy_to_bedrock(
+  model_arn=publish_result.model_arn
+)
+"""
+# The same example's alternative (run on its own: its auto-named endpoint would clash with the retry's).
+CUSTOMIZER_FROM_ARN = """
+# Or deploy directly from a model ARN
+deployment = customizer.deploy_to_bedrock(
+  model_arn="arn:aws:bedrock:us-east-1:123456789012:custom-model/my-model"
+)
+"""
+
+
+def test_customizer_two_step_examples(fake, notebook, capsys):
+    ns = star()
+    ns["customizer"] = ns["NovaModelCustomizer"](
+        model=ns["Model"].NOVA_MICRO,
+        method=ns["TrainingMethod"].SFT_LORA,
+        infra=ns["SMTJRuntimeManager"](instance_type="ml.p5.48xlarge", instance_count=1),
+    )
+    _run(ns, CUSTOMIZER_CREATE)
+    published = ns["publish_result"]
+    assert capsys.readouterr().out == f"Model ARN: {published.model_arn}\n"
+    assert published.escrow_uri == ESCROW
+    _run(ns, CUSTOMIZER_TWO_STEP)
+    # the same checkpoint was published once and reused by the second create_custom_model
+    assert [m for m, v in fake.models.items() if any(t["value"] == ESCROW for t in v["tags"])] == [published.model_arn]
+    assert ns["customizer"].last_deployment is ns["deployment"]
+    assert ns["customizer"].find_published_model("bedrock", ESCROW) == published.model_arn
+
+
+def test_customizer_deploy_from_arn_example(fake, notebook, capsys):
+    ns = star()
+    other = star()
+    other["customizer"] = ns["NovaModelCustomizer"](
+        model=ns["Model"].NOVA_MICRO,
+        method=ns["TrainingMethod"].SFT_LORA,
+        infra=ns["SMTJRuntimeManager"](instance_type="ml.p5.48xlarge", instance_count=1),
+    )
+    _run(other, CUSTOMIZER_FROM_ARN)
+    assert fake.deployments[other["deployment"].endpoint.uri]["modelArn"] == MY_MODEL

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from amzn_nova_forge.core.config import ForgeConfig, JobCachingConfig, ValidationConfig
 from amzn_nova_forge.core.enums import DeploymentMode, DeployPlatform, EvaluationTask, Model, Platform, TrainingMethod
 from amzn_nova_forge.errors import ConfigError
+from amzn_nova_forge.model._customizer_deploy import TwoStepDeployMixin
 
 if TYPE_CHECKING:
     from amzn_nova_forge.evaluator._evaluator import ForgeEvaluator
@@ -36,7 +37,7 @@ __all__ = ["NovaModelCustomizer"]
 logger = logging.getLogger(__name__)
 
 
-class NovaModelCustomizer:
+class NovaModelCustomizer(TwoStepDeployMixin):
     """Customize, evaluate and deploy an Amazon Nova model (or rehearse it locally).
 
     Args:
