@@ -29,8 +29,9 @@ def _blocks(lang: str) -> list[str]:
 
 def test_readme_has_the_blocks_this_file_runs() -> None:
     py = _blocks("python")
-    assert len(py) == 3
+    assert len(py) == 5
     assert "SMTJRuntimeManager" in py[0] and "LocalRuntimeManager" in py[1] and "DeployPlatform.LOCAL" in py[2]
+    assert "ForgeTrainer" in py[3] and "FilterMethod" in py[4]
     assert HF_ID in py[1]
 
 
@@ -98,3 +99,24 @@ def test_rehearse_locally_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert ns["eval_result"].get_job_status()[0] is JobStatus.COMPLETED
     assert "exact_match" in json.dumps(ns["eval_result"].get())
     assert list(work.glob("*_training_loss.png"))
+
+
+def test_service_classes_block(notebook: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    AS.A.put("s3://your-bucket/prepared-data.jsonl", AS.A.SFT_JSONL)
+    ns: dict[str, Any] = {}
+    exec(_blocks("python")[3], ns)
+    assert ns["result"].job_id.startswith("my-nova-training")
+    assert ns["eval_result"].job_id.startswith("my-eval")
+    out = capsys.readouterr().out
+    assert "max_steps" in out
+    assert [r["TrainingJobName"] for r in notebook["creates"]] == [ns["result"].job_id, ns["eval_result"].job_id]
+
+
+def test_curation_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("numpy")
+    monkeypatch.chdir(tmp_path)
+    ns: dict[str, Any] = {}
+    exec(_blocks("python")[4], ns)
+    curation = ns["loader"].last_curation
+    assert curation is not None and str(curation) in capsys.readouterr().out
+    assert (tmp_path / "curated" / "dedup").is_dir() and (tmp_path / "curated" / "fuzzy").is_dir()
