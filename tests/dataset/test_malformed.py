@@ -236,7 +236,7 @@ def test_errors_are_value_errors(tmp_path):
 def test_failed_save_leaves_nothing_and_names_the_path(tmp_path, monkeypatch):
     import errno
 
-    from amzn_nova_forge.dataset import _loaders
+    from amzn_nova_forge.dataset import _loader_base
 
     loader = JSONLDatasetLoader.from_records(qa_rows(5), question="input", answer="output")
     out = tmp_path / "out"
@@ -246,7 +246,7 @@ def test_failed_save_leaves_nothing_and_names_the_path(tmp_path, monkeypatch):
         dst.write(src.read(10))
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(_loaders, "_copy", disk_full)
+    monkeypatch.setattr(_loader_base, "_copy", disk_full)
     with pytest.raises(DataPrepError, match="could not save the dataset: .*No space left on device") as e:
         loader.save_data(str(out / "train.jsonl"))
     assert e.value.path == str(out / "train.jsonl")

@@ -20,6 +20,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+from amzn_nova_forge.dataset._paths import local_copy
 from amzn_nova_forge.dataset._records import write_arrow_batches
 from amzn_nova_forge.dataset._store import StoreWriter
 from amzn_nova_forge.errors import DataPrepError, MissingDependencyError
@@ -84,8 +85,6 @@ def _feather_v1(local: str, path: str) -> Iterator[Any]:
 
 def read_arrow(path: str, writer: StoreWriter, max_bytes: int, progress: Any = None) -> None:
     """Stream one Arrow IPC/Feather file (local or ``s3://``) into ``writer``."""
-    from amzn_nova_forge.dataset._io import local_copy
-
     with local_copy(path) as local:
         rows = write_arrow_batches(writer, _batches(local, path), path)
     if progress is not None:

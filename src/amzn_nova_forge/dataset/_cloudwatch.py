@@ -24,7 +24,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from amzn_nova_forge.dataset._loaders import DatasetLoader
+from amzn_nova_forge.dataset._loader_base import DatasetLoader
 from amzn_nova_forge.dataset._records import write_records
 from amzn_nova_forge.dataset._store import StoreWriter
 from amzn_nova_forge.errors import ConfigError, DataPrepError

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from amzn_nova_forge.core import storage
-from amzn_nova_forge.dataset._loaders import DatasetLoader
+from amzn_nova_forge.dataset._loader_base import DatasetLoader
 
 __all__ = ["ArrowDatasetLoader", "CSVDatasetLoader", "JSONDatasetLoader", "JSONLDatasetLoader", "ParquetDatasetLoader"]
 

@@ -26,7 +26,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from amzn_nova_forge.dataset._loaders import DatasetLoader
+from amzn_nova_forge.dataset._loader_base import DatasetLoader
 from amzn_nova_forge.dataset._records import write_arrow_batches, write_records
 from amzn_nova_forge.dataset._store import StoreWriter
 from amzn_nova_forge.errors import DataPrepError, MissingDependencyError

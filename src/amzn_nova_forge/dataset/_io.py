@@ -19,7 +19,6 @@ import contextlib
 import csv
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
@@ -27,6 +26,7 @@ import orjson
 
 from amzn_nova_forge.core import storage
 from amzn_nova_forge.dataset._jsonrules import MAX_DEPTH, check_value, problem, strict_decoder
+from amzn_nova_forge.dataset._paths import local_copy  # defined in ._paths (below ._arrow); importable here as before
 from amzn_nova_forge.dataset._store import (
     CHUNK_BYTES,
     SourceStore,
@@ -66,31 +66,6 @@ def _open_source(path: str) -> Iterator[IO[bytes]]:
         yield f
     finally:
         f.close()
-
-
-@contextlib.contextmanager
-def local_copy(path: str) -> Iterator[str]:
-    """A local path for ``path``: itself if local, else a temporary download."""
-    if not storage.is_s3(path):
-        if not os.path.exists(path):
-            raise DataPrepError("file not found", path=path)
-        if os.path.isdir(path):
-            raise DataPrepError("is a directory; pass the path of one data file", path=path)
-        yield path
-        return
-    fd, tmp = tempfile.mkstemp(prefix="nova-forge-dl-")
-    os.close(fd)
-    try:
-        try:
-            storage.download(path, tmp)
-        except FileNotFoundError as e:
-            raise DataPrepError("S3 object not found", path=path) from e
-        except AWSServiceError as e:
-            raise DataPrepError(f"could not read from S3: {e}", path=path) from e
-        yield tmp
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
 
 
 def bad_json(e: Exception, raw: bytes, path: str, line: int) -> DataPrepError:

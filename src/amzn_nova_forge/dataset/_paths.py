@@ -13,6 +13,9 @@ files to read, by the same rules for every file-based loader:
 * A single file must have one of the loader's extensions (a ``.csv`` given to the JSONL loader
   is refused, as in the official SDK).
 
+:func:`local_copy` gives a reader a local path for one file (an ``s3://`` object is
+downloaded to a temporary file, removed afterwards).
+
 Example:
     >>> resolve_inputs("~/nope.jsonl", (".jsonl",))  # doctest: +SKIP
     Traceback (most recent call last):
@@ -21,15 +24,17 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import re
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 
 from amzn_nova_forge.core import storage
 from amzn_nova_forge.errors import AWSServiceError, DataPrepError
 
-__all__ = ["is_glob", "normalize", "resolve_inputs"]
+__all__ = ["is_glob", "local_copy", "normalize", "resolve_inputs"]
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -178,3 +183,28 @@ def resolve_inputs(path: str, exts: Sequence[str]) -> list[str]:
     if not _has_ext(path, exts):
         raise _ext_error(path, exts)
     return [path]
+
+
+@contextlib.contextmanager
+def local_copy(path: str) -> Iterator[str]:
+    """A local path for ``path``: itself if local, else a temporary download."""
+    if not storage.is_s3(path):
+        if not os.path.exists(path):
+            raise DataPrepError("file not found", path=path)
+        if os.path.isdir(path):
+            raise DataPrepError("is a directory; pass the path of one data file", path=path)
+        yield path
+        return
+    fd, tmp = tempfile.mkstemp(prefix="nova-forge-dl-")
+    os.close(fd)
+    try:
+        try:
+            storage.download(path, tmp)
+        except FileNotFoundError as e:
+            raise DataPrepError("S3 object not found", path=path) from e
+        except AWSServiceError as e:
+            raise DataPrepError(f"could not read from S3: {e}", path=path) from e
+        yield tmp
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)

@@ -64,7 +64,10 @@ def run_job(config: Mapping[str, str]) -> dict[str, Any]:
             loader.filter(method=step.method, text_field=step.text_field, output_path=out, **dict(step.params))
         loader.execute(executor="local")
         loader.save_data(storage.join(root, "part-00000.jsonl"))
-    result: dict[str, Any] = loader.last_curation.to_dict()
+    curation = loader.last_curation
+    if curation is None:  # execute() records counts only when a step ran
+        raise SystemExit("the job config lists no curation steps; nothing was curated")
+    result: dict[str, Any] = curation.to_dict()
     storage.write_text(storage.join(root, CURATION_FILE), json.dumps(result, indent=2))
     return result
 
