@@ -8,7 +8,6 @@ run as written — :func:`acceptance_support.fill`, each case listed in docs/spe
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -93,16 +92,12 @@ def test_trainer_evaluator_examples_and_logs(
 
 def test_end_to_end_example_train_and_evaluate(notebook: dict[str, Any], home: Path) -> None:
     A.put("s3://my-bucket/data.jsonl", A.SFT_JSONL)
-    text = O.SC_END_TO_END
-    if "amzn_nova_forge.deployer" not in sys.modules:
-        try:
-            import amzn_nova_forge.deployer  # noqa: F401
-        except ImportError:
-            # ForgeDeployer / ForgeInference are issue 14: until they land, run steps 1-2 of the text.
-            text = text.split("# 3. Deploy")[0]
-            for line in ("from amzn_nova_forge.deployer import ForgeDeployer\n",
-                         "from amzn_nova_forge.inference import ForgeInference\n"):  # fmt: skip
-                text = fill(text, {line: ""})
+    # Steps 3-4 (ForgeDeployer, ForgeInference) need Bedrock calls moto lacks: they run with the deploy
+    # test double in tests/acceptance/test_official_deploy.py::test_end_to_end_deploy_and_inference_steps.
+    text = O.SC_END_TO_END.split("# 3. Deploy")[0]
+    for line in ("from amzn_nova_forge.deployer import ForgeDeployer\n",
+                 "from amzn_nova_forge.inference import ForgeInference\n"):  # fmt: skip
+        text = fill(text, {line: ""})
     ns: dict[str, Any] = {}
     exec(text, ns)
     train_result, eval_result = ns["train_result"], ns["eval_result"]
