@@ -31,6 +31,11 @@ from amzn_nova_forge.core import aws
 from amzn_nova_forge.core.enums import DeploymentMode, DeployPlatform
 from amzn_nova_forge.errors import AWSServiceError
 from amzn_nova_forge.model._deploy_common import DeployContext
+from amzn_nova_forge.model._deploy_status import (
+    bedrock_od_status as _od_status,
+    bedrock_pt_status as _pt_status,
+    bedrock_status as endpoint_status,
+)
 from amzn_nova_forge.model.result._deployment import ESCROW_TAG_KEY, DeploymentResult, EndpointInfo, ModelDeployResult
 
 __all__ = [
@@ -407,26 +412,3 @@ def delete_endpoint(platform: DeployPlatform, region: str | None, arn: str) -> N
             _client(region).delete_provisioned_model_throughput(provisionedModelId=arn)
         else:
             _client(region).delete_custom_model_deployment(customModelDeploymentIdentifier=arn)
-
-
-def _od_status(region: str | None, arn: str) -> tuple[str, str | None]:
-    from amzn_nova_forge.core.aws import aws_errors
-
-    with aws_errors("bedrock"):
-        r = _client(region).get_custom_model_deployment(customModelDeploymentIdentifier=arn)
-    return r["status"], r.get("failureMessage")
-
-
-def _pt_status(region: str | None, arn: str) -> tuple[str, str | None]:
-    from amzn_nova_forge.core.aws import aws_errors
-
-    with aws_errors("bedrock"):
-        r = _client(region).get_provisioned_model_throughput(provisionedModelId=arn)
-    return r["status"], r.get("failureMessage")
-
-
-def endpoint_status(info: EndpointInfo) -> tuple[str, str | None]:
-    """Live ``(status, failure message)`` of a Bedrock deployment or provisioned model."""
-    if DeployPlatform(info.platform) is DeployPlatform.BEDROCK_PT or ":provisioned-model/" in info.uri:
-        return _pt_status(info.region, info.uri)
-    return _od_status(info.region, info.uri)

@@ -25,6 +25,7 @@ from amzn_nova_forge.errors import AWSServiceError
 from amzn_nova_forge.model import _deploy_sagemaker as sm_deploy
 from amzn_nova_forge.model._deploy_common import DeployContext
 from amzn_nova_forge.model._deploy_env import InferenceComponentConfig
+from amzn_nova_forge.model._deploy_status import component_status
 from amzn_nova_forge.model.result._deployment import DeploymentResult
 
 __all__ = [
@@ -49,13 +50,6 @@ def _describe(ctx: DeployContext, name: str) -> dict[str, Any] | None:
         if e.code in ("ValidationException", "ResourceNotFound", "ResourceNotFoundException"):
             return None
         raise
-
-
-def component_status(region: str | None, name: str) -> tuple[str, str | None]:
-    """Live ``(InferenceComponentStatus, FailureReason)`` of an inference component."""
-    with aws.aws_errors("sagemaker"):
-        r = aws.client("sagemaker", region).describe_inference_component(InferenceComponentName=name)
-    return str(r["InferenceComponentStatus"]), r.get("FailureReason")
 
 
 def delete_inference_component(region: str | None, name: str) -> None:

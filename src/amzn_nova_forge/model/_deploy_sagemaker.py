@@ -31,6 +31,10 @@ from amzn_nova_forge.model._deploy_smi import (
     SMI_CONFIGS,
     validate_environment,
 )
+from amzn_nova_forge.model._deploy_status import (
+    sagemaker_endpoint_status as _describe,
+    sagemaker_status as endpoint_status,
+)
 from amzn_nova_forge.model.result._deployment import ESCROW_TAG_KEY, DeploymentResult, EndpointInfo, ModelDeployResult
 
 __all__ = [
@@ -338,17 +342,6 @@ def _adoptable_model(
         return None
     model = _describe_or_none(ctx, "describe_model", ModelName=names[0])
     return _publish(ctx, model) if model is not None and _is_ours(ctx, model, environment) else None
-
-
-def _describe(region: str | None, name: str) -> tuple[str, str | None]:
-    with aws.aws_errors("sagemaker"):
-        r = aws.client("sagemaker", region).describe_endpoint(EndpointName=name)
-    return r["EndpointStatus"], r.get("FailureReason")
-
-
-def endpoint_status(info: EndpointInfo) -> tuple[str, str | None]:
-    """Live ``(EndpointStatus, FailureReason)`` of a SageMaker endpoint."""
-    return _describe(info.region, info.endpoint_name)
 
 
 def delete_endpoint(region: str | None, endpoint_name: str) -> list[str]:

@@ -24,8 +24,10 @@ from typing import Any, ClassVar, Protocol
 
 from amzn_nova_forge.core.enums import DeployPlatform
 from amzn_nova_forge.errors import ConfigError
+from amzn_nova_forge.model import _deploy_status
 from amzn_nova_forge.model._deploy_common import DeployContext
 from amzn_nova_forge.model._deploy_env import InferenceComponentConfig
+from amzn_nova_forge.model._deploy_status import target_key
 from amzn_nova_forge.model.result._deployment import DeploymentResult, EndpointInfo
 from amzn_nova_forge.model.result._single import SingleInferenceResult
 
@@ -71,21 +73,6 @@ class DeployTarget(Protocol):
     def delete(self, info: EndpointInfo, components: Sequence[str] = ()) -> list[str]: ...
 
 
-def target_key(platform: DeployPlatform | str, *, components: bool = False) -> str:
-    """The registry key for a platform (``sagemaker_ic`` when inference components are asked for).
-
-    Example:
-        >>> target_key(DeployPlatform.SAGEMAKER, components=True)
-        'sagemaker_ic'
-    """
-    key = DeployPlatform(platform).value
-    if components:
-        if key != "sagemaker":
-            raise ConfigError(f"Inference components exist only on SageMaker endpoints, not {key!r}.")
-        return "sagemaker_ic"
-    return key
-
-
 def get_target(key: str) -> DeployTarget:
     """The target registered under ``key`` (imported on first use).
 
@@ -122,9 +109,7 @@ class BedrockTarget:
         )
 
     def status(self, info: EndpointInfo, components: Sequence[str] = ()) -> tuple[str, str | None]:
-        from amzn_nova_forge.model import _deploy_bedrock
-
-        return _deploy_bedrock.endpoint_status(info)
+        return _deploy_status.bedrock_status(info)
 
     def invoke(
         self, endpoint: str, request_body: Mapping[str, Any], inference_component_name: str | None = None
@@ -154,9 +139,7 @@ class SageMakerEndpointTarget:
         )
 
     def status(self, info: EndpointInfo, components: Sequence[str] = ()) -> tuple[str, str | None]:
-        from amzn_nova_forge.model import _deploy_sagemaker
-
-        return _deploy_sagemaker.endpoint_status(info)
+        return _deploy_status.sagemaker_status(info)
 
     def invoke(
         self, endpoint: str, request_body: Mapping[str, Any], inference_component_name: str | None = None
@@ -188,16 +171,7 @@ class InferenceComponentTarget(SageMakerEndpointTarget):
 
     def status(self, info: EndpointInfo, components: Sequence[str] = ()) -> tuple[str, str | None]:
         """The endpoint's status while it is not InService, then the first component not InService."""
-        from amzn_nova_forge.model import _deploy_components
-
-        status = super().status(info)
-        if status[0] != "InService":
-            return status
-        for name in components:
-            comp = _deploy_components.component_status(info.region, name)
-            if comp[0] != "InService":
-                return comp
-        return status
+        return _deploy_status.components_status(info, components)
 
     def delete(self, info: EndpointInfo, components: Sequence[str] = ()) -> list[str]:
         from amzn_nova_forge.model import _deploy_components
@@ -243,16 +217,7 @@ class LocalTarget:
         stop_deployment(url)
 
     def status(self, info: EndpointInfo, components: Sequence[str] = ()) -> tuple[str, str | None]:
-        import urllib.error
-        import urllib.request
-
-        try:
-            with urllib.request.urlopen(info.uri.rstrip("/") + "/v1/models", timeout=5):
-                return "InService", None
-        except urllib.error.HTTPError:
-            return "InService", None  # the server answers
-        except OSError as e:
-            return "NotRunning", str(e)
+        return _deploy_status.local_status(info)
 
     def invoke(
         self, endpoint: str, request_body: Mapping[str, Any], inference_component_name: str | None = None

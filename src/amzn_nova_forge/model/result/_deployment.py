@@ -306,9 +306,9 @@ class DeploymentResult:
 
     def get_status(self) -> tuple[str, str | None]:
         """Return ``(status, failure message or None)`` from the platform."""
-        from amzn_nova_forge.model import _deploy
+        from amzn_nova_forge.model._deploy_status import endpoint_status
 
-        return _deploy.endpoint_status(self.endpoint, self.inference_components)
+        return endpoint_status(self.endpoint, self.inference_components)
 
     # ---- serialisation --------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
