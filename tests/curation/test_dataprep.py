@@ -22,7 +22,7 @@ from amzn_nova_forge.core.enums import FilterMethod, SMTJRuntimeMode
 from amzn_nova_forge.dataset import JSONLDatasetLoader
 from amzn_nova_forge.dataset._curation import _job
 from amzn_nova_forge.errors import ConfigError, JobFailedError
-from amzn_nova_forge.manager import GlueRuntimeManager, SMTJDataPrepRuntimeManager, SMTJRuntimeManager, _smtj
+from amzn_nova_forge.manager import GlueRuntimeManager, SMTJDataPrepRuntimeManager, SMTJRuntimeManager, _training_job
 from tests.curation.conftest import random_docs
 
 BUCKET = "curation-data"
@@ -41,7 +41,7 @@ def s3(aws):
 def run_submitted_jobs(monkeypatch):
     """After CreateTrainingJob reaches moto, run the job's entry point with its HyperParameters."""
     seen: list[dict] = []
-    real = _smtj.create_training_job_once
+    real = _training_job.create_training_job_once
 
     def create_and_run(request, region):
         name = real(request, region)
@@ -49,7 +49,7 @@ def run_submitted_jobs(monkeypatch):
         _job.run_job(request["HyperParameters"])
         return name
 
-    monkeypatch.setattr(_smtj, "create_training_job_once", create_and_run)
+    monkeypatch.setattr(_training_job, "create_training_job_once", create_and_run)
     return seen
 
 
@@ -111,7 +111,7 @@ def test_smtj_data_prep_mode_runs_the_pipeline_as_a_training_job(s3, run_submitt
 def test_failed_job_raises_with_sagemaker_reason(s3, monkeypatch):
     from moto.sagemaker.models import sagemaker_backends
 
-    real = _smtj.create_training_job_once
+    real = _training_job.create_training_job_once
 
     def create_and_fail(request, region):
         name = real(request, region)
@@ -120,7 +120,7 @@ def test_failed_job_raises_with_sagemaker_reason(s3, monkeypatch):
         job.failure_reason = "AlgorithmError: out of disk"
         return name
 
-    monkeypatch.setattr(_smtj, "create_training_job_once", create_and_fail)
+    monkeypatch.setattr(_training_job, "create_training_job_once", create_and_fail)
     loader = JSONLDatasetLoader.from_records(_records())
     manager = SMTJDataPrepRuntimeManager("ml.m5.xlarge", region="us-east-1", s3_artifact_bucket=ARTIFACTS)
     with pytest.raises(JobFailedError, match="ended Failed: AlgorithmError: out of disk"):

@@ -325,7 +325,7 @@ class SMTJDataPrepRuntimeManager(DataPrepRunner):
             JobTimeoutError: Still running after ``max_wait_time`` seconds.
             AWSServiceError: SageMaker or S3 refused a call.
         """
-        from amzn_nova_forge.manager._smtj import create_training_job_once
+        from amzn_nova_forge.manager._training_job import create_training_job_once
 
         request = self.build_request(job_config, self.upload_code(job_config.job_name))
         name = create_training_job_once(request, self.region)
@@ -356,7 +356,7 @@ class SMTJDataPrepRuntimeManager(DataPrepRunner):
 
     def cleanup(self, job_name: str) -> None:
         """Stop the job (one that already ended is left as is)."""
-        from amzn_nova_forge.manager._smtj import stop_training_job
+        from amzn_nova_forge.manager._training_job import stop_training_job
 
         stop_training_job(job_name, self.region)
 

@@ -134,7 +134,7 @@ class RFTLambdaMixin:
             >>> runtime.rft_lambda = "rft_training_reward.py"  # doctest: +SKIP
             >>> runtime.validate_lambda(data_s3_path="s3://bucket/data.jsonl")  # doctest: +SKIP
         """
-        from amzn_nova_forge.util._reward import verify_reward_function
+        from amzn_nova_forge.manager._reward_check import verify_reward_function
 
         target = self._rft_lambda_arn or self._rft_lambda
         if not target:

@@ -22,6 +22,7 @@ import logging
 import re
 from typing import Any
 
+from amzn_nova_forge.core._mlflow_uri import ARN_RE as _ARN_RE, check_uri as _check_uri, uri_kind
 from amzn_nova_forge.core.enums import Platform
 from amzn_nova_forge.errors import AWSServiceError, ConfigError, UnsupportedFeatureError
 
@@ -29,15 +30,6 @@ __all__ = ["MLflowMonitor", "MLflowPresignedURLError", "uri_kind"]
 
 logger = logging.getLogger(__name__)
 
-_ARN_RE = re.compile(
-    r"^arn:aws[a-z-]*:sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d+):"
-    r"(?P<kind>mlflow-app|mlflow-tracking-server)/(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)$"
-)
-_URL_RE = re.compile(r"^https?://[^\s/]+")
-#: Store URIs MLflow opens itself (on this machine): databases and the file store.
-_STORE_RE = re.compile(r"^(sqlite|postgresql|mysql|mssql)(\+[a-z0-9_]+)?://\S+$|^file:\S+$|^databricks(-uc)?(://\S*)?$")
-#: A local folder given as a path (explicit, so that a typo such as ``mlflow-app/x`` is not taken for one).
-_PATH_RE = re.compile(r"^(\.{1,2}[/\\]|[/\\~]|[A-Za-z]:[/\\])")
 SESSION_RANGE = (1800, 43200)
 EXPIRES_RANGE = (5, 300)
 DEFAULT_APP_NAME = "DefaultMLFlowApp"
@@ -45,36 +37,6 @@ DEFAULT_APP_NAME = "DefaultMLFlowApp"
 
 class MLflowPresignedURLError(AWSServiceError, RuntimeError):
     """SageMaker could not create a presigned MLflow UI URL (also a ``RuntimeError``)."""
-
-
-def uri_kind(uri: str) -> str:
-    """``"sagemaker"`` (an MLflow app / tracking server ARN), ``"http"``, ``"store"`` (a database or
-    file store opened on this machine) or ``"path"`` (a local folder); ``""`` when not an MLflow URI.
-
-    Example:
-        >>> [uri_kind(u) for u in ("https://mlflow.example.com", "sqlite:///mlflow.db", "./mlruns", "ftp://x")]
-        ['http', 'store', 'path', '']
-    """
-    if _ARN_RE.match(uri):
-        return "sagemaker"
-    if _URL_RE.match(uri):
-        return "http"
-    if _STORE_RE.match(uri):
-        return "store"
-    if _PATH_RE.match(uri):
-        return "path"
-    return ""
-
-
-def _check_uri(uri: str) -> None:
-    if uri_kind(uri):
-        return
-    raise ConfigError(
-        f"Invalid MLflow tracking_uri {uri!r}. Use a SageMaker MLflow app or tracking server ARN "
-        "(arn:aws:sagemaker:<region>:<account>:mlflow-app/<id> or .../mlflow-tracking-server/<name>), "
-        "an http(s):// URL of your own MLflow server, or (local runtime only) sqlite:///mlflow.db, "
-        "file:///path or a folder such as ./mlruns."
-    )
 
 
 #: Platform -> URI kinds its jobs can write to, and why the others cannot be honoured.

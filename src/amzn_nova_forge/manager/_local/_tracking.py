@@ -60,7 +60,7 @@ def _need(modules: tuple[str, ...], what: str) -> None:
 
 def _absolute(uri: str, cwd: Path) -> str:
     """``./mlruns``, ``file:rel`` and ``sqlite:///rel.db`` made absolute against the caller's folder."""
-    from amzn_nova_forge.monitor._mlflow import uri_kind
+    from amzn_nova_forge.core._mlflow_uri import uri_kind
 
     kind = uri_kind(uri)
     if kind == "path":
@@ -97,7 +97,7 @@ def job_settings(
         >>> job_settings("./mlruns", None, None, job_name="sft", cwd="/work")["tracking_uri"]  # doctest: +SKIP
         'file:///work/mlruns'
     """
-    from amzn_nova_forge.monitor._mlflow import uri_kind
+    from amzn_nova_forge.core._mlflow_uri import uri_kind
 
     if tracking_uri is None and experiment_name is None and run_name is None:
         return None
