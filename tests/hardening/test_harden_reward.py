@@ -18,7 +18,7 @@ from botocore.stub import Stubber
 
 from amzn_nova_forge.core.enums import Platform
 from amzn_nova_forge.errors import ConfigError
-from amzn_nova_forge.util import _reward
+from amzn_nova_forge.manager import _reward_check as _reward  # where the verifier reads its limits
 from amzn_nova_forge.util._reward import verify_reward_function
 
 SAMPLE = {
