@@ -30,8 +30,10 @@ logger = logging.getLogger(__name__)
 
 
 def is_mtrl_eval(platform: Platform, task: EvaluationTask) -> bool:
-    """True for ``RFT_MULTITURN_EVAL`` on SMTJServerless (an ``AgentRFTEvaluation`` job)."""
-    return Platform(platform) is Platform.SMTJServerless and task is EvaluationTask.RFT_MULTITURN_EVAL
+    """True for ``RFT_MULTITURN_EVAL`` where the runtime runs AgentRFT jobs (SMTJServerless: ``AgentRFTEvaluation``)."""
+    from amzn_nova_forge.manager._registry import capabilities_of
+
+    return task is EvaluationTask.RFT_MULTITURN_EVAL and capabilities_of(platform).agentcore_mtrl
 
 
 def evaluate_mtrl(

@@ -168,6 +168,21 @@ class Capabilities:
         foreign_checkpoint_markers: ``{marker: platform}``: a checkpoint path containing the
             marker comes from that platform and cannot be continued here.
         poll_seconds: How often ``result.wait()`` asks for the job's status by default.
+        billed: Jobs run on paid AWS capacity (the MCP server's plans say so).
+        live_status: A job's status and progress are read on this machine without an AWS call
+            (notebook reprs show them live; the runtime has ``job_status_data``).
+        reads_recipe_after_execute: The job reads its recipe folder while it runs, so the
+            folder is kept after ``execute`` returns.
+        deploys_model_arn: A finished training job's output model ARN is deployed in preference
+            to its checkpoint path (Bedrock custom models).
+        serves_local_checkpoints: A local checkpoint deployed to the default target
+            (``DeployPlatform.BEDROCK_OD``) is served on this machine instead (``DeployPlatform.LOCAL``).
+        agentcore_mtrl: Multi-turn RFT (training and ``RFT_MULTITURN_EVAL``) runs as AgentRFT jobs
+            with the agent in Amazon Bedrock AgentCore or a Lambda, without a recipe.
+        training_metrics_csv: ``generate_training_metrics_csv`` reads SFT steps from its logs.
+        batch_sample_tracing: Its training container writes the batch hash logs of
+            ``enable_batch_sample_tracing``.
+        log_needs_cluster: Reading a job's logs needs the cluster's name (``cluster_name``).
     """
 
     batch_inference: bool = False
@@ -179,6 +194,15 @@ class Capabilities:
     reads_checkpoints_of: frozenset[Platform] = frozenset()
     foreign_checkpoint_markers: Mapping[str, str] = field(default_factory=dict)
     poll_seconds: float = 30.0
+    billed: bool = True
+    live_status: bool = False
+    reads_recipe_after_execute: bool = False
+    deploys_model_arn: bool = False
+    serves_local_checkpoints: bool = False
+    agentcore_mtrl: bool = False
+    training_metrics_csv: bool = False
+    batch_sample_tracing: bool = False
+    log_needs_cluster: bool = False
 
 
 class RuntimeManager(abc.ABC):

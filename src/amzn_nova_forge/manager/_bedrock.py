@@ -72,7 +72,9 @@ class BedrockRuntimeManager(RFTLambdaMixin, AWSChecksMixin, RuntimeManager):
     """
 
     platform: ClassVar[Platform] = Platform.BEDROCK
-    capabilities: ClassVar[Capabilities] = Capabilities(reads_checkpoints_of=frozenset({Platform.BEDROCK}))
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        reads_checkpoints_of=frozenset({Platform.BEDROCK}), deploys_model_arn=True
+    )
     unsupported: ClassVar[Mapping[str, str]] = {
         "batch_inference": "Batch inference runs on SMTJ, SMHP and LOCAL, not BEDROCK: use SMTJRuntimeManager "
         "or SMHPRuntimeManager (or LocalRuntimeManager to rehearse)",

@@ -10,9 +10,9 @@ from amzn_nova_forge.core.enums import Platform
 from amzn_nova_forge.errors import UnknownRuntimeError
 
 if TYPE_CHECKING:
-    from amzn_nova_forge.manager._base import RuntimeManager
+    from amzn_nova_forge.manager._base import Capabilities, RuntimeManager
 
-__all__ = ["get_runtime_class"]
+__all__ = ["capabilities_of", "get_runtime_class", "runtime_platforms"]
 
 _RUNTIMES: dict[str, str] = {
     Platform.SMTJ.value: "amzn_nova_forge.manager._smtj:SMTJRuntimeManager",
@@ -45,3 +45,26 @@ def get_runtime_class(platform: Platform | str) -> type[RuntimeManager]:
         target = _RUNTIMES[target_key]
     module, _, attr = target.partition(":")
     return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+
+
+def capabilities_of(platform: Platform | str) -> Capabilities:
+    """What the runtime of ``platform`` can do: its class's :class:`Capabilities` table.
+
+    Raises:
+        UnknownRuntimeError: ``platform`` has no runtime (e.g. ``GLUE``).
+
+    Example:
+        >>> capabilities_of(Platform.LOCAL).billed
+        False
+    """
+    return get_runtime_class(platform).capabilities
+
+
+def runtime_platforms() -> list[Platform]:
+    """The platforms that have a runtime manager, in the order of :class:`Platform`.
+
+    Example:
+        >>> [p.value for p in runtime_platforms()]
+        ['SMTJ', 'SMHP', 'BEDROCK', 'SMTJServerless', 'LOCAL']
+    """
+    return [p for p in Platform if p.value in _RUNTIMES]

@@ -133,6 +133,7 @@ class SMTJServerlessRuntimeManager(
     capabilities: ClassVar[Capabilities] = Capabilities(
         mlflow=True,
         data_mixing=True,
+        agentcore_mtrl=True,
         reads_checkpoints_of=frozenset({Platform.SMTJ, Platform.SMTJServerless}),
         foreign_checkpoint_markers={"-hp-": "HyperPod"},
     )

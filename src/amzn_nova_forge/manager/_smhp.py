@@ -113,6 +113,9 @@ class SMHPRuntimeManager(InstanceCountMixin, RFTLambdaMixin, AWSChecksMixin, Run
         mlflow=True,
         data_mixing=True,
         rft_multiturn=True,
+        training_metrics_csv=True,
+        batch_sample_tracing=True,
+        log_needs_cluster=True,
         reads_checkpoints_of=frozenset({Platform.SMHP}),
         foreign_checkpoint_markers={"-smtj-": "SageMaker Training Jobs"},
     )

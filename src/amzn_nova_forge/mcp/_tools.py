@@ -72,13 +72,15 @@ class ForgeTools:
     # ------------------------------------------------------------------ discovery
     def list_options(self) -> dict[str, list[dict[str, Any]]]:
         """List the models, training methods, platforms, evaluation tasks and deploy targets this SDK knows."""
+        from amzn_nova_forge.manager._registry import runtime_platforms
+
         return {
             "models": [
                 {"name": m.name, "value": m.name.lower(), "model_type": m.model_type, "version": m.version.name}
                 for m in Model
             ],
             "training_methods": [{"name": m.name, "value": m.value} for m in TrainingMethod],
-            "platforms": [{"name": p.name, "value": p.value} for p in Platform if p is not Platform.GLUE],
+            "platforms": [{"name": p.name, "value": p.value} for p in runtime_platforms()],
             "evaluation_tasks": [
                 {"name": t.name, "value": t.value, "strategy": t.strategy, "metric": t.metric, "byod": t.is_byod}
                 for t in EvaluationTask
@@ -347,6 +349,8 @@ class ForgeTools:
         )
 
     def _plan(self, tool: str, args: dict[str, Any], customizer: Any, recipe_dir: str) -> dict[str, Any]:
+        from amzn_nova_forge.manager._registry import capabilities_of
+
         recipes = sorted(str(p) for p in Path(recipe_dir).glob("*.y*ml"))
         plan = {
             "platform": customizer.platform.value,
@@ -354,7 +358,7 @@ class ForgeTools:
             "method": customizer.method.value,
             "recipe_path": recipes[0] if recipes else None,
             "recipe": Path(recipes[0]).read_text(encoding="utf-8") if recipes else None,
-            "billed": customizer.platform is not Platform.LOCAL,
+            "billed": capabilities_of(customizer.platform).billed,
         }
         return {"status": "planned", "plan": plan, "confirm_token": self.confirmations.issue(tool, args)}
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from amzn_nova_forge.core import aws
-from amzn_nova_forge.core.enums import DeploymentMode, DeployPlatform, JobStatus, Model, Platform, TrainingMethod
+from amzn_nova_forge.core.enums import DeploymentMode, DeployPlatform, JobStatus, Model, TrainingMethod
 from amzn_nova_forge.core.storage import is_s3
 from amzn_nova_forge.errors import AWSServiceError, ConfigError, DeploymentError, JobFailedError
 from amzn_nova_forge.iam.iam_role_creator import DEFAULT_BEDROCK_DEPLOY_ROLE, DEFAULT_SAGEMAKER_DEPLOY_ROLE
@@ -100,14 +100,21 @@ def resolve_artifact_path(customizer: Any, model_artifact_path: str | None, job_
     if not (ckpt or model_arn) and hasattr(source, "_runtime_class"):
         outputs = source._runtime_class().job_outputs(source.ref)
         ckpt, model_arn = outputs.checkpoint_s3_path, outputs.output_model_arn
-    on_bedrock = getattr(source, "platform", None) == Platform.BEDROCK
-    path = (model_arn or ckpt) if on_bedrock else (ckpt or model_arn)
+    arn_first = _capability(getattr(source, "platform", None), "deploys_model_arn")
+    path = (model_arn or ckpt) if arn_first else (ckpt or model_arn)
     if not path:
         raise ConfigError(
             f"Training job {job_id!r} completed but its checkpoint location is unknown. "
             "Pass model_artifact_path (the checkpoint S3 path from the job's manifest.json)."
         )
     return str(path)
+
+
+def _capability(platform: Any, name: str) -> bool:
+    """The runtime of ``platform`` declares the capability ``name`` (False without a platform)."""
+    from amzn_nova_forge.manager._registry import capabilities_of
+
+    return platform is not None and bool(getattr(capabilities_of(platform), name))
 
 
 def _pop_options(kwargs: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
@@ -153,8 +160,8 @@ def deploy(
     options = _pop_options(dict(kwargs), args)
     path = resolve_artifact_path(customizer, model_artifact_path, job_result)
     platform = DeployPlatform(deploy_platform)
-    local_infra = getattr(customizer, "platform", None) == Platform.LOCAL
-    if local_infra and platform is DeployPlatform.BEDROCK_OD and not is_s3(path) and not path.startswith("arn:"):
+    serves_locally = _capability(getattr(customizer, "platform", None), "serves_local_checkpoints")
+    if serves_locally and platform is DeployPlatform.BEDROCK_OD and not is_s3(path) and not path.startswith("arn:"):
         logger.info("Local checkpoint %s with the local runtime: deploying locally.", path)
         platform = DeployPlatform.LOCAL
     result = deploy_model(

@@ -27,7 +27,6 @@ import tempfile
 import threading
 from typing import TYPE_CHECKING, Any
 
-from amzn_nova_forge.core.enums import Platform
 from amzn_nova_forge.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -54,6 +53,14 @@ def discard_pending() -> None:
 atexit.register(discard_pending)
 
 
+def _reads_recipe_after_execute(customizer: Any) -> bool:
+    """True when the customizer's runtime reads the recipe folder while the job runs (keep it)."""
+    from amzn_nova_forge.manager._registry import capabilities_of
+
+    platform = getattr(customizer, "platform", None)
+    return platform is not None and capabilities_of(platform).reads_recipe_after_execute
+
+
 def recipe_dir(customizer: Any, *, dry_run: bool) -> str:
     """The folder to write the recipe into (see the module docstring for its lifetime)."""
     chosen = getattr(customizer, "generated_recipe_dir", None)
@@ -62,7 +69,7 @@ def recipe_dir(customizer: Any, *, dry_run: bool) -> str:
     path = tempfile.mkdtemp(prefix=TEMP_PREFIX)
     if dry_run:
         logger.warning("Dry run: the recipe is kept in %s (pass generated_recipe_dir to choose the folder).", path)
-    elif getattr(customizer, "platform", None) is Platform.LOCAL:
+    elif _reads_recipe_after_execute(customizer):
         logger.info("Recipe folder %s is kept: the local job reads it while it runs.", path)
     else:
         with _lock:

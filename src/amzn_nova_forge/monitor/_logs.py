@@ -112,7 +112,9 @@ class CloudWatchLogMonitor:
         self._events: list[dict[str, Any]] | None = None
         self._final = False
         self._result: BaseJobResult | None = None
-        if self.platform is Platform.SMHP and not self.cluster_name:
+        from amzn_nova_forge.manager._registry import capabilities_of
+
+        if not self.cluster_name and capabilities_of(self.platform).log_needs_cluster:
             raise ConfigError(
                 f"SMHP job {job_id!r}: pass cluster_name=... (the HyperPod cluster the job runs on) to read its logs."
             )

@@ -39,7 +39,9 @@ def training_settings(
             f"rft_multiturn_infra is only used by RFT_MULTITURN_LORA / RFT_MULTITURN_FULL, not {method.name}."
         )
     problems = []
-    if Platform(platform) is not Platform.SMHP:
+    from amzn_nova_forge.manager._registry import capabilities_of, runtime_platforms
+
+    if Platform(platform) not in runtime_platforms() or not capabilities_of(platform).rft_multiturn:
         problems.append(
             f"RFT multiturn training with self-hosted environments runs on SMHP only, not {Platform(platform).value}"
         )

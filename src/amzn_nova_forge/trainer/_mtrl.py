@@ -33,8 +33,10 @@ MTRL_METHODS = (TrainingMethod.RFT_MULTITURN_LORA, TrainingMethod.RFT_MULTITURN_
 
 
 def is_mtrl_serverless(platform: Platform, method: Any) -> bool:
-    """True when ``method`` on ``platform`` is multi-turn RFT on SMTJServerless (AgentCore)."""
-    return Platform(platform) is Platform.SMTJServerless and method in MTRL_METHODS
+    """True when ``method`` is multi-turn RFT and ``platform``'s runtime runs it as AgentRFT jobs (SMTJServerless)."""
+    from amzn_nova_forge.manager._registry import capabilities_of
+
+    return method in MTRL_METHODS and capabilities_of(platform).agentcore_mtrl
 
 
 def mlflow_tracking_uri(mlflow_monitor: Any, what: str) -> str:

@@ -494,10 +494,11 @@ class ForgeTrainer:
             's3://my-bucket/output/my-job-1a2b3c4d/step_wise_training_metrics.csv'
         """
         from amzn_nova_forge.core import storage
+        from amzn_nova_forge.manager._registry import capabilities_of
         from amzn_nova_forge.model import _logs
         from amzn_nova_forge.monitor._metrics import step_metrics_csv
 
-        if self.platform is not Platform.SMHP or self.method not in _CSV_METHODS:
+        if not capabilities_of(self.platform).training_metrics_csv or self.method not in _CSV_METHODS:
             raise UnsupportedFeatureError(
                 f"Training metrics CSVs are made for SFT jobs on SMHP, not {self.method.name} on {self.platform.value}. "
                 "Use CloudWatchLogMonitor(...).get_metrics() for the others.",

@@ -123,6 +123,10 @@ class LocalRuntimeManager(RuntimeManager):
         local_paths=True,
         reads_checkpoints_of=frozenset({Platform.LOCAL}),
         poll_seconds=1.0,
+        billed=False,
+        live_status=True,
+        reads_recipe_after_execute=True,
+        serves_local_checkpoints=True,
     )
 
     @classmethod

@@ -17,14 +17,11 @@ _HIDDEN = {"__class_name__", "job_id", "platform", "region", "extras", "started_
 
 def _state(result: Any) -> tuple[Any, dict[str, Any]]:
     """(JobInfo or None, status.json data) without any AWS call."""
-    from amzn_nova_forge.core.enums import Platform
-
-    if result.platform is not Platform.LOCAL:
+    runtime = result._runtime_class()
+    if not runtime.capabilities.live_status:
         return getattr(result, "_final", None), {}
-    from amzn_nova_forge.manager._local import LocalRuntimeManager
-
     try:
-        return result.status(), LocalRuntimeManager.job_status_data(result.ref)
+        return result.status(), runtime.job_status_data(result.ref)
     except (OSError, ValueError):
         return None, {}
 

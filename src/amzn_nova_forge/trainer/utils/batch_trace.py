@@ -66,7 +66,9 @@ def check_batch_tracing_supported(platform: Platform, method: TrainingMethod) ->
     Raises:
         ConfigError: The platform is not SMHP or the method is not CPT.
     """
-    if platform is not Platform.SMHP:
+    from amzn_nova_forge.manager._registry import capabilities_of
+
+    if not capabilities_of(platform).batch_sample_tracing:
         raise ConfigError(
             f"enable_batch_sample_tracing is supported on SageMaker HyperPod (SMHP) only, not {platform.value}; "
             "use SMHPRuntimeManager or drop the flag."
