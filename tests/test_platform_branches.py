@@ -22,10 +22,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "amzn_nova_forge"
 #: Folders (relative to the package) where naming a platform in a branch is allowed.
 ALLOWED_DIRS = ("manager/", "recipe/", "dataset/")
 #: Known exceptions, to be removed as they are fixed.
-KNOWN_EXCEPTIONS = {
-    # The reward-function helpers are being moved into manager/ (issue 12); the exception goes with the move.
-    "util/_reward.py",
-}
+#: Files allowed to branch on the platform outside manager/ (none: keep it that way).
+KNOWN_EXCEPTIONS: set[str] = set()
 
 _COMPARE_OPS = (ast.Is, ast.IsNot, ast.Eq, ast.NotEq, ast.In, ast.NotIn)
 

@@ -89,7 +89,7 @@ def test_forge_trainer_rejects_bad_settings(env: dict[str, Any]) -> None:
         ForgeTrainer(**base, model_s3_path="s3://b/ckpt/", model_arn="arn:aws:bedrock:us-east-1:1:custom-model/x")
     with pytest.raises(ConfigError, match="differs from the runtime manager's region 'us-east-1'"):
         ForgeTrainer(**base, region="eu-west-1")
-    with pytest.raises(UnsupportedFeatureError, match="Batch sample tracing"):
+    with pytest.raises(ConfigError, match="enable_batch_sample_tracing is supported on SageMaker HyperPod"):
         ForgeTrainer(**base, enable_batch_sample_tracing=True)
     with pytest.raises(ConfigError, match="must be an S3 URI"):
         ForgeTrainer(**base, training_data_s3_path="/tmp/local.jsonl")
