@@ -9,8 +9,10 @@ Pipeline (the same calls for both SDKs, exactly as in the API spec)::
     loader.save_data(out)
 
 Each run happens in a fresh subprocess; we report wall-clock rows/s of the pipeline
-(import excluded), its CPU seconds, and the process's peak RSS (``VmHWM``, import
-included). The anchor (``amzn-nova-forge==1.4.10``) runs from its own virtualenv under
+(import excluded), its CPU seconds (the process and the worker processes it started), and
+the peak RSS of its whole process tree: the larger of the process's own ``VmHWM`` and the
+sum of the RSS of the process and all its children, sampled every 10 ms (a forked
+worker's pages shared with its parent count once per process, so this is an upper bound). The anchor (``amzn-nova-forge==1.4.10``) runs from its own virtualenv under
 moto's ``mock_aws`` (it resolves an S3 "dataprep" bucket even for local files)::
 
     python3 -m venv /tmp/anchor-venv
@@ -29,6 +31,7 @@ import os
 import random
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -96,6 +99,24 @@ def _peak_rss_mb() -> float:
     return float("nan")
 
 
+def _tree_rss(pid: int) -> int:
+    """Sum of the RSS (bytes) of ``pid`` and all its descendants (0 once it has exited)."""
+    import psutil
+
+    try:
+        procs = [psutil.Process(pid)]
+        procs += procs[0].children(recursive=True)
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for proc in procs:
+        try:
+            total += proc.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
 def worker(kind: str, src: str, out: str) -> None:
     """Run the pipeline once in this process and print one JSON line of measurements."""
     os.environ["NOVA_FORGE_DISABLE_PROGRESS_BARS"] = "1"
@@ -123,6 +144,9 @@ def worker(kind: str, src: str, out: str) -> None:
     if kind == "anchor":
         logging.disable(logging.WARNING)
     t_import = time.perf_counter() - t0
+    import resource
+
+    kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     w0, c0 = time.perf_counter(), time.process_time()
     loader = JSONLDatasetLoader(question="input", answer="output")
     loader.load(src)
@@ -130,6 +154,8 @@ def worker(kind: str, src: str, out: str) -> None:
     loader.validate(method=TrainingMethod.SFT_LORA, model=Model.NOVA_LITE_2)
     loader.save_data(out)
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # worker processes, once reaped
+    cpu += kids.ru_utime + kids.ru_stime - kids0.ru_utime - kids0.ru_stime
     if ctx is not None:
         ctx.stop()
     with open(out, "rb") as f:
@@ -152,21 +178,40 @@ def worker(kind: str, src: str, out: str) -> None:
 def _run(python: str, kind: str, src: Path, timeout: float) -> dict[str, float]:
     out = DATA / f"out_{kind}_{src.stem}.jsonl"
     env = dict(os.environ)
+    env.pop("PYTHONPATH", None)  # the anchor imports its own amzn_nova_forge, never this tree's
     if kind == "ours":
         env["PYTHONPATH"] = str(ROOT / "src")
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [python, __file__, "--worker", kind, str(src), str(out)],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
         env=env,
         cwd=str(DATA),
     )
-    for line in proc.stdout.splitlines():
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, _tree_rss(proc.pid))
+            time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    finally:
+        stop.set()
+        sampler.join()
+    for line in stdout.splitlines():
         if line.startswith("RESULT "):
             out.unlink(missing_ok=True)
-            return dict(json.loads(line[7:]))
-    raise RuntimeError(f"{kind} run failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+            result = dict(json.loads(line[7:]))
+            result["peak_rss_mb"] = max(result["peak_rss_mb"], peak / 2**20)
+            return result
+    raise RuntimeError(f"{kind} run failed (exit {proc.returncode}):\n{stderr[-3000:]}")
 
 
 def import_time(python: str, repeat: int = 5) -> float:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
+from itertools import compress
 from typing import Any
 
 __all__ = ["MAX_DEPTH", "check_value", "deep_lines", "problem", "scan_chunk", "strict_decoder"]
@@ -205,9 +206,22 @@ def scan_chunk(data: bytes, end: int) -> Iterator[int]:
         pos = sample.find(b"00", pos + 1)
 
 
+_NOT_OPENER = bytes(c for c in range(256) if c not in b"{[\n")
+
+
 def deep_lines(parts: list[bytes]) -> Iterator[int]:
-    """Indices of lines long enough and with enough brackets to nest deeper than :data:`MAX_DEPTH`."""
-    if max(map(len, parts), default=0) <= _LONG_LINE:
+    """Indices of lines long enough and with enough brackets to nest deeper than :data:`MAX_DEPTH`.
+
+    The openers of all long lines are counted at once (one ``translate`` keeps only ``{``,
+    ``[`` and the line ends); only when some line has more than :data:`MAX_DEPTH` of them
+    are the lines looked at one by one.
+    """
+    lens = list(map(len, parts))
+    if max(lens, default=0) <= _LONG_LINE:
+        return
+    longs = compress(parts, map(_LONG_LINE.__lt__, lens))
+    openers = b"\n".join(longs).translate(None, _NOT_OPENER).split(b"\n")
+    if max(map(len, openers)) <= MAX_DEPTH:
         return
     for k, part in enumerate(parts):
         if len(part) > _LONG_LINE and part.count(b"{") + part.count(b"[") > MAX_DEPTH:

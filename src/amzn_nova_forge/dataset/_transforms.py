@@ -222,6 +222,9 @@ def build_transform(
     else:
         fn = _cpt(cols)
     fn.target = target  # type: ignore[attr-defined]
+    # pure: the result depends on the record alone (no counter, no upload), so records may be
+    # transformed in any order or process (see _parallel)
+    fn.pure = stager is None and not hasattr(fn, "reset")  # type: ignore[attr-defined]
     return fn
 
 
@@ -373,6 +376,8 @@ def _sft(cols: _Columns, model: Model, stager: Any = None) -> Transform:
         return b"".join(parts), fields
 
     transform.fast = fast  # type: ignore[attr-defined]
+    # the batch form of ``fast`` (see _fastbatch.plain_batch) applies when no optional column is mapped
+    fast.plain = (q_col, a_col, msg_col, v2) if plain else None  # type: ignore[attr-defined]
     return transform
 
 

@@ -29,7 +29,13 @@ from amzn_nova_forge.core.enums import EvaluationTask, Model, Platform, Training
 from amzn_nova_forge.dataset import _rules as R
 from amzn_nova_forge.dataset._rules import Ctx, Rules
 from amzn_nova_forge.dataset._validate_converse import check_fields, check_templated
-from amzn_nova_forge.dataset._validate_other import check_cpt, check_eval, check_judge, check_rft, check_rft_multiturn
+from amzn_nova_forge.dataset._validate_other import (
+    check_cpt,
+    check_eval,
+    check_judge,
+    check_rft,
+    check_rft_multiturn,
+)
 from amzn_nova_forge.errors import ConfigError, DatasetValidationError
 
 __all__ = ["Problem", "Spec", "ValidationReport", "Validator", "resolve", "row_count_problem"]
@@ -281,6 +287,69 @@ class Validator:
                 self.masks[mask] = [1, line]
             return
         self._record(mask, line)
+
+    def add_clean(self, count: int, line: int) -> None:
+        """Count ``count`` clean plain SFT records (feature mask 0), the first at ``line``."""
+        self.n += count
+        m = self.masks.get(0)
+        if m is not None:
+            m[0] += count
+        else:
+            self.masks[0] = [count, line]
+
+    @property
+    def mergeable(self) -> bool:
+        """True when records may be checked in separate validators and merged (:meth:`merge`) in order.
+
+        Not with ``check_media`` (media references are collected) nor RFT multiturn (the
+        first record's shape binds the rest).
+        """
+        return self.ctx.media is None and self.check is not check_rft_multiturn
+
+    def state(self) -> tuple[Any, ...]:
+        """What :meth:`merge` needs (small: at most ``max_problems`` problems, one entry per mask/warning)."""
+        return (self.n, self.masks, self.problems, self.total, self.bad, self.warns)
+
+    def merge(self, state: tuple[Any, ...], line_offset: int) -> None:
+        """Add the :meth:`state` of a validator that saw the next records, its lines shifted by ``line_offset``.
+
+        Merging the states of consecutive parts in file order gives exactly the state of
+        one validator fed every record (counts add up, first lines and first messages
+        come from the earliest part).
+        """
+        n, masks, problems, total, bad, warns = state
+        self.n += n
+        for mask, (count, first) in masks.items():
+            m = self.masks.get(mask)
+            if m is None:
+                self.masks[mask] = [count, first + line_offset]
+            else:
+                m[0] += count
+        room = self.max_problems - len(self.problems)
+        if room > 0:
+            self.problems.extend(
+                Problem(p.line + line_offset if p.line is not None else None, p.path, p.message)
+                for p in problems[:room]
+            )
+        self.total += total
+        self.bad += bad
+        for key, (count, first, path, msg) in warns.items():
+            w = self.warns.get(key)
+            if w is None:
+                self.warns[key] = [count, first + line_offset, path, msg]
+            else:
+                w[0] += count
+
+    def clear(self) -> None:
+        """Forget every record fed so far (a pass that starts again)."""
+        self.problems, self.media_refs = [], []
+        self.total = self.bad = self.n = 0
+        self.masks, self.warns = {}, {}
+        self.ctx.errs.clear()
+        self.ctx.warns.clear()
+        self.ctx.shape = None
+        if self.ctx.media is not None:
+            self.ctx.media.clear()
 
     def feed(self, rec: Any, line: int) -> None:
         """Validate one record (``line`` is its 1-based source line)."""

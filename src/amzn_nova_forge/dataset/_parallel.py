@@ -1,0 +1,312 @@
+"""The first pass over a large local JSONL file, spread over forked worker processes.
+
+The parent reads the file in :data:`._store.CHUNK_BYTES` reads, cuts them at line ends
+into pieces of about :data:`PIECE_BYTES` and hands each piece to a worker; a worker runs
+the same per-chunk line checks as :func:`._store.jsonl_batches` and the same per-record
+work as the serial pass (:class:`._passes.Work`) and sends back the serialised records
+and its validator's state. The parent writes the pieces' records **in file order** and
+merges the validator states in the same order, so the spill file, its line map and the
+validation report are exactly those of the serial pass.
+
+* **Errors are the serial pass's errors.** Anything unusual — a worker's exception (bad
+  JSON, a record that cannot be transformed, a line over the size limit), a non-UTF-8
+  head, a file with no records, a worker that dies — abandons the parallel pass
+  (nothing written) and the caller runs the serial pass, which raises exactly what it
+  always raises, with the same file, line and field.
+* **Bounded memory.** Each worker holds one piece in flight, so the parent holds at most
+  one read chunk plus one piece and one result per worker, whatever the row count.
+* **Only where it is safe and pays.** Linux ``fork`` only; at least two usable CPUs; a
+  file of at least :data:`MIN_BYTES` (process start costs more than it saves below);
+  pure transforms (no id counters, no image uploads) and a validator whose state can be
+  merged (not ``check_media``, not RFT multiturn); on Python 3.12+ not in a
+  multi-threaded process (``fork`` there may deadlock). Elsewhere the serial pass runs.
+  ``NOVA_FORGE_DATAPREP_WORKERS`` sets the number of workers (``0`` or ``1``: serial).
+
+Example:
+    >>> store = parallel_pass(source_store, work, "Validating SFT")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import codecs
+import multiprocessing
+import os
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+from amzn_nova_forge.core._progress import progress
+from amzn_nova_forge.dataset._jsonrules import deep_lines, scan_chunk
+from amzn_nova_forge.dataset._store import CHUNK_BYTES, SourceStore, Store, StoreWriter, check_encoding, refuse
+from amzn_nova_forge.errors import DataPrepError
+
+if TYPE_CHECKING:
+    from amzn_nova_forge.dataset._passes import Work
+
+__all__ = ["MIN_BYTES", "PIECE_BYTES", "parallel_pass", "worker_count"]
+
+#: Smallest file spread over workers. Measured on a 2-core machine: forking two workers
+#: and shipping the data costs ~30 ms, which a file under ~8 MB (40k short records) does
+#: not win back.
+MIN_BYTES = 8 << 20
+#: Size of the pieces handed to workers: small enough that a worker's buffers stay a few
+#: MB, large enough that the per-piece cost (two pipe messages) is negligible.
+PIECE_BYTES = 1 << 20
+#: Most workers started, whatever the CPU count.
+MAX_WORKERS = 8
+WORKERS_ENV = "NOVA_FORGE_DATAPREP_WORKERS"
+
+
+class _Abandon(Exception):
+    """The parallel pass stops; the serial pass takes over (and raises any error)."""
+
+
+def worker_count(size: int) -> int:
+    """How many workers a pass over a ``size``-byte file gets (``0``: run it serially)."""
+    env = os.environ.get(WORKERS_ENV, "").strip()
+    if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
+        return 0
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 0  # pragma: no cover - every Linux Python has fork
+    if sys.version_info >= (3, 12) and threading.active_count() > 1:
+        return 0  # pragma: no cover - fork in a threaded process may deadlock (and warns)
+    if env:
+        try:
+            n = int(env)
+        except ValueError:
+            raise DataPrepError(f"{WORKERS_ENV} must be a whole number of worker processes; got {env!r}") from None
+        return min(n, MAX_WORKERS) if n >= 2 else 0
+    if size < MIN_BYTES:
+        return 0
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(cpus, MAX_WORKERS) if cpus >= 2 else 0
+
+
+def _lines(data: bytes, crlf: bool, max_bytes: int) -> tuple[list[bytes], list[int] | None, int]:
+    """``(non-blank lines, their 1-based lines within data or None when all kept, line count)``.
+
+    The per-chunk part of :func:`._store.jsonl_batches` for a piece of whole lines: the
+    same JSON-rule scan, CR removal, length limit and blank-line rule. It raises where
+    that function raises (the parent then abandons the parallel pass).
+    """
+    parts = data.split(b"\n")
+    n = len(parts)
+    for k in scan_chunk(data, len(data)):
+        refuse(parts[k], "", k + 1)
+    for k in deep_lines(parts):
+        refuse(parts[k], "", k + 1)
+    if crlf:
+        parts = [p[:-1] if p.endswith(b"\r") else p for p in parts]
+    if len(data) > max_bytes and max(map(len, parts)) > max_bytes:
+        raise _Abandon("a line over the record size limit")
+    smallest = min(parts)
+    if not smallest or smallest[0] <= 0x20:
+        keep = [k for k, p in enumerate(parts) if p and not p.isspace()]
+        if len(keep) != n:
+            return [parts[k] for k in keep], [k + 1 for k in keep], n
+    return parts, None, n
+
+
+def _worker(
+    work: Work, tasks: Connection, results: Connection, crlf: bool, max_bytes: int, inherited: list[Connection]
+) -> None:
+    """Serve pieces until the task pipe closes: send ``out`` then ``(count, kept, lines, state)``, or ``None``.
+
+    ``inherited`` are the parent's ends of the earlier workers' pipes, copied by ``fork``:
+    closed here, so that closing a task pipe in the parent reaches its worker as EOF.
+    """
+    for conn in inherited:
+        conn.close()
+    validator = work.validator
+    while True:
+        try:
+            data = tasks.recv_bytes()
+        except EOFError:
+            break
+        try:
+            parts, kept, n = _lines(data, crlf, max_bytes)
+            if validator is not None:
+                validator.clear()
+            out = work.batch(parts, kept, 0) if parts else b""
+            meta: Any = (len(parts), kept, n, validator.state() if validator is not None else None)
+        except Exception:  # the serial pass reports it
+            out, meta = b"", None
+        results.send_bytes(out)
+        results.send(meta)
+
+
+def _widen(conn: Connection) -> None:
+    """Give a pipe a 1 MiB buffer where Linux allows it: a piece then crosses in one or two
+    system calls instead of sixteen (``F_SETPIPE_SZ``; the default stays on failure)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(conn.fileno(), 1031, PIECE_BYTES)  # F_SETPIPE_SZ
+    except (ImportError, OSError):  # pragma: no cover - older kernels, a lower pipe-max-size
+        pass
+
+
+class _Pool:
+    """Forked workers, each with a task pipe and a result pipe; one piece in flight per worker."""
+
+    def __init__(self, count: int, work: Work, crlf: bool, max_bytes: int) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self.procs: list[Any] = []
+        self.tasks: list[Connection] = []
+        self.results: list[Connection] = []
+        try:
+            for _ in range(count):
+                task_r, task_w = ctx.Pipe(duplex=False)
+                res_r, res_w = ctx.Pipe(duplex=False)
+                _widen(task_w)
+                _widen(res_w)
+                inherited = [*self.tasks, *self.results, task_w, res_r]
+                proc = ctx.Process(target=_worker, args=(work, task_r, res_w, crlf, max_bytes, inherited), daemon=True)
+                proc.start()
+                task_r.close()
+                res_w.close()
+                self.procs.append(proc)
+                self.tasks.append(task_w)
+                self.results.append(res_r)
+        except BaseException:
+            self.close(kill=True)
+            raise
+
+    def close(self, kill: bool = False) -> None:
+        for conn in self.tasks:  # a closed task pipe stops its worker
+            try:
+                conn.close()
+            except OSError:  # pragma: no cover
+                pass
+        for proc in self.procs:
+            if kill:
+                proc.kill()
+            proc.join(timeout=10)
+            if proc.is_alive():  # pragma: no cover - a worker stuck after its last piece
+                proc.kill()
+                proc.join()
+        for conn in self.results:
+            conn.close()
+
+
+def _pieces(store: SourceStore, update: Callable[[int], None]) -> Iterator[bytes]:
+    """Pieces of whole lines (without their last newline) in file order (see the module docstring)."""
+    st = os.stat(store.path)
+    if (st.st_size, st.st_mtime_ns) != store._stamp:
+        raise _Abandon("the file changed after load()")
+    pending = b""
+    with open(store.path, "rb") as f:
+        first = True
+        while True:
+            data = f.read(CHUNK_BYTES)
+            if not data:
+                break
+            update(len(data))
+            if first:
+                first = False
+                try:
+                    check_encoding(data, store.path)
+                except DataPrepError:
+                    raise _Abandon("not UTF-8") from None
+                if data.startswith(codecs.BOM_UTF8):
+                    data = data[3:]
+            if pending:
+                data = pending + data
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                pending = data
+            else:
+                pending = data[cut + 1 :]
+                start = 0
+                while start <= cut:
+                    end = data.rfind(b"\n", start, min(start + PIECE_BYTES, cut + 1))
+                    if end < start:  # one line longer than a piece
+                        end = data.find(b"\n", start, cut + 1)
+                    yield data[start:end]
+                    start = end + 1
+            if len(pending) > store.max_bytes:
+                raise _Abandon("a line over the record size limit")
+        if pending:
+            yield pending
+
+
+def parallel_pass(store: SourceStore, work: Work, desc: str) -> Store | None:
+    """Run ``work`` over ``store`` in worker processes; ``None`` when the serial pass must run instead.
+
+    On ``None`` the validator may have been fed part of the records: the caller clears it.
+    """
+    if not all(getattr(fn, "pure", False) for fn in work.fns):
+        return None
+    if work.validator is not None and not work.validator.mergeable:
+        return None
+    count = worker_count(os.path.getsize(store.path))
+    if count < 2:
+        return None
+    with open(store.path, "rb") as f:
+        crlf = b"\r" in f.read(CHUNK_BYTES)  # the flag jsonl_batches takes from its first read
+    try:
+        pool = _Pool(count, work, crlf, store.max_bytes)
+    except (OSError, AssertionError):  # no processes here (limits; a daemonic process)
+        return None
+    writer = StoreWriter(store.source)
+    validator = work.validator
+    ok = False
+    try:
+        with progress(os.path.getsize(store.path), desc, unit="B") as update:
+            ok = _run(pool, _pieces(store, update), writer, validator)
+    except _Abandon:
+        ok = False
+    except BaseException:
+        pool.close(kill=True)
+        writer.abort()
+        raise
+    pool.close(kill=not ok)
+    if not ok or writer.count == 0:
+        writer.abort()
+        return None
+    return writer.finish()
+
+
+def _run(pool: _Pool, pieces: Iterator[bytes], writer: StoreWriter, validator: Any) -> bool:
+    """Feed pieces to free workers, write results in order; ``False`` when a worker failed."""
+    free = deque(range(len(pool.procs)))
+    busy: deque[int] = deque()
+    lineno = 0  # source lines before the oldest piece in flight
+    identity = True
+    nxt = next(pieces, None)
+    while True:
+        while free and nxt is not None:
+            w = free.popleft()
+            pool.tasks[w].send_bytes(nxt)
+            busy.append(w)
+            nxt = next(pieces, None)
+        if not busy:
+            return True
+        w = busy.popleft()
+        try:
+            out = pool.results[w].recv_bytes()
+            meta = pool.results[w].recv()
+        except (EOFError, OSError):
+            return False  # the worker died
+        if meta is None:
+            return False
+        if nxt is not None:  # keep the worker busy while the result is written
+            pool.tasks[w].send_bytes(nxt)
+            busy.append(w)
+            nxt = next(pieces, None)
+        else:
+            free.append(w)
+        count, kept, n, state = meta
+        src: Sequence[int] | None
+        if kept is not None:
+            identity = False
+            src = [lineno + k for k in kept]
+        else:
+            src = None if identity else range(lineno + 1, lineno + count + 1)
+        writer.write_blob(out, count, src)
+        if validator is not None:
+            validator.merge(state, lineno)
+        lineno += n
