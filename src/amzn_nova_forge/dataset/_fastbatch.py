@@ -48,14 +48,20 @@ _KELVIN = "\u212a".encode()  # the one non-ASCII letter whose lower case is an A
 _dumps = orjson.dumps
 
 
-def plain_batch(recs: list[Any], cols: PlainCols) -> tuple[bytes, list[tuple[str, str]], list[bytes], bytes] | None:
-    """``(output rows, [(q, a), …], JSON text of each value, JSON of the pairs)`` for plain records, else ``None``."""
+def plain_batch(recs: list[Any], cols: PlainCols) -> tuple[bytes, list[tuple[str, str]], list[bytes], bool] | None:
+    """``(output rows, [(q, a), …], JSON text of each value, flat)`` for plain records, else ``None``.
+
+    ``flat``: every record holds the two string columns and nothing else, so none can
+    break the JSON rules of :mod:`._jsonrules` (no number, no nesting; orjson refuses lone
+    surrogates).
+    """
     if not recs or set(map(type, recs)) != {dict}:
         return None
     q_col, a_col, msg_col, v2 = cols
     banned = (msg_col, "system", "reasoning_text") if v2 else (msg_col, "system")
     # every record has exactly the two columns (then none of the banned ones), or check each
-    if set(map(len, recs)) != {len({q_col, a_col})} or q_col in banned or a_col in banned:
+    flat = set(map(len, recs)) == {len({q_col, a_col})} and q_col not in banned and a_col not in banned
+    if not flat:
         for key in banned:
             if any(map(dict.__contains__, recs, repeat(key))):
                 return None
@@ -77,7 +83,7 @@ def plain_batch(recs: list[Any], cols: PlainCols) -> tuple[bytes, list[tuple[str
     parts[2::4] = [_MID] * n
     parts[4::4] = [_ROW] * n
     parts[-1] = _TAIL
-    return b"".join(parts), pairs, values, blob
+    return b"".join(parts), pairs, values, flat
 
 
 def reserved_free(values: list[bytes]) -> bool:

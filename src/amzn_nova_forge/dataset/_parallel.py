@@ -1,10 +1,9 @@
 """The first pass over a large local JSONL file, spread over forked worker processes.
 
-The parent reads the file in :data:`._store.CHUNK_BYTES` reads, cuts them at line ends
-into pieces of about :data:`PIECE_BYTES` and hands each piece to a worker; a worker runs
-the same per-chunk line checks as :func:`._store.jsonl_batches` and the same per-record
-work as the serial pass (:class:`._passes.Work`) and sends back the serialised records
-and its validator's state. The parent writes the pieces' records **in file order** and
+The parent reads the file in reads of :data:`PIECE_BYTES`, cut at the last line end,
+and hands each piece to a worker; a worker runs the same per-chunk line checks as
+:func:`._store.jsonl_batches` and the same per-record work as the serial pass
+(:class:`._passes.Work`) and sends back the serialised records and its validator's state. The parent writes the pieces' records **in file order** and
 merges the validator states in the same order, so the spill file, its line map and the
 validation report are exactly those of the serial pass.
 
@@ -85,29 +84,38 @@ def worker_count(size: int) -> int:
     return min(cpus, MAX_WORKERS) if cpus >= 2 else 0
 
 
-def _lines(data: bytes, crlf: bool, max_bytes: int) -> tuple[list[bytes], list[int] | None, int]:
-    """``(non-blank lines, their 1-based lines within data or None when all kept, line count)``.
+def _piece(work: Work, data: bytes, crlf: bool, max_bytes: int) -> tuple[bytes | bytearray, tuple[Any, ...]]:
+    """Do a piece of whole lines: ``(serialised records, (count, kept lines or None, line count, validator state))``.
 
-    The per-chunk part of :func:`._store.jsonl_batches` for a piece of whole lines: the
-    same JSON-rule scan, CR removal, length limit and blank-line rule. It raises where
-    that function raises (the parent then abandons the parallel pass).
+    The per-chunk part of :func:`._store.jsonl_batches` — CR removal, length limit, blank
+    lines, the JSON-rule scan — then :meth:`._passes.Work.batch`, with line numbers counted
+    from the piece's first line. The JSON-rule scan is skipped when every record turned
+    out flat (two string columns: nothing it could refuse). Raises where the serial pass
+    would raise (the parent then abandons the parallel pass).
     """
-    parts = data.split(b"\n")
-    n = len(parts)
-    for k in scan_chunk(data, len(data)):
-        refuse(parts[k], "", k + 1)
-    for k in deep_lines(parts):
-        refuse(parts[k], "", k + 1)
-    if crlf:
-        parts = [p[:-1] if p.endswith(b"\r") else p for p in parts]
+    raw = data.split(b"\n")
+    n = len(raw)
+    parts = [p[:-1] if p.endswith(b"\r") else p for p in raw] if crlf else raw
     if len(data) > max_bytes and max(map(len, parts)) > max_bytes:
         raise _Abandon("a line over the record size limit")
+    kept: list[int] | None = None
     smallest = min(parts)
     if not smallest or smallest[0] <= 0x20:
         keep = [k for k, p in enumerate(parts) if p and not p.isspace()]
         if len(keep) != n:
-            return [parts[k] for k in keep], [k + 1 for k in keep], n
-    return parts, None, n
+            parts = [parts[k] for k in keep]
+            kept = [k + 1 for k in keep]
+    validator = work.validator
+    if validator is not None:
+        validator.clear()
+    work.flat = 0
+    out = work.batch(parts, kept, 0) if parts else b""
+    if work.flat < len(parts):
+        for k in scan_chunk(data, len(data)):
+            refuse(raw[k], "", k + 1)
+        for k in deep_lines(raw):
+            refuse(raw[k], "", k + 1)
+    return out, (len(parts), kept, n, validator.state() if validator is not None else None)
 
 
 def _worker(
@@ -120,18 +128,13 @@ def _worker(
     """
     for conn in inherited:
         conn.close()
-    validator = work.validator
     while True:
         try:
             data = tasks.recv_bytes()
         except EOFError:
             break
         try:
-            parts, kept, n = _lines(data, crlf, max_bytes)
-            if validator is not None:
-                validator.clear()
-            out = work.batch(parts, kept, 0) if parts else b""
-            meta: Any = (len(parts), kept, n, validator.state() if validator is not None else None)
+            out, meta = _piece(work, data, crlf, max_bytes)
         except Exception:  # the serial pass reports it
             out, meta = b"", None
         results.send_bytes(out)
@@ -198,10 +201,10 @@ def _pieces(store: SourceStore, update: Callable[[int], None]) -> Iterator[bytes
     if (st.st_size, st.st_mtime_ns) != store._stamp:
         raise _Abandon("the file changed after load()")
     pending = b""
-    with open(store.path, "rb") as f:
+    with open(store.path, "rb", buffering=0) as f:
         first = True
         while True:
-            data = f.read(CHUNK_BYTES)
+            data = f.read(PIECE_BYTES)
             if not data:
                 break
             update(len(data))
@@ -220,17 +223,25 @@ def _pieces(store: SourceStore, update: Callable[[int], None]) -> Iterator[bytes
                 pending = data
             else:
                 pending = data[cut + 1 :]
-                start = 0
-                while start <= cut:
-                    end = data.rfind(b"\n", start, min(start + PIECE_BYTES, cut + 1))
-                    if end < start:  # one line longer than a piece
-                        end = data.find(b"\n", start, cut + 1)
-                    yield data[start:end]
-                    start = end + 1
+                yield data[:cut]
             if len(pending) > store.max_bytes:
                 raise _Abandon("a line over the record size limit")
         if pending:
             yield pending
+
+
+def _crlf(path: str) -> bool:
+    """The CR flag :func:`._store.jsonl_batches` takes from its first read (without holding that read)."""
+    with open(path, "rb") as f:
+        left = CHUNK_BYTES
+        while left > 0:
+            block = f.read(min(left, 1 << 16))
+            if not block:
+                return False
+            if b"\r" in block:
+                return True
+            left -= len(block)
+    return False
 
 
 def parallel_pass(store: SourceStore, work: Work, desc: str) -> Store | None:
@@ -245,8 +256,7 @@ def parallel_pass(store: SourceStore, work: Work, desc: str) -> Store | None:
     count = worker_count(os.path.getsize(store.path))
     if count < 2:
         return None
-    with open(store.path, "rb") as f:
-        crlf = b"\r" in f.read(CHUNK_BYTES)  # the flag jsonl_batches takes from its first read
+    crlf = _crlf(store.path)
     try:
         pool = _Pool(count, work, crlf, store.max_bytes)
     except (OSError, AssertionError):  # no processes here (limits; a daemonic process)

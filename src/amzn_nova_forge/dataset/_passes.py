@@ -92,6 +92,8 @@ class Work:
             fast = None
         self.fast = fast
         self.plain: PlainCols | None = getattr(fast, "plain", None) if fast is not None else None
+        #: records seen by :meth:`batch` that are provably within the JSON rules (see plain_batch)
+        self.flat = 0
         self.feed = validator.feed if validator is not None else None
         self.feed_fields = validator.feed_fields if validator is not None else None
 
@@ -112,7 +114,9 @@ class Work:
             if recs is not None:
                 done = plain_batch(recs, self.plain)
                 if done is not None:
-                    out, pairs, values, _blob = done
+                    out, pairs, values, flat = done
+                    if flat:
+                        self.flat += len(recs)
                     validator = self.validator
                     if validator is not None:
                         if reserved_free(values):
