@@ -30,11 +30,12 @@ from __future__ import annotations
 import codecs
 import multiprocessing
 import os
+import pickle
+import struct
 import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 from amzn_nova_forge.core._progress import progress
@@ -57,6 +58,7 @@ PIECE_BYTES = 1 << 19
 #: Most workers started, whatever the CPU count.
 MAX_WORKERS = 8
 WORKERS_ENV = "NOVA_FORGE_DATAPREP_WORKERS"
+_HEADER = struct.Struct("<Q")
 
 
 class _Abandon(Exception):
@@ -129,73 +131,100 @@ def _trim() -> None:
         pass
 
 
-def _worker(
-    work: Work, tasks: Connection, results: Connection, crlf: bool, max_bytes: int, inherited: list[Connection]
-) -> None:
+def _worker(work: Work, tasks: int, results: int, crlf: bool, max_bytes: int, inherited: list[int]) -> None:
     """Serve pieces until the task pipe closes: send ``out`` then ``(count, kept, lines, state)``, or ``None``.
 
     ``inherited`` are the parent's ends of the earlier workers' pipes, copied by ``fork``:
     closed here, so that closing a task pipe in the parent reaches its worker as EOF.
     """
-    for conn in inherited:
-        conn.close()
+    for fd in inherited:
+        os.close(fd)
     _trim()
     while True:
         try:
-            data = tasks.recv_bytes()
+            data = bytes(_recv(tasks))
         except EOFError:
             break
         try:
             out, meta = _piece(work, data, crlf, max_bytes)
         except Exception:  # the serial pass reports it
             out, meta = b"", None
-        results.send_bytes(out)
-        results.send(meta)
+        _send(results, out)
+        _send(results, pickle.dumps(meta, pickle.HIGHEST_PROTOCOL))
 
 
-def _widen(conn: Connection) -> None:
-    """Give a pipe a 1 MiB buffer where Linux allows it: a piece then crosses in one or two
-    system calls instead of sixteen (``F_SETPIPE_SZ``; the default stays on failure)."""
+def _send(fd: int, data: bytes | bytearray) -> None:
+    """Write one message: its length (8 bytes) then the data, without copying the data."""
+    bufs: list[Any] = [_HEADER.pack(len(data)), memoryview(data)]
+    while bufs:
+        sent = os.writev(fd, bufs)
+        while bufs and sent >= len(bufs[0]):
+            sent -= len(bufs[0])
+            bufs.pop(0)
+        if bufs and sent:
+            bufs[0] = bufs[0][sent:]
+
+
+def _recv(fd: int) -> bytearray:
+    """Read one message written by :func:`_send` straight into its buffer; ``EOFError`` at end of pipe."""
+    return _read(fd, _HEADER.unpack(_read(fd, _HEADER.size))[0])
+
+
+def _read(fd: int, size: int) -> bytearray:
+    buf = bytearray(size)
+    view = memoryview(buf)
+    got = 0
+    while got < size:
+        n = os.readv(fd, [view[got:]])
+        if n == 0:
+            raise EOFError
+        got += n
+    return buf
+
+
+def _pipe() -> tuple[int, int]:
+    """A pipe with a :data:`PIECE_BYTES` buffer where Linux allows it (``F_SETPIPE_SZ``): a
+    message then crosses in one or two system calls instead of eight."""
+    r, w = os.pipe()
     try:
         import fcntl
 
-        fcntl.fcntl(conn.fileno(), 1031, PIECE_BYTES)  # F_SETPIPE_SZ
+        fcntl.fcntl(w, 1031, PIECE_BYTES)  # F_SETPIPE_SZ
     except (ImportError, OSError):  # pragma: no cover - older kernels, a lower pipe-max-size
         pass
+    return r, w
 
 
 class _Pool:
-    """Forked workers, each with a task pipe and a result pipe; one piece in flight per worker."""
+    """Forked workers, each with a task pipe and a result pipe (raw file descriptors)."""
 
     def __init__(self, count: int, work: Work, crlf: bool, max_bytes: int) -> None:
         ctx = multiprocessing.get_context("fork")
         self.procs: list[Any] = []
-        self.tasks: list[Connection] = []
-        self.results: list[Connection] = []
+        self.tasks: list[int] = []
+        self.results: list[int] = []
         try:
             for _ in range(count):
-                task_r, task_w = ctx.Pipe(duplex=False)
-                res_r, res_w = ctx.Pipe(duplex=False)
-                _widen(task_w)
-                _widen(res_w)
+                task_r, task_w = _pipe()
+                res_r, res_w = _pipe()
                 inherited = [*self.tasks, *self.results, task_w, res_r]
-                proc = ctx.Process(target=_worker, args=(work, task_r, res_w, crlf, max_bytes, inherited), daemon=True)
-                proc.start()
-                task_r.close()
-                res_w.close()
-                self.procs.append(proc)
                 self.tasks.append(task_w)
                 self.results.append(res_r)
+                proc = ctx.Process(target=_worker, args=(work, task_r, res_w, crlf, max_bytes, inherited), daemon=True)
+                try:
+                    proc.start()
+                finally:
+                    os.close(task_r)
+                    os.close(res_w)
+                self.procs.append(proc)
         except BaseException:
             self.close(kill=True)
             raise
 
     def close(self, kill: bool = False) -> None:
-        for conn in self.tasks:  # a closed task pipe stops its worker
-            try:
-                conn.close()
-            except OSError:  # pragma: no cover
-                pass
+        for fd in self.tasks:  # a closed task pipe stops its worker
+            os.close(fd)
+        self.tasks = []
         for proc in self.procs:
             if kill:
                 proc.kill()
@@ -203,8 +232,9 @@ class _Pool:
             if proc.is_alive():  # pragma: no cover - a worker stuck after its last piece
                 proc.kill()
                 proc.join()
-        for conn in self.results:
-            conn.close()
+        for fd in self.results:
+            os.close(fd)
+        self.results = []
 
 
 def _pieces(store: SourceStore, update: Callable[[int], None]) -> Iterator[bytes]:
@@ -303,21 +333,21 @@ def _run(pool: _Pool, pieces: Iterator[bytes], writer: StoreWriter, validator: A
     while True:
         while free and nxt is not None:
             w = free.popleft()
-            pool.tasks[w].send_bytes(nxt)
+            _send(pool.tasks[w], nxt)
             busy.append(w)
             nxt = next(pieces, None)
         if not busy:
             return True
         w = busy.popleft()
         try:
-            out = pool.results[w].recv_bytes()
-            meta = pool.results[w].recv()
+            out = _recv(pool.results[w])
+            meta = pickle.loads(_recv(pool.results[w]))
         except (EOFError, OSError):
             return False  # the worker died
         if meta is None:
             return False
         if nxt is not None:  # keep the worker busy while the result is written
-            pool.tasks[w].send_bytes(nxt)
+            _send(pool.tasks[w], nxt)
             busy.append(w)
             nxt = next(pieces, None)
         else:
