@@ -7,6 +7,7 @@ error (type, message, file, line, field).
 from __future__ import annotations
 
 import json
+import os
 import random
 from pathlib import Path
 from typing import Any
@@ -249,3 +250,31 @@ def test_reserved_free_has_no_false_negatives() -> None:
         encoded = [orjson.dumps(v)[1:-1] for v in values[: len(values) // 2 * 2]]
         if not pairs_ok:
             assert not reserved_free(encoded), values
+
+
+@pytest.mark.usefixtures("small_pieces")
+def test_a_worker_that_dies_leaves_the_serial_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker killed mid-pass (out of memory, a signal) costs time, never records."""
+    rng = random.Random(11)
+    path = _write(tmp_path / "in.jsonl", [_record(rng, i) for i in range(2000)])
+    serial = _run(path, tmp_path / "s.jsonl", "0", monkeypatch)
+    calls = [0]
+    real_piece = _parallel._piece
+
+    def dying(*args: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == 3:  # the third piece this worker gets
+            os._exit(1)
+        return real_piece(*args)
+
+    monkeypatch.setattr(_parallel, "_piece", dying)
+    parallel = _run(path, tmp_path / "p.jsonl", "2", monkeypatch)
+    assert parallel[-1] == [False]
+    assert parallel[:-1] == serial[:-1]
+
+
+def test_without_fork_the_pass_is_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_parallel.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    path = _write(tmp_path / "in.jsonl", [{"input": f"q{i}", "output": "a"} for i in range(100)])
+    result = _run(path, tmp_path / "o.jsonl", "2", monkeypatch)
+    assert result[-1] == [False] and result[5] == 100 and result[3] == 0

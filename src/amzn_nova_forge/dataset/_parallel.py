@@ -1,11 +1,13 @@
 """The first pass over a large local JSONL file, spread over forked worker processes.
 
 The parent reads the file in reads of :data:`PIECE_BYTES`, cut at the last line end,
-and hands each piece to a worker; a worker runs the same per-chunk line checks as
+and hands each piece to a worker (raw pipes, length-prefixed messages, no copies beyond
+the kernel's). A worker runs the same per-chunk line checks as
 :func:`._store.jsonl_batches` and the same per-record work as the serial pass
-(:class:`._passes.Work`) and sends back the serialised records and its validator's state. The parent writes the pieces' records **in file order** and
-merges the validator states in the same order, so the spill file, its line map and the
-validation report are exactly those of the serial pass.
+(:class:`._passes.Work`) and sends back the serialised records and its validator's
+state. The parent writes the pieces' records **in file order** and merges the validator
+states in the same order, so the spill file, its line map and the validation report are
+exactly those of the serial pass (tests/dataset/test_parallel_pass.py).
 
 * **Errors are the serial pass's errors.** Anything unusual — a worker's exception (bad
   JSON, a record that cannot be transformed, a line over the size limit), a non-UTF-8
@@ -13,7 +15,8 @@ validation report are exactly those of the serial pass.
   (nothing written) and the caller runs the serial pass, which raises exactly what it
   always raises, with the same file, line and field.
 * **Bounded memory.** Each worker holds one piece in flight, so the parent holds at most
-  one read chunk plus one piece and one result per worker, whatever the row count.
+  one read, one piece waiting and one result per worker, whatever the row count; forked
+  workers first hand back the heap pages they inherited free (``malloc_trim``).
 * **Only where it is safe and pays.** Linux ``fork`` only; at least two usable CPUs; a
   file of at least :data:`MIN_BYTES` (process start costs more than it saves below);
   pure transforms (no id counters, no image uploads) and a validator whose state can be
@@ -48,12 +51,13 @@ if TYPE_CHECKING:
 
 __all__ = ["MIN_BYTES", "PIECE_BYTES", "parallel_pass", "worker_count"]
 
-#: Smallest file spread over workers. Measured on a 2-core machine: forking two workers
-#: and shipping the data costs ~30 ms, which a file under ~8 MB (40k short records) does
-#: not win back.
-MIN_BYTES = 8 << 20
-#: Size of the pieces handed to workers: small enough that a worker's buffers stay a few
-#: MB, large enough that the per-piece cost (two pipe messages) is negligible.
+#: Smallest file spread over workers. Measured on a 2-core machine (spec SFT pipeline):
+#: at 10 MB (50k records) serial and two workers both take 0.18-0.21 s; from ~20 MB the
+#: workers win (at 200 MB: 1.3 s against 3.2 s serial).
+MIN_BYTES = 16 << 20
+#: Size of a file read and of the piece handed to a worker: small enough that a worker's
+#: buffers stay a few MB (the tree's RSS is measured as a sum), large enough that the
+#: per-piece cost (four pipe messages) is negligible.
 PIECE_BYTES = 1 << 19
 #: Most workers started, whatever the CPU count.
 MAX_WORKERS = 8
