@@ -6,11 +6,10 @@ most of its time in per-record Python. For a batch whose records are all *plain*
 template (``messages``, ``system``, ``reasoning_text`` on Nova 2) — :func:`plain_batch`
 does the work with a handful of C-level calls over the batch:
 
-* one ``orjson.dumps`` of the list of ``(question, answer)`` pairs; when the result holds
-  no backslash, no string needed an escape, so every ``"`` in it delimits a string and a
-  split on ``"`` alternates list syntax and each value's exact JSON text;
-* the output rows are the template joined around those texts — byte-identical to
-  ``orjson.dumps(transform(rec)) + b"\\n"`` per record (tested);
+* one ``orjson.dumps`` of the list of ``(question, answer)`` pairs, only to learn that no
+  value needs an escape (no backslash in it); then orjson would write each value as its
+  UTF-8 text between quotes, so the rows are the template joined around the values —
+  byte-identical to ``orjson.dumps(transform(rec)) + b"\\n"`` per record (tested);
 * validation: no empty value (``all``), and no reserved word in the lower-cased batch
   text (searched once per batch, see :func:`_reserved_in`). Any hit sends the batch's
   records through the per-record checks, so messages, paths and lines are exactly those
@@ -37,19 +36,18 @@ __all__ = ["PlainCols", "plain_batch", "reserved_free"]
 #: ``(question column, answer column, messages column, Nova 2)`` of a plain SFT transform.
 PlainCols = tuple[str, str, str, bool]
 
-_PRE = b'{"schemaVersion":"bedrock-conversation-2024","messages":[{"role":"user","content":[{"text":"'
-_MID = b'"}]},{"role":"assistant","content":[{"text":"'
-_TAIL = b'"}]}]}\n'
+_PRE = '{"schemaVersion":"bedrock-conversation-2024","messages":[{"role":"user","content":[{"text":"'
+_MID = '"}]},{"role":"assistant","content":[{"text":"'
+_TAIL = '"}]}]}\n'
 _ROW = _TAIL + _PRE
-_COLON = (b"user:", b"bot:", b"assistant:", b"system:", b"thought:")
+_COLON = ("user:", "bot:", "assistant:", "system:", "thought:")
 _LAST9 = itemgetter(slice(-9, None))  # the longest colon word, "assistant", has 9 letters
-_ANGLE = (b"<image>", b"<video>", b"<unk>")
-_KELVIN = "\u212a".encode()  # the one non-ASCII letter whose lower case is an ASCII letter of a reserved word
+_ANGLE = ("<image>", "<video>", "<unk>")
 _dumps = orjson.dumps
 
 
-def plain_batch(recs: list[Any], cols: PlainCols) -> tuple[bytes, list[tuple[str, str]], list[bytes], bool] | None:
-    """``(output rows, [(q, a), …], JSON text of each value, flat)`` for plain records, else ``None``.
+def plain_batch(recs: list[Any], cols: PlainCols) -> tuple[bytes, list[tuple[str, str]], list[str], bool] | None:
+    """``(output rows, [(q, a), …], [q1, a1, q2, …], flat)`` for plain records, else ``None``.
 
     ``flat``: every record holds the two string columns and nothing else, so none can
     break the JSON rules of :mod:`._jsonrules` (no number, no nesting; orjson refuses lone
@@ -69,53 +67,53 @@ def plain_batch(recs: list[Any], cols: PlainCols) -> tuple[bytes, list[tuple[str
         pairs: list[tuple[str, str]] = list(map(itemgetter(q_col, a_col), recs))
     except KeyError:
         return None
-    if set(map(type, chain.from_iterable(pairs))) != {str}:
+    values: list[str] = list(chain.from_iterable(pairs))
+    if set(map(type, values)) != {str}:
         return None
-    blob = _dumps(pairs)  # [["q1","a1"],["q2","a2"],...]
-    if b"\\" in blob:
+    if b"\\" in _dumps(pairs):  # some value needs an escape: the per-record path writes it
         return None
+    # no escapes: orjson writes each value as '"' + its UTF-8 + '"', so the rows are the
+    # template around the values: [PRE, q1, MID, a1, ROW, q2, MID, a2, ..., TAIL]
     n = len(pairs)
-    parts = blob.split(b'"')  # [ "[[", q1, ",", a1, "],[", q2, ..., a_n, "]]" ]
-    if len(parts) != 4 * n + 1:  # pragma: no cover - impossible without escapes
-        return None
-    values = parts[1::2]
-    parts[0] = _PRE
-    parts[2::4] = [_MID] * n
-    parts[4::4] = [_ROW] * n
-    parts[-1] = _TAIL
-    return b"".join(parts), pairs, values, flat
+    rows = [_PRE] * (4 * n + 1)
+    rows[1::2] = values
+    rows[2::4] = [_MID] * n
+    rows[4::4] = [_ROW] * n
+    rows[-1] = _TAIL
+    return "".join(rows).encode(), pairs, values, flat
 
 
-def reserved_free(values: list[bytes]) -> bool:
-    """True when no value (``values``: JSON texts of strings, without escapes) is empty or holds
-    a reserved word; a ``False`` may be a false alarm (the caller re-checks each record)."""
+def reserved_free(values: list[str]) -> bool:
+    """True when no value is empty or holds a reserved word (exactly as
+    :func:`._rules.reserved_word` decides); a ``False`` may be a false alarm (the caller
+    re-checks each record)."""
     if not all(values):
         return False
-    text = b"\x00".join(values)  # no value holds a NUL (it would be escaped), so no word spans two
-    if not text.isascii() and _KELVIN in text:
-        return False
-    return not _reserved_in(text)
+    return not _reserved_in("\x00".join(values))  # no word holds a NUL: none spans two values
 
 
-def _reserved_in(text: bytes) -> bool:
+def _reserved_in(text: str) -> bool:
     """Whether ``text`` holds a reserved word, case-insensitively (see :mod:`._rules`).
 
-    The colon words are found in the 9 bytes before each ``:`` (one split, then a search
-    in a short text), which costs less than one search of the whole text per word.
+    The colon words are looked for in the 9 characters before each ``:`` (one split, then
+    a search in a short text), which costs less than one search of the whole text per
+    word. Lower-casing is per character (only ``İ`` lower-cases to two, the second a
+    combining mark no word holds), so a window lower-cased alone matches exactly where
+    the whole lower-cased text does.
     """
-    if b":" in text:
-        pieces = text.split(b":")
+    if ":" in text:
+        pieces = text.split(":")
         pieces.pop()
-        tails = (b":".join(map(_LAST9, pieces)) + b":").lower()
+        tails = (":".join(map(_LAST9, pieces)) + ":").lower()
         if any(w in tails for w in _COLON):
             return True
     low = None
-    if b"<" in text:
+    if "<" in text:
         low = text.lower()
         if any(w in low for w in _ANGLE):
             return True
-    if b"[" in text:
+    if "[" in text:
         low = low or text.lower()
-        if b"[eos]" in low:
+        if "[eos]" in low:
             return True
     return False
