@@ -135,26 +135,52 @@ def _trim() -> None:
         pass
 
 
-def _worker(work: Work, tasks: int, results: int, crlf: bool, max_bytes: int, inherited: list[int]) -> None:
-    """Serve pieces until the task pipe closes: send ``out`` then ``(count, kept, lines, state)``, or ``None``.
+def _worker(work: Work, src_fd: int, out_fd: int, tasks: int, results: int, setup: tuple[Any, ...]) -> None:
+    """Serve pieces until the task pipe closes (see :func:`_run` for the messages).
 
-    ``inherited`` are the parent's ends of the earlier workers' pipes, copied by ``fork``:
-    closed here, so that closing a task pipe in the parent reaches its worker as EOF.
+    A message ``(offset, task)`` first places the previous piece's records: they are
+    written at ``offset`` of the spill file (``-1``: not at all); then ``task``, a
+    ``(start, length)`` of the source, is read, done, and answered with
+    ``(count, kept, lines, state, size)``, or ``None`` when it failed. ``inherited``
+    (in ``setup``) are the parent's ends of the earlier workers' pipes, copied by
+    ``fork``: closed here, so that closing a task pipe in the parent reaches its worker
+    as EOF.
     """
+    crlf, max_bytes, inherited = setup
     for fd in inherited:
         os.close(fd)
     _trim()
+    out: bytes | bytearray = b""
     while True:
         try:
-            data = bytes(_recv(tasks))
+            offset, task = pickle.loads(_recv(tasks))
         except EOFError:
             break
+        if offset >= 0:
+            try:
+                _pwrite(out_fd, out, offset)
+            except OSError:  # a full disk: the parent sees the exit status, the serial pass the error
+                os._exit(1)
+        out = b""
+        if task is None:
+            continue
         try:
+            data = os.pread(src_fd, task[1], task[0])
+            if len(data) != task[1]:
+                raise _Abandon("the file changed during the pass")
             out, meta = _piece(work, data, crlf, max_bytes)
+            reply: Any = (*meta, len(out))
         except Exception:  # the serial pass reports it
-            out, meta = b"", None
-        _send(results, out)
-        _send(results, pickle.dumps(meta, pickle.HIGHEST_PROTOCOL))
+            reply = None
+        _send(results, pickle.dumps(reply, pickle.HIGHEST_PROTOCOL))
+
+
+def _pwrite(fd: int, data: bytes | bytearray, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(fd, view, offset)
+        view = view[n:]
+        offset += n
 
 
 def _send(fd: int, data: bytes | bytearray) -> None:
@@ -202,7 +228,7 @@ def _pipe() -> tuple[int, int]:
 class _Pool:
     """Forked workers, each with a task pipe and a result pipe (raw file descriptors)."""
 
-    def __init__(self, count: int, work: Work, crlf: bool, max_bytes: int) -> None:
+    def __init__(self, count: int, work: Work, src_fd: int, out_fd: int, crlf: bool, max_bytes: int) -> None:
         ctx = multiprocessing.get_context("fork")
         self.procs: list[Any] = []
         self.tasks: list[int] = []
@@ -214,7 +240,8 @@ class _Pool:
                 inherited = [*self.tasks, *self.results, task_w, res_r]
                 self.tasks.append(task_w)
                 self.results.append(res_r)
-                proc = ctx.Process(target=_worker, args=(work, task_r, res_w, crlf, max_bytes, inherited), daemon=True)
+                setup = (crlf, max_bytes, inherited)
+                proc = ctx.Process(target=_worker, args=(work, src_fd, out_fd, task_r, res_w, setup), daemon=True)
                 try:
                     proc.start()
                 finally:
@@ -225,55 +252,98 @@ class _Pool:
             self.close(kill=True)
             raise
 
-    def close(self, kill: bool = False) -> None:
+    def close(self, kill: bool = False) -> bool:
+        """Stop the workers; True when every one exited cleanly (all its writes done)."""
         for fd in self.tasks:  # a closed task pipe stops its worker
             os.close(fd)
         self.tasks = []
+        clean = True
         for proc in self.procs:
             if kill:
                 proc.kill()
-            proc.join(timeout=10)
+            proc.join(timeout=30)
             if proc.is_alive():  # pragma: no cover - a worker stuck after its last piece
                 proc.kill()
                 proc.join()
+            clean = clean and proc.exitcode == 0
         for fd in self.results:
             os.close(fd)
         self.results = []
+        return clean
 
 
-def _pieces(store: SourceStore, update: Callable[[int], None]) -> Iterator[bytes]:
-    """Pieces of whole lines (without their last newline) in file order (see the module docstring)."""
-    st = os.stat(store.path)
+def _spans(store: SourceStore, fd: int, update: Callable[[int], None]) -> Iterator[tuple[int, int]]:
+    """``(start, length)`` of pieces of whole lines (without their last newline), in file order.
+
+    Only a small window at each piece's end is read (to find the line end); the workers
+    read the pieces themselves.
+    """
+    st = os.fstat(fd)
     if (st.st_size, st.st_mtime_ns) != store._stamp:
         raise _Abandon("the file changed after load()")
-    pending = b""
-    with open(store.path, "rb", buffering=0) as f:
-        first = True
-        while True:
-            data = f.read(PIECE_BYTES)
-            if not data:
-                break
-            update(len(data))
-            if first:
-                first = False
-                try:
-                    check_encoding(data, store.path)
-                except DataPrepError:
-                    raise _Abandon("not UTF-8") from None
-                if data.startswith(codecs.BOM_UTF8):
-                    data = data[3:]
-            if pending:
-                data = pending + data
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                pending = data
-            else:
-                pending = data[cut + 1 :]
-                yield data[:cut]
-            if len(pending) > store.max_bytes:
-                raise _Abandon("a line over the record size limit")
-        if pending:
-            yield pending
+    size = st.st_size
+    head = os.pread(fd, 4, 0)
+    try:
+        check_encoding(head, store.path)
+    except DataPrepError:
+        raise _Abandon("not UTF-8") from None
+    pos = 3 if head.startswith(codecs.BOM_UTF8) else 0
+    end_nl = size > 0 and os.pread(fd, 1, size - 1) == b"\n"
+    while pos < size:
+        end = pos + PIECE_BYTES
+        if end >= size:  # the rest of the file (its final newline ends the last line)
+            cut = size - 1 if end_nl else size
+        else:
+            cut = _last_newline(fd, pos, end)
+            if cut < 0:  # a line longer than a piece: up to its end
+                cut = _next_newline(fd, end, size, pos + store.max_bytes + 1)
+        if cut - pos > store.max_bytes and _longest_line(fd, pos, cut) > store.max_bytes:
+            raise _Abandon("a line over the record size limit")
+        yield pos, cut - pos
+        update(cut + 1 - pos)
+        pos = cut + 1
+
+
+_WINDOW = 1 << 16
+
+
+def _last_newline(fd: int, start: int, end: int) -> int:
+    """Offset of the last ``\\n`` in ``[start, end)``, or -1."""
+    while end > start:
+        lo = max(start, end - _WINDOW)
+        k = os.pread(fd, end - lo, lo).rfind(b"\n")
+        if k >= 0:
+            return lo + k
+        end = lo
+    return -1
+
+
+def _next_newline(fd: int, start: int, size: int, limit: int) -> int:
+    """Offset of the first ``\\n`` at or after ``start`` (``size`` when none); past ``limit``: abandon."""
+    while start < size:
+        if start > limit:
+            raise _Abandon("a line over the record size limit")
+        block = os.pread(fd, min(_WINDOW, size - start), start)
+        k = block.find(b"\n")
+        if k >= 0:
+            return start + k
+        start += len(block)
+    return size
+
+
+def _longest_line(fd: int, start: int, end: int) -> int:
+    """Length of the longest line in ``[start, end)`` (read in windows; only for huge pieces)."""
+    longest, run = 0, 0
+    while start < end:
+        block = os.pread(fd, min(_WINDOW, end - start), start)
+        lines = block.split(b"\n")
+        if len(lines) == 1:
+            run += len(block)
+        else:
+            longest = max(longest, run + len(lines[0]), *map(len, lines[1:-1]))
+            run = len(lines[-1])
+        start += len(block)
+    return max(longest, run)
 
 
 def _crlf(path: str) -> bool:
@@ -304,66 +374,73 @@ def parallel_pass(store: SourceStore, work: Work, desc: str) -> Store | None:
         return None
     crlf = _crlf(store.path)
     _trim()  # smaller parent, and fewer pages for each worker to inherit
-    try:
-        pool = _Pool(count, work, crlf, store.max_bytes)
-    except (OSError, AssertionError):  # no processes here (limits; a daemonic process)
-        return None
     writer = StoreWriter(store.source)
-    validator = work.validator
+    src_fd = os.open(store.path, os.O_RDONLY)
+    try:
+        pool = _Pool(count, work, src_fd, writer.fileno(), crlf, store.max_bytes)
+    except (OSError, AssertionError):  # no processes here (limits; a daemonic process)
+        os.close(src_fd)
+        writer.abort()
+        return None
     ok = False
     try:
         with progress(os.path.getsize(store.path), desc, unit="B") as update:
-            ok = _run(pool, _pieces(store, update), writer, validator)
+            ok = _run(pool, _spans(store, src_fd, update), writer, work.validator)
     except _Abandon:
         ok = False
     except BaseException:
         pool.close(kill=True)
         writer.abort()
         raise
-    pool.close(kill=not ok)
+    finally:
+        os.close(src_fd)
+    ok = pool.close(kill=not ok) and ok
     if not ok or writer.count == 0:
         writer.abort()
         return None
     return writer.finish()
 
 
-def _run(pool: _Pool, pieces: Iterator[bytes], writer: StoreWriter, validator: Any) -> bool:
-    """Feed pieces to free workers, write results in order; ``False`` when a worker failed."""
-    free = deque(range(len(pool.procs)))
+def _run(pool: _Pool, spans: Iterator[tuple[int, int]], writer: StoreWriter, validator: Any) -> bool:
+    """Hand out pieces, account for the results in file order; ``False`` when a worker failed.
+
+    The parent never touches the records: it tells each worker where in the spill file
+    its last piece's records go (the sizes of all earlier pieces are known by then, since
+    results are taken in file order) together with its next piece. The spill's line map
+    is kept with ``write_blob(b"", count, lines)``.
+    """
     busy: deque[int] = deque()
+    for w in range(len(pool.procs)):
+        task = next(spans, None)
+        if task is None:
+            break
+        _send(pool.tasks[w], pickle.dumps((-1, task)))
+        busy.append(w)
     lineno = 0  # source lines before the oldest piece in flight
+    offset = 0  # spill bytes before it
     identity = True
-    nxt = next(pieces, None)
-    while True:
-        while free and nxt is not None:
-            w = free.popleft()
-            _send(pool.tasks[w], nxt)
-            busy.append(w)
-            nxt = next(pieces, None)
-        if not busy:
-            return True
+    while busy:
         w = busy.popleft()
         try:
-            out = _recv(pool.results[w])
             meta = pickle.loads(_recv(pool.results[w]))
         except (EOFError, OSError):
             return False  # the worker died
         if meta is None:
             return False
-        if nxt is not None:  # keep the worker busy while the result is written
-            _send(pool.tasks[w], nxt)
+        count, kept, n, state, size = meta
+        task = next(spans, None)
+        _send(pool.tasks[w], pickle.dumps((offset, task)))
+        if task is not None:
             busy.append(w)
-            nxt = next(pieces, None)
-        else:
-            free.append(w)
-        count, kept, n, state = meta
+        offset += size
         src: Sequence[int] | None
         if kept is not None:
             identity = False
             src = [lineno + k for k in kept]
         else:
             src = None if identity else range(lineno + 1, lineno + count + 1)
-        writer.write_blob(out, count, src)
+        writer.write_blob(b"", count, src)
         if validator is not None:
             validator.merge(state, lineno)
         lineno += n
+    return True

@@ -254,6 +254,11 @@ class StoreWriter:
         self._f.write(blob)
         self.count += count
 
+    def fileno(self) -> int:
+        """The spill file's descriptor, for workers that place records themselves (``os.pwrite``);
+        their records are then accounted with ``write_blob(b"", count, source_lines)``."""
+        return self._f.fileno()
+
     def finish(self) -> Store:
         self._f.close()
         self.store = Store(self.path, self.count, self.source, self._lines)
