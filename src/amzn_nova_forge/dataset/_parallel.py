@@ -34,6 +34,7 @@ import codecs
 import multiprocessing
 import os
 import pickle
+import signal
 import struct
 import sys
 import threading
@@ -147,6 +148,7 @@ def _worker(work: Work, src_fd: int, out_fd: int, tasks: int, results: int, setu
     as EOF.
     """
     crlf, max_bytes, inherited = setup
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it stops the workers)
     for fd in inherited:
         os.close(fd)
     _trim()
@@ -409,6 +411,13 @@ def _run(pool: _Pool, spans: Iterator[tuple[int, int]], writer: StoreWriter, val
     results are taken in file order) together with its next piece. The spill's line map
     is kept with ``write_blob(b"", count, lines)``.
     """
+    try:
+        return _hand_out(pool, spans, writer, validator)
+    except (EOFError, OSError):  # a worker died (its pipe closed)
+        return False
+
+
+def _hand_out(pool: _Pool, spans: Iterator[tuple[int, int]], writer: StoreWriter, validator: Any) -> bool:
     busy: deque[int] = deque()
     for w in range(len(pool.procs)):
         task = next(spans, None)
@@ -421,10 +430,7 @@ def _run(pool: _Pool, spans: Iterator[tuple[int, int]], writer: StoreWriter, val
     identity = True
     while busy:
         w = busy.popleft()
-        try:
-            meta = pickle.loads(_recv(pool.results[w]))
-        except (EOFError, OSError):
-            return False  # the worker died
+        meta = pickle.loads(_recv(pool.results[w]))
         if meta is None:
             return False
         count, kept, n, state, size = meta
