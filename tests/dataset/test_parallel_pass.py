@@ -7,6 +7,7 @@ error (type, message, file, line, field).
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import random
 from pathlib import Path
@@ -274,7 +275,7 @@ def test_a_worker_that_dies_leaves_the_serial_pass(tmp_path: Path, monkeypatch: 
 
 
 def test_without_fork_the_pass_is_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_parallel.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     path = _write(tmp_path / "in.jsonl", [{"input": f"q{i}", "output": "a"} for i in range(100)])
     result = _run(path, tmp_path / "o.jsonl", "2", monkeypatch)
     assert result[-1] == [False] and result[5] == 100 and result[3] == 0

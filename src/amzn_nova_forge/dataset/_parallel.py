@@ -31,7 +31,6 @@ Example:
 from __future__ import annotations
 
 import codecs
-import multiprocessing
 import os
 import pickle
 import signal
@@ -71,24 +70,28 @@ class _Abandon(Exception):
 
 
 def worker_count(size: int) -> int:
-    """How many workers a pass over a ``size``-byte file gets (``0``: run it serially)."""
+    """How many workers a pass over a ``size``-byte file gets (``0``: run it serially).
+
+    Cheap for small files: ``multiprocessing`` is imported only once the size qualifies.
+    """
     env = os.environ.get(WORKERS_ENV, "").strip()
-    if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
-        return 0
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 0  # pragma: no cover - every Linux Python has fork
-    if sys.version_info >= (3, 12) and threading.active_count() > 1:
-        return 0  # pragma: no cover - fork in a threaded process may deadlock (and warns)
     if env:
         try:
-            n = int(env)
+            wanted = int(env)
         except ValueError:
             raise DataPrepError(f"{WORKERS_ENV} must be a whole number of worker processes; got {env!r}") from None
-        return min(n, MAX_WORKERS) if n >= 2 else 0
-    if size < MIN_BYTES:
+    else:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        wanted = cpus if size >= MIN_BYTES else 0
+    if wanted < 2 or not sys.platform.startswith("linux") or not hasattr(os, "fork"):
         return 0
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return min(cpus, MAX_WORKERS) if cpus >= 2 else 0
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    if sys.version_info >= (3, 12) and threading.active_count() > 1:
+        return 0  # pragma: no cover - fork in a threaded process may deadlock (and warns)
+    return min(wanted, MAX_WORKERS)
 
 
 def _piece(work: Work, data: bytes, crlf: bool, max_bytes: int) -> tuple[bytes | bytearray, tuple[Any, ...]]:
@@ -231,6 +234,8 @@ class _Pool:
     """Forked workers, each with a task pipe and a result pipe (raw file descriptors)."""
 
     def __init__(self, count: int, work: Work, src_fd: int, out_fd: int, crlf: bool, max_bytes: int) -> None:
+        import multiprocessing
+
         ctx = multiprocessing.get_context("fork")
         self.procs: list[Any] = []
         self.tasks: list[int] = []
