@@ -66,7 +66,9 @@ def _write(path: Path, records: list[Any], blank_every: int = 0, crlf: bool = Fa
     return str(path)
 
 
-def _run(path: str, out: Path, workers: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, ...]:
+def _run(
+    path: str, out: Path, workers: str, monkeypatch: pytest.MonkeyPatch, max_record_bytes: int | None = None
+) -> tuple[Any, ...]:
     """load → transform → validate report → save, with ``workers`` worker processes ("0": serial)."""
     monkeypatch.setenv(_parallel.WORKERS_ENV, workers)
     used: list[bool] = []
@@ -78,6 +80,8 @@ def _run(path: str, out: Path, workers: str, monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(_parallel, "parallel_pass", spy)
     loader = JSONLDatasetLoader(question="input", answer="output")
+    if max_record_bytes is not None:
+        loader.max_record_bytes = max_record_bytes
     loader.load(path)
     loader.transform(method=TrainingMethod.SFT_LORA, model=Model.NOVA_LITE_2)
     try:
@@ -279,3 +283,23 @@ def test_without_fork_the_pass_is_serial(tmp_path: Path, monkeypatch: pytest.Mon
     path = _write(tmp_path / "in.jsonl", [{"input": f"q{i}", "output": "a"} for i in range(100)])
     result = _run(path, tmp_path / "o.jsonl", "2", monkeypatch)
     assert result[-1] == [False] and result[5] == 100 and result[3] == 0
+
+
+@pytest.mark.usefixtures("small_pieces")
+@pytest.mark.parametrize(("limit", "error"), [(None, False), (8000, True)])
+def test_lines_longer_than_a_piece(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int | None, error: bool
+) -> None:
+    """A 9 KB line spans several 4 KiB pieces; over the record limit it is the serial pass's error."""
+    rng = random.Random(17)
+    records: list[Any] = [_record(rng, i) for i in range(3000)]
+    records[2499] = {"input": "long one", "output": "word " * 1800}
+    path = _write(tmp_path / "in.jsonl", records)
+    serial = _run(path, tmp_path / "s.jsonl", "0", monkeypatch, limit)
+    parallel = _run(path, tmp_path / "p.jsonl", "2", monkeypatch, limit)
+    assert parallel[:-1] == serial[:-1]
+    if error:
+        assert serial[0] == "error" and serial[4] == 2500 and "8,000-byte limit" in serial[2]
+        assert parallel[-1] == [False]
+    else:
+        assert parallel[-1] == [True] and serial[5] == 3000

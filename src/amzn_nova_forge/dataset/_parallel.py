@@ -1,22 +1,25 @@
 """The first pass over a large local JSONL file, spread over forked worker processes.
 
-The parent reads the file in reads of :data:`PIECE_BYTES`, cut at the last line end,
-and hands each piece to a worker (raw pipes, length-prefixed messages, no copies beyond
-the kernel's). A worker runs the same per-chunk line checks as
-:func:`._store.jsonl_batches` and the same per-record work as the serial pass
-(:class:`._passes.Work`) and sends back the serialised records and its validator's
-state. The parent writes the pieces' records **in file order** and merges the validator
-states in the same order, so the spill file, its line map and the validation report are
-exactly those of the serial pass (tests/dataset/test_parallel_pass.py).
+The parent only cuts the file into pieces of whole lines of about :data:`PIECE_BYTES`
+(reading a small window at each cut to find the line end) and sends each worker the byte
+range of its piece. A worker reads its piece (``pread``), runs the same per-chunk line
+checks as :func:`._store.jsonl_batches` and the same per-record work as the serial pass
+(:class:`._passes.Work`), and answers with its record count, line map, validator state
+and output size. Taking the answers **in file order**, the parent tells each worker where
+in the spill file its records go (every earlier piece's size is known by then), and the
+worker writes them there (``pwrite``): the records never pass through the parent. The
+line map and the validator states are merged in file order, so the spill file, its line
+map and the validation report are exactly those of the serial pass
+(tests/dataset/test_parallel_pass.py).
 
 * **Errors are the serial pass's errors.** Anything unusual — a worker's exception (bad
   JSON, a record that cannot be transformed, a line over the size limit), a non-UTF-8
   head, a file with no records, a worker that dies — abandons the parallel pass
   (nothing written) and the caller runs the serial pass, which raises exactly what it
   always raises, with the same file, line and field.
-* **Bounded memory.** Each worker holds one piece in flight, so the parent holds at most
-  one read, one piece waiting and one result per worker, whatever the row count; forked
-  workers first hand back the heap pages they inherited free (``malloc_trim``).
+* **Bounded memory.** Each worker holds one piece and its records at a time; the parent
+  holds no records at all, whatever the row count. Forked workers first hand back the heap
+  pages they inherited free (``malloc_trim``).
 * **Only where it is safe and pays.** Linux ``fork`` only; at least two usable CPUs; a
   file of at least :data:`MIN_BYTES` (process start costs more than it saves below);
   pure transforms (no id counters, no image uploads) and a validator whose state can be
@@ -55,9 +58,9 @@ __all__ = ["MIN_BYTES", "PIECE_BYTES", "parallel_pass", "worker_count"]
 #: at 10 MB (50k records) serial and two workers both take 0.18-0.21 s; from ~20 MB the
 #: workers win (at 200 MB: 1.3 s against 3.2 s serial).
 MIN_BYTES = 16 << 20
-#: Size of a file read and of the piece handed to a worker: small enough that a worker's
-#: buffers stay a few MB (the tree's RSS is measured as a sum), large enough that the
-#: per-piece cost (four pipe messages) is negligible.
+#: Size of the piece handed to a worker: small enough that a worker's buffers stay a few
+#: MB (the tree's RSS is measured as a sum), large enough that the per-piece cost (two
+#: small pipe messages, a few window reads) is negligible.
 PIECE_BYTES = 1 << 19
 #: Most workers started, whatever the CPU count.
 MAX_WORKERS = 8
@@ -217,19 +220,6 @@ def _read(fd: int, size: int) -> bytearray:
     return buf
 
 
-def _pipe() -> tuple[int, int]:
-    """A pipe with a :data:`PIECE_BYTES` buffer where Linux allows it (``F_SETPIPE_SZ``): a
-    message then crosses in one or two system calls instead of eight."""
-    r, w = os.pipe()
-    try:
-        import fcntl
-
-        fcntl.fcntl(w, 1031, PIECE_BYTES)  # F_SETPIPE_SZ
-    except (ImportError, OSError):  # pragma: no cover - older kernels, a lower pipe-max-size
-        pass
-    return r, w
-
-
 class _Pool:
     """Forked workers, each with a task pipe and a result pipe (raw file descriptors)."""
 
@@ -242,8 +232,8 @@ class _Pool:
         self.results: list[int] = []
         try:
             for _ in range(count):
-                task_r, task_w = _pipe()
-                res_r, res_w = _pipe()
+                task_r, task_w = os.pipe()
+                res_r, res_w = os.pipe()
                 inherited = [*self.tasks, *self.results, task_w, res_r]
                 self.tasks.append(task_w)
                 self.results.append(res_r)
