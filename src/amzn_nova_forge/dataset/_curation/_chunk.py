@@ -2,8 +2,9 @@
 
 :func:`analyse` takes the queued steps and a chunk of raw JSON lines and returns, per step,
 either a reason code per record (record-local filters: INVALID_RECORDS,
-DEFAULT_TEXT_FILTER, LANGUAGE_DETECTION) or a key per record (EXACT_DEDUP: a 64-bit
-BLAKE2b hash of the normalised text; FUZZY_DEDUP: one LSH key per band). Deciding which
+DEFAULT_TEXT_FILTER, LANGUAGE_DETECTION) or a key per record (EXACT_DEDUP: a 128-bit key
+of the normalised text, two 64-bit columns, see :mod:`._kernels`; FUZZY_DEDUP: one LSH key
+per band). Deciding which
 duplicate to keep needs every key, so that happens in the driver (:mod:`._pipeline`); this
 function never sees other chunks. It is the only implementation of each filter: the local
 processes, Ray tasks and the SageMaker job all call it.
@@ -15,7 +16,6 @@ looked at by later steps (so a later filter's missing text field does not fail o
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-__all__ = ["ChunkOut", "ChunkTask", "analyse", "exact_key", "lang_codes", "text_of"]
+__all__ = ["ChunkOut", "ChunkTask", "analyse", "exact_keys", "lang_codes", "text_of"]
 
 #: LANGUAGE_DETECTION reason codes.
 LANG_REASONS = ("kept", "language_not_allowed", "score_below_min", "undetected")
@@ -86,12 +86,16 @@ def text_of(rec: Any, field_name: str, line: int) -> str:
     return value
 
 
-def exact_key(text: str, lowercase: bool) -> int:
-    """64-bit BLAKE2b of the text with whitespace runs collapsed and ends stripped."""
-    norm = " ".join(text.split())
+def exact_keys(texts: list[str], lowercase: bool, encoded: Any = None) -> NDArray[np.uint64]:
+    """The EXACT_DEDUP keys of ``texts``: whitespace runs collapsed, ends stripped, optionally
+    lower-cased; ``(n, 2)`` uint64 (see :func:`._kernels.exact_keys`)."""
+    from amzn_nova_forge.dataset._curation import _kernels
+
     if lowercase:
-        norm = norm.lower()
-    return int.from_bytes(hashlib.blake2b(norm.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+        encoded = _kernels.encode([t.lower() for t in texts])
+    elif encoded is None:
+        encoded = _kernels.encode(texts)
+    return _kernels.exact_keys(*encoded)
 
 
 @functools.lru_cache(maxsize=1)
@@ -155,27 +159,38 @@ def analyse(task: ChunkTask) -> ChunkOut:
     n = len(lines)
     out = ChunkOut(n)
     loads = orjson.loads
-    recs = [loads(raw) for raw in lines]
+    try:
+        recs = [loads(raw) for raw in lines]
+    except orjson.JSONDecodeError:  # only a source file read in place can hold a bad line
+        return _parse_error(task, out)
+    if not all(type(r) is dict for r in recs):
+        return _parse_error(task, out)
     alive = np.ones(n, dtype=bool)
+    fused = _Fused(task.steps)
+    got_texts: dict[str, tuple[Any, list[str]]] = {}  # field -> (records, their texts)
     for step in task.steps:
         m, p = step.method, step.params
         idx = np.flatnonzero(alive)
         try:
             if m is FilterMethod.INVALID_RECORDS:
                 codes = np.zeros(n, dtype=np.uint8)
-                codes[idx] = _invalid_codes([recs[i] for i in idx], p)
+                codes[idx[_invalid_codes([recs[i] for i in idx.tolist()], p)]] = 1
                 out.codes.append(codes)
                 out.keys.append(None)
                 alive &= codes == 0
                 continue
-            texts = _texts(recs, idx, step.text_field, task)
+            seen = got_texts.get(step.text_field)
+            if seen is not None and np.array_equal(seen[0], idx):
+                texts = seen[1]
+            else:
+                texts = _texts(recs, idx, step.text_field, task)
+                got_texts[step.text_field] = (idx, texts)
         except _RecordError as e:
             out.error = (str(e), e.line, e.path)
             return out
         if m is FilterMethod.EXACT_DEDUP:
-            keys = np.zeros(n, dtype=np.uint64)
-            lc = bool(p["lowercase"])
-            keys[idx] = np.fromiter((exact_key(t, lc) for t in texts), dtype=np.uint64, count=len(texts))
+            keys = np.zeros((n, 2), dtype=np.uint64)
+            keys[idx] = fused.keys(step, idx, texts)
             out.codes.append(None)
             out.keys.append(keys)
         elif m is FilterMethod.FUZZY_DEDUP:
@@ -191,16 +206,78 @@ def analyse(task: ChunkTask) -> ChunkOut:
         else:
             codes = np.zeros(n, dtype=np.uint8)
             if m is FilterMethod.DEFAULT_TEXT_FILTER:
-                from amzn_nova_forge.dataset._curation._textrules import text_filter_codes
-                from amzn_nova_forge.dataset._curation._vec import TextBatch
+                from amzn_nova_forge.dataset._curation._textrules import codes_from_counts
 
-                codes[idx] = text_filter_codes(TextBatch(texts), p)
+                codes[idx] = codes_from_counts(fused.counts(step, idx, texts), p)
             else:
                 codes[idx] = lang_codes(texts, dict(p))
             out.codes.append(codes)
             out.keys.append(None)
             alive &= codes == 0
     return out
+
+
+class _Fused:
+    """DEFAULT_TEXT_FILTER counts and EXACT_DEDUP keys of one text field, from one kernel pass.
+
+    When both steps are queued on the same field (and EXACT_DEDUP does not lower-case), the
+    first of them runs the kernel once for its records and keeps both results; the second
+    takes the rows of its own records (a subset: later steps never see more records).
+    """
+
+    def __init__(self, steps: Sequence[FilterStep]) -> None:
+        text = [s for s in steps if s.method is FilterMethod.DEFAULT_TEXT_FILTER]
+        exact = {s.text_field for s in steps if s.method is FilterMethod.EXACT_DEDUP and not s.params["lowercase"]}
+        fields = [s.text_field for s in text]  # one text filter per field, or no fusing there
+        self._both = {s.text_field: s for s in text if s.text_field in exact and fields.count(s.text_field) == 1}
+        self._done: dict[str, tuple[Any, Any, Any]] = {}  # field -> (record indices, counts, keys)
+
+    def _run(self, step: FilterStep, idx: NDArray[np.int64], texts: list[str]) -> tuple[Any, Any] | None:
+        import numpy as np
+
+        from amzn_nova_forge.dataset._curation._textrules import counts
+
+        f = step.text_field
+        tstep = self._both.get(f)
+        if tstep is None:
+            return None
+        if f not in self._done:
+            keys = np.zeros((len(texts), 2), dtype=np.uint64)
+            self._done[f] = (idx, counts(texts, tstep.params, exact=False, keys_out=keys), keys)
+        at, c, k = self._done[f]
+        rows = np.searchsorted(at, idx)
+        return c[rows], k[rows]
+
+    def keys(self, step: FilterStep, idx: NDArray[np.int64], texts: list[str]) -> NDArray[np.uint64]:
+        got = self._run(step, idx, texts) if not step.params["lowercase"] else None
+        return got[1] if got is not None else exact_keys(texts, bool(step.params["lowercase"]))
+
+    def counts(self, step: FilterStep, idx: NDArray[np.int64], texts: list[str]) -> NDArray[np.int64]:
+        from amzn_nova_forge.dataset._curation._textrules import counts
+
+        got = self._run(step, idx, texts) if self._both.get(step.text_field) is step else None
+        return got[0] if got is not None else counts(texts, step.params, exact=False)
+
+
+def _parse_error(task: ChunkTask, out: ChunkOut) -> ChunkOut:
+    """``out`` with the first unparsable or non-object line's error (the loader's messages)."""
+    from typing import cast
+
+    from amzn_nova_forge.dataset import _io
+
+    nowhere = cast(str, None)  # the driver adds the file: the message alone travels back
+    for k, raw in enumerate(task.lines):
+        try:
+            rec = orjson.loads(raw)
+        except orjson.JSONDecodeError as e:
+            err = _io.bad_json(e, raw, nowhere, _line(task, k))
+        else:
+            if type(rec) is dict:
+                continue
+            err = _io.not_object(rec, nowhere, _line(task, k))
+        out.error = (str(err.args[0]), _line(task, k), err.field)
+        return out
+    raise AssertionError("no bad line in a chunk that failed to parse")  # pragma: no cover
 
 
 def _line(task: ChunkTask, k: int) -> int:
@@ -224,15 +301,18 @@ def _texts(recs: list[Any], idx: NDArray[np.int64], field_name: str, task: Chunk
 
 
 def _invalid_codes(recs: list[Any], p: Any) -> list[int]:
+    """Indices (into ``recs``) of the records ``validate()`` would reject."""
     from amzn_nova_forge.dataset._rules import Ctx
 
     spec = invalid_spec(p)
     ctx = Ctx(rules=spec.rules)
-    check, errs, warns = spec.check, ctx.errs, ctx.warns
-    out = []
+    check, errs = spec.check, ctx.errs
+    bad = []
+    k = -1
     for rec in recs:
+        k += 1
         check(rec, ctx)
-        out.append(1 if errs else 0)
-        errs.clear()
-        warns.clear()
-    return out
+        if errs:
+            bad.append(k)
+            errs.clear()
+    return bad
