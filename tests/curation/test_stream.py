@@ -118,3 +118,15 @@ def test_a_file_of_blank_lines_is_empty(tmp_path):
     with pytest.raises(DataPrepError):
         loader = JSONLDatasetLoader().load(str(src))
         loader.filter(method=FilterMethod.EXACT_DEDUP).execute()
+
+
+def test_the_cpt_shortcut_drops_exactly_what_validate_rejects():
+    from amzn_nova_forge.dataset._curation._chunk import _invalid_codes, record_problems
+    from amzn_nova_forge.dataset._curation._params import build_step
+
+    p = build_step(FilterMethod.INVALID_RECORDS, dict(INVALID)).params
+    texts = ["fine text", "", " ", "\u2003\n", "\x1c", "x", 5, None, ["a"], " padded "]
+    recs = [{"text": t} for t in texts] + [{"text": "ok", "extra": 1}, {"other": "x"}, {}, {"text": "a", "b": None}]
+    want = [k for k, r in enumerate(recs) if record_problems(r, p)]
+    assert _invalid_codes(recs, p) == want
+    assert want == [1, 2, 3, 4, 6, 7, 8, 10, 11, 12, 13]

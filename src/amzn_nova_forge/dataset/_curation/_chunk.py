@@ -37,12 +37,25 @@ LANG_REASONS = ("kept", "language_not_allowed", "score_below_min", "undetected")
 
 @dataclass(frozen=True)
 class ChunkTask:
-    """One unit of work: the steps, the raw lines and where they came from."""
+    """One unit of work: the steps, the raw lines and where they came from.
+
+    ``check``: the lines come straight from a source file, so the worker applies the JSON
+    rules orjson does not enforce (:mod:`.._jsonrules`). A task travels to a worker as one
+    blob of its lines (a list of thousands of small bytes objects pickles slowly).
+    """
 
     steps: tuple[FilterStep, ...]
     lines: list[bytes]
     base: int  # index of the first record in the whole dataset
     src: Sequence[int] | None  # source line of each record (None: base + k + 1)
+    check: bool = False
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return _task, (self.steps, b"\n".join(self.lines), self.base, self.src, self.check)
+
+
+def _task(steps: tuple[FilterStep, ...], blob: bytes, base: int, src: Sequence[int] | None, check: bool) -> ChunkTask:
+    return ChunkTask(steps, blob.split(b"\n"), base, src, check)
 
 
 @dataclass
@@ -53,6 +66,8 @@ class ChunkOut:
     codes: list[Any] = field(default_factory=list)
     keys: list[Any] = field(default_factory=list)
     error: tuple[str, int, str | None] | None = None  # (message, source line, JSON path)
+    #: per step, DEFAULT_TEXT_FILTER only: ``(records it flagged, their kernel counts)``
+    detail: dict[int, tuple[Any, Any]] = field(default_factory=dict)
 
 
 class _RecordError(Exception):
@@ -159,6 +174,8 @@ def analyse(task: ChunkTask) -> ChunkOut:
     n = len(lines)
     out = ChunkOut(n)
     loads = orjson.loads
+    if task.check and _json_rule_error(task, out):
+        return out
     try:
         recs = [loads(raw) for raw in lines]
     except orjson.JSONDecodeError:  # only a source file read in place can hold a bad line
@@ -208,7 +225,11 @@ def analyse(task: ChunkTask) -> ChunkOut:
             if m is FilterMethod.DEFAULT_TEXT_FILTER:
                 from amzn_nova_forge.dataset._curation._textrules import codes_from_counts
 
-                codes[idx] = codes_from_counts(fused.counts(step, idx, texts), p)
+                c = fused.counts(step, idx, texts)
+                flagged = codes_from_counts(c, p)
+                codes[idx] = flagged
+                hit = np.flatnonzero(flagged)
+                out.detail[len(out.codes)] = (idx[hit], c[hit])
             else:
                 codes[idx] = lang_codes(texts, dict(p))
             out.codes.append(codes)
@@ -259,6 +280,20 @@ class _Fused:
         return got[0] if got is not None else counts(texts, step.params, exact=False)
 
 
+def _json_rule_error(task: ChunkTask, out: ChunkOut) -> bool:
+    """Set ``out.error`` for the first line breaking a JSON rule orjson does not enforce."""
+    from amzn_nova_forge.dataset._curation._kernels import rule_lines
+    from amzn_nova_forge.dataset._jsonrules import problem
+    from amzn_nova_forge.dataset._store import short_path
+
+    for k in rule_lines(b"\n".join(task.lines)):
+        found = problem(task.lines[k])
+        if found is not None:
+            out.error = (found[1], _line(task, k), short_path(found[0]))
+            return True
+    return False
+
+
 def _parse_error(task: ChunkTask, out: ChunkOut) -> ChunkOut:
     """``out`` with the first unparsable or non-object line's error (the loader's messages)."""
     from typing import cast
@@ -300,13 +335,29 @@ def _texts(recs: list[Any], idx: NDArray[np.int64], field_name: str, task: Chunk
     return texts
 
 
+def _passes(check: Any, rec: Any, ctx: Any) -> bool:
+    check(rec, ctx)
+    ok = not ctx.errs
+    ctx.errs.clear()
+    ctx.warns.clear()
+    return ok
+
+
 def _invalid_codes(recs: list[Any], p: Any) -> list[int]:
     """Indices (into ``recs``) of the records ``validate()`` would reject."""
     from amzn_nova_forge.dataset._rules import Ctx
+    from amzn_nova_forge.dataset._validate_other import check_cpt
 
     spec = invalid_spec(p)
     ctx = Ctx(rules=spec.rules)
     check, errs = spec.check, ctx.errs
+    if check is check_cpt:  # CPT accepts {"text": <non-blank string>}: check only the others
+        maybe = [
+            k
+            for k, r in enumerate(recs)
+            if not (len(r) == 1 and type(t := r.get("text")) is str and t and not t.isspace())
+        ]
+        return [k for k in maybe if not _passes(check, recs[k], ctx)]
     bad = []
     k = -1
     for rec in recs:

@@ -1,7 +1,8 @@
 """Compiled per-document kernels: the DEFAULT_TEXT_FILTER measures and the EXACT_DEDUP key.
 
-Each kernel walks a batch of documents given as one UTF-8 byte array (``buf``) and ``n + 1``
-byte offsets (``off``), decoding code points as it goes, and measures every document in
+Each kernel walks a batch of documents given as one array of code points (``chars``: one
+byte a character when the batch is ASCII, else UTF-32) and ``n + 1`` offsets (``off``), and
+measures every document in
 **one pass over its characters** with small per-document hash tables (reused across
 documents, never cleared: a slot belongs to the current document when its stamp says so).
 This is the only implementation of these measures: the local workers, Ray tasks and the
@@ -32,7 +33,17 @@ from typing import Any, TypeVar, cast
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["MEASURES", "WORD_SEPARATORS", "ExactIndex", "compiled", "encode", "exact_keys", "text_measures", "warm"]
+__all__ = [
+    "MEASURES",
+    "WORD_SEPARATORS",
+    "ExactIndex",
+    "compiled",
+    "encode",
+    "exact_keys",
+    "rule_lines",
+    "text_measures",
+    "warm",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -87,34 +98,6 @@ def _mix(x: Any) -> Any:
 @_inline
 def _u(v: Any) -> Any:
     return np.uint64(v)
-
-
-@_inline
-def _decode(buf: Any, s: int, e: int, cps: Any) -> int:
-    """Decode ``buf[s:e]`` (UTF-8, surrogates allowed) into ``cps``; returns the count."""
-    k = 0
-    i = s
-    while i < e:
-        b0 = int(buf[i])
-        if b0 < 0x80:
-            cps[k] = b0
-            i += 1
-        elif b0 < 0xE0:
-            cps[k] = ((b0 & 0x1F) << 6) | (int(buf[i + 1]) & 0x3F)
-            i += 2
-        elif b0 < 0xF0:
-            cps[k] = ((b0 & 0x0F) << 12) | ((int(buf[i + 1]) & 0x3F) << 6) | (int(buf[i + 2]) & 0x3F)
-            i += 3
-        else:
-            cps[k] = (
-                ((b0 & 0x07) << 18)
-                | ((int(buf[i + 1]) & 0x3F) << 12)
-                | ((int(buf[i + 2]) & 0x3F) << 6)
-                | (int(buf[i + 3]) & 0x3F)
-            )
-            i += 4
-        k += 1
-    return k
 
 
 @_inline
@@ -286,9 +269,45 @@ def _rotxor(h: Any, c: int) -> Any:
     return (h ^ _u(c)) * _u(_C1)
 
 
+@_inline
+def _key_add(h1: Any, h2: Any, word: Any) -> tuple[Any, Any]:
+    """Add one (mixed) word hash to both halves of an EXACT_DEDUP key."""
+    return h1 * _u(_P) + word, _rotxor(h2, word)
+
+
+@_inline
+def _key_end(h1: Any, h2: Any, words: int) -> tuple[Any, Any]:
+    return _mix(h1 ^ _u(words)), _mix(h2 + _u(words))
+
+
+@_inline
+def _split_key(cps: Any) -> tuple[Any, Any]:
+    """EXACT_DEDUP key of ``" ".join(text.split())``: the sequence of its words' hashes."""
+    h1 = _u(0)
+    h2 = _u(_Q)
+    h = _u(0)
+    words = 0
+    prev_in = False
+    for i in range(len(cps)):
+        c = int(cps[i])
+        sp = ((_FLAGS[c] & _SPACE) != 0) if c < 128 else _is_space(c)
+        if sp:
+            if prev_in:
+                h1, h2 = _key_add(h1, h2, _mix(h))
+                words += 1
+            h = _u(0)
+        else:
+            h = h * _u(_P) + _u(c + 1)
+        prev_in = not sp
+    if prev_in:
+        h1, h2 = _key_add(h1, h2, _mix(h))
+        words += 1
+    return _key_end(h1, h2, words)
+
+
 @_jit
 def _measures(
-    buf: Any,
+    chars: Any,
     off: Any,
     nw: int,
     nc: int,
@@ -296,7 +315,6 @@ def _measures(
     exact: bool,
     out: Any,
     keys_out: Any,
-    cps: Any,
     wh: Any,
     slot_of: Any,
     keys: Any,
@@ -314,53 +332,48 @@ def _measures(
     reps = np.empty(len(slot_of), dtype=np.int64)
     tag = 0
     for d in range(n):
-        m = _decode(buf, off[d], off[d + 1], cps)
+        cps = chars[off[d] : off[d + 1]]
+        m = len(cps)
         alnum = 0
         newlines = 0
         words = 0
-        in_word = False
         hint = False
         h = _u(0)
         # EXACT_DEDUP key of the normalised text, when asked for (see _exact)
         want_key = len(keys_out) > 0
-        h1 = _u(0)
-        h2 = _u(_Q)
-        kx = 0
-        pend = False
+        odd = False
+        # (written without data-dependent branches where the branch would be a coin toss)
+        prev_in = 0
         for i in range(m):
             c = int(cps[i])
             f = _FLAGS[c] if c < 128 else _flags_hi(c) | _URL_HINT
             alnum += f & _ALNUM
-            if want_key:
-                if f & _SPACE:
-                    pend = kx > 0
-                else:
-                    if pend:
-                        h1 = h1 * _u(_P) + _u(33)
-                        h2 = _rotxor(h2, 33)
-                        kx += 1
-                        pend = False
-                    h1 = h1 * _u(_P) + _u(c + 1)
-                    h2 = _rotxor(h2, c + 1)
-                    kx += 1
-            if f & _SEP:
-                if c == 10:
-                    newlines += 1
-                if in_word:
-                    wh[words] = _mix(h)
-                    words += 1
-                    in_word = False
-                continue
-            h = (h * _u(_P) + _u(c + 1)) if in_word else _u(c + 1)
-            in_word = True
+            newlines += c == 10
+            odd |= (f & (_SPACE | _SEP)) == _SPACE  # split() separates here, the words do not
+            sep = (f >> 1) & 1  # _SEP
+            wh[words] = h  # the word that ends here, if one does (mixed below)
+            words += prev_in & sep
+            h = _u(0) if sep else h * _u(_P) + _u(c + 1)
+            prev_in = 1 - sep
             if f & _URL_HINT and (
                 c != 46
                 or (i >= 3 and (cps[i - 1] | 32) == 119 and (cps[i - 2] | 32) == 119 and (cps[i - 3] | 32) == 119)
             ):
                 hint = True
-        if in_word:
-            wh[words] = _mix(h)
+        if prev_in:
+            wh[words] = h
             words += 1
+        for j in range(words):
+            wh[j] = _mix(wh[j])
+        if want_key:  # the words are split()'s words, unless an odd space says otherwise
+            if odd:
+                keys_out[d, 0], keys_out[d, 1] = _split_key(cps)
+            else:
+                h1 = _u(0)
+                h2 = _u(_Q)
+                for j in range(words):
+                    h1, h2 = _key_add(h1, h2, wh[j])
+                keys_out[d, 0], keys_out[d, 1] = _key_end(h1, h2, words)
         # URLs and mojibake (they need a ':', a '.' or a non-ASCII character): leftmost,
         # non-overlapping matches, as re.finditer finds them
         url = 0
@@ -420,9 +433,6 @@ def _measures(
             if exact or _char_hits(cps, m, nc, pw_c, bits) > max_char_ratio * npos - math.sqrt(npos) - 1.0:
                 tag += 1
                 top = _char_top(cps, m, nc, pw_c, slot_of, keys, stamp, cnt, reps, tag)
-        if want_key:
-            keys_out[d, 0] = _mix(h1 ^ _u(kx))
-            keys_out[d, 1] = _mix(h2 + _u(kx))
         out[d, 0] = m
         out[d, 1] = url
         out[d, 2] = alnum
@@ -441,7 +451,6 @@ def _scratch(off: NDArray[np.int64]) -> tuple[NDArray[Any], ...]:
     longest = int(np.max(np.diff(off))) if len(off) > 1 else 0
     size = _pow2(longest + 1)
     return (
-        np.empty(longest + 1, dtype=np.int32),  # code points
         np.empty(longest + 1, dtype=np.uint64),  # word hashes
         np.empty(longest + 1, dtype=np.int64),  # slot of each n-gram
         np.empty(size, dtype=np.uint64),  # table keys
@@ -452,7 +461,7 @@ def _scratch(off: NDArray[np.int64]) -> tuple[NDArray[Any], ...]:
 
 
 def text_measures(
-    buf: NDArray[np.uint8],
+    chars: NDArray[Any],
     off: NDArray[np.int64],
     word_ngram: int,
     char_ngram: int,
@@ -464,8 +473,9 @@ def text_measures(
     """Per document: the :data:`MEASURES` counts (an ``(n, 8)`` int64 array).
 
     Args:
-        buf: The documents' UTF-8 bytes, concatenated.
-        off: ``n + 1`` byte offsets into ``buf``.
+        chars: The documents' code points, concatenated (``uint8`` when all are ASCII,
+            else ``uint32``; see :func:`encode`).
+        off: ``n + 1`` offsets into ``chars``.
         word_ngram: Word n-gram size of the word-repetition rule.
         char_ngram: Character n-gram size of the character-repetition rule.
         max_char_ratio: The rule's bound; with ``exact=False`` the ``char_top`` of a document
@@ -476,42 +486,21 @@ def text_measures(
     out = np.zeros((len(off) - 1, len(MEASURES)), dtype=np.int64)
     keys = keys_out if keys_out is not None else np.zeros((0, 2), dtype=np.uint64)
     with np.errstate(over="ignore"):
-        _measures(buf, off, int(word_ngram), int(char_ngram), float(max_char_ratio), exact, out, keys, *_scratch(off))
+        _measures(chars, off, int(word_ngram), int(char_ngram), float(max_char_ratio), exact, out, keys, *_scratch(off))
     return out
 
 
 @_jit
-def _exact(buf: Any, off: Any, out: Any, cps: Any) -> None:
-    n = len(off) - 1
-    for d in range(n):
-        m = _decode(buf, off[d], off[d + 1], cps)
-        h1 = _u(0)
-        h2 = _u(_Q)
-        k = 0
-        pending_space = False
-        for i in range(m):
-            c = int(cps[i])
-            if (_FLAGS[c] & _SPACE) if c < 128 else _is_space(c):
-                pending_space = k > 0
-                continue
-            if pending_space:
-                h1 = h1 * _u(_P) + _u(33)
-                h2 = _rotxor(h2, 33)
-                k += 1
-                pending_space = False
-            h1 = h1 * _u(_P) + _u(c + 1)
-            h2 = _rotxor(h2, c + 1)
-            k += 1
-        out[d, 0] = _mix(h1 ^ _u(k))
-        out[d, 1] = _mix(h2 + _u(k))
+def _exact(chars: Any, off: Any, out: Any) -> None:
+    for d in range(len(off) - 1):
+        out[d, 0], out[d, 1] = _split_key(chars[off[d] : off[d + 1]])
 
 
-def exact_keys(buf: NDArray[np.uint8], off: NDArray[np.int64]) -> NDArray[np.uint64]:
+def exact_keys(chars: NDArray[Any], off: NDArray[np.int64]) -> NDArray[np.uint64]:
     """The 128-bit EXACT_DEDUP key of each document's normalised text (``(n, 2)`` uint64)."""
     out = np.zeros((len(off) - 1, 2), dtype=np.uint64)
-    longest = int(np.max(np.diff(off))) if len(off) > 1 else 0
     with np.errstate(over="ignore"):
-        _exact(buf, off, out, np.empty(longest + 1, dtype=np.int32))
+        _exact(chars, off, out)
     return out
 
 
@@ -537,6 +526,46 @@ def _first_seen(tab: Any, val: Any, keys: Any, alive: Any, lines: Any, out: Any,
                 break
             t = (t + 1) & mask
     return filled
+
+
+@_jit
+def _rule_lines(blob: Any, out: Any) -> int:
+    n = 0
+    line = 0
+    start = 0
+    run = 0
+    brackets = 0
+    digits19 = False
+    for i in range(len(blob)):
+        b = blob[i]
+        if b == 10:
+            if digits19 or (i - start > 256 and brackets > 128):
+                out[n] = line
+                n += 1
+            line += 1
+            start = i + 1
+            run = 0
+            brackets = 0
+            digits19 = False
+        else:
+            run = (run + 1) * (48 <= b <= 57)
+            digits19 |= run >= 19
+            brackets += (b == 123) | (b == 91)
+    if digits19 or (len(blob) - start > 256 and brackets > 128):
+        out[n] = line
+        n += 1
+    return n
+
+
+def rule_lines(blob: bytes) -> list[int]:
+    """Lines (0-based) of ``blob`` (lines joined by ``\\n``) that may break a JSON rule orjson
+    does not enforce: 19 digits in a row (an integer beyond 64 bits?) or, in a line over 256
+    bytes, more than 128 ``{``/``[`` (nesting beyond 128?). The same lines as
+    :func:`.._jsonrules.scan_chunk` and :func:`.._jsonrules.deep_lines` find, in one pass;
+    :func:`.._jsonrules.problem` decides."""
+    arr = np.frombuffer(blob, dtype=np.uint8)
+    out = np.empty(arr.size // 20 + 2, dtype=np.int64)  # a flagged line holds at least 19 bytes
+    return out[: _rule_lines(arr, out)].tolist()  # type: ignore[no-any-return]
 
 
 class ExactIndex:
@@ -582,19 +611,20 @@ class ExactIndex:
 
 def warm() -> None:
     """Compile (or load from the cache) every kernel now, e.g. before forking workers."""
-    buf, off = encode(["warm up: https://example.com \u00e9 " * 3, ""])
-    text_measures(buf, off, 10, 10, 0.5, exact=False, keys_out=np.zeros((2, 2), dtype=np.uint64))
-    k = exact_keys(buf, off)
+    for texts in (["warm up: https://example.com " * 3, ""], ["warm up: \u00e9t\u00e9 " * 3, ""]):
+        chars, off = encode(texts)  # both the ASCII and the UTF-32 kernels
+        text_measures(chars, off, 10, 10, 0.5, exact=False, keys_out=np.zeros((2, 2), dtype=np.uint64))
+        k = exact_keys(chars, off)
     ExactIndex(16).add(k, np.ones(len(k), dtype=np.bool_), np.arange(1, len(k) + 1))
+    rule_lines(b'{"a": 1}\n{"b": 2}')
 
 
-def encode(texts: list[str]) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
-    """``(buf, off)`` of ``texts`` for the kernels."""
+def encode(texts: list[str]) -> tuple[NDArray[Any], NDArray[np.int64]]:
+    """``(chars, off)`` of ``texts`` for the kernels: one byte a character when the texts are
+    all ASCII (the common case: no copy beyond the join), else UTF-32 code points."""
     joined = "".join(texts)
     off = np.zeros(len(texts) + 1, dtype=np.int64)
-    if joined.isascii():  # one byte a character: the offsets are the lengths
-        np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)), out=off[1:])
+    np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)), out=off[1:])
+    if joined.isascii():
         return np.frombuffer(joined.encode("ascii"), dtype=np.uint8), off
-    parts = [t.encode("utf-8", "surrogatepass") for t in texts]
-    np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)), out=off[1:])
-    return np.frombuffer(b"".join(parts), dtype=np.uint8), off
+    return np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32), off

@@ -144,9 +144,11 @@ class Outputs:
         at: NDArray[np.int16],
         code: NDArray[np.uint8],
         dup_line: NDArray[np.int64],
+        detail: dict[int, tuple[Any, Any]] | None = None,
     ) -> None:
         """Write one batch: ``at`` is the step that dropped each record (-1: kept), ``code``
-        its reason code and ``dup_line`` the line of the record it duplicates (-1: none)."""
+        its reason code and ``dup_line`` the line of the record it duplicates (-1: none);
+        ``detail`` the analysis' DEFAULT_TEXT_FILTER counts (:attr:`._chunk.ChunkOut.detail`)."""
         import numpy as np
 
         keep = at < 0
@@ -165,7 +167,7 @@ class Outputs:
         gone_at = at[gone]
         for s in np.unique(gone_at).tolist():
             sel = gone[gone_at == s]
-            self._drop(s, sel, parts, lines, code, dup_line)
+            self._drop(s, sel, parts, lines, code, dup_line, (detail or {}).get(s))
 
     def _drop(
         self,
@@ -175,6 +177,7 @@ class Outputs:
         lines: NDArray[np.int64],
         code: NDArray[np.uint8],
         dup_line: NDArray[np.int64],
+        detail: tuple[Any, Any] | None,
     ) -> None:
         import numpy as np
 
@@ -184,26 +187,31 @@ class Outputs:
         for c in np.flatnonzero(counts).tolist():
             self.reasons[s][names[c]] = self.reasons[s].get(names[c], 0) + int(counts[c])
         idx = sel.tolist()
-        dups = dup_line[sel].tolist()
-        if step.method is FilterMethod.DEFAULT_TEXT_FILTER:
-            from amzn_nova_forge.dataset._curation._textrules import explain_many
-
-            whys = explain_many([orjson.loads(parts[i])[step.text_field] for i in idx], step.params)
-        else:
-            whys = [
-                reason_of(step, c, parts[i], d if d >= 0 else None)
-                for i, c, d in zip(idx, codes.tolist(), dups, strict=True)
-            ]
-        head = b'{"line":%d,"filter":"' + step.method.value.encode() + b'","reason":'
+        at_lines = lines[sel].tolist()
         out = bytearray()
-        for i, line, why, d in zip(idx, lines[sel].tolist(), whys, dups, strict=True):
+        if step.method in (FilterMethod.EXACT_DEDUP, FilterMethod.FUZZY_DEDUP):
+            why_fmt = reason_of(step, 1, b"", -999).replace("-999", "%d").encode()
+            line_fmt = b'{"line":%d,"filter":"' + step.method.value.encode() + b'","reason":"' + why_fmt + b'"'
+            line_fmt += b',"duplicate_of_line":%d,"record":%s}\n'
+            for i, line, d in zip(idx, at_lines, dup_line[sel].tolist(), strict=True):
+                out += line_fmt % (line, d, d, parts[i])
+            self._dropped[s].write(out)
+            return
+        if step.method is FilterMethod.DEFAULT_TEXT_FILTER:
+            from amzn_nova_forge.dataset._curation._textrules import explain_counts, explain_many
+
+            if detail is not None:  # the analysis' counts: no second parse, no second measure
+                rows = detail[1][np.searchsorted(detail[0], sel)]
+                whys = explain_counts(rows, step.params)
+            else:
+                whys = explain_many([orjson.loads(parts[i])[step.text_field] for i in idx], step.params)
+        else:
+            whys = [reason_of(step, c, parts[i], None) for i, c in zip(idx, codes.tolist(), strict=True)]
+        head = b'{"line":%d,"filter":"' + step.method.value.encode() + b'","reason":'
+        for i, line, why in zip(idx, at_lines, whys, strict=True):
             out += head % line
             out += orjson.dumps(why)
-            if d >= 0:
-                out += b',"duplicate_of_line":%d' % d
-            out += b',"record":'
-            out += parts[i]
-            out += b"}\n"
+            out += b',"record":%s}\n' % parts[i]
         self._dropped[s].write(out)
 
     def finish(self, reached: Sequence[int]) -> tuple[Store, list[FilterOperationResult]]:

@@ -67,14 +67,16 @@ def _tasks(
 ) -> Iterator[ChunkTask]:
     """The chunks to analyse; fills ``line_map`` (record -> source line) unless it is the identity."""
     track = store.lines is None  # a spill file with a map has it already
-    for parts, src, base in store.batches():
+    check = isinstance(store, SourceStore)  # the workers apply the JSON rules (in parallel)
+    batches = store.batches(check=False) if isinstance(store, SourceStore) else store.batches()
+    for parts, src, base in batches:
         if track and src is not None and not line_map:
             line_map.append(array("I", range(1, base + 1)))
         if line_map:
             line_map[0].extend(src if src is not None else range(base + 1, base + len(parts) + 1))
         for k in range(0, len(parts), CHUNK_RECORDS):
             sub_src = list(src[k : k + CHUNK_RECORDS]) if src is not None else None
-            yield ChunkTask(steps, parts[k : k + CHUNK_RECORDS], base + k, sub_src)
+            yield ChunkTask(steps, parts[k : k + CHUNK_RECORDS], base + k, sub_src, check)
 
 
 def _first_partner(cols: list[NDArray[np.uint64]], n: int) -> NDArray[np.int64]:
@@ -258,7 +260,7 @@ def _stream(
                     dup_line[hit] = first[hit]
                 at[hit] = s
                 alive &= ~hit
-            outputs.emit(task.lines, task.src, task.base, at, code, dup_line)
+            outputs.emit(task.lines, task.src, task.base, at, code, dup_line, out.detail)
             total += n
     except BaseException:
         outputs.abort()

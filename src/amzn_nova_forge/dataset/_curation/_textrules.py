@@ -43,7 +43,16 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-__all__ = ["RULES", "codes_from_counts", "counts", "explain", "explain_many", "measure", "text_filter_codes"]
+__all__ = [
+    "RULES",
+    "codes_from_counts",
+    "counts",
+    "explain",
+    "explain_counts",
+    "explain_many",
+    "measure",
+    "text_filter_codes",
+]
 
 #: Reason codes (index = code; 0 = kept).
 RULES = (
@@ -140,13 +149,15 @@ def _codes(n: int, m: Mapping[str, Any], p: Mapping[str, Any]) -> NDArray[np.uin
 
 def explain_many(texts: list[str], p: Mapping[str, Any]) -> list[str]:
     """Why each text is dropped, with the measured value and the bound (for the side file)."""
-    ms = measure(texts, p)
-    codes = _codes(len(texts), ms, p)
-    out = []
-    for i, code in enumerate(codes.tolist()):
-        m = {k: v[i] for k, v in ms.items()}
-        out.append(_message(int(code), m, p))
-    return out
+    return explain_counts(counts(texts, p), p)
+
+
+def explain_counts(c: NDArray[np.int64], p: Mapping[str, Any]) -> list[str]:
+    """:func:`explain_many` from the kernel's counts (``exact=False`` counts explain the same:
+    the character-repetition count is exact wherever that rule is the one broken)."""
+    ms = from_counts(c, p)
+    codes = _codes(len(c), ms, p).tolist()
+    return [_message(code, {k: v[i] for k, v in ms.items()}, p) for i, code in enumerate(codes)]
 
 
 def explain(text: str, p: Mapping[str, Any]) -> str:
@@ -155,14 +166,22 @@ def explain(text: str, p: Mapping[str, Any]) -> str:
 
 
 def _message(code: int, m: Mapping[str, Any], p: Mapping[str, Any]) -> str:
-    return {
-        0: "kept",
-        1: f"too_short: {m['chars']} characters < min_chars {p['min_chars']}",
-        2: f"too_long: {m['chars']} characters > max_chars {p['max_chars']}",
-        3: f"url_ratio: {m['url_ratio']:.3f} > max_url_to_text_ratio {p['max_url_to_text_ratio']}",
-        4: f"alnum_ratio: {m['alnum_ratio']:.3f} < min_alnum_ratio {p['min_alnum_ratio']}",
-        5: f"avg_line_length: {m['avg_line_length']:.1f} < min_avg_line_length {p['min_avg_line_length']}",
-        6: f"mojibake: {m['mojibake_ratio']:.3f} > max_mojibake_ratio {p['max_mojibake_ratio']}",
-        7: f"word_repetition: {m['word_repetition']:.3f} > max_word_repetition_ratio {p['max_word_repetition_ratio']}",
-        8: f"char_repetition: {m['char_repetition']:.3f} > max_char_repetition_ratio {p['max_char_repetition_ratio']}",
-    }[code]
+    if code == 0:
+        return "kept"
+    if code == 1:
+        return f"too_short: {m['chars']} characters < min_chars {p['min_chars']}"
+    if code == 2:
+        return f"too_long: {m['chars']} characters > max_chars {p['max_chars']}"
+    if code == 3:
+        return f"url_ratio: {m['url_ratio']:.3f} > max_url_to_text_ratio {p['max_url_to_text_ratio']}"
+    if code == 4:
+        return f"alnum_ratio: {m['alnum_ratio']:.3f} < min_alnum_ratio {p['min_alnum_ratio']}"
+    if code == 5:
+        return f"avg_line_length: {m['avg_line_length']:.1f} < min_avg_line_length {p['min_avg_line_length']}"
+    if code == 6:
+        return f"mojibake: {m['mojibake_ratio']:.3f} > max_mojibake_ratio {p['max_mojibake_ratio']}"
+    if code == 7:
+        return (
+            f"word_repetition: {m['word_repetition']:.3f} > max_word_repetition_ratio {p['max_word_repetition_ratio']}"
+        )
+    return f"char_repetition: {m['char_repetition']:.3f} > max_char_repetition_ratio {p['max_char_repetition_ratio']}"
