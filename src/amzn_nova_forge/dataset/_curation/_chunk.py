@@ -49,13 +49,17 @@ class ChunkTask:
     base: int  # index of the first record in the whole dataset
     src: Sequence[int] | None  # source line of each record (None: base + k + 1)
     check: bool = False
+    blob: bytes | None = None  # the lines joined by newlines, when at hand
+
+    def joined(self) -> bytes:
+        return self.blob if self.blob is not None else b"\n".join(self.lines)
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return _task, (self.steps, b"\n".join(self.lines), self.base, self.src, self.check)
+        return _task, (self.steps, self.joined(), self.base, self.src, self.check)
 
 
 def _task(steps: tuple[FilterStep, ...], blob: bytes, base: int, src: Sequence[int] | None, check: bool) -> ChunkTask:
-    return ChunkTask(steps, blob.split(b"\n"), base, src, check)
+    return ChunkTask(steps, blob.split(b"\n"), base, src, check, blob)
 
 
 @dataclass
@@ -286,7 +290,7 @@ def _json_rule_error(task: ChunkTask, out: ChunkOut) -> bool:
     from amzn_nova_forge.dataset._jsonrules import problem
     from amzn_nova_forge.dataset._store import short_path
 
-    for k in rule_lines(b"\n".join(task.lines)):
+    for k in rule_lines(task.joined()):
         found = problem(task.lines[k])
         if found is not None:
             out.error = (found[1], _line(task, k), short_path(found[0]))

@@ -236,33 +236,6 @@ def _char_top(
 
 
 @_inline
-def _char_hits(cps: Any, m: int, nc: int, pw: Any, bits: Any) -> int:
-    """Occurrences of character n-grams whose hash bucket was already taken (>= repeats)."""
-    npos = m - nc + 1
-    size = 64
-    shift = 58
-    while size < 8 * npos:
-        size *= 2
-        shift -= 1
-    for w in range(size // 64):
-        bits[w] = 0
-    g = _u(0)
-    for j in range(nc - 1):
-        g = g * _u(_P) + _u(int(cps[j]) + 1)
-    hits = 0
-    for j in range(nc - 1, m):
-        g = g * _u(_P) + _u(int(cps[j]) + 1)
-        if j >= nc:
-            g = g - _u(int(cps[j - nc]) + 1) * pw
-        b = np.int64((g * _u(_Q)) >> _u(shift))
-        bit = _u(1) << _u(b & 63)
-        word = bits[b >> 6]
-        hits += (word & bit) != 0
-        bits[b >> 6] = word | bit
-    return hits
-
-
-@_inline
 def _rotxor(h: Any, c: int) -> Any:
     """One step of a rotate-xor-multiply hash (unrelated to the polynomial one)."""
     h = (h << _u(5)) | (h >> _u(59))
@@ -344,8 +317,28 @@ def _measures(
         odd = False
         # (written without data-dependent branches where the branch would be a coin toss)
         prev_in = 0
+        # character n-grams: bucket hits, an upper bound of their repeated occurrences
+        npos = m - nc + 1
+        size = 64
+        shift = 58
+        while size < 8 * npos:
+            size *= 2
+            shift -= 1
+        for w in range(size // 64):
+            bits[w] = 0
+        g = _u(0)
+        hits = 0
         for i in range(m):
             c = int(cps[i])
+            g = g * _u(_P) + _u(c + 1)
+            if i >= nc:
+                g = g - _u(int(cps[i - nc]) + 1) * pw_c
+            if i >= nc - 1:
+                b = np.int64((g * _u(_Q)) >> _u(shift))
+                word = bits[b >> 6]
+                bit = _u(1) << _u(b & 63)
+                hits += (word & bit) != 0
+                bits[b >> 6] = word | bit
             f = _FLAGS[c] if c < 128 else _flags_hi(c) | _URL_HINT
             alnum += f & _ALNUM
             newlines += c == 10
@@ -430,7 +423,7 @@ def _measures(
         top = 0
         if m >= nc:
             npos = m - nc + 1
-            if exact or _char_hits(cps, m, nc, pw_c, bits) > max_char_ratio * npos - math.sqrt(npos) - 1.0:
+            if exact or hits > max_char_ratio * npos - math.sqrt(npos) - 1.0:
                 tag += 1
                 top = _char_top(cps, m, nc, pw_c, slot_of, keys, stamp, cnt, reps, tag)
         out[d, 0] = m
