@@ -70,8 +70,9 @@ class ChunkOut:
     codes: list[Any] = field(default_factory=list)
     keys: list[Any] = field(default_factory=list)
     error: tuple[str, int, str | None] | None = None  # (message, source line, JSON path)
-    #: per step, DEFAULT_TEXT_FILTER only: ``(records it flagged, their kernel counts)``
-    detail: dict[int, tuple[Any, Any]] = field(default_factory=dict)
+    #: per record-local step: ``(records it flagged, why each)`` (DEFAULT_TEXT_FILTER and
+    #: INVALID_RECORDS), so the driver writes side files without parsing them again
+    detail: dict[int, tuple[Any, list[str]]] = field(default_factory=dict)
 
 
 class _RecordError(Exception):
@@ -160,6 +161,11 @@ def invalid_spec(p: Any) -> Any:
     return _spec(p["training_method"], p["model"], p["eval_task"], p["platform"])
 
 
+def invalid_reason(rec: Any, p: Any) -> str:
+    """Why INVALID_RECORDS drops ``rec``: ``validate()``'s problems, ``path: message; ...``."""
+    return "; ".join(f"{path}: {msg}" for path, msg in record_problems(rec, p)) or "invalid"
+
+
 def record_problems(rec: Any, p: Any) -> list[tuple[str, str]]:
     """``validate()``'s record-level problems for ``rec``: ``[(json path, message)]``."""
     from amzn_nova_forge.dataset._rules import Ctx
@@ -195,7 +201,9 @@ def analyse(task: ChunkTask) -> ChunkOut:
         try:
             if m is FilterMethod.INVALID_RECORDS:
                 codes = np.zeros(n, dtype=np.uint8)
-                codes[idx[_invalid_codes([recs[i] for i in idx.tolist()], p)]] = 1
+                bad = idx[_invalid_codes([recs[i] for i in idx.tolist()], p)]
+                codes[bad] = 1
+                out.detail[len(out.codes)] = (bad, [invalid_reason(recs[i], p) for i in bad.tolist()])
                 out.codes.append(codes)
                 out.keys.append(None)
                 alive &= codes == 0
@@ -227,13 +235,13 @@ def analyse(task: ChunkTask) -> ChunkOut:
         else:
             codes = np.zeros(n, dtype=np.uint8)
             if m is FilterMethod.DEFAULT_TEXT_FILTER:
-                from amzn_nova_forge.dataset._curation._textrules import codes_from_counts
+                from amzn_nova_forge.dataset._curation._textrules import codes_from_counts, explain_counts
 
                 c = fused.counts(step, idx, texts)
                 flagged = codes_from_counts(c, p)
                 codes[idx] = flagged
                 hit = np.flatnonzero(flagged)
-                out.detail[len(out.codes)] = (idx[hit], c[hit])
+                out.detail[len(out.codes)] = (idx[hit], explain_counts(c[hit], p))
             else:
                 codes[idx] = lang_codes(texts, dict(p))
             out.codes.append(codes)

@@ -56,9 +56,9 @@ def reason_of(step: FilterStep, c: int, raw: bytes, dup_line: int | None) -> str
         return f"near-duplicate (MinHash LSH, threshold {p['threshold']}) of line {dup_line}"
     rec = orjson.loads(raw)
     if m is FilterMethod.INVALID_RECORDS:
-        from amzn_nova_forge.dataset._curation._chunk import record_problems
+        from amzn_nova_forge.dataset._curation._chunk import invalid_reason
 
-        return "; ".join(f"{path}: {msg}" for path, msg in record_problems(rec, p)) or "invalid"
+        return invalid_reason(rec, p)
     text = rec.get(step.text_field, "")
     if m is FilterMethod.DEFAULT_TEXT_FILTER:
         from amzn_nova_forge.dataset._curation._textrules import explain
@@ -144,11 +144,11 @@ class Outputs:
         at: NDArray[np.int16],
         code: NDArray[np.uint8],
         dup_line: NDArray[np.int64],
-        detail: dict[int, tuple[Any, Any]] | None = None,
+        detail: dict[int, tuple[Any, list[str]]] | None = None,
     ) -> None:
         """Write one batch: ``at`` is the step that dropped each record (-1: kept), ``code``
         its reason code and ``dup_line`` the line of the record it duplicates (-1: none);
-        ``detail`` the analysis' DEFAULT_TEXT_FILTER counts (:attr:`._chunk.ChunkOut.detail`)."""
+        ``detail`` the analysis' reasons (:attr:`._chunk.ChunkOut.detail`), if at hand."""
         import numpy as np
 
         keep = at < 0
@@ -177,7 +177,7 @@ class Outputs:
         lines: NDArray[np.int64],
         code: NDArray[np.uint8],
         dup_line: NDArray[np.int64],
-        detail: tuple[Any, Any] | None,
+        detail: tuple[Any, list[str]] | None,
     ) -> None:
         import numpy as np
 
@@ -197,14 +197,13 @@ class Outputs:
                 out += line_fmt % (line, d, d, parts[i])
             self._dropped[s].write(out)
             return
-        if step.method is FilterMethod.DEFAULT_TEXT_FILTER:
-            from amzn_nova_forge.dataset._curation._textrules import explain_counts, explain_many
+        if detail is not None:  # the analysis said why: no second parse, no second measure
+            said = detail[1]
+            whys = [said[k] for k in np.searchsorted(detail[0], sel).tolist()]
+        elif step.method is FilterMethod.DEFAULT_TEXT_FILTER:
+            from amzn_nova_forge.dataset._curation._textrules import explain_many
 
-            if detail is not None:  # the analysis' counts: no second parse, no second measure
-                rows = detail[1][np.searchsorted(detail[0], sel)]
-                whys = explain_counts(rows, step.params)
-            else:
-                whys = explain_many([orjson.loads(parts[i])[step.text_field] for i in idx], step.params)
+            whys = explain_many([orjson.loads(parts[i])[step.text_field] for i in idx], step.params)
         else:
             whys = [reason_of(step, c, parts[i], None) for i, c in zip(idx, codes.tolist(), strict=True)]
         head = b'{"line":%d,"filter":"' + step.method.value.encode() + b'","reason":'
