@@ -564,7 +564,7 @@ def rule_lines(blob: bytes) -> list[int]:
 class ExactIndex:
     """The EXACT_DEDUP keys seen so far, each with the source line of its first record.
 
-    An open-addressing table (24 bytes a slot, at most 60 % full: ~40 bytes a distinct
+    An open-addressing table (24 bytes a slot, 30-60 % full: 40-80 bytes a distinct
     record), filled chunk after chunk in input order, so the first record of each key is
     the one kept, exactly as in the whole-dataset decision.
 
