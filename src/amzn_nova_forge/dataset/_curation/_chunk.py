@@ -177,7 +177,24 @@ def record_problems(rec: Any, p: Any) -> list[tuple[str, str]]:
 
 
 def analyse(task: ChunkTask) -> ChunkOut:
-    """Run every step's per-record part on one chunk (see the module docstring)."""
+    """Run every step's per-record part on one chunk (see the module docstring).
+
+    The cyclic garbage collector is paused meanwhile: the chunk's thousands of parsed
+    records make no reference cycles (reference counting frees them), and collections
+    triggered by their allocation cost ~20 % of the run.
+    """
+    import gc
+
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _analyse(task)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _analyse(task: ChunkTask) -> ChunkOut:
     import numpy as np
 
     lines = task.lines
