@@ -88,12 +88,13 @@ def test_text_rules_single_documents(text, rule):
     from amzn_nova_forge.dataset._curation._params import DEFAULTS
 
     p = DEFAULTS[FilterMethod.DEFAULT_TEXT_FILTER]
-    assert RULES[int(text_filter_codes(TextBatch([text]), p)[0])] == rule
+    assert RULES[int(text_filter_codes([text], p)[0])] == rule
     assert explain(text, p).startswith(rule)
 
 
 def test_url_characters_are_counted_per_document():
-    from amzn_nova_forge.dataset._curation._textrules import _URL, _regex_chars
+    from amzn_nova_forge.dataset._curation import _kernels
 
-    b = TextBatch(["see http://a.io/xyz", "next", "www.b.com and http://c.d"])
-    assert _regex_chars(b, _URL, ("http", "www")).tolist() == [15, 0, 9 + 10]
+    texts = ["see http://a.io/xyz", "next", "www.b.com and http://c.d", "HTTPS://x y http:// z"]
+    counts = _kernels.text_measures(*_kernels.encode(texts), 10, 10)
+    assert counts[:, _kernels.MEASURES.index("url_chars")].tolist() == [15, 0, 9 + 10, 9]

@@ -42,6 +42,13 @@ def derive_output_dir(load_path: str | None, session: str, method: FilterMethod)
     return os.path.join(tempfile.gettempdir(), "nova-forge-curation", session, f"{method.value}_output")
 
 
+def _size_hint(store: Any) -> int | None:
+    """Records in ``store``, or for a file read in place 0 when it is small (under 2 MiB)."""
+    if store.count is not None:
+        return int(store.count)
+    return 0 if os.path.getsize(store.path) < 2 << 20 else None
+
+
 class CurationMixin:
     """Adds :meth:`filter` and :meth:`execute` to every dataset loader."""
 
@@ -101,12 +108,16 @@ class CurationMixin:
             return self
         resolve_executor(executor, None)  # a bad executor fails here, with the queue kept
         self.__dict__["_curation_queue"] = []
-        store = self._materialize("Preparing")
+        remote = any(hasattr(s.runtime_manager, "run_curation") for s in queue)
+        if self._pending or self._store.spill or remote:
+            store = self._materialize("Preparing")  # a job gets checked, compact records
+        else:  # a local JSONL file with nothing to transform: the filters read it in place
+            store = self._store
         session = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d_%H-%M-%S")
         dirs = [s.output_path or derive_output_dir(self.path, session, s.method) for s in queue]
         explicit = [s.output_path is not None for s in queue]
         results: list[Any] = []
-        total_in = store.count or 0
+        total_in = store.count  # None for a file read in place: the first segment counts it
         seconds = 0.0
         names = []
         k = 0
@@ -119,17 +130,19 @@ class CurationMixin:
             if rt is not None and hasattr(rt, "run_curation"):
                 store, res = rt.run_curation(seg, store, dirs[k:j])
             else:
-                ex = resolve_executor(rt if rt is not None else executor, store.count)  # type: ignore[arg-type]
+                ex = resolve_executor(rt if rt is not None else executor, _size_hint(store))  # type: ignore[arg-type]
                 from amzn_nova_forge.dataset._curation._pipeline import run_pipeline
 
                 store, res = run_pipeline(seg, store, ex, dirs[k:j], explicit[k:j])
             self._store, self._pending = store, []
             results += res.steps
+            if total_in is None:
+                total_in = res.input_count
             seconds += res.seconds
             names.append(res.executor)
             k = j
         self.__dict__["last_curation"] = CurationResult(
-            results, total_in, store.count or 0, seconds, "+".join(dict.fromkeys(names))
+            results, total_in or 0, store.count or 0, seconds, "+".join(dict.fromkeys(names))
         )
         for r in results:
             if r.total_count and r.filtered_count == r.total_count:

@@ -21,22 +21,20 @@ EXACT_DEDUP and ``8 * bands`` for FUZZY_DEDUP (16 bands: 128 MB per million reco
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import time
+from array import array
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
-from amzn_nova_forge.core import storage
 from amzn_nova_forge.core.enums import FilterMethod
-from amzn_nova_forge.dataset._curation._chunk import LANG_REASONS, ChunkOut, ChunkTask, analyse
-from amzn_nova_forge.dataset._curation._executors import Executor
+from amzn_nova_forge.dataset._curation._chunk import ChunkOut, ChunkTask, analyse
+from amzn_nova_forge.dataset._curation._executors import Executor, LocalExecutor
+from amzn_nova_forge.dataset._curation._output import Outputs
 from amzn_nova_forge.dataset._curation._params import FilterStep
 from amzn_nova_forge.dataset._curation._result import CurationResult, FilterOperationResult
-from amzn_nova_forge.dataset._store import Store, StoreWriter
+from amzn_nova_forge.dataset._store import SourceStore, Store
 from amzn_nova_forge.errors import DataPrepError
 
 if TYPE_CHECKING:
@@ -47,16 +45,11 @@ __all__ = ["CHUNK_RECORDS", "Decisions", "decide", "run_pipeline"]
 
 logger = logging.getLogger(__name__)
 
+#: Steps that run the compiled kernels (:mod:`._kernels`).
+_KERNEL_STEPS = (FilterMethod.EXACT_DEDUP, FilterMethod.DEFAULT_TEXT_FILTER)
+
 #: Records per task: big enough to vectorise well, small enough to keep workers' memory low.
 CHUNK_RECORDS = 8192
-
-_SUMMARY_ALIAS = {
-    FilterMethod.EXACT_DEDUP: "duplicates_removed",
-    FilterMethod.FUZZY_DEDUP: "num_duplicates",
-    FilterMethod.LANGUAGE_DETECTION: "num_filtered",
-    FilterMethod.DEFAULT_TEXT_FILTER: "num_filtered",
-    FilterMethod.INVALID_RECORDS: "num_filtered",
-}
 
 
 @dataclasses.dataclass
@@ -69,11 +62,21 @@ class Decisions:
     reached: list[int]  # records that reached each step
 
 
-def _tasks(store: Store, steps: tuple[FilterStep, ...]) -> Iterator[ChunkTask]:
-    for parts, src, base in store.batches():
+def _tasks(
+    store: Store | SourceStore, steps: tuple[FilterStep, ...], line_map: list[array[int]]
+) -> Iterator[ChunkTask]:
+    """The chunks to analyse; fills ``line_map`` (record -> source line) unless it is the identity."""
+    track = store.lines is None  # a spill file with a map has it already
+    check = isinstance(store, SourceStore)  # the workers apply the JSON rules (in parallel)
+    batches = store.batches(check=False) if isinstance(store, SourceStore) else store.batches()
+    for parts, src, base in batches:
+        if track and src is not None and not line_map:
+            line_map.append(array("I", range(1, base + 1)))
+        if line_map:
+            line_map[0].extend(src if src is not None else range(base + 1, base + len(parts) + 1))
         for k in range(0, len(parts), CHUNK_RECORDS):
             sub_src = list(src[k : k + CHUNK_RECORDS]) if src is not None else None
-            yield ChunkTask(steps, parts[k : k + CHUNK_RECORDS], base + k, sub_src)
+            yield ChunkTask(steps, parts[k : k + CHUNK_RECORDS], base + k, sub_src, check)
 
 
 def _first_partner(cols: list[NDArray[np.uint64]], n: int) -> NDArray[np.int64]:
@@ -99,6 +102,22 @@ def _first_partner(cols: list[NDArray[np.uint64]], n: int) -> NDArray[np.int64]:
         first = nxt
 
 
+def _first_equal(rows: NDArray[np.uint64]) -> NDArray[np.int64]:
+    """For each row: the smallest index of a row equal to it in every column."""
+    import numpy as np
+
+    n = len(rows)
+    order = np.lexsort(rows.T[::-1])  # stable: equal rows stay in index order
+    sk = rows[order]
+    new = np.ones(n, dtype=bool)
+    if n > 1:
+        new[1:] = np.any(sk[1:] != sk[:-1], axis=1)
+    start = np.maximum.accumulate(np.where(new, np.arange(n), 0))
+    first = np.empty(n, dtype=np.int64)
+    first[order] = order[start]
+    return first
+
+
 def decide(steps: Sequence[FilterStep], codes: list[Any], keys: list[Any], n: int) -> Decisions:
     """Phase 2 (see the module docstring) on the gathered per-record arrays."""
     import numpy as np
@@ -118,15 +137,17 @@ def decide(steps: Sequence[FilterStep], codes: list[Any], keys: list[Any], n: in
             continue
         idx = np.flatnonzero(alive)
         k = keys[s][idx]
-        cols = [k] if k.ndim == 1 else [np.ascontiguousarray(k[:, j]) for j in range(k.shape[1])]
-        root = _first_partner(cols, len(idx))
+        if step.method is FilterMethod.EXACT_DEDUP:  # one key in several columns: all must match
+            root = _first_equal(k)
+        else:  # LSH bands: sharing any one band key makes records partners
+            cols = [k] if k.ndim == 1 else [np.ascontiguousarray(k[:, j]) for j in range(k.shape[1])]
+            root = _first_partner(cols, len(idx))
         dup = root != np.arange(len(idx))
         gi = idx[dup]
         dropped_at[gi] = s
         code[gi] = 1
         dup_of[gi] = idx[root[dup]]
         alive[gi] = False
-        del step
     return Decisions(dropped_at, code, dup_of, reached)
 
 
@@ -154,174 +175,140 @@ def _gather(
     return cat_codes, cat_keys, n
 
 
-def _reason(step: FilterStep, c: int, raw: bytes, dup_line: int | None) -> str:
-    m, p = step.method, step.params
-    if m is FilterMethod.EXACT_DEDUP:
-        return f"exact duplicate (normalised text) of line {dup_line}"
-    if m is FilterMethod.FUZZY_DEDUP:
-        return f"near-duplicate (MinHash LSH, threshold {p['threshold']}) of line {dup_line}"
-    rec = orjson.loads(raw)
-    if m is FilterMethod.INVALID_RECORDS:
-        from amzn_nova_forge.dataset._curation._chunk import record_problems
-
-        return "; ".join(f"{path}: {msg}" for path, msg in record_problems(rec, p)) or "invalid"
-    text = rec.get(step.text_field, "")
-    if m is FilterMethod.DEFAULT_TEXT_FILTER:
-        from amzn_nova_forge.dataset._curation._textrules import explain
-
-        return explain(text, p)
-    from amzn_nova_forge.dataset._curation._chunk import detect
-
-    found = detect(text)
-    what = f"detected {found[0]!r} with probability {found[1]:.2f}" if found else "no language detected"
-    return f"{LANG_REASONS[c]}: {what}; allowed {p['languages']}, min_score {p['min_score']}"
-
-
-def _text_reasons(steps: Sequence[FilterStep], at: Any, parts: list[bytes], gone: list[int]) -> dict[int, str]:
-    """DEFAULT_TEXT_FILTER reasons of a batch's dropped records, measured in one vectorised call."""
-    from amzn_nova_forge.dataset._curation._textrules import explain_many
-
-    out: dict[int, str] = {}
-    for s, step in enumerate(steps):
-        if step.method is not FilterMethod.DEFAULT_TEXT_FILTER:
-            continue
-        idx = [i for i in gone if int(at[i]) == s]
-        if idx:
-            texts = [orjson.loads(parts[i])[step.text_field] for i in idx]
-            out.update(zip(idx, explain_many(texts, step.params), strict=True))
-    return out
-
-
-def _reason_name(step: FilterStep, c: int) -> str:
-    from amzn_nova_forge.dataset._curation._textrules import RULES
-
-    if step.method is FilterMethod.DEFAULT_TEXT_FILTER:
-        return RULES[c]
-    if step.method is FilterMethod.LANGUAGE_DETECTION:
-        return LANG_REASONS[c]
-    if step.method is FilterMethod.INVALID_RECORDS:
-        return "invalid"
-    return "duplicate"
-
-
 def _write(
-    store: Store,
+    store: Store | SourceStore,
     steps: Sequence[FilterStep],
     dec: Decisions,
     out_dirs: Sequence[str],
     explicit: Sequence[bool],
+    line_of: Sequence[int] | None,
 ) -> tuple[Store, list[FilterOperationResult]]:
+    """Phase 3: one more pass over the records writes what phase 2 decided."""
     import numpy as np
 
-    source = store.source
-    line_of = store.lines
-    reasons: list[dict[str, int]] = [{} for _ in steps]
-    writer = StoreWriter(source)
+    outputs = Outputs(store.source, steps, out_dirs, explicit)
     try:
-        with contextlib.ExitStack() as stack:
-            dropped = [stack.enter_context(storage.open_write(storage.join(d, "dropped.jsonl"))) for d in out_dirs]
-            kept_files = [
-                stack.enter_context(storage.open_write(storage.join(d, "part-00000.jsonl"))) if explicit[s] else None
-                for s, d in enumerate(out_dirs)
-            ]
-            for parts, src, base in store.batches():
-                n = len(parts)
-                at = dec.dropped_at[base : base + n]
-                keep = np.flatnonzero(at < 0).tolist()
-                if keep:
-                    writer.write_blob(
-                        b"\n".join(parts[i] for i in keep) + b"\n",
-                        len(keep),
-                        [src[i] for i in keep] if src is not None else [base + i + 1 for i in keep],
-                    )
-                for s, f in enumerate(kept_files):
-                    if f is not None:
-                        ks = np.flatnonzero((at < 0) | (at > s)).tolist()
-                        if ks:
-                            f.write(b"\n".join(parts[i] for i in ks) + b"\n")
-                gone = np.flatnonzero(at >= 0).tolist()
-                batched = _text_reasons(steps, at, parts, gone)
-                for i in gone:
-                    s = int(at[i])
-                    g = base + i
-                    c = int(dec.code[g])
-                    d = int(dec.dup_of[g])
-                    dup_line = (int(line_of[d]) if line_of is not None else d + 1) if d >= 0 else None
-                    line = src[i] if src is not None else g + 1
-                    name = _reason_name(steps[s], c)
-                    reasons[s][name] = reasons[s].get(name, 0) + 1
-                    why = batched.get(i) or _reason(steps[s], c, parts[i], dup_line)
-                    meta: dict[str, Any] = {"line": line, "filter": steps[s].method.value, "reason": why}
-                    if dup_line is not None:
-                        meta["duplicate_of_line"] = dup_line
-                    dropped[s].write(orjson.dumps(meta)[:-1] + b',"record":' + parts[i] + b"}\n")
-        new = writer.finish()
+        lines = np.asarray(line_of, dtype=np.int64) if line_of is not None else None
+        # a file read in place was checked by the analysis pass (and may not change since)
+        batches = store.batches(check=False) if isinstance(store, SourceStore) else store.batches()
+        for parts, src, base in batches:
+            n = len(parts)
+            d = dec.dup_of[base : base + n]
+            dup_line = np.where(d >= 0, lines[d] if lines is not None else d + 1, -1)
+            outputs.emit(parts, src, base, dec.dropped_at[base : base + n], dec.code[base : base + n], dup_line)
     except BaseException:
-        writer.abort()
+        outputs.abort()
         raise
-    results = []
-    for s, step in enumerate(steps):
-        total = dec.reached[s]
-        filtered = sum(reasons[s].values())
-        summary = {
-            "method": step.method.value,
-            "input_count": total,
-            "output_count": total - filtered,
-            "filtered_count": filtered,
-            _SUMMARY_ALIAS[step.method]: filtered,
-            "reasons": reasons[s],
-            "params": step.to_dict()["params"],
-        }
-        storage.write_bytes(
-            storage.join(out_dirs[s], "_summary.json"), orjson.dumps(summary, option=orjson.OPT_INDENT_2)
-        )
-        results.append(
-            FilterOperationResult(
-                "SUCCEEDED",
-                out_dirs[s],
-                filtered_count=filtered,
-                total_count=total,
-                filters_applied=_applied(step),
-                method=step.method.value,
-                dropped_path=storage.join(out_dirs[s], "dropped.jsonl"),
-                reasons=reasons[s],
-            )
-        )
-    return new, results
+    return outputs.finish(dec.reached)
 
 
-def _applied(step: FilterStep) -> list[str]:
-    from amzn_nova_forge.dataset._curation._textrules import RULES
+def _streamable(steps: Sequence[FilterStep]) -> bool:
+    """Whether every decision can be taken chunk by chunk, in order (no FUZZY_DEDUP: a later
+    record can join two earlier near-duplicate groups and change which record is kept)."""
+    return all(s.method is not FilterMethod.FUZZY_DEDUP for s in steps)
 
-    if step.method is FilterMethod.DEFAULT_TEXT_FILTER:
-        return list(RULES[1:])
-    if step.method is FilterMethod.INVALID_RECORDS:
-        return ["schema"]
-    return [step.method.value]
+
+def _stream(
+    store: Store | SourceStore,
+    steps: Sequence[FilterStep],
+    executor: Executor,
+    out_dirs: Sequence[str],
+    explicit: Sequence[bool],
+) -> tuple[Store, int, list[FilterOperationResult]]:
+    """Analyse, decide and write in one pass: each chunk is decided as its result arrives
+    (EXACT_DEDUP keeps a table of the keys seen so far) and written while later chunks are
+    still being analysed. Same decisions as :func:`decide` on the whole dataset."""
+    import collections
+
+    import numpy as np
+
+    from amzn_nova_forge.dataset._curation._kernels import ExactIndex
+
+    shipped = tuple(dataclasses.replace(s, runtime_manager=None) for s in steps)
+    sent: collections.deque[ChunkTask] = collections.deque()
+
+    def tasks() -> Iterator[ChunkTask]:
+        for t in _tasks(store, shipped, []):
+            sent.append(t)
+            yield t
+
+    index = {s: ExactIndex() for s, step in enumerate(steps) if step.method is FilterMethod.EXACT_DEDUP}
+    reached = [0] * len(steps)
+    total = 0
+    outputs = Outputs(store.source, steps, out_dirs, explicit)
+    try:
+        for out in executor.map(analyse, tasks()):
+            task = sent.popleft()
+            if out.error is not None:
+                msg, line, path = out.error
+                raise DataPrepError(msg, path=store.source, line=line, field=path)
+            n = out.n
+            lines = np.asarray(task.src, dtype=np.int64) if task.src is not None else np.arange(1, n + 1) + task.base
+            alive = np.ones(n, dtype=bool)
+            at = np.full(n, -1, dtype=np.int16)
+            code = np.zeros(n, dtype=np.uint8)
+            dup_line = np.full(n, -1, dtype=np.int64)
+            for s in range(len(steps)):
+                reached[s] += int(alive.sum())
+                if out.codes[s] is not None:
+                    hit = alive & (out.codes[s] != 0)
+                    code[hit] = out.codes[s][hit]
+                else:
+                    first = index[s].add(out.keys[s], alive, lines)
+                    hit = first >= 0
+                    code[hit] = 1
+                    dup_line[hit] = first[hit]
+                at[hit] = s
+                alive &= ~hit
+            outputs.emit(task.lines, task.src, task.base, at, code, dup_line, out.detail)
+            total += n
+    except BaseException:
+        outputs.abort()
+        raise
+    if total == 0:  # a file read in place that holds only blank lines
+        outputs.abort()
+        raise DataPrepError("there are no records to filter (the dataset is empty)", path=store.source)
+    new, results = outputs.finish(reached)
+    return new, total, results
 
 
 def run_pipeline(
     steps: Sequence[FilterStep],
-    store: Store,
+    store: Store | SourceStore,
     executor: Executor,
     out_dirs: Sequence[str],
     explicit: Sequence[bool] | None = None,
 ) -> tuple[Store, CurationResult]:
     """Run ``steps`` over ``store`` on ``executor``; returns the kept records and the counts.
 
+    Pipelines without FUZZY_DEDUP run in one streaming pass (:func:`_stream`); with it, in
+    the three phases of the module docstring.
+
     Raises:
         DataPrepError: The store is empty, or a record lacks the text field / has the wrong
             type (the message names the file, line and field).
     """
-    if not store.count:
+    if store.count == 0:
         raise DataPrepError("there are no records to filter (the dataset is empty)", path=store.source)
     t0 = time.perf_counter()
-    shipped = tuple(dataclasses.replace(s, runtime_manager=None) for s in steps)
-    outs = executor.map(analyse, _tasks(store, shipped))
-    codes, keys, n = _gather(outs, steps, store.count, store.source)
-    dec = decide(steps, codes, keys, n)
-    del codes, keys
-    new, results = _write(store, steps, dec, out_dirs, explicit or [False] * len(steps))
+    explicit = explicit or [False] * len(steps)
+    if isinstance(executor, LocalExecutor) and any(s.method in _KERNEL_STEPS for s in steps):
+        from amzn_nova_forge.dataset._curation._kernels import warm
+
+        warm()  # compile or load once here: the forked workers inherit it
+    if _streamable(steps):
+        new, n, results = _stream(store, steps, executor, out_dirs, explicit)
+    else:
+        shipped = tuple(dataclasses.replace(s, runtime_manager=None) for s in steps)
+        line_map: list[array[int]] = []
+        outs = executor.map(analyse, _tasks(store, shipped, line_map))
+        codes, keys, n = _gather(outs, steps, store.count, store.source)
+        if n == 0:  # a file read in place that holds only blank lines
+            raise DataPrepError("there are no records to filter (the dataset is empty)", path=store.source)
+        dec = decide(steps, codes, keys, n)
+        del codes, keys
+        line_of = store.lines if store.lines is not None else (line_map[0] if line_map else None)
+        new, results = _write(store, steps, dec, out_dirs, explicit, line_of)
     seconds = time.perf_counter() - t0
     result = CurationResult(results, n, new.count or 0, seconds, executor.name)
     logger.info("Filters done: %s", result)

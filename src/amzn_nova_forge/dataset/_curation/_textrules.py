@@ -1,4 +1,4 @@
-"""``DEFAULT_TEXT_FILTER``: the seven quality rules, measured on a whole batch at once.
+"""``DEFAULT_TEXT_FILTER``: the seven quality rules, measured by one compiled pass per document.
 
 A document is dropped by the **first** rule it breaks, in this order (defaults are the
 official SDK's; every threshold is a ``filter()`` keyword or an ``extra_args`` key):
@@ -25,21 +25,34 @@ official SDK's; every threshold is a ``filter()`` keyword or an ``extra_args`` k
    ``char_repetition_ngram``-character (10) n-grams, the occurrences of the ``sqrt(k)`` most
    frequent of the ``k`` distinct ones that occur more than once, over all n-grams; above
    ``max_char_repetition_ratio`` (0.5).
+
+Words are runs of characters between the separators of
+:data:`._kernels.WORD_SEPARATORS`. The measures come from :func:`._kernels.text_measures`;
+when filtering, the character-repetition numerator is counted only for documents whose
+n-gram bucket hits could put them over the bound (the numerator is at most the repeated
+occurrences plus ``sqrt(n-grams)``), which gives the same codes as counting everywhere
+(a test keeps the two in step); the side file's reasons are measured exactly.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-
-from amzn_nova_forge.dataset._curation._vec import TextBatch
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-__all__ = ["RULES", "explain", "explain_many", "text_filter_codes"]
+__all__ = [
+    "RULES",
+    "codes_from_counts",
+    "counts",
+    "explain",
+    "explain_counts",
+    "explain_many",
+    "measure",
+    "text_filter_codes",
+]
 
 #: Reason codes (index = code; 0 = kept).
 RULES = (
@@ -53,145 +66,65 @@ RULES = (
     "word_repetition",
     "char_repetition",
 )
-_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-_MOJIBAKE = re.compile(
-    r"[ÃÂâ][\u0080-\u00bf\u2010-\u203a\u20ac\u2122\u0152\u0153\u0160\u0161\u0178\u017d\u017e]+|\ufffd+"
-)
 
 
-def _alnum_mask(cp: NDArray[np.uint32]) -> NDArray[np.bool_]:
-    import numpy as np
+def counts(
+    texts: list[str], p: Mapping[str, Any], *, exact: bool = True, encoded: Any = None, keys_out: Any = None
+) -> NDArray[np.int64]:
+    """The kernel's per-text counts (:data:`._kernels.MEASURES`); see :func:`measure`.
 
-    table = np.zeros(128, dtype=bool)
-    for lo, hi in ((48, 57), (65, 90), (97, 122)):
-        table[lo : hi + 1] = True
-    ascii_ = cp < 128
-    out = np.zeros(len(cp), dtype=bool)
-    out[ascii_] = table[cp[ascii_]]
-    non_ascii = ~ascii_
-    punct = (
-        (cp < 0xC0)
-        | ((cp >= 0x2000) & (cp < 0x2C00))
-        | ((cp >= 0x3000) & (cp < 0x3040))
-        | ((cp >= 0xFE30) & (cp < 0xFE50))
-        | ((cp >= 0xFF00) & (cp < 0xFF10))
-    )
-    out[non_ascii] = ~punct[non_ascii]
-    return out
-
-
-def _regex_chars(batch: TextBatch, pattern: re.Pattern[str], trigger: tuple[str, ...]) -> NDArray[np.int64]:
-    """Characters inside matches of ``pattern``, per document.
-
-    One scan of the documents joined by newlines (the patterns never match a newline, so no
-    match crosses a document); skipped when no trigger substring occurs at all.
+    ``encoded`` is ``_kernels.encode(texts)`` when the caller has it; ``keys_out`` an
+    ``(n, 2)`` array to receive the EXACT_DEDUP keys in the same pass.
     """
+    from amzn_nova_forge.dataset._curation import _kernels
+
+    buf, off = encoded if encoded is not None else _kernels.encode(texts)
+    return _kernels.text_measures(
+        buf,
+        off,
+        int(p["word_repetition_ngram"]),
+        int(p["char_repetition_ngram"]),
+        float(p["max_char_repetition_ratio"]),
+        exact=exact,
+        keys_out=keys_out,
+    )
+
+
+def from_counts(c: NDArray[np.int64], p: Mapping[str, Any]) -> dict[str, NDArray[Any]]:
+    """Every rule's measure from the kernel's counts."""
     import numpy as np
 
-    out = np.zeros(batch.n, dtype=np.int64)
-    if not any(t in batch.joined for t in trigger):
-        return out
-    joined = "\n".join(batch.texts)
-    offsets = batch.starts[:-1] + np.arange(batch.n)  # where each document starts in ``joined``
-    spans = np.array([m.span() for m in pattern.finditer(joined)], dtype=np.int64).reshape(-1, 2)
-    if len(spans):
-        docs = np.searchsorted(offsets, spans[:, 0], side="right") - 1
-        np.add.at(out, docs, spans[:, 1] - spans[:, 0])
-    return out
+    from amzn_nova_forge.dataset._curation._kernels import MEASURES
 
-
-def _top_repeated(hashes: NDArray[np.uint64], docs: NDArray[np.int64], n_docs: int) -> NDArray[np.int64]:
-    """Per document: occurrences of its ``sqrt(k)`` most frequent n-grams among those occurring
-    more than once (``k`` = its distinct n-grams) — the numerator of the BigScience ratio."""
-    import numpy as np
-
-    out = np.zeros(n_docs, dtype=np.int64)
-    if len(hashes) == 0:
-        return out
-    key = (docs.astype(np.uint64) << np.uint64(40)) | (hashes >> np.uint64(24))
-    key.sort()
-    new = np.empty(len(key), dtype=bool)
-    new[0] = True
-    np.not_equal(key[1:], key[:-1], out=new[1:])
-    gstart = np.flatnonzero(new)
-    counts = np.diff(np.append(gstart, len(key)))
-    gdoc = (key[gstart] >> np.uint64(40)).astype(np.int64)
-    distinct = np.bincount(gdoc, minlength=n_docs)
-    rep = counts > 1  # usually few: rank only these
-    rdoc, rcount = gdoc[rep], counts[rep]
-    if not len(rdoc):
-        return out
-    order = np.lexsort((-rcount, rdoc))
-    sdoc, scount = rdoc[order], rcount[order]
-    first = np.searchsorted(sdoc, np.arange(n_docs))
-    rank = np.arange(len(sdoc)) - first[sdoc]
-    top = np.floor(np.sqrt(distinct)).astype(np.int64)
-    take = rank < top[sdoc]
-    return np.bincount(sdoc[take], weights=scount[take], minlength=n_docs).astype(np.int64)
-
-
-def _repeated_positions(hashes: NDArray[np.uint64], docs: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Indices of the n-grams that occur more than once in their document."""
-    import numpy as np
-
-    key = (docs.astype(np.uint64) << np.uint64(40)) | (hashes >> np.uint64(24))
-    order = np.argsort(key)
-    sk = key[order]
-    same = sk[1:] == sk[:-1]
-    dup = np.zeros(len(sk), dtype=bool)
-    dup[1:] |= same
-    dup[:-1] |= same
-    return np.sort(order[dup])
-
-
-def measure(batch: TextBatch, p: Mapping[str, Any]) -> dict[str, NDArray[Any]]:
-    """Every rule's measure for every document of ``batch``."""
-    import numpy as np
-
-    chars = batch.lengths
+    col = {name: c[:, k] for k, name in enumerate(MEASURES)}
+    chars = col["chars"]
     safe = np.maximum(chars, 1)
-    newlines = batch.per_doc_sum(batch.cp == 10)
-    stripped_lines = newlines + 1
-    nw = int(p["word_repetition_ngram"])
-    wh, wd = batch.word_ngrams(nw)
-    # words covered by a repeated word n-gram: mark each repeated n-gram's n words
-    word_cover = np.zeros(batch.n, dtype=np.int64)
-    if len(wh):
-        rep_pos = _repeated_positions(wh, wd)
-        if len(rep_pos):
-            ws, _, wdoc = batch.words()
-            counts = batch.word_counts()
-            wstart = np.zeros(batch.n + 1, dtype=np.int64)
-            np.cumsum(counts, out=wstart[1:])
-            # n-gram index i in the global word array == position of its first word
-            pos_all = np.arange(len(ws) - nw + 1) if len(ws) >= nw else np.zeros(0, dtype=np.int64)
-            pos_all = pos_all[pos_all + nw <= wstart[1:][wdoc[: len(pos_all)]]]
-            starts = pos_all[rep_pos]
-            covered = np.zeros(len(ws) + 1, dtype=np.int64)
-            np.add.at(covered, starts, 1)
-            np.add.at(covered, starts + nw, -1)
-            mask = np.cumsum(covered)[: len(ws)] > 0
-            word_cover = np.bincount(wdoc[mask], minlength=batch.n).astype(np.int64)
-    n_words = np.maximum(batch.word_counts(), 1)
-    ch, cd = batch.char_ngrams(int(p["char_repetition_ngram"]))
-    top_sum = _top_repeated(ch, cd, batch.n)
-    n_char_grams = np.maximum(chars - int(p["char_repetition_ngram"]) + 1, 1)
+    lines = col["newlines"] + 1
     return {
         "chars": chars,
-        "url_ratio": _regex_chars(batch, _URL, ("http", "HTTP", "www", "WWW", "Http")) / safe,
-        "alnum_ratio": batch.per_doc_sum(_alnum_mask(batch.cp)) / safe,
-        "lines": stripped_lines,
-        "avg_line_length": chars / stripped_lines,
-        "mojibake_ratio": _regex_chars(batch, _MOJIBAKE, ("Ã", "Â", "â", "\ufffd")) / safe,
-        "word_repetition": word_cover / n_words,
-        "char_repetition": top_sum / n_char_grams,
+        "url_ratio": col["url_chars"] / safe,
+        "alnum_ratio": col["alnum"] / safe,
+        "lines": lines,
+        "avg_line_length": chars / lines,
+        "mojibake_ratio": col["mojibake_chars"] / safe,
+        "word_repetition": col["word_cover"] / np.maximum(col["words"], 1),
+        "char_repetition": col["char_top"] / np.maximum(chars - int(p["char_repetition_ngram"]) + 1, 1),
     }
 
 
-def text_filter_codes(batch: TextBatch, p: Mapping[str, Any]) -> NDArray[np.uint8]:
-    """The reason code (index into :data:`RULES`) of each document; 0 = kept."""
+def measure(texts: list[str], p: Mapping[str, Any], *, exact: bool = True) -> dict[str, NDArray[Any]]:
+    """Every rule's measure for every text (``exact=False``: see the module docstring)."""
+    return from_counts(counts(texts, p, exact=exact), p)
 
-    return _codes(batch.n, measure(batch, p), p)
+
+def text_filter_codes(texts: list[str], p: Mapping[str, Any]) -> NDArray[np.uint8]:
+    """The reason code (index into :data:`RULES`) of each text; 0 = kept."""
+    return codes_from_counts(counts(texts, p, exact=False), p)
+
+
+def codes_from_counts(c: NDArray[np.int64], p: Mapping[str, Any]) -> NDArray[np.uint8]:
+    """The reason codes of the texts whose kernel counts (``exact=False`` is enough) are ``c``."""
+    return _codes(len(c), from_counts(c, p), p)
 
 
 def _codes(n: int, m: Mapping[str, Any], p: Mapping[str, Any]) -> NDArray[np.uint8]:
@@ -216,14 +149,15 @@ def _codes(n: int, m: Mapping[str, Any], p: Mapping[str, Any]) -> NDArray[np.uin
 
 def explain_many(texts: list[str], p: Mapping[str, Any]) -> list[str]:
     """Why each text is dropped, with the measured value and the bound (for the side file)."""
-    batch = TextBatch(texts)
-    ms = measure(batch, p)
-    codes = _codes(batch.n, ms, p)
-    out = []
-    for i, code in enumerate(codes.tolist()):
-        m = {k: v[i] for k, v in ms.items()}
-        out.append(_message(int(code), m, p))
-    return out
+    return explain_counts(counts(texts, p), p)
+
+
+def explain_counts(c: NDArray[np.int64], p: Mapping[str, Any]) -> list[str]:
+    """:func:`explain_many` from the kernel's counts (``exact=False`` counts explain the same:
+    the character-repetition count is exact wherever that rule is the one broken)."""
+    ms = from_counts(c, p)
+    codes = _codes(len(c), ms, p).tolist()
+    return [_message(code, {k: v[i] for k, v in ms.items()}, p) for i, code in enumerate(codes)]
 
 
 def explain(text: str, p: Mapping[str, Any]) -> str:
@@ -232,14 +166,22 @@ def explain(text: str, p: Mapping[str, Any]) -> str:
 
 
 def _message(code: int, m: Mapping[str, Any], p: Mapping[str, Any]) -> str:
-    return {
-        0: "kept",
-        1: f"too_short: {m['chars']} characters < min_chars {p['min_chars']}",
-        2: f"too_long: {m['chars']} characters > max_chars {p['max_chars']}",
-        3: f"url_ratio: {m['url_ratio']:.3f} > max_url_to_text_ratio {p['max_url_to_text_ratio']}",
-        4: f"alnum_ratio: {m['alnum_ratio']:.3f} < min_alnum_ratio {p['min_alnum_ratio']}",
-        5: f"avg_line_length: {m['avg_line_length']:.1f} < min_avg_line_length {p['min_avg_line_length']}",
-        6: f"mojibake: {m['mojibake_ratio']:.3f} > max_mojibake_ratio {p['max_mojibake_ratio']}",
-        7: f"word_repetition: {m['word_repetition']:.3f} > max_word_repetition_ratio {p['max_word_repetition_ratio']}",
-        8: f"char_repetition: {m['char_repetition']:.3f} > max_char_repetition_ratio {p['max_char_repetition_ratio']}",
-    }[code]
+    if code == 0:
+        return "kept"
+    if code == 1:
+        return f"too_short: {m['chars']} characters < min_chars {p['min_chars']}"
+    if code == 2:
+        return f"too_long: {m['chars']} characters > max_chars {p['max_chars']}"
+    if code == 3:
+        return f"url_ratio: {m['url_ratio']:.3f} > max_url_to_text_ratio {p['max_url_to_text_ratio']}"
+    if code == 4:
+        return f"alnum_ratio: {m['alnum_ratio']:.3f} < min_alnum_ratio {p['min_alnum_ratio']}"
+    if code == 5:
+        return f"avg_line_length: {m['avg_line_length']:.1f} < min_avg_line_length {p['min_avg_line_length']}"
+    if code == 6:
+        return f"mojibake: {m['mojibake_ratio']:.3f} > max_mojibake_ratio {p['max_mojibake_ratio']}"
+    if code == 7:
+        return (
+            f"word_repetition: {m['word_repetition']:.3f} > max_word_repetition_ratio {p['max_word_repetition_ratio']}"
+        )
+    return f"char_repetition: {m['char_repetition']:.3f} > max_char_repetition_ratio {p['max_char_repetition_ratio']}"

@@ -122,9 +122,9 @@ class TextBatch:
 
         if self._words is None:
             cp = self.cp
-            table = np.zeros(0x3001, dtype=bool)
-            table[list(_SPACES)] = True
-            space = table[np.minimum(cp, 0x3000)]
+            table = np.zeros(0x3002, dtype=bool)  # every code point above U+3000 maps to the last
+            table[list(_SPACES)] = True  # entry, which is False: not a separator
+            space = table[np.minimum(cp, 0x3001)]
             ns = ~space
             first = np.zeros(len(cp), dtype=bool)
             last = np.zeros(len(cp), dtype=bool)
