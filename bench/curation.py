@@ -15,7 +15,10 @@ sampled every 50 ms (peak = the largest sum over the tree):
 * **EXACT_DEDUP + DEFAULT_TEXT_FILTER + INVALID_RECORDS** (CPT rules) on ``--records``
   records (5 % exact duplicates, 2 % short, 1 % URL-heavy, 1 % invalid). Time: ``execute()``
   on a loaded file (the three filters, the kept store and the side files written), and the
-  whole load → execute → save.
+  whole load → execute → save; also the CPU seconds of the process and its workers. Each of
+  ``--repeat`` rounds runs it twice: with the default output folders (summary and dropped
+  records per step) and with an explicit ``output_path`` per step (each step then also
+  writes the records it kept: three more copies of the data).
 
 Usage::
 
@@ -231,29 +234,44 @@ def child_datatrove(shards: Path, out: Path, workers: int) -> dict[str, object]:
     return {"seconds": seconds, "dropped": dropped}
 
 
-def child_ours_filters(data: Path, out: Path) -> dict[str, object]:
+def _cpu() -> float:
+    """CPU seconds of this process and its reaped children (the local executor's workers)."""
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def child_ours_filters(data: Path, out: Path, explicit: int) -> dict[str, object]:
+    """The three filters; ``explicit``: give each an ``output_path`` (then each step also
+    writes the records it kept there: three more copies of the data) instead of the default
+    folders next to the input (summary and dropped records only)."""
     from amzn_nova_forge.core.enums import FilterMethod, Model, Platform, TrainingMethod
     from amzn_nova_forge.dataset import JSONLDatasetLoader
 
+    def where(name: str) -> dict[str, str]:
+        return {"output_path": str(out / name)} if explicit else {}
+
     t0 = time.perf_counter()
     loader = JSONLDatasetLoader().load(str(data))
-    t1 = time.perf_counter()
-    loader.filter(method=FilterMethod.EXACT_DEDUP, output_path=str(out / "exact")).filter(
-        method=FilterMethod.DEFAULT_TEXT_FILTER, output_path=str(out / "text")
+    t1, c1 = time.perf_counter(), _cpu()
+    loader.filter(method=FilterMethod.EXACT_DEDUP, **where("exact")).filter(
+        method=FilterMethod.DEFAULT_TEXT_FILTER, **where("text")
     ).filter(
         method=FilterMethod.INVALID_RECORDS,
         training_method=TrainingMethod.CPT,
         model=Model.NOVA_LITE_2,
         platform=Platform.SMTJ,
-        output_path=str(out / "invalid"),
+        **where("invalid"),
     ).execute(executor="local")
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), _cpu()
     loader.save_data(str(out / "kept.jsonl"))
     t3 = time.perf_counter()
     res = loader.last_curation
     assert res is not None
     return {
         "execute_seconds": t2 - t1,
+        "execute_cpu_seconds": round(c2 - c1, 2),
         "total_seconds": t3 - t0,
         "input": res.input_count,
         "kept": res.output_count,
@@ -321,6 +339,7 @@ def main() -> None:
     ap.add_argument("--skip-datatrove", action="store_true")
     ap.add_argument("--skip-fuzzy", action="store_true")
     ap.add_argument("--skip-filters", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of the filters measurement (each both ways)")
     ap.add_argument("--json", help="also write the results here")
     ap.add_argument("--child", nargs="+")
     ap.add_argument("--result")
@@ -365,15 +384,22 @@ def main() -> None:
             data = root / "filters" / "records.jsonl"
             data.parent.mkdir()
             gen_filters(a.records, data)
-            r = run_child(["ours_filters", str(data), str(root / "of")])
-            r["records_per_s_execute"] = round(a.records / r["execute_seconds"])  # type: ignore[operator]
-            r["records_per_s_total"] = round(a.records / r["total_seconds"])  # type: ignore[operator]
-            print(
-                f"EXACT_DEDUP+DEFAULT_TEXT_FILTER+INVALID_RECORDS on {a.records:,}: execute {r['execute_seconds']:.1f} s "
-                f"({r['records_per_s_execute']:,} rec/s); load+execute+save {r['total_seconds']:.1f} s "
-                f"({r['records_per_s_total']:,} rec/s); peak RSS {r['peak_rss_mb']} MB; steps {r['steps']}"
-            )
-            report["filters"] = r
+            runs = []
+            for k in range(a.repeat):
+                for explicit in (0, 1):
+                    r = run_child(["ours_filters", str(data), str(root / f"of{k}{explicit}"), str(explicit)])
+                    r["explicit_output_paths"] = bool(explicit)
+                    r["records_per_s_execute"] = round(a.records / r["execute_seconds"])  # type: ignore[operator]
+                    r["records_per_s_total"] = round(a.records / r["total_seconds"])  # type: ignore[operator]
+                    print(
+                        f"EXACT_DEDUP+DEFAULT_TEXT_FILTER+INVALID_RECORDS on {a.records:,}"
+                        f"{' (explicit output paths)' if explicit else ''}: execute {r['execute_seconds']:.2f} s "
+                        f"({r['records_per_s_execute']:,} rec/s, {r['execute_cpu_seconds']} CPU s); "
+                        f"load+execute+save {r['total_seconds']:.2f} s ({r['records_per_s_total']:,} rec/s); "
+                        f"peak RSS {r['peak_rss_mb']} MB; steps {r['steps']}"
+                    )
+                    runs.append(r)
+            report["filters"] = runs
     report["load_avg_end"] = os.getloadavg()
     print(f"load average start {report['load_avg_start']}, end {report['load_avg_end']}")
     if a.json:

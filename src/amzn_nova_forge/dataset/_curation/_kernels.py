@@ -278,6 +278,32 @@ def _split_key(cps: Any) -> tuple[Any, Any]:
     return _key_end(h1, h2, words)
 
 
+@_inline
+def _bucket_hits(wh: Any, words: int, nw: int, pw: Any, bits: Any) -> int:
+    """Word n-grams whose hash bucket was taken already (0: no n-gram occurs twice)."""
+    npos = words - nw + 1
+    size = 64
+    shift = 58
+    while size < 8 * npos:
+        size *= 2
+        shift -= 1
+    for w in range(size // 64):
+        bits[w] = 0
+    g = _u(0)
+    hits = 0
+    for j in range(words):
+        g = g * _u(_Q) + wh[j]
+        if j >= nw:
+            g = g - wh[j - nw] * pw
+        if j >= nw - 1:
+            b = np.int64((_mix(g) * _u(_Q)) >> _u(shift))
+            word = bits[b >> 6]
+            bit = _u(1) << _u(b & 63)
+            hits += (word & bit) != 0
+            bits[b >> 6] = word | bit
+    return hits
+
+
 @_jit
 def _measures(
     chars: Any,
@@ -399,7 +425,8 @@ def _measures(
                         moji_end = j
         # word repetition: words covered by a word n-gram that occurs more than once
         cover = 0
-        if words >= nw:
+        # (no bucket hit: no repeated word n-gram, the cover is exactly 0 and no table is built)
+        if words >= nw and _bucket_hits(wh, words, nw, pw_w, bits) > 0:
             tag += 1
             npos = words - nw + 1
             mask = _pow2(npos) - 1
@@ -575,7 +602,7 @@ class ExactIndex:
         [-1, -1, 1]
     """
 
-    def __init__(self, capacity: int = 1 << 16) -> None:
+    def __init__(self, capacity: int = 1 << 18) -> None:
         self._tab = np.zeros((capacity, 2), dtype=np.uint64)
         self._val = np.zeros(capacity, dtype=np.int64)  # source line (>= 1); 0 = empty slot
         self._filled = 0
