@@ -4,19 +4,27 @@ Three phases over a store of records (:mod:`amzn_nova_forge.dataset._store`):
 
 1. **Analyse** — the store is cut into chunks of :data:`CHUNK_RECORDS` records, and the
    executor runs :func:`._chunk.analyse` on each (in parallel, results in order). What comes
-   back is small: one reason code per record and step, and the dedup keys.
-2. **Decide** — steps are applied in queue order on whole-dataset arrays: a record-local
-   step drops the records it flagged among those still alive; a dedup step keeps, in each
-   group of records sharing a key (EXACT) or any LSH band key (FUZZY), the **first in input
-   order** and drops the rest, each pointing at the kept record of its group. The result is
-   the same whatever the executor or the chunking.
-3. **Write** — one more streaming pass writes the kept records to a new store and every
-   dropped record, with its step and reason, to that step's ``dropped.jsonl``; each step's
-   ``_summary.json`` has its counts. With an explicit ``output_path`` the records a step
-   kept are also written there (``part-00000.jsonl``). The source is never written.
+   back is small: one reason code per record and step (with the reasons of what is flagged),
+   and the dedup keys.
+2. **Decide** — steps are applied in queue order: a record-local step drops the records it
+   flagged among those still alive; a dedup step keeps, in each group of records sharing a
+   key (EXACT) or any LSH band key (FUZZY), the **first in input order** and drops the rest,
+   each pointing at the kept record of its group. The result is the same whatever the
+   executor or the chunking.
+3. **Write** — the kept records go to a new store and every dropped record, with its step
+   and reason, to that step's ``dropped.jsonl`` (:mod:`._output`); each step's
+   ``_summary.json`` has its counts. With an explicit ``output_path`` the records a step kept
+   are also written there (``part-00000.jsonl``). The source is never written.
 
-Memory: the chunks in flight, one byte per record and step, 8 bytes per record for
-EXACT_DEDUP and ``8 * bands`` for FUZZY_DEDUP (16 bands: 128 MB per million records).
+Without FUZZY_DEDUP the three happen in **one pass** (:func:`_stream`): each chunk is decided
+as its analysis arrives (EXACT_DEDUP remembers the keys seen so far in a
+:class:`._kernels.ExactIndex`) and written while later chunks are being analysed. With it,
+deciding needs every key first (a later record can join two earlier near-duplicate groups),
+so the decision runs on whole-dataset arrays and a second pass writes.
+
+Memory: the chunks in flight; one pass: 40-80 bytes per distinct record an EXACT_DEDUP step
+keeps; three phases: one byte per record and step, 16 bytes per record for EXACT_DEDUP and
+``8 * bands`` for FUZZY_DEDUP (16 bands: 128 MB per million records).
 """
 
 from __future__ import annotations
