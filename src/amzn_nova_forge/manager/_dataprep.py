@@ -52,7 +52,15 @@ DEFAULT_DATAPREP_IMAGE = (
     "763104351884.dkr.ecr.{region}.amazonaws.com/pytorch-training:2.5.1-cpu-py311-ubuntu22.04-sagemaker"
 )
 #: What the job installs before running (the SDK's own dependencies for curation).
-JOB_PACKAGES = ("numpy>=1.24", "orjson>=3.9", "langid>=1.1.6", "boto3>=1.34", "PyYAML>=6.0", "tqdm>=4.66")
+JOB_PACKAGES = (
+    "numpy>=1.24",
+    "numba>=0.60",  # the curation kernels run compiled (plain Python without it)
+    "orjson>=3.9",
+    "langid>=1.1.6",
+    "boto3>=1.34",
+    "PyYAML>=6.0",
+    "tqdm>=4.66",
+)
 SMTJ_DATAPREP_ARTIFACT_PREFIX = "nova-forge/smtj-dataprep-artifacts"
 DEFAULT_DATAPREP_ROLE = "SmtjDataPrepExecutionRole"
 _CODE_DIR = "/opt/ml/input/data/code"
