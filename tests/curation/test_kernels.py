@@ -149,7 +149,9 @@ def test_exact_index_keeps_the_first_record_of_each_key_across_chunks_and_growth
     keys = rng.integers(0, 300, size=(20000, 2)).astype(np.uint64)
     alive = rng.random(20000) < 0.9
     lines = np.arange(3, 20003)  # source lines need not start at 1
-    index = K.ExactIndex(16)
+    from amzn_nova_forge.dataset._curation._index import ExactIndex
+
+    index = ExactIndex(16)
     got = np.concatenate(
         [index.add(keys[i : i + 777], alive[i : i + 777], lines[i : i + 777]) for i in range(0, 20000, 777)]
     )

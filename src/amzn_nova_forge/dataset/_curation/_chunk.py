@@ -311,7 +311,7 @@ class _Fused:
 
 def _json_rule_error(task: ChunkTask, out: ChunkOut) -> bool:
     """Set ``out.error`` for the first line breaking a JSON rule orjson does not enforce."""
-    from amzn_nova_forge.dataset._curation._kernels import rule_lines
+    from amzn_nova_forge.dataset._curation._index import rule_lines
     from amzn_nova_forge.dataset._jsonrules import problem
     from amzn_nova_forge.dataset._store import short_path
 

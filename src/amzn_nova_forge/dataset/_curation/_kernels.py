@@ -27,57 +27,30 @@ Definitions (the ones the rules in :mod:`._textrules` document):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from amzn_nova_forge.dataset._curation._jit import _inline, _jit, _u, compiled
+
 __all__ = [
     "MEASURES",
     "WORD_SEPARATORS",
-    "ExactIndex",
     "compiled",
     "encode",
     "exact_keys",
-    "rule_lines",
     "text_measures",
     "warm",
 ]
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 #: Characters that separate words (the repetition rules and FUZZY_DEDUP's word shingles).
 WORD_SEPARATORS = (9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
 
-try:  # pragma: no branch - which one depends on the install
-    import numba as _numba
-
-    def _jit(fn: F) -> F:
-        return cast(F, _numba.njit(cache=True, nogil=True)(fn))
-
-    def _inline(fn: F) -> F:
-        return cast(F, _numba.njit(cache=True, inline="always")(fn))
-
-    _COMPILED = True
-except ImportError:  # pragma: no cover - exercised by the no-numba test in a subprocess
-
-    def _jit(fn: F) -> F:
-        return fn
-
-    _inline = _jit
-    _COMPILED = False
-
-_M64 = (1 << 64) - 1
 _P = 0x100000001B3
 _Q = 0x9E3779B97F4A7C15
 _C1 = 0xBF58476D1CE4E5B9
 _C2 = 0x94D049BB133111EB
-
-
-def compiled() -> bool:
-    """Whether the kernels run compiled (numba installed) or as plain Python."""
-    return _COMPILED
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -93,11 +66,6 @@ def _mix(x: Any) -> Any:
     x = x ^ (x >> _u(27))
     x = x * _u(_C2)
     return x ^ (x >> _u(31))
-
-
-@_inline
-def _u(v: Any) -> Any:
-    return np.uint64(v)
 
 
 @_inline
@@ -524,113 +492,10 @@ def exact_keys(chars: NDArray[Any], off: NDArray[np.int64]) -> NDArray[np.uint64
     return out
 
 
-@_jit
-def _first_seen(tab: Any, val: Any, keys: Any, alive: Any, lines: Any, out: Any, filled: int) -> int:
-    n = len(keys)
-    mask = len(val) - 1
-    for i in range(n):
-        if not alive[i]:
-            continue
-        a = keys[i, 0]
-        b = keys[i, 1]
-        t = np.int64(a & _u(mask))
-        while True:
-            if val[t] == 0:
-                tab[t, 0] = a
-                tab[t, 1] = b
-                val[t] = lines[i]
-                filled += 1
-                break
-            if tab[t, 0] == a and tab[t, 1] == b:
-                out[i] = val[t]
-                break
-            t = (t + 1) & mask
-    return filled
-
-
-@_jit
-def _rule_lines(blob: Any, out: Any) -> int:
-    n = 0
-    line = 0
-    start = 0
-    run = 0
-    brackets = 0
-    digits19 = False
-    for i in range(len(blob)):
-        b = blob[i]
-        if b == 10:
-            if digits19 or (i - start > 256 and brackets > 128):
-                out[n] = line
-                n += 1
-            line += 1
-            start = i + 1
-            run = 0
-            brackets = 0
-            digits19 = False
-        else:
-            run = (run + 1) * (48 <= b <= 57)
-            digits19 |= run >= 19
-            brackets += (b == 123) | (b == 91)
-    if digits19 or (len(blob) - start > 256 and brackets > 128):
-        out[n] = line
-        n += 1
-    return n
-
-
-def rule_lines(blob: bytes) -> list[int]:
-    """Lines (0-based) of ``blob`` (lines joined by ``\\n``) that may break a JSON rule orjson
-    does not enforce: 19 digits in a row (an integer beyond 64 bits?) or, in a line over 256
-    bytes, more than 128 ``{``/``[`` (nesting beyond 128?). The same lines as
-    :func:`.._jsonrules.scan_chunk` and :func:`.._jsonrules.deep_lines` find, in one pass;
-    :func:`.._jsonrules.problem` decides."""
-    arr = np.frombuffer(blob, dtype=np.uint8)
-    out = np.empty(arr.size // 20 + 2, dtype=np.int64)  # a flagged line holds at least 19 bytes
-    return out[: _rule_lines(arr, out)].tolist()  # type: ignore[no-any-return]
-
-
-class ExactIndex:
-    """The EXACT_DEDUP keys seen so far, each with the source line of its first record.
-
-    An open-addressing table (24 bytes a slot, 30-60 % full: 40-80 bytes a distinct
-    record), filled chunk after chunk in input order, so the first record of each key is
-    the one kept, exactly as in the whole-dataset decision.
-
-    Example:
-        >>> idx = ExactIndex()
-        >>> k = np.array([[1, 2], [3, 4], [1, 2]], dtype=np.uint64)
-        >>> idx.add(k, np.ones(3, dtype=bool), np.array([1, 2, 3])).tolist()
-        [-1, -1, 1]
-    """
-
-    def __init__(self, capacity: int = 1 << 18) -> None:
-        self._tab = np.zeros((capacity, 2), dtype=np.uint64)
-        self._val = np.zeros(capacity, dtype=np.int64)  # source line (>= 1); 0 = empty slot
-        self._filled = 0
-
-    def add(self, keys: NDArray[np.uint64], alive: NDArray[np.bool_], lines: NDArray[np.int64]) -> NDArray[np.int64]:
-        """Insert the ``alive`` rows of ``keys`` in order; per row, the line of the earlier
-        record with the same key (-1 when the row is the first, or not alive)."""
-        need = self._filled + int(alive.sum())
-        if need * 5 > len(self._val) * 3:
-            self._grow(need)
-        out = np.full(len(keys), -1, dtype=np.int64)
-        self._filled = _first_seen(self._tab, self._val, keys, alive, lines.astype(np.int64), out, self._filled)
-        return out
-
-    def _grow(self, need: int) -> None:
-        size = len(self._val)
-        while need * 5 > size * 3:
-            size *= 2
-        used = self._val > 0
-        tab, val = self._tab[used], self._val[used]
-        self._tab = np.zeros((size, 2), dtype=np.uint64)
-        self._val = np.zeros(size, dtype=np.int64)
-        dummy = np.full(len(val), -1, dtype=np.int64)
-        self._filled = _first_seen(self._tab, self._val, tab, np.ones(len(val), dtype=np.bool_), val, dummy, 0)
-
-
 def warm() -> None:
     """Compile (or load from the cache) every kernel now, e.g. before forking workers."""
+    from amzn_nova_forge.dataset._curation._index import ExactIndex, rule_lines
+
     for texts in (["warm up: https://example.com " * 3, ""], ["warm up: \u00e9t\u00e9 " * 3, ""]):
         chars, off = encode(texts)  # both the ASCII and the UTF-32 kernels
         text_measures(chars, off, 10, 10, 0.5, exact=False, keys_out=np.zeros((2, 2), dtype=np.uint64))

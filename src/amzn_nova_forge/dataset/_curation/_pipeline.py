@@ -18,7 +18,7 @@ Three phases over a store of records (:mod:`amzn_nova_forge.dataset._store`):
 
 Without FUZZY_DEDUP the three happen in **one pass** (:func:`_stream`): each chunk is decided
 as its analysis arrives (EXACT_DEDUP remembers the keys seen so far in a
-:class:`._kernels.ExactIndex`) and written while later chunks are being analysed. With it,
+:class:`._index.ExactIndex`) and written while later chunks are being analysed. With it,
 deciding needs every key first (a later record can join two earlier near-duplicate groups),
 so the decision runs on whole-dataset arrays and a second pass writes.
 
@@ -230,7 +230,7 @@ def _stream(
 
     import numpy as np
 
-    from amzn_nova_forge.dataset._curation._kernels import ExactIndex
+    from amzn_nova_forge.dataset._curation._index import ExactIndex
 
     shipped = tuple(dataclasses.replace(s, runtime_manager=None) for s in steps)
     sent: collections.deque[ChunkTask] = collections.deque()
