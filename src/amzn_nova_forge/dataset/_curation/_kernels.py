@@ -247,9 +247,8 @@ def _split_key(cps: Any) -> tuple[Any, Any]:
 
 
 @_inline
-def _bucket_hits(wh: Any, words: int, nw: int, pw: Any, bits: Any) -> int:
-    """Word n-grams whose hash bucket was taken already (0: no n-gram occurs twice)."""
-    npos = words - nw + 1
+def _clear_bits(bits: Any, npos: int) -> int:
+    """Clear a bitset of at least ``8 * npos`` bits (64 minimum); returns the bucket shift."""
     size = 64
     shift = 58
     while size < 8 * npos:
@@ -257,6 +256,24 @@ def _bucket_hits(wh: Any, words: int, nw: int, pw: Any, bits: Any) -> int:
         shift -= 1
     for w in range(size // 64):
         bits[w] = 0
+    return shift
+
+
+@_inline
+def _test_and_set(bits: Any, h: Any, shift: int) -> int:
+    """1 if the bucket of hash ``h`` was taken already (then or now it is taken), else 0."""
+    b = np.int64((h * _u(_Q)) >> _u(shift))
+    word = bits[b >> 6]
+    bit = _u(1) << _u(b & 63)
+    bits[b >> 6] = word | bit
+    return int((word & bit) != 0)
+
+
+@_inline
+def _bucket_hits(wh: Any, words: int, nw: int, pw: Any, bits: Any) -> int:
+    """Word n-grams whose hash bucket was taken already (0: no n-gram occurs twice)."""
+    npos = words - nw + 1
+    shift = _clear_bits(bits, npos)
     g = _u(0)
     hits = 0
     for j in range(words):
@@ -264,11 +281,7 @@ def _bucket_hits(wh: Any, words: int, nw: int, pw: Any, bits: Any) -> int:
         if j >= nw:
             g = g - wh[j - nw] * pw
         if j >= nw - 1:
-            b = np.int64((_mix(g) * _u(_Q)) >> _u(shift))
-            word = bits[b >> 6]
-            bit = _u(1) << _u(b & 63)
-            hits += (word & bit) != 0
-            bits[b >> 6] = word | bit
+            hits += _test_and_set(bits, _mix(g), shift)
     return hits
 
 
@@ -313,13 +326,7 @@ def _measures(
         prev_in = 0
         # character n-grams: bucket hits, an upper bound of their repeated occurrences
         npos = m - nc + 1
-        size = 64
-        shift = 58
-        while size < 8 * npos:
-            size *= 2
-            shift -= 1
-        for w in range(size // 64):
-            bits[w] = 0
+        shift = _clear_bits(bits, npos)
         g = _u(0)
         hits = 0
         for i in range(m):
@@ -328,11 +335,7 @@ def _measures(
             if i >= nc:
                 g = g - _u(int(cps[i - nc]) + 1) * pw_c
             if i >= nc - 1:
-                b = np.int64((g * _u(_Q)) >> _u(shift))
-                word = bits[b >> 6]
-                bit = _u(1) << _u(b & 63)
-                hits += (word & bit) != 0
-                bits[b >> 6] = word | bit
+                hits += _test_and_set(bits, g, shift)
             f = _FLAGS[c] if c < 128 else _flags_hi(c) | _URL_HINT
             alnum += f & _ALNUM
             newlines += c == 10

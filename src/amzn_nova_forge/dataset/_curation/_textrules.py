@@ -165,23 +165,19 @@ def explain(text: str, p: Mapping[str, Any]) -> str:
     return explain_many([text], p)[0]
 
 
+#: Per reason code: the side-file message, filled from the measures and the parameters.
+_MESSAGES = (
+    "kept",
+    "too_short: {chars} characters < min_chars {p[min_chars]}",
+    "too_long: {chars} characters > max_chars {p[max_chars]}",
+    "url_ratio: {url_ratio:.3f} > max_url_to_text_ratio {p[max_url_to_text_ratio]}",
+    "alnum_ratio: {alnum_ratio:.3f} < min_alnum_ratio {p[min_alnum_ratio]}",
+    "avg_line_length: {avg_line_length:.1f} < min_avg_line_length {p[min_avg_line_length]}",
+    "mojibake: {mojibake_ratio:.3f} > max_mojibake_ratio {p[max_mojibake_ratio]}",
+    "word_repetition: {word_repetition:.3f} > max_word_repetition_ratio {p[max_word_repetition_ratio]}",
+    "char_repetition: {char_repetition:.3f} > max_char_repetition_ratio {p[max_char_repetition_ratio]}",
+)
+
+
 def _message(code: int, m: Mapping[str, Any], p: Mapping[str, Any]) -> str:
-    if code == 0:
-        return "kept"
-    if code == 1:
-        return f"too_short: {m['chars']} characters < min_chars {p['min_chars']}"
-    if code == 2:
-        return f"too_long: {m['chars']} characters > max_chars {p['max_chars']}"
-    if code == 3:
-        return f"url_ratio: {m['url_ratio']:.3f} > max_url_to_text_ratio {p['max_url_to_text_ratio']}"
-    if code == 4:
-        return f"alnum_ratio: {m['alnum_ratio']:.3f} < min_alnum_ratio {p['min_alnum_ratio']}"
-    if code == 5:
-        return f"avg_line_length: {m['avg_line_length']:.1f} < min_avg_line_length {p['min_avg_line_length']}"
-    if code == 6:
-        return f"mojibake: {m['mojibake_ratio']:.3f} > max_mojibake_ratio {p['max_mojibake_ratio']}"
-    if code == 7:
-        return (
-            f"word_repetition: {m['word_repetition']:.3f} > max_word_repetition_ratio {p['max_word_repetition_ratio']}"
-        )
-    return f"char_repetition: {m['char_repetition']:.3f} > max_char_repetition_ratio {p['max_char_repetition_ratio']}"
+    return _MESSAGES[code].format(p=p, **m)
